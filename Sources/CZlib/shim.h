@@ -1,0 +1,5 @@
+// The system's zlib (zlib1g-dev), for gzip audit segments.
+#ifndef PORTCULLIS_CZLIB_SHIM_H
+#define PORTCULLIS_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

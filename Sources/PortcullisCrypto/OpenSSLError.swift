@@ -1,0 +1,37 @@
+import COpenSSL
+
+/// A failure reported by OpenSSL, with the library's error queue drained into it.
+///
+/// OpenSSL keeps errors in a per-thread queue; leaving entries behind makes the next,
+/// unrelated call on the same thread look as if it failed. Every wrapper that sees a
+/// failing return value builds one of these, which empties the queue and keeps its text
+/// so the person reading the log learns *why* (bad PEM, wrong key type, handshake alert).
+public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
+    /// What Portcullis was doing, e.g. `"loading certificate /etc/tls/tls.crt"`.
+    public let operation: String
+    /// OpenSSL's own messages, oldest first.
+    public let queue: [String]
+
+    public init(_ operation: String) {
+        self.operation = operation
+        self.queue = OpenSSLError.drain()
+    }
+
+    public var description: String {
+        queue.isEmpty ? operation : "\(operation): \(queue.joined(separator: "; "))"
+    }
+
+    /// Empties this thread's OpenSSL error queue, returning its entries as text.
+    @discardableResult
+    public static func drain() -> [String] {
+        var messages: [String] = []
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return messages
+    }
+}
