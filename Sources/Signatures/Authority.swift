@@ -1,0 +1,31 @@
+import PortcullisCrypto
+
+/// A signer Portcullis trusts: its keys (several during a rotation), the images it may vouch for, and how a
+/// signature's docker-reference must relate to the image.
+///
+/// Trust material is local, loaded from files by the caller; nothing here ever contacts a transparency log or key
+/// server, so admission works the same in an air-gapped cluster.
+public struct Authority: Sendable {
+    public let name: String
+    public let keys: [PublicKey]
+    public let imagePatterns: [ImagePattern]
+    public let identity: IdentityRule
+
+    public init(name: String, keys: [PublicKey], imagePatterns: [ImagePattern], identity: IdentityRule = .matchRepository) {
+        self.name = name
+        self.keys = keys
+        self.imagePatterns = imagePatterns
+        self.identity = identity
+    }
+
+    /// Whether this authority may sign `image` at all.
+    public func covers(_ image: ImageReference) -> Bool {
+        imagePatterns.contains { $0.matches(image.name) }
+    }
+
+    /// Name plus key fingerprints: two authorities with the same identity give the same answers, so this is what a
+    /// cached verification is keyed by (a rotated key changes it and so invalidates old results).
+    public var identityKey: String {
+        ([name, identity.description] + keys.map(\.fingerprint).sorted() + imagePatterns.map(\.text)).joined(separator: "|")
+    }
+}
