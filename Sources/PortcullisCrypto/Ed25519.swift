@@ -114,13 +114,7 @@ public final class Ed25519PublicKey: @unchecked Sendable {
 
     /// Whether `signature` is a valid Ed25519 signature of `message` by this key.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        guard signature.count == 64, let ctx = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(ctx) }
-        let ok = EVP_DigestVerifyInit(ctx, nil, nil, nil, key) == 1
-            && EVP_DigestVerify(ctx, signature, signature.count, message, message.count) == 1
-        // A failed verification leaves an entry in the thread's error queue; it is an answer, not an error.
-        OpenSSLError.drain()
-        return ok
+        signature.count == 64 && PublicKey.isValidSignature(signature, for: message, key: key, digest: nil)
     }
 
     /// SPKI PEM, the form reviewers are given.

@@ -29,11 +29,7 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
 
     /// Loads one PEM `PUBLIC KEY` block.
     public init(pem: [UInt8], source: String = "PEM data") throws(OpenSSLError) {
-        let loaded: OpaquePointer? = pem.withUnsafeBytes { raw in
-            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PUBKEY(bio, nil, nil, nil)
-        }
+        let loaded = try PEMBuffer.withBIO(pem, source: source) { PEM_read_bio_PUBKEY($0, nil, nil, nil) }
         guard let loaded else { throw OpenSSLError("reading a PEM public key (SubjectPublicKeyInfo) from \(source)") }
         guard let algorithm = PublicKey.algorithm(of: loaded) else {
             let name = EVP_PKEY_get0_type_name(loaded).map { String(cString: $0) } ?? "unknown"
@@ -67,6 +63,14 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
             case .ecdsaP384: EVP_sha384()
             case .ed25519: nil
             }
+        return PublicKey.isValidSignature(signature, for: message, key: key, digest: digest)
+    }
+
+    /// The one EVP verification path in Portcullis (image signatures here, audit checkpoints in `Ed25519PublicKey`).
+    /// `digest` is `nil` for Ed25519, which hashes internally.
+    static func isValidSignature(_ signature: [UInt8], for message: [UInt8], key: OpaquePointer, digest: OpaquePointer?)
+        -> Bool
+    {
         guard !signature.isEmpty, let ctx = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(ctx) }
         let ok =
