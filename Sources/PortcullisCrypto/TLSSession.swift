@@ -14,29 +14,41 @@ public enum TLSIOResult: Sendable {
     case failed(OpenSSLError)
 }
 
-/// One server-side TLS session (an `SSL`) over a non-blocking socket the caller owns and polls.
+/// One TLS session (an `SSL`) over a non-blocking socket the caller owns and polls: server side from a
+/// `TLSContext`, client side from a `TLSClientContext`.
 ///
 /// The caller waits for readiness itself (with its own deadlines), so a client that sends half a
 /// record can never block a thread inside OpenSSL. Not `Sendable`: one connection thread uses it.
 public final class TLSSession {
     private let pointer: OpaquePointer
     /// Keeps the context alive for as long as the session; a reload must not free it underneath us.
-    public let context: TLSContext
+    private let context: AnyObject
 
-    public init(context: TLSContext, fileDescriptor: Int32) throws {
-        guard let ssl = SSL_new(context.pointer) else { throw OpenSSLError("creating a TLS session") }
+    /// A server session that will accept a handshake.
+    public convenience init(context: TLSContext, fileDescriptor: Int32) throws {
+        try self.init(context: context.pointer, owner: context, fileDescriptor: fileDescriptor) { SSL_set_accept_state($0) }
+    }
+
+    /// A session on `context` (an `SSL_CTX` kept alive by `owner`); `configure` sets its role and peer checks.
+    init(
+        context: OpaquePointer, owner: AnyObject, fileDescriptor: Int32, configure: (OpaquePointer) throws -> Void
+    ) throws {
+        guard let ssl = SSL_new(context) else { throw OpenSSLError("creating a TLS session") }
         guard SSL_set_fd(ssl, fileDescriptor) == 1 else {
             SSL_free(ssl)
             throw OpenSSLError("attaching a TLS session to socket \(fileDescriptor)")
         }
-        SSL_set_accept_state(ssl)
+        do { try configure(ssl) } catch {
+            SSL_free(ssl)
+            throw error
+        }
         self.pointer = ssl
-        self.context = context
+        self.context = owner
     }
 
     deinit { SSL_free(pointer) }
 
-    /// Advances the server handshake.
+    /// Advances the handshake (server or client, as the session was made).
     public func handshake() -> TLSIOResult {
         outcome(SSL_do_handshake(pointer), done: 0, operation: "TLS handshake")
     }

@@ -3,4 +3,5 @@
 #ifndef PORTCULLIS_SHIMS_H
 #define PORTCULLIS_SHIMS_H
 #include "tls_shims.h"
+#include "tls_client_shims.h"
 #endif
