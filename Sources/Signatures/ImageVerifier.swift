@@ -1,0 +1,110 @@
+import Dispatch
+
+/// The outcome of verifying one image, with what `portcullis image verify` and the audit log need.
+public struct ImageVerification: Sendable {
+    /// The image as the pod named it.
+    public let image: String
+    /// The digest verified: the pinned one, or the one the tag resolved to.
+    public let digest: String?
+    public let result: Result<[VerifiedSignature], VerificationFailure>
+    /// E.g. that a tag was resolved, so the kubelet may later pull a different digest.
+    public let warnings: [String]
+    /// Each signature check performed; empty when the answer came from the cache.
+    public let checks: [SignatureCheck]
+    public let fromCache: Bool
+}
+
+/// Verifies images against authorities: resolve the digest, fetch signatures, check them, cache the verdict.
+///
+/// Blocking by design (the webhook serves each admission on its own thread); every registry wait is bounded by the
+/// caller's deadline, and an exhausted deadline is an `unverifiable` failure, never an allow.
+public final class ImageVerifier: Sendable {
+    private let client: RegistryClient
+    public let cache: VerificationCache
+
+    public init(client: RegistryClient, cache: VerificationCache = VerificationCache()) {
+        self.client = client
+        self.cache = cache
+    }
+
+    /// Verifies each distinct image once, however many containers name it.
+    public func verify(
+        images: [String], authorities: [Authority], requireAll: Bool, deadline: UInt64
+    ) -> [String: ImageVerification] {
+        var results: [String: ImageVerification] = [:]
+        for image in images where results[image] == nil {
+            results[image] = verify(image: image, authorities: authorities, requireAll: requireAll, deadline: deadline)
+        }
+        return results
+    }
+
+    /// - Parameter deadline: monotonic nanoseconds (`DispatchTime.now().uptimeNanoseconds` scale) by which the answer
+    ///   is needed; the webhook passes its admission budget minus a margin.
+    public func verify(image text: String, authorities: [Authority], requireAll: Bool, deadline: UInt64) -> ImageVerification {
+        let image: ImageReference
+        do { image = try ImageReference(parsing: text) } catch {
+            let failure = VerificationFailure(.invalid, image: text, registry: "-", error.description)
+            return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
+        }
+        var warnings: [String] = []
+        let digest: String
+        if let pinned = image.digest {
+            digest = pinned
+        } else {
+            do {
+                digest = try client.manifest(
+                    registry: image.registry, repository: image.repository, reference: image.tag ?? "latest",
+                    deadline: deadline
+                ).digest
+            } catch {
+                let reason: VerificationFailure.Reason = error.kind == .notFound ? .invalid : .unverifiable
+                let failure = VerificationFailure(reason, image: text, registry: image.registry, "resolving the tag: \(error)")
+                return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
+            }
+            warnings.append(
+                "image \(text) is not pinned by digest; verified \(digest), but the kubelet may later pull a different digest "
+                    + "for tag \(image.tag ?? "latest")")
+        }
+        let key = ([image.name, digest, requireAll ? "all" : "any"] + authorities.map(\.identityKey).sorted())
+            .joined(separator: "\n")
+        switch cache.lookup(key, now: DispatchTime.now().uptimeNanoseconds) {
+        case .hit(let result):
+            return ImageVerification(image: text, digest: digest, result: result, warnings: warnings, checks: [], fromCache: true)
+        case .follow(let flight):
+            let result =
+                flight.wait(deadline: deadline)
+                ?? .failure(VerificationFailure(
+                    .unverifiable, image: text, registry: image.registry,
+                    "the concurrent verification of \(digest) did not finish within the admission deadline"))
+            return ImageVerification(image: text, digest: digest, result: result, warnings: warnings, checks: [], fromCache: true)
+        case .lead(let stale):
+            var (result, checks) = verifyUncached(image: image, text: text, digest: digest, authorities: authorities,
+                                                  requireAll: requireAll, deadline: deadline)
+            cache.finish(key, result, now: DispatchTime.now().uptimeNanoseconds)
+            if case .failure(let failure) = result, failure.reason == .unverifiable, let stale {
+                warnings.append("using the earlier verification of \(digest): \(failure.message)")
+                result = .success(stale)
+            }
+            return ImageVerification(image: text, digest: digest, result: result, warnings: warnings, checks: checks, fromCache: false)
+        }
+    }
+
+    private func verifyUncached(
+        image: ImageReference, text: String, digest: String, authorities: [Authority], requireAll: Bool, deadline: UInt64
+    ) -> (Result<[VerifiedSignature], VerificationFailure>, [SignatureCheck]) {
+        // No covering authority means no signature can count: say so without asking the registry.
+        let covered = authorities.contains { $0.covers(image) }
+        let candidates: [SignatureCandidate]
+        do {
+            candidates =
+                covered ? try SignatureFetcher(client: client).candidates(image: image, digest: digest, deadline: deadline) : []
+        } catch {
+            let failure = VerificationFailure(.unverifiable, image: text, registry: image.registry, "fetching signatures: \(error)")
+            return (.failure(failure), [])
+        }
+        let evaluation = SignatureEvaluation(
+            candidates: candidates, image: image, digest: digest, authorities: authorities, requireAll: requireAll,
+            imageText: text)
+        return (evaluation.result, evaluation.checks)
+    }
+}
