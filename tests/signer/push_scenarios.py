@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Pushes the live-test images and cosign-format signatures to a registry and describes them in JSON.
+
+Usage: push_scenarios.py HOST:PORT CA_FILE OUTDIR [TOKEN_URL USER PASSWORD]
+Writes OUTDIR/trusted.pub, rotated.pub, untrusted.pub and OUTDIR/scenarios.json ({"name": "HOST:PORT/repo@digest"}).
+Each scenario is one repository, so tests can count the registry requests for one of them.
+"""
+import json
+import os
+import sys
+from pathlib import Path
+
+import cosign_format as cf
+from oci_push import OCI_INDEX, OCI_MANIFEST, Registry
+
+SIMPLE = "application/vnd.dev.cosign.simplesigning.v1+json"
+EMPTY = b"{}"
+
+
+def push_image(registry: Registry, repo: str, tag: str = "v1") -> str:
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
+                         "config": {"Labels": {"repo": repo}}}).encode()
+    layer = os.urandom(64)
+    registry.push_blob(repo, config)
+    registry.push_blob(repo, layer)
+    manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": registry.descriptor("application/vnd.oci.image.config.v1+json", config),
+                "layers": [registry.descriptor("application/vnd.oci.image.layer.v1.tar", layer)]}
+    return registry.push_manifest(repo, tag, manifest)
+
+
+def push_sig(registry: Registry, repo: str, digest: str, payloads_and_signatures) -> None:
+    """The legacy `.sig` tag: one simple-signing layer per (payload, base64 signature)."""
+    registry.push_blob(repo, EMPTY)
+    layers = []
+    for payload, signature in payloads_and_signatures:
+        registry.push_blob(repo, payload)
+        layers.append(registry.descriptor(SIMPLE, payload, {"dev.cosignproject.cosign/signature": signature}))
+    manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": registry.descriptor("application/vnd.oci.image.config.v1+json", EMPTY), "layers": layers}
+    registry.push_manifest(repo, digest.replace(":", "-") + ".sig", manifest)
+
+
+def push_bundle(registry: Registry, repo: str, digest: str, subject_size: int, bundle: bytes) -> None:
+    """A v0.3 bundle referrer, listed in the referrers tag (distribution 2.8 has no referrers API)."""
+    registry.push_blob(repo, EMPTY)
+    registry.push_blob(repo, bundle)
+    manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": cf.BUNDLE_MEDIA_TYPE,
+                "config": registry.descriptor("application/vnd.oci.empty.v1+json", EMPTY),
+                "layers": [registry.descriptor(cf.BUNDLE_MEDIA_TYPE, bundle)],
+                "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": subject_size}}
+    body = json.dumps(manifest, separators=(",", ":")).encode()
+    referrer = registry.push_manifest(repo, "sha256-" + "0" * 8 + os.urandom(4).hex(), manifest)
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX,
+             "manifests": [{"mediaType": OCI_MANIFEST, "digest": referrer, "size": len(body),
+                            "artifactType": cf.BUNDLE_MEDIA_TYPE}]}
+    registry.push_manifest(repo, digest.replace(":", "-"), index, OCI_INDEX)
+
+
+def main() -> None:
+    host, ca_file, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    token = sys.argv[4:7] if len(sys.argv) >= 7 else [None, None, None]
+    registry = Registry(host, ca_file, *token)
+    out.mkdir(parents=True, exist_ok=True)
+    keys = {name: cf.new_key("p256") for name in ("trusted", "rotated", "untrusted")}
+    for name, key in keys.items():
+        (out / f"{name}.pub").write_bytes(cf.public_pem(key))
+
+    def signed(payload: bytes, key="trusted"):
+        import base64
+        return payload, base64.b64encode(cf.sign(keys[key], payload)).decode()
+
+    scenarios = {}
+    names = ["signed", "counted", "rotated", "wrong-key", "tampered", "other-digest", "wrong-reference", "unsigned",
+             "annotated", "bundle", "two-signatures"]
+    if token[0]:
+        names = ["signed"]
+    for name in names:
+        repo = f"live/{name}"
+        digest = push_image(registry, repo)
+        scenarios[name] = f"{host}/{repo}@{digest}"
+        reference = f"{host}/{repo}"
+        good = cf.simple_signing_payload(reference, digest)
+        if name in ("signed", "counted"):
+            push_sig(registry, repo, digest, [signed(good)])
+        elif name == "rotated":
+            push_sig(registry, repo, digest, [signed(good, "rotated")])
+        elif name == "wrong-key":
+            push_sig(registry, repo, digest, [signed(good, "untrusted")])
+        elif name == "tampered":
+            payload, signature = signed(good)
+            push_sig(registry, repo, digest, [(payload.replace(b"cosign container", b"cosign  container"), signature)])
+        elif name == "other-digest":
+            push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(reference, "sha256:" + "1" * 64))])
+        elif name == "wrong-reference":
+            push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(f"{host}/live/other", digest))])
+        elif name == "annotated":
+            push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(
+                reference, digest, {"approved-for": "ephi", "expires": "2030-01-01T00:00:00Z"}))])
+        elif name == "bundle":
+            manifest_size = 0  # the subject size is informational for this test
+            push_bundle(registry, repo, digest, manifest_size, cf.bundle(keys["trusted"], reference, digest))
+        elif name == "two-signatures":
+            push_sig(registry, repo, digest, [signed(good, "untrusted"), signed(good, "rotated")])
+    (out / "scenarios.json").write_text(json.dumps(scenarios, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
