@@ -75,11 +75,9 @@ struct HTTPClientResponseParser {
                 }
                 if let problem = choseBodyFraming() { return .failed(problem) }
             case .fixed(let remaining):
-                let take = min(remaining, buffer.count - position)
-                body += buffer[position..<position + take]
-                position += take
-                if remaining - take > 0 {
-                    phase = .fixed(remaining: remaining - take)
+                let left = takeBody(remaining)
+                guard left == 0 else {
+                    phase = .fixed(remaining: left)
                     return .needMore
                 }
                 phase = .done
@@ -94,11 +92,9 @@ struct HTTPClientResponseParser {
                 guard body.count + size <= maxBodyBytes else { return .failed(tooLarge) }
                 phase = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
-                let take = min(remaining, buffer.count - position)
-                body += buffer[position..<position + take]
-                position += take
-                if remaining - take > 0 {
-                    phase = .chunkData(remaining: remaining - take)
+                let left = takeBody(remaining)
+                guard left == 0 else {
+                    phase = .chunkData(remaining: left)
                     return .needMore
                 }
                 phase = .chunkDataEnd
@@ -122,6 +118,14 @@ struct HTTPClientResponseParser {
                 return .complete(HTTPClientResponse(status: status, headers: headers, body: body), reusable: keepAlive)
             }
         }
+    }
+
+    /// Moves up to `remaining` buffered bytes into the body; returns how many are still to come.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let take = min(remaining, buffer.count - position)
+        body += buffer[position..<position + take]
+        position += take
+        return remaining - take
     }
 
     private var tooLarge: String { "the response body exceeds the \(maxBodyBytes)-byte limit" }

@@ -10,28 +10,12 @@ Prints "ready" once listening.
 """
 import hashlib
 import json
-import os
 import socket
 import sys
 import threading
-import time
 
+from owner_watch import stop_with_owner
 
-def stop_with_owner() -> None:
-    """Exits once the process named by PORTCULLIS_TEST_OWNER (the test run) is gone."""
-    owner = int(os.environ.get("PORTCULLIS_TEST_OWNER", "0"))
-    if not owner:
-        return
-
-    def watch():
-        while True:
-            try:
-                os.kill(owner, 0)
-            except OSError:
-                os._exit(0)
-            time.sleep(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def serve(port: int, mode: str) -> None:

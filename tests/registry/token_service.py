@@ -7,9 +7,7 @@ USER:PASSWORD with Basic auth; anything else gets 401. Prints "ready", then one 
 """
 import base64
 import json
-import os
 import sys
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,22 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from owner_watch import stop_with_owner
 
-def stop_with_owner() -> None:
-    """Exits once the process named by PORTCULLIS_TEST_OWNER (the test run) is gone."""
-    owner = int(os.environ.get("PORTCULLIS_TEST_OWNER", "0"))
-    if not owner:
-        return
-
-    def watch():
-        while True:
-            try:
-                os.kill(owner, 0)
-            except OSError:
-                os._exit(0)
-            time.sleep(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def b64url(data: bytes) -> str:

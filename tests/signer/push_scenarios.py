@@ -5,6 +5,7 @@ Usage: push_scenarios.py HOST:PORT CA_FILE OUTDIR [TOKEN_URL USER PASSWORD]
 Writes OUTDIR/trusted.pub, rotated.pub, untrusted.pub and OUTDIR/scenarios.json ({"name": "HOST:PORT/repo@digest"}).
 Each scenario is one repository, so tests can count the registry requests for one of them.
 """
+import base64
 import json
 import os
 import sys
@@ -17,7 +18,8 @@ SIMPLE = "application/vnd.dev.cosign.simplesigning.v1+json"
 EMPTY = b"{}"
 
 
-def push_image(registry: Registry, repo: str, tag: str = "v1") -> str:
+def push_image(registry: Registry, repo: str, tag: str = "v1") -> tuple:
+    """Pushes a one-layer image; returns its manifest digest and size."""
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
                          "config": {"Labels": {"repo": repo}}}).encode()
     layer = os.urandom(64)
@@ -26,7 +28,8 @@ def push_image(registry: Registry, repo: str, tag: str = "v1") -> str:
     manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                 "config": registry.descriptor("application/vnd.oci.image.config.v1+json", config),
                 "layers": [registry.descriptor("application/vnd.oci.image.layer.v1.tar", layer)]}
-    return registry.push_manifest(repo, tag, manifest)
+    size = len(json.dumps(manifest, separators=(",", ":")).encode())
+    return registry.push_manifest(repo, tag, manifest), size
 
 
 def push_sig(registry: Registry, repo: str, digest: str, payloads_and_signatures) -> None:
@@ -67,7 +70,6 @@ def main() -> None:
         (out / f"{name}.pub").write_bytes(cf.public_pem(key))
 
     def signed(payload: bytes, key="trusted"):
-        import base64
         return payload, base64.b64encode(cf.sign(keys[key], payload)).decode()
 
     scenarios = {}
@@ -77,7 +79,7 @@ def main() -> None:
         names = ["signed"]
     for name in names:
         repo = f"live/{name}"
-        digest = push_image(registry, repo)
+        digest, size = push_image(registry, repo)
         scenarios[name] = f"{host}/{repo}@{digest}"
         reference = f"{host}/{repo}"
         good = cf.simple_signing_payload(reference, digest)
@@ -98,8 +100,7 @@ def main() -> None:
             push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(
                 reference, digest, {"approved-for": "ephi", "expires": "2030-01-01T00:00:00Z"}))])
         elif name == "bundle":
-            manifest_size = 0  # the subject size is informational for this test
-            push_bundle(registry, repo, digest, manifest_size, cf.bundle(keys["trusted"], reference, digest))
+            push_bundle(registry, repo, digest, size, cf.bundle(keys["trusted"], reference, digest))
         elif name == "two-signatures":
             push_sig(registry, repo, digest, [signed(good, "untrusted"), signed(good, "rotated")])
     (out / "scenarios.json").write_text(json.dumps(scenarios, indent=1, sort_keys=True) + "\n")
