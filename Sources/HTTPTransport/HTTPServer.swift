@@ -100,6 +100,12 @@ public final class HTTPServer: Sendable {
         action.sa_flags = SA_RESTART
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
+        // A blocked mask survives exec: a parent that blocks SIGTERM would otherwise leave us deaf to it.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Accepts connections until `stop()`, then drains. Call `bind()` first.

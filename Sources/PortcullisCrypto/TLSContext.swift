@@ -79,7 +79,14 @@ public final class TLSContext: @unchecked Sendable {
             throw OpenSSLError("loading the certificate chain from \(certificatePath)")
         }
         guard SSL_CTX_use_PrivateKey_file(ctx, privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-            throw OpenSSLError("loading the private key from \(privateKeyPath)")
+            let error = OpenSSLError("loading the private key from \(privateKeyPath)")
+            // OpenSSL checks the key against the certificate while loading it; say so in plain words.
+            if error.queue.contains(where: { $0.contains("key values mismatch") }) {
+                throw TLSConfigurationError(
+                    "the private key in \(privateKeyPath) does not match the certificate in \(certificatePath); "
+                        + "give the key the certificate was issued for")
+            }
+            throw error
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
             throw OpenSSLError("the private key in \(privateKeyPath) does not match the certificate in \(certificatePath)")
