@@ -114,6 +114,8 @@ public final class HTTPServer: Sendable {
         precondition(fd >= 0, "HTTPServer.run() before bind()")
         let reloadEvery = configuration.certificateReloadInterval.nanoseconds
         var nextReload = monotonicNanos() + reloadEvery
+        var lastRefusalWarning: UInt64 = 0
+        var refusedSinceWarning = 0
         var fds = [
             pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
             pollfd(fd: stopSignal.readFD, events: Int16(POLLIN), revents: 0),
@@ -127,12 +129,17 @@ public final class HTTPServer: Sendable {
             let millis = Int32(min((nextReload - min(now, nextReload)) / 1_000_000 + 1, 60_000))
             guard (try? syscall("poll", { poll(&fds, 2, millis) })) != nil else { continue }
             if fds[1].revents != 0 { break }
-            if fds[0].revents != 0 { acceptPending(listener: fd) }
+            if fds[0].revents != 0 {
+                acceptPending(
+                    listener: fd, lastRefusalWarning: &lastRefusalWarning, refusedSinceWarning: &refusedSinceWarning)
+            }
         }
         drain(listener: fd)
     }
 
-    private func acceptPending(listener: Int32) {
+    /// Accepts every pending connection, starting a thread for each one under the limit.
+    /// `lastRefusalWarning` and `refusedSinceWarning` belong to the accept loop (one thread).
+    private func acceptPending(listener: Int32, lastRefusalWarning: inout UInt64, refusedSinceWarning: inout Int) {
         while true {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -155,7 +162,16 @@ public final class HTTPServer: Sendable {
             if open > configuration.maxConnections {
                 activeConnections.subtract(1, ordering: .relaxed)
                 close(client)
-                logger.warning("refused a connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
+                refusedSinceWarning += 1
+                let now = monotonicNanos()
+                // At most one line a second: a flood of connections must not become a flood of logs.
+                if now >= lastRefusalWarning + 1_000_000_000 {
+                    logger.warning(
+                        "refused connections over the limit",
+                        metadata: ["limit": "\(configuration.maxConnections)", "refused": "\(refusedSinceWarning)"])
+                    lastRefusalWarning = now
+                    refusedSinceWarning = 0
+                }
                 continue
             }
             // accept4 is a GNU extension the Glibc module does not export; set the flags by hand.

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 
-/// The repository root, found from this file's path (Tests/LiveTests/LiveServer.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+/// The repository root: `PORTCULLIS_ROOT` when set, else found from this file's path (Tests/LiveTests/LiveServer.swift).
+let repositoryRoot =
+    ProcessInfo.processInfo.environment["PORTCULLIS_ROOT"].map { URL(fileURLWithPath: $0) }
+    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
 /// The `portcullis` binary under test: `PORTCULLIS_BIN` when set, else the one built next to this test bundle.
@@ -57,7 +59,7 @@ final class LiveServer: @unchecked Sendable {
     }
 
     convenience init(_ certificates: DevCertificates, extraArguments: [String] = []) throws {
-        try self.init(cert: certificates.path("server.crt"), key: certificates.path("server.key"), extraArguments: extraArguments)
+        try self.init(cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"), extraArguments: extraArguments)
     }
 
     var log: String { child.stdout.text }
@@ -72,7 +74,7 @@ final class LiveServer: @unchecked Sendable {
     func curl(_ certificates: DevCertificates, _ arguments: [String], timeout: Duration = .seconds(20)) throws
         -> (status: Int32?, stdout: String, stderr: String)
     {
-        try ChildProcess.run("curl", ["-sS", "--max-time", "\(Int(timeout.seconds))", "--cacert", certificates.path("ca.crt")] + arguments, timeout: timeout + .seconds(5))
+        try ChildProcess.run("curl", ["-sS", "--max-time", "\(Int(timeout.seconds))", "--cacert", certificates.path("ca.pem")] + arguments, timeout: timeout + .seconds(5))
     }
 
     /// `openssl s_client` against this server with extra arguments; stdin is closed at once.

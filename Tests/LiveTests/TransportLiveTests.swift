@@ -18,7 +18,7 @@ struct TransportLiveTests {
         #expect(line.contains("TLSv1.2") && line.contains("TLSv1.3"))
         #expect(line.contains("CN=portcullis.portcullis.svc"))
         let end = try ChildProcess.run(
-            "openssl", ["x509", "-in", certs.path("server.crt"), "-noout", "-enddate", "-dateopt", "iso_8601"])
+            "openssl", ["x509", "-in", certs.path("server.pem"), "-noout", "-enddate", "-dateopt", "iso_8601"])
         let iso = end.stdout.replacingOccurrences(of: "notAfter=", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: " ", with: "T")
         #expect(line.contains(iso), "expiry \(iso) missing from: \(line)")
@@ -31,7 +31,7 @@ struct TransportLiveTests {
             set -e; cd "$1"; : > index.txt; echo 01 > serial
             printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=index.txt\\nserial=serial\\nnew_certs_dir=.\\ndefault_md=sha256\\npolicy=p\\n[p]\\ncommonName=supplied\\n' > ca.cnf
             openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout expired.key -subj /CN=expired -out expired.csr
-            openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in expired.csr -out expired.crt \
+            openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca-key.pem -in expired.csr -out expired.crt \
                 -startdate 20200101000000Z -enddate 20200102000000Z -notext
             """
         let made = try ChildProcess.run("bash", ["-c", script, "make-expired", certs.directory.path])
@@ -42,7 +42,7 @@ struct TransportLiveTests {
         #expect(expired.status != 0 && expired.status != nil)
         #expect(expired.stderr.contains("expired at 2020-01-02T00:00:00Z"), "\(expired.stderr)")
         let mismatched = try ChildProcess.run(
-            binary, ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("server.crt"), "--key", certs.path("client.key")])
+            binary, ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("server.pem"), "--key", certs.path("client-key.pem")])
         #expect(mismatched.status != 0 && mismatched.status != nil)
         #expect(mismatched.stderr.contains("does not match the certificate"), "\(mismatched.stderr)")
     }
@@ -102,7 +102,7 @@ struct TransportLiveTests {
         let server = try LiveServer(certs)
         let tls11 = try server.sClient(["-tls1_1"])
         #expect(tls11.contains("Cipher is (NONE)"), "\(tls11)")
-        let tls13 = try server.sClient(["-tls1_3", "-alpn", "h2,http/1.1", "-CAfile", certs.path("ca.crt")])
+        let tls13 = try server.sClient(["-tls1_3", "-alpn", "h2,http/1.1", "-CAfile", certs.path("ca.pem")])
         #expect(tls13.contains("New, TLSv1.3"), "\(tls13)")
         #expect(tls13.contains("ALPN protocol: http/1.1"))
         #expect(tls13.contains("Verify return code: 0 (ok)"))
@@ -155,7 +155,7 @@ struct TransportLiveTests {
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: name)
             try #require(rename(link, mount.appendingPathComponent("..data").path) == 0)
         }
-        try generation("gen1", cert: first.path("server.crt"), key: first.path("server.key"))
+        try generation("gen1", cert: first.path("server.pem"), key: first.path("server-key.pem"))
         for file in ["tls.crt", "tls.key"] {
             try FileManager.default.createSymbolicLink(
                 atPath: mount.appendingPathComponent(file).path, withDestinationPath: "..data/\(file)")
@@ -168,14 +168,14 @@ struct TransportLiveTests {
             return try ChildProcess.run("openssl", ["x509", "-noout", "-serial"], input: hello).stdout
         }
         let serial = { (certs: DevCertificates) throws -> String in
-            try ChildProcess.run("openssl", ["x509", "-noout", "-serial", "-in", certs.path("server.crt")]).stdout
+            try ChildProcess.run("openssl", ["x509", "-noout", "-serial", "-in", certs.path("server.pem")]).stdout
         }
         #expect(try servedSerial() == serial(first))
         let open = try server.tlsPipe()
         open.send(Self.healthz)
         #expect(open.stdout.waitFor("HTTP/1.1 200", timeout: .seconds(5)))
 
-        try generation("gen2", cert: second.path("server.crt"), key: second.path("server.key"))
+        try generation("gen2", cert: second.path("server.pem"), key: second.path("server-key.pem"))
         let deadline = ContinuousClock.now + .seconds(10)
         while try servedSerial() != serial(second) && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(try servedSerial() == serial(second))
@@ -186,7 +186,7 @@ struct TransportLiveTests {
             "the connection opened before the rotation stopped working")
 
         // A broken pair (certificate and key from different generations) keeps the working one in service.
-        try generation("gen3", cert: first.path("server.crt"), key: second.path("server.key"))
+        try generation("gen3", cert: first.path("server.pem"), key: second.path("server-key.pem"))
         #expect(server.child.stdout.waitFor("cannot be loaded", timeout: .seconds(10)))
         #expect(try servedSerial() == serial(second))
     }
@@ -194,16 +194,16 @@ struct TransportLiveTests {
     @Test("with --client-ca, a client certificate from that CA is required")
     func mutualTLS() throws {
         let certs = try DevCertificates(), stranger = try DevCertificates()
-        let server = try LiveServer(certs, extraArguments: ["--client-ca", certs.path("ca.crt")])
+        let server = try LiveServer(certs, extraArguments: ["--client-ca", certs.path("ca.pem")])
         let url = "\(server.url)/healthz"
         let trusted = try server.curl(
-            certs, ["--cert", certs.path("client.crt"), "--key", certs.path("client.key"), "-w", "%{http_code}", "-o", "/dev/null", url])
+            certs, ["--cert", certs.path("client.pem"), "--key", certs.path("client-key.pem"), "-w", "%{http_code}", "-o", "/dev/null", url])
         #expect(trusted.stdout == "200", "\(trusted.stderr)")
         let anonymous = try server.curl(certs, ["-w", "%{http_code}", "-o", "/dev/null", url])
         #expect(anonymous.status != 0)
         #expect(anonymous.stdout != "200")
         let untrusted = try server.curl(
-            certs, ["--cert", stranger.path("client.crt"), "--key", stranger.path("client.key"), "-w", "%{http_code}", "-o", "/dev/null", url])
+            certs, ["--cert", stranger.path("client.pem"), "--key", stranger.path("client-key.pem"), "-w", "%{http_code}", "-o", "/dev/null", url])
         #expect(untrusted.status != 0)
         #expect(untrusted.stdout != "200")
         // In TLS 1.3 the client finishes first and learns of the refusal when it tries to send a request.
@@ -263,7 +263,7 @@ struct TransportLiveTests {
         let clients = try (0..<2).map { _ in
             try ChildProcess(
                 "curl",
-                ["-sS", "--cacert", certs.path("ca.crt"), "--parallel", "--parallel-immediate", "--parallel-max", "256",
+                ["-sS", "--cacert", certs.path("ca.pem"), "--parallel", "--parallel-immediate", "--parallel-max", "256",
                  "--limit-rate", "2K", "--max-time", "40", "-X", "GET", "--data-binary", "@\(body.path)",
                  "-w", "%{http_code} %{num_connects}\n", "\(server.url)/healthz?n=[1-256]"]
                     + Array(repeating: ["-o", "/dev/null"], count: 256).flatMap { $0 })
@@ -281,5 +281,48 @@ struct TransportLiveTests {
         #expect(lines.count == 512)
         #expect(lines.allSatisfy { $0 == "200 1" }, "\(Set(lines))")
         #expect(peak >= 512, "server held at most \(peak) connections at once")
+    }
+}
+
+/// Deadlines and the connection limit, each with short settings so the tests stay quick.
+@Suite("portcullis serve limits", .timeLimit(.minutes(1)))
+struct TransportLimitLiveTests {
+    @Test("a client that never starts TLS is dropped at the handshake deadline")
+    func handshakeTimeout() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs, extraArguments: ["--handshake-timeout", "1s"])
+        // A plain TCP connection that sends nothing; cat ends when the server closes it.
+        let silent = try ChildProcess("bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(server.port); cat <&3"])
+        #expect(silent.waitForExit(timeout: .seconds(8)) != nil, "server kept a silent connection open")
+    }
+
+    @Test("an idle keep-alive connection is closed after the idle timeout")
+    func idleTimeout() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs, extraArguments: ["--idle-timeout", "1s"])
+        let pipe = try server.tlsPipe()
+        pipe.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(pipe.stdout.waitFor("HTTP/1.1 200", timeout: .seconds(5)))
+        #expect(pipe.waitForExit(timeout: .seconds(8)) != nil, "idle connection outlived the idle timeout")
+    }
+
+    @Test("connections over --max-connections are closed at once, not queued")
+    func connectionLimit() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs, extraArguments: ["--max-connections", "2"])
+        let held = try (0..<2).map { _ in try server.tlsPipe() }
+        for pipe in held {
+            pipe.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect(pipe.stdout.waitFor("HTTP/1.1 200", timeout: .seconds(5)))
+        }
+        let refused = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"], timeout: .seconds(5))
+        #expect(refused.status != 0 && refused.status != 28, "over-limit connection was not refused at once: \(refused)")
+        held[0].kill()
+        var served = false
+        for _ in 0..<50 where !served {
+            served = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"]).stdout == "200"
+            if !served { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(served, "a freed slot was not reused")
     }
 }
