@@ -22,7 +22,9 @@ final class HTTPConnection {
     private var logger: Logger
     private var session: TLSSession?
     private var parser: HTTPRequestParser
-    private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+    /// Small on purpose: it lives as long as the connection, hundreds of connections are open at once, and
+    /// OpenSSL keeps the rest of a record pending for the next read (which always comes before any poll).
+    private var readBuffer = [UInt8](repeating: 0, count: 4 * 1024)
 
     init(fd: Int32, remoteAddress: String, server: HTTPServer) {
         self.fd = fd

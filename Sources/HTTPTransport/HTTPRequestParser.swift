@@ -102,6 +102,22 @@ public struct HTTPRequestParser: Sendable {
     public var bufferedByteCount: Int { buffer.count - position }
 
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        guard position < buffer.count else {
+            // Everything so far is consumed. Body bytes go straight into the body rather than through the
+            // buffer, and the buffer is reallocated to fit, so an idle connection holds no large buffer.
+            var rest = bytes[...]
+            if case .fixedBody(let remaining) = state {
+                let take = min(remaining, rest.count)
+                body.append(contentsOf: rest.prefix(take))
+                rest = rest.dropFirst(take)
+                state = .fixedBody(remaining: remaining - take)
+            }
+            buffer = Array(rest)
+            position = 0
+            lineStart = 0
+            scan = 0
+            return
+        }
         if position > 0 {
             buffer.removeSubrange(0..<position)
             lineStart -= position

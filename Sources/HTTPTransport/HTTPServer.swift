@@ -56,7 +56,9 @@ public final class HTTPServer: Sendable {
         let host = address.host.isEmpty ? nil : address.host
         let rc = getaddrinfo(host, String(address.port), &hints, &info)
         guard rc == 0, let first = info else {
-            throw SystemError(call: "getaddrinfo(\(address))", errno: rc == EAI_SYSTEM ? errno : EINVAL)
+            throw SystemError(
+                call: "resolving listen address \(address)", errno: rc == EAI_SYSTEM ? errno : EINVAL,
+                reason: rc == EAI_SYSTEM ? nil : String(cString: gai_strerror(rc)))
         }
         defer { freeaddrinfo(info) }
         let fd = try syscall("socket") {
@@ -78,7 +80,7 @@ public final class HTTPServer: Sendable {
                 }
             }
             listener.withLock { $0 = fd }
-            return ListenAddress(host: address.host, port: Self.describe(bound).port)
+            return Self.describe(bound)
         } catch {
             close(fd)
             throw error
