@@ -54,6 +54,19 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: Array("null".utf8))
+        needsComma = true
+    }
+
+    /// A finite number (the caller checks `isFinite`: JSON has no NaN or infinity).
+    public mutating func number(_ value: Double) {
+        separate()
+        bytes.append(contentsOf: (value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)").utf8)
+        needsComma = true
+    }
+
     public mutating func string(_ value: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))
