@@ -68,12 +68,17 @@ struct JSONReader {
     }
 
     mutating func skipWhitespace() {
+        let bytes = self.bytes
+        var position = self.position
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
-            default: return
+            default:
+                self.position = position
+                return
             }
         }
+        self.position = position
     }
 
     /// The kind of the next value, after skipping whitespace.
@@ -205,15 +210,96 @@ struct JSONReader {
         }
     }
 
-    /// Validates and skips one value of any kind.
+    /// Validates and skips one value of any kind. Most of a review (managedFields, annotations, env, volumes)
+    /// is skipped, so this is the decoder's hot path: one loop with an explicit state and a bit stack of
+    /// open containers, instead of a call per token.
     mutating func skipValue() throws(AdmissionDecodingError) {
-        switch try peekKind() {
-        case .object: try readObject { reader, _ throws(AdmissionDecodingError) in try reader.skipValue() }
-        case .array: try readArray { reader, _ throws(AdmissionDecodingError) in try reader.skipValue() }
-        case .string: _ = try scanString()
-        case .number: _ = try scanNumber()
-        case .bool: _ = try readBool()
-        case .null: try expectLiteral("null")
+        enum Expect { case value, valueOrClose, key, keyOrClose, colon, commaOrClose }
+        var expect = Expect.value
+        var nesting = 0
+        // Bit i set: the (i+1)-th container opened here is an object. maxDepth is 128, so two words hold it.
+        var objects: (UInt64, UInt64) = (0, 0)
+        func isObject(_ level: Int) -> Bool {
+            level < 64 ? objects.0 >> UInt64(level) & 1 == 1 : objects.1 >> UInt64(level - 64) & 1 == 1
+        }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input") }
+            let byte = bytes[position]
+            var valueEnded = false
+            switch expect {
+            case .value, .valueOrClose:
+                switch byte {
+                case UInt8(ascii: "]") where expect == .valueOrClose:
+                    position += 1
+                    nesting -= 1
+                    depth -= 1
+                    valueEnded = true
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    guard nesting < 128 else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+                    try enter()
+                    let object = byte == UInt8(ascii: "{")
+                    let bit: UInt64 = 1 << UInt64(nesting & 63)
+                    if nesting < 64 {
+                        objects.0 = object ? objects.0 | bit : objects.0 & ~bit
+                    } else {
+                        objects.1 = object ? objects.1 | bit : objects.1 & ~bit
+                    }
+                    nesting += 1
+                    position += 1
+                    expect = object ? .keyOrClose : .valueOrClose
+                case UInt8(ascii: "\""):
+                    _ = try scanString()
+                    valueEnded = true
+                case UInt8(ascii: "t"):
+                    try expectLiteral("true")
+                    valueEnded = true
+                case UInt8(ascii: "f"):
+                    try expectLiteral("false")
+                    valueEnded = true
+                case UInt8(ascii: "n"):
+                    try expectLiteral("null")
+                    valueEnded = true
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    _ = try scanNumber()
+                    valueEnded = true
+                default:
+                    throw error("unexpected character \(Self.describe(byte)), expected a value")
+                }
+            case .key, .keyOrClose:
+                if byte == UInt8(ascii: "}") && expect == .keyOrClose {
+                    position += 1
+                    nesting -= 1
+                    depth -= 1
+                    valueEnded = true
+                } else if byte == UInt8(ascii: "\"") {
+                    _ = try scanString()
+                    expect = .colon
+                } else {
+                    throw error("expected a quoted object key")
+                }
+            case .colon:
+                guard byte == UInt8(ascii: ":") else { throw error("expected ':' after object key") }
+                position += 1
+                expect = .value
+            case .commaOrClose:
+                let object = isObject(nesting - 1)
+                if byte == UInt8(ascii: ",") {
+                    position += 1
+                    expect = object ? .key : .value
+                } else if byte == (object ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    position += 1
+                    nesting -= 1
+                    depth -= 1
+                    valueEnded = true
+                } else {
+                    throw error(object ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+                }
+            }
+            if valueEnded {
+                if nesting == 0 { return }
+                expect = .commaOrClose
+            }
         }
     }
 
@@ -320,7 +406,24 @@ struct JSONReader {
         position += 1
         let start = position
         var escaped = false
+        let bytes = self.bytes
         while position < bytes.count {
+            // Plain ASCII runs are the common case: step over them eight bytes at a time, then byte by byte.
+            var cursor = position
+            if let base = bytes.baseAddress {
+                while cursor + 8 <= bytes.count,
+                    !Self.needsAttention(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+                {
+                    cursor += 8
+                }
+            }
+            while cursor < bytes.count, bytes[cursor] >= 0x20, bytes[cursor] < 0x80, bytes[cursor] != UInt8(ascii: "\""),
+                bytes[cursor] != UInt8(ascii: "\\")
+            {
+                cursor += 1
+            }
+            position = cursor
+            guard position < bytes.count else { break }
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "\""):
@@ -338,6 +441,19 @@ struct JSONReader {
             }
         }
         throw AdmissionDecodingError("unterminated string", offset: start - 1)
+    }
+
+    /// True when any of the eight bytes in `word` is a quote, a backslash, a control character or
+    /// non-ASCII (the classic "has a zero byte" bit trick, applied per condition).
+    @inline(__always)
+    private static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let quote = hasZeroByte(word ^ (ones &* 0x22))
+        let backslash = hasZeroByte(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & highs != 0
+        return quote || backslash || control || word & highs != 0
     }
 
     private mutating func scanEscape() throws(AdmissionDecodingError) {

@@ -9,8 +9,8 @@
 /// `gpuNodePools`; a pod using no GPU that tolerates no GPU taint.
 enum GPUPlacementCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass, gpu: GPUSettings) -> [Finding] {
-        let className = dataClass.name.quotedForMessage
-        let tolerationsPath = "\(pod.specPath).tolerations"
+        var className: String { dataClass.name.quotedForMessage }
+        var tolerationsPath: String { "\(pod.specPath).tolerations" }
         guard let use = firstGPUUse(pod, gpu: gpu) else {
             var findings: [Finding] = []
             for (index, toleration) in pod.spec.tolerations.enumerated() {
@@ -47,7 +47,7 @@ enum GPUPlacementCheck {
         }
         let constraint = PlacementConstraint(
             noun: "node pool", keys: [gpu.nodePoolLabel], allowed: dataClass.gpuNodePools)
-        let pools = dataClass.gpuNodePools.joined(separator: ", ")
+        var pools: String { dataClass.gpuNodePools.joined(separator: ", ") }
         for problem in constraint.problems(in: pod.spec, specPath: pod.specPath) {
             switch problem {
             case .forbidden(let path, let key, let value):
@@ -67,13 +67,26 @@ enum GPUPlacementCheck {
         return findings
     }
 
-    /// A phrase naming the first GPU the pod asks for, e.g. `container "trainer" limits nvidia.com/gpu=2`.
-    private static func firstGPUUse(_ pod: PodUnderReview, gpu: GPUSettings) -> String? {
+    /// The first GPU the pod asks for; its phrase (`container "trainer" limits nvidia.com/gpu=2`) is built
+    /// only when a message needs it.
+    private struct GPUUse: CustomStringConvertible {
+        var entry: PodUnderReview.ContainerEntry
+        var field: String
+        var resource: String
+        var quantity: String
+
+        var description: String {
+            "\(entry.role) \(entry.container.name.quotedForMessage) \(field) \(resource)=\(quantity)"
+        }
+    }
+
+    private static func firstGPUUse(_ pod: PodUnderReview, gpu: GPUSettings) -> GPUUse? {
         for entry in pod.containers {
-            for (field, list) in [("requests", entry.container.requests), ("limits", entry.container.limits)] {
-                for (name, quantity) in list where gpu.isGPU(name) && !isZero(quantity) {
-                    return "\(entry.role) \(entry.container.name.quotedForMessage) \(field) \(name)=\(quantity)"
-                }
+            for (name, quantity) in entry.container.requests where gpu.isGPU(name) && !isZero(quantity) {
+                return GPUUse(entry: entry, field: "requests", resource: name, quantity: quantity)
+            }
+            for (name, quantity) in entry.container.limits where gpu.isGPU(name) && !isZero(quantity) {
+                return GPUUse(entry: entry, field: "limits", resource: name, quantity: quantity)
             }
         }
         return nil

@@ -9,11 +9,11 @@
 enum ImageOriginCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
         var findings: [Finding] = []
-        let allowed = dataClass.registries.joined(separator: ", ")
         for entry in pod.containers {
             let image = entry.container.image
-            let path = entry.path + ".image"
-            let who = "\(pod.subject): \(entry.role) \(entry.container.name.quotedForMessage) (\(path))"
+            // Paths and messages are only built for findings: this loop runs for every container of every request.
+            var path: String { entry.path + ".image" }
+            var who: String { "\(pod.subject): \(entry.role) \(entry.container.name.quotedForMessage) (\(path))" }
             let reference: ImageReference
             do {
                 reference = try ImageReference.parse(image)
@@ -25,12 +25,14 @@ enum ImageOriginCheck {
                         image: image))
                 continue
             }
-            if !dataClass.registries.contains(where: { ImageReference.repository(reference.repository, isUnder: $0) }) {
+            let repository = reference.repository
+            if !dataClass.registries.contains(where: { ImageReference.repository(repository, isUnder: $0) }) {
                 findings.append(
                     Finding(
                         rule: .registryOrigin, path: path,
                         message: "\(who): image \(image.quotedForMessage) is from registry \(reference.domain.quotedForMessage)"
-                            + " (repository \(reference.repository)); class \(dataClass.name.quotedForMessage) allows only \(allowed)",
+                            + " (repository \(repository)); class \(dataClass.name.quotedForMessage) allows only "
+                            + dataClass.registries.joined(separator: ", "),
                         image: image))
             }
             if dataClass.requireDigest && !reference.isPinnedBySHA256 {

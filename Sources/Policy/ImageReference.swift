@@ -37,28 +37,70 @@ public struct ImageReference: Sendable, Equatable {
         public var description: String { reason }
     }
 
+    /// Parses and normalises `text`. Works on the UTF-8 bytes: it runs for every container of every
+    /// admission request.
     public static func parse(_ text: String) throws(ParseError) -> ImageReference {
-        guard !text.isEmpty else { throw ParseError(reason: "the image is empty") }
-        guard text.utf8.count <= 4096 else { throw ParseError(reason: "the image is longer than 4096 bytes") }
-        var rest = Substring(text)
+        var text = text
+        return try text.withUTF8 { bytes in Result { () throws(ParseError) in try parse(bytes) } }.get()
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ParseError) -> ImageReference {
+        guard !bytes.isEmpty else { throw ParseError(reason: "the image is empty") }
+        guard bytes.count <= 4096 else { throw ParseError(reason: "the image is longer than 4096 bytes") }
+        var end = bytes.count
         var digest: String?
-        if let at = rest.firstIndex(of: "@") {
-            let value = String(rest[rest.index(after: at)...])
-            try validateDigest(value)
-            digest = value
-            rest = rest[..<at]
+        if let at = bytes.firstIndex(of: UInt8(ascii: "@")) {
+            try validateDigest(bytes, at + 1..<bytes.count)
+            digest = string(bytes, at + 1..<bytes.count)
+            end = at
         }
         var tag: String?
-        let lastSlash = rest.lastIndex(of: "/")
-        if let colon = rest.lastIndex(of: ":"), lastSlash.map({ colon > $0 }) ?? true {
-            let value = String(rest[rest.index(after: colon)...])
+        var lastSlash = -1
+        var lastColon = -1
+        for index in 0..<end {
+            if bytes[index] == UInt8(ascii: "/") { lastSlash = index }
+            if bytes[index] == UInt8(ascii: ":") { lastColon = index }
+        }
+        if lastColon > lastSlash {
+            let value = string(bytes, lastColon + 1..<end)
             try validateTag(value)
             tag = value
-            rest = rest[..<colon]
+            end = lastColon
         }
-        let (domain, path) = try splitName(rest)
+        guard end > 0 else { throw ParseError(reason: "the image has no repository name") }
+        var domain = "docker.io"
+        var pathStart = 0
+        if let slash = bytes[0..<end].firstIndex(of: UInt8(ascii: "/")) {
+            let first = bytes[0..<slash]
+            let looksLikeHost = first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":"))
+                || first.elementsEqual("localhost".utf8) || first.contains(where: isUpper)
+            if looksLikeHost {
+                let host = string(bytes, 0..<slash)
+                try validateDomain(Substring(host))
+                domain = host == "index.docker.io" ? "docker.io" : host
+                pathStart = slash + 1
+            }
+        }
+        var componentStart = pathStart
+        var components = 0
+        for index in pathStart...end where index == end || bytes[index] == UInt8(ascii: "/") {
+            try validatePathComponent(bytes, componentStart..<index)
+            components += 1
+            componentStart = index + 1
+        }
+        var path = string(bytes, pathStart..<end)
+        if domain == "docker.io" && components == 1 { path = "library/" + path }
+        guard domain.utf8.count + 1 + path.utf8.count <= 255 else {
+            throw ParseError(reason: "the repository name is longer than 255 characters")
+        }
         return ImageReference(domain: domain, path: path, tag: tag, digest: digest)
     }
+
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    private static func isUpper(_ byte: UInt8) -> Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
 
     /// Parses an allowed-registry entry of a policy: a host, optionally followed by a path prefix
     /// (`registry.internal`, `registry.internal/ephi`); no tag, no digest, nothing implicit.
@@ -74,7 +116,12 @@ public struct ImageReference: Sendable, Equatable {
         }
         guard host != "index.docker.io" else { throw ParseError(reason: "write docker.io, not index.docker.io") }
         try validateDomain(host)
-        for component in components.dropFirst() { try validatePathComponent(component) }
+        for component in components.dropFirst() {
+            var component = String(component)
+            try component.withUTF8 { bytes in
+                Result { () throws(ParseError) in try validatePathComponent(bytes, 0..<bytes.count) }
+            }.get()
+        }
         return text
     }
 
@@ -87,57 +134,40 @@ public struct ImageReference: Sendable, Equatable {
                 == UInt8(ascii: "/")
     }
 
-    private static func splitName(_ name: Substring) throws(ParseError) -> (String, String) {
-        guard !name.isEmpty else { throw ParseError(reason: "the image has no repository name") }
-        var domain = "docker.io"
-        var remainder = name
-        if let slash = name.firstIndex(of: "/") {
-            let first = name[..<slash]
-            if first.contains(".") || first.contains(":") || first == "localhost" || first.lowercased() != first {
-                try validateDomain(first)
-                domain = first == "index.docker.io" ? "docker.io" : String(first)
-                remainder = name[name.index(after: slash)...]
-            }
-        }
-        let components = remainder.split(separator: "/", omittingEmptySubsequences: false)
-        for component in components { try validatePathComponent(component) }
-        var path = String(remainder)
-        if domain == "docker.io" && components.count == 1 { path = "library/" + path }
-        guard domain.utf8.count + 1 + path.utf8.count <= 255 else {
-            throw ParseError(reason: "the repository name is longer than 255 characters")
-        }
-        return (domain, path)
-    }
-
+    /// `host[:port]`, the host a DNS name (labels of letters, digits and inner dashes) or a bracketed IPv6
+    /// literal, all in lower case.
     private static func validateDomain(_ domain: Substring) throws(ParseError) {
-        var host = domain
-        if let colon = domain.lastIndex(of: ":"), !domain.hasSuffix("]") {
-            let port = domain[domain.index(after: colon)...]
-            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        let bytes = Array(domain.utf8)
+        var hostEnd = bytes.count
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")), bytes.last != UInt8(ascii: "]") {
+            let port = bytes[(colon + 1)...]
+            guard !port.isEmpty, port.count <= 5, port.allSatisfy(isDigit) else {
                 throw ParseError(reason: "registry \"\(domain)\" has an invalid port")
             }
-            host = domain[..<colon]
+            hostEnd = colon
         }
-        guard host.lowercased() == host else {
-            throw ParseError(reason: "registry host \"\(host)\" contains upper case; write it in lower case")
+        let host = bytes[..<hostEnd]
+        guard !host.contains(where: isUpper) else {
+            throw ParseError(reason: "registry host \"\(domain)\" contains upper case; write it in lower case")
         }
-        if host.hasPrefix("[") {
+        if host.first == UInt8(ascii: "[") {
             let inner = host.dropFirst().dropLast()
-            guard host.hasSuffix("]"), !inner.isEmpty, inner.allSatisfy({ $0.isHexDigit || $0 == ":" }) else {
-                throw ParseError(reason: "registry host \"\(host)\" is not a valid IPv6 literal")
-            }
+            guard host.last == UInt8(ascii: "]"), !inner.isEmpty,
+                inner.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") })
+            else { throw ParseError(reason: "registry host \"\(domain)\" is not a valid IPv6 literal") }
             return
         }
-        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        for label in labels {
-            guard let first = label.first, let last = label.last, isAlphanumeric(first), isAlphanumeric(last),
-                label.allSatisfy({ isAlphanumeric($0) || $0 == "-" })
-            else { throw ParseError(reason: "registry host \"\(host)\" is not a valid host name") }
+        for label in host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            guard let first = label.first, let last = label.last, isLowerAlphanumeric(first), isLowerAlphanumeric(last),
+                label.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") })
+            else { throw ParseError(reason: "registry host \"\(domain)\" is not a valid host name") }
         }
     }
 
-    private static func isAlphanumeric(_ character: Character) -> Bool {
-        character.isASCII && (character.isLetter || character.isNumber)
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
     private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
@@ -145,30 +175,32 @@ public struct ImageReference: Sendable, Equatable {
     }
 
     /// `[a-z0-9]+` separated by `.`, `_`, `__` or one or more `-`.
-    private static func validatePathComponent(_ component: Substring) throws(ParseError) {
-        let bytes = Array(component.utf8)
-        guard let first = bytes.first, let last = bytes.last, isLowerAlphanumeric(first), isLowerAlphanumeric(last)
-        else {
+    private static func validatePathComponent(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>
+    ) throws(ParseError) {
+        func fail() -> ParseError {
+            let component = string(bytes, range)
             if component.lowercased() != component {
-                throw ParseError(reason: "repository path \"\(component)\" contains upper case; names must be lowercase")
+                return ParseError(reason: "repository path \"\(component)\" contains upper case; names must be lowercase")
             }
-            throw ParseError(reason: "repository path component \"\(component)\" is empty or does not start and end with [a-z0-9]")
+            return ParseError(
+                reason: "repository path component \"\(component)\" must be [a-z0-9]+ joined by '.', '_', '__' or dashes")
         }
-        var index = 0
-        while index < bytes.count {
+        guard !range.isEmpty, isLowerAlphanumeric(bytes[range.lowerBound]), isLowerAlphanumeric(bytes[range.upperBound - 1])
+        else { throw fail() }
+        var index = range.lowerBound
+        while index < range.upperBound {
             if isLowerAlphanumeric(bytes[index]) {
                 index += 1
                 continue
             }
             var end = index
-            while end < bytes.count, !isLowerAlphanumeric(bytes[end]) { end += 1 }
-            let separator = String(decoding: bytes[index..<end], as: UTF8.self)
-            guard separator == "." || separator == "_" || separator == "__" || separator.allSatisfy({ $0 == "-" }) else {
-                if separator.lowercased() != separator || component.lowercased() != component {
-                    throw ParseError(reason: "repository path \"\(component)\" contains upper case; names must be lowercase")
-                }
-                throw ParseError(reason: "repository path component \"\(component)\" contains \"\(separator)\"")
-            }
+            while end < range.upperBound, !isLowerAlphanumeric(bytes[end]) { end += 1 }
+            let separator = UnsafeBufferPointer(rebasing: bytes[index..<end])
+            let valid =
+                separator.elementsEqual(".".utf8) || separator.elementsEqual("_".utf8)
+                || separator.elementsEqual("__".utf8) || separator.allSatisfy { $0 == UInt8(ascii: "-") }
+            guard valid else { throw fail() }
             index = end
         }
     }
@@ -185,24 +217,28 @@ public struct ImageReference: Sendable, Equatable {
     }
 
     /// `algorithm:hex` with a registered algorithm and the exact length of lowercase hex it needs.
-    private static func validateDigest(_ digest: String) throws(ParseError) {
-        guard let colon = digest.firstIndex(of: ":") else {
-            throw ParseError(reason: "digest \"\(digest)\" has no algorithm (expected sha256:<64 lowercase hex>)")
+    private static func validateDigest(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(ParseError) {
+        let digest = UnsafeBufferPointer(rebasing: bytes[range])
+        guard let colon = digest.firstIndex(of: UInt8(ascii: ":")) else {
+            throw ParseError(reason: "digest \"\(string(bytes, range))\" has no algorithm (expected sha256:<64 lowercase hex>)")
         }
-        let algorithm = digest[..<colon]
-        let hex = digest[digest.index(after: colon)...]
+        let algorithm = UnsafeBufferPointer(rebasing: digest[..<colon])
+        let hex = UnsafeBufferPointer(rebasing: digest[(colon + 1)...])
         let length: Int
-        switch algorithm {
-        case "sha256": length = 64
-        case "sha384": length = 96
-        case "sha512": length = 128
-        default: throw ParseError(reason: "digest algorithm \"\(algorithm)\" is not sha256, sha384 or sha512")
+        if algorithm.elementsEqual("sha256".utf8) {
+            length = 64
+        } else if algorithm.elementsEqual("sha384".utf8) {
+            length = 96
+        } else if algorithm.elementsEqual("sha512".utf8) {
+            length = 128
+        } else {
+            let name = String(decoding: algorithm, as: UTF8.self)
+            throw ParseError(reason: "digest algorithm \"\(name)\" is not sha256, sha384 or sha512")
         }
-        let isLowerHex = hex.utf8.allSatisfy {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
-        }
-        guard hex.utf8.count == length, isLowerHex else {
-            throw ParseError(reason: "digest \"\(digest)\" is malformed: \(algorithm) needs \(length) lowercase hex digits")
+        guard hex.count == length, hex.allSatisfy(isHexDigit) else {
+            let name = String(decoding: algorithm, as: UTF8.self)
+            throw ParseError(
+                reason: "digest \"\(string(bytes, range))\" is malformed: \(name) needs \(length) lowercase hex digits")
         }
     }
 }

@@ -34,11 +34,12 @@ struct PlacementConstraint {
                 problems.append(.forbidden(path: "\(specPath).nodeSelector", key: key, value: value))
             }
         }
-        var unconfinedReason = "neither nodeSelector nor a required node affinity sets \(keys[0])"
+        // Reasons are built only when reported: this runs for every request.
+        var unconfinedReason = { "neither nodeSelector nor a required node affinity sets \(keys[0])" }
         if let terms = spec.requiredNodeAffinity {
-            let affinityPath = "\(specPath).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+            var affinityPath: String { "\(specPath).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution" }
             var everyTermConfined = !terms.isEmpty
-            if terms.isEmpty { unconfinedReason = "the required node affinity has no terms" }
+            if terms.isEmpty { unconfinedReason = { "the required node affinity has no terms" } }
             for (index, term) in terms.enumerated() {
                 var termConfined = false
                 for (expressionIndex, expression) in term.matchExpressions.enumerated()
@@ -52,14 +53,16 @@ struct PlacementConstraint {
                 }
                 if !termConfined && everyTermConfined {
                     everyTermConfined = false
-                    unconfinedReason =
+                    unconfinedReason = {
                         "required node affinity term \(index) has no \(keys[0]) In [allowed values]"
-                        + " (terms are ORed, so that term admits any \(noun); NotIn, Exists, DoesNotExist, Gt and Lt prove nothing)"
+                            + " (terms are ORed, so that term admits any \(noun); NotIn, Exists, DoesNotExist, Gt and Lt"
+                            + " prove nothing)"
+                    }
                 }
             }
             if everyTermConfined { confined = true }
         }
-        if !confined && problems.isEmpty { problems.append(.unconfined(reason: unconfinedReason)) }
+        if !confined && problems.isEmpty { problems.append(.unconfined(reason: unconfinedReason())) }
         return problems
     }
 }

@@ -7,8 +7,13 @@ struct PodUnderReview {
         var container: Container
         /// `container`, `init container`, `sidecar container` or `ephemeral container`.
         var role: String
-        /// e.g. `spec.template.spec.initContainers[0]`.
-        var path: String
+        /// `containers`, `initContainers` or `ephemeralContainers`.
+        var list: StaticString
+        var index: Int
+        var specPath: String
+
+        /// e.g. `spec.template.spec.initContainers[0]`; built only for messages.
+        var path: String { "\(specPath).\(list)[\(index)]" }
     }
 
     var workloadKind: String
@@ -37,15 +42,19 @@ struct PodUnderReview {
         self.previousNodeName = previousNodeName
         var entries: [ContainerEntry] = []
         for (index, container) in spec.containers.enumerated() {
-            entries.append(ContainerEntry(container: container, role: "container", path: "\(specPath).containers[\(index)]"))
+            entries.append(
+                ContainerEntry(container: container, role: "container", list: "containers", index: index, specPath: specPath))
         }
         for (index, container) in spec.initContainers.enumerated() {
             let role = container.restartPolicy == "Always" ? "sidecar container" : "init container"
-            entries.append(ContainerEntry(container: container, role: role, path: "\(specPath).initContainers[\(index)]"))
+            entries.append(
+                ContainerEntry(container: container, role: role, list: "initContainers", index: index, specPath: specPath))
         }
         for (index, container) in spec.ephemeralContainers.enumerated() {
             entries.append(
-                ContainerEntry(container: container, role: "ephemeral container", path: "\(specPath).ephemeralContainers[\(index)]"))
+                ContainerEntry(
+                    container: container, role: "ephemeral container", list: "ephemeralContainers", index: index,
+                    specPath: specPath))
         }
         containers = entries
     }
@@ -71,6 +80,9 @@ extension String {
     /// The string in double quotes with quotes, backslashes and control characters escaped, so a hostile
     /// container name cannot forge a line of a message or a warning.
     var quotedForMessage: String {
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "\"" + self + "\""
+        }
         var result = "\""
         for scalar in unicodeScalars {
             switch scalar {

@@ -109,7 +109,7 @@ public struct GPUSettings: Sendable, Equatable {
     /// True when `resource` names a GPU.
     public func isGPU(_ resource: String) -> Bool {
         resources.contains { entry in
-            entry.hasSuffix("*") ? resource.hasPrefix(entry.dropLast()) : resource == entry
+            entry.utf8.last == UInt8(ascii: "*") ? resource.utf8.starts(with: entry.utf8.dropLast()) : resource == entry
         }
     }
 }

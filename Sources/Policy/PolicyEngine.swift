@@ -8,9 +8,13 @@ public struct PolicyEngine: Sendable {
     /// SHA-256 (hex) of the policy text, computed by the caller, stamped on every decision.
     public let policySHA256: String
 
+    /// Per class, the taints other classes dedicate (see ``TolerationScopeCheck``), computed once here.
+    private let foreignTaints: [String: [(owner: String, taint: Taint)]]
+
     public init(policy: PolicyDocument, policySHA256: String) {
         self.policy = policy
         self.policySHA256 = policySHA256
+        foreignTaints = policy.classes.mapValues { TolerationScopeCheck.foreignTaints(of: $0, in: policy) }
     }
 
     /// The workload kinds whose pod templates are checked, by API group.
@@ -34,7 +38,7 @@ public struct PolicyEngine: Sendable {
     /// The class for a request: the path's class if given (it must exist), else the namespace's class from
     /// the policy, else `defaultClass`.
     public func resolveClass(classFromPath: String?, namespace: String) -> ClassResolution {
-        let known = policy.classNames.joined(separator: ", ")
+        var known: String { policy.classNames.joined(separator: ", ") }
         if let classFromPath {
             if let dataClass = policy.classes[classFromPath] { return .resolved(dataClass) }
             return .unresolved(
@@ -62,11 +66,12 @@ public struct PolicyEngine: Sendable {
     }
 
     public func evaluate(_ request: AdmissionRequest, classFromPath: String?, now: Date) -> Decision {
-        let name = request.object?.metadata.name ?? request.name
+        var name = request.object?.metadata.name ?? request.name
+        if name.isEmpty { name = request.name }
         var decision = Decision(
-            allowed: true, evaluated: false, className: nil, classMode: nil,
-            subject: "\(request.kind.kind) \((name.isEmpty ? request.name : name).quotedForMessage)", violations: [],
+            allowed: true, evaluated: false, className: nil, classMode: nil, subject: "", violations: [],
             exemptions: [], images: [], policySHA256: policySHA256)
+        decision.subject = "\(request.kind.kind) \(name.quotedForMessage)"
         guard Self.isInScope(request) else { return decision }
         decision.evaluated = true
         let dataClass: DataClass
@@ -98,7 +103,8 @@ public struct PolicyEngine: Sendable {
         let findings =
             ImageOriginCheck.check(pod, in: dataClass)
             + GPUPlacementCheck.check(pod, in: dataClass, gpu: policy.gpu)
-            + TolerationScopeCheck.check(pod, in: dataClass, policy: policy)
+            + TolerationScopeCheck.check(
+                pod, in: dataClass, gpu: policy.gpu, foreign: foreignTaints[dataClass.name] ?? [])
             + ResidencyCheck.check(pod, in: dataClass)
             + NodeNameCheck.check(pod, in: dataClass)
         for finding in findings {

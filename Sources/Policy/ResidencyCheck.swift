@@ -10,13 +10,11 @@ enum ResidencyCheck {
 
     static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
         var findings: [Finding] = []
-        let className = dataClass.name.quotedForMessage
-        let dimensions = [
-            PlacementConstraint(noun: "zone", keys: zoneKeys, allowed: dataClass.zones),
-            PlacementConstraint(noun: "region", keys: regionKeys, allowed: dataClass.regions),
-        ]
-        for constraint in dimensions where !constraint.allowed.isEmpty {
-            let allowed = constraint.allowed.joined(separator: ", ")
+        var className: String { dataClass.name.quotedForMessage }
+        for (noun, keys, allowedValues) in [("zone", zoneKeys, dataClass.zones), ("region", regionKeys, dataClass.regions)]
+        where !allowedValues.isEmpty {
+            let constraint = PlacementConstraint(noun: noun, keys: keys, allowed: allowedValues)
+            var allowed: String { constraint.allowed.joined(separator: ", ") }
             for problem in constraint.problems(in: pod.spec, specPath: pod.specPath) {
                 switch problem {
                 case .forbidden(let path, let key, let value):

@@ -5,17 +5,24 @@
 /// (it tolerates every taint; with an empty effect, every effect too). In every class, no toleration that
 /// may tolerate a taint another class dedicates (unless this class dedicates the same taint).
 enum TolerationScopeCheck {
-    static func check(_ pod: PodUnderReview, in dataClass: DataClass, policy: PolicyDocument) -> [Finding] {
-        var findings: [Finding] = []
-        let className = dataClass.name.quotedForMessage
+    /// The taints other classes dedicate that `dataClass` does not, with their owner; the engine computes
+    /// this once per class when it loads a policy.
+    static func foreignTaints(of dataClass: DataClass, in policy: PolicyDocument) -> [(owner: String, taint: Taint)] {
         let own = Set(dataClass.dedicatedTaints)
-        let foreign = policy.classes.values.filter { $0.name != dataClass.name }.sorted { $0.name < $1.name }
+        return policy.classes.values.filter { $0.name != dataClass.name }.sorted { $0.name < $1.name }
             .flatMap { other in other.dedicatedTaints.filter { !own.contains($0) }.map { (other.name, $0) } }
+    }
+
+    static func check(
+        _ pod: PodUnderReview, in dataClass: DataClass, gpu: GPUSettings, foreign: [(owner: String, taint: Taint)]
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        var className: String { dataClass.name.quotedForMessage }
         for (index, toleration) in pod.spec.tolerations.enumerated() {
-            let path = "\(pod.specPath).tolerations[\(index)]"
+            var path: String { "\(pod.specPath).tolerations[\(index)]" }
             if toleration.key.isEmpty && dataClass.hasDedicatedPools {
                 let widened = toleration.effect.isEmpty ? " and, with an empty effect, every effect" : ""
-                let permitted = (policy.gpu.taints + dataClass.dedicatedTaints).map(\.description).joined(separator: ", ")
+                let permitted = (gpu.taints + dataClass.dedicatedTaints).map(\.description).joined(separator: ", ")
                 findings.append(
                     Finding(
                         rule: .blanketToleration, path: path,
@@ -24,7 +31,7 @@ enum TolerationScopeCheck {
                             + " specific taints (\(permitted))"))
                 continue
             }
-            if let (owner, taint) = foreign.first(where: { toleration.mayTolerate($0.1) }) {
+            if let (owner, taint) = foreign.first(where: { toleration.mayTolerate($0.taint) }) {
                 findings.append(
                     Finding(
                         rule: .foreignTaint, path: path,
