@@ -214,7 +214,7 @@ struct JSONReader {
     /// is skipped, so this is the decoder's hot path: one loop with an explicit state and a bit stack of
     /// open containers, instead of a call per token.
     mutating func skipValue() throws(AdmissionDecodingError) {
-        enum Expect { case value, valueOrClose, key, keyOrClose, colon, commaOrClose }
+        enum Expect { case value, valueOrClose, key, keyOrClose }
         var expect = Expect.value
         var nesting = 0
         // Bit i set: the (i+1)-th container opened here is an object. maxDepth is 128, so two words hold it.
@@ -273,32 +273,36 @@ struct JSONReader {
                     depth -= 1
                     valueEnded = true
                 } else if byte == UInt8(ascii: "\"") {
+                    // The key and its colon in one step: the value follows on the next turn.
                     _ = try scanString()
-                    expect = .colon
+                    skipWhitespace()
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                        throw error("expected ':' after object key")
+                    }
+                    position += 1
+                    expect = .value
                 } else {
                     throw error("expected a quoted object key")
                 }
-            case .colon:
-                guard byte == UInt8(ascii: ":") else { throw error("expected ':' after object key") }
-                position += 1
-                expect = .value
-            case .commaOrClose:
+            }
+            // A value ended: take the separators that follow (closing as many containers as they close).
+            while valueEnded {
+                if nesting == 0 { return }
+                skipWhitespace()
+                guard position < bytes.count else { throw error("unexpected end of input") }
                 let object = isObject(nesting - 1)
-                if byte == UInt8(ascii: ",") {
+                let separator = bytes[position]
+                if separator == UInt8(ascii: ",") {
                     position += 1
                     expect = object ? .key : .value
-                } else if byte == (object ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    valueEnded = false
+                } else if separator == (object ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     position += 1
                     nesting -= 1
                     depth -= 1
-                    valueEnded = true
                 } else {
                     throw error(object ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
                 }
-            }
-            if valueEnded {
-                if nesting == 0 { return }
-                expect = .commaOrClose
             }
         }
     }
@@ -402,6 +406,7 @@ struct JSONReader {
     }
 
     /// Scans a string starting at the opening quote and validates it; returns the raw content range.
+    @inline(__always)
     private mutating func scanString() throws(AdmissionDecodingError) -> ScannedString {
         position += 1
         let start = position
