@@ -162,7 +162,7 @@ def rendering_errors(objects):
     """Objects a rendering must contain for the promises to hold at all."""
     kinds = {o.get("kind") for o in objects}
     required = {"Namespace", "ServiceAccount", "Service", "PodDisruptionBudget", "ConfigMap",
-                "ValidatingWebhookConfiguration"}
+                "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
     errors = [f"missing {kind}" for kind in sorted(required - kinds)]
     if not kinds & {"Deployment", "StatefulSet"}:
         errors.append("missing the Portcullis workload")

@@ -1,4 +1,5 @@
-/// Renders the `ValidatingWebhookConfiguration` that routes each data class to its own path.
+/// Renders the `ValidatingWebhookConfiguration` that routes each data class to its own path,
+/// with a `ValidatingAdmissionPolicy` that keeps namespaces from naming a class that does not exist.
 ///
 /// One webhook per class, because the API server picks the webhook by namespace label and the
 /// path tells Portcullis which class to apply: a namespace labelled
@@ -55,7 +56,48 @@ public struct WebhookConfigurationRenderer: Sendable {
         for className in classNames.sorted() {
             lines += webhook(className: className, failurePolicy: failOpen.contains(className) ? "Ignore" : "Fail")
         }
+        lines += labelGuard(classNames: classNames.sorted())
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A ValidatingAdmissionPolicy (evaluated inside the API server, so it cannot be down) that
+    /// refuses a namespace label naming no class of the policy. Without it, a typo such as
+    /// `ephl` would match none of the webhooks and the namespace would silently go unchecked.
+    private func labelGuard(classNames: [String]) -> [String] {
+        let name = "\(serviceName)-namespace-class-label"
+        let quoted = classNames.map { "\"\($0)\"" }.joined(separator: ", ")
+        // Safe to splice: the key and the class names were validated and hold no quotes.
+        let label = "\"\(namespaceLabelKey)\""
+        return [
+            "---",
+            "# Refuses namespace labels that name no data class: such a namespace would match no webhook.",
+            "apiVersion: admissionregistration.k8s.io/v1",
+            "kind: ValidatingAdmissionPolicy",
+            "metadata:",
+            "  name: \(name)",
+            "spec:",
+            "  failurePolicy: Fail",
+            "  matchConstraints:",
+            "    resourceRules:",
+            "      - apiGroups: [\"\"]",
+            "        apiVersions: [\"v1\"]",
+            "        operations: [\"CREATE\", \"UPDATE\"]",
+            "        resources: [\"namespaces\"]",
+            "  validations:",
+            "    - expression: '!has(object.metadata.labels) || !(\(label) in object.metadata.labels)"
+                + " || object.metadata.labels[\(label)] in [\(quoted)]'",
+            "      message: \"label \(namespaceLabelKey) must name a data class of the Portcullis policy: "
+                + "\(classNames.joined(separator: ", "))\"",
+            "      reason: Invalid",
+            "---",
+            "apiVersion: admissionregistration.k8s.io/v1",
+            "kind: ValidatingAdmissionPolicyBinding",
+            "metadata:",
+            "  name: \(name)",
+            "spec:",
+            "  policyName: \(name)",
+            "  validationActions: [\"Deny\"]",
+        ]
     }
 
     private func webhook(className: String, failurePolicy: String) -> [String] {

@@ -6,11 +6,20 @@ import Yams
 @Suite struct WebhookConfigurationRendererTests {
     private let classes = ["public", "personal-data", "ephi", "cardholder-data", "financial-reporting"]
 
+    /// The rendered objects by kind; every one must be admissionregistration.k8s.io/v1.
+    private func objects(_ yaml: String) throws -> [String: [String: Any]] {
+        var byKind: [String: [String: Any]] = [:]
+        for case let object as [String: Any] in try Yams.load_all(yaml: yaml) {
+            #expect(object["apiVersion"] as? String == "admissionregistration.k8s.io/v1")
+            let kind = try #require(object["kind"] as? String)
+            #expect(byKind.updateValue(object, forKey: kind) == nil, "two \(kind) objects")
+        }
+        return byKind
+    }
+
     private func webhooks(_ yaml: String) throws -> [[String: Any]] {
-        let document = try #require(try Yams.load(yaml: yaml) as? [String: Any])
-        #expect(document["apiVersion"] as? String == "admissionregistration.k8s.io/v1")
-        #expect(document["kind"] as? String == "ValidatingWebhookConfiguration")
-        return try #require(document["webhooks"] as? [[String: Any]])
+        let configuration = try #require(try objects(yaml)["ValidatingWebhookConfiguration"])
+        return try #require(configuration["webhooks"] as? [[String: Any]])
     }
 
     @Test func oneFailClosedWebhookPerClassRoutedToItsPath() throws {
@@ -55,6 +64,22 @@ import Yams
                 "/pods", "/pods/ephemeralcontainers", "apps/deployments", "apps/replicasets", "apps/statefulsets",
                 "apps/daemonsets", "batch/jobs", "batch/cronjobs",
             ])
+    }
+
+    @Test func namespaceLabelsNamingNoClassAreRefusedInsideTheAPIServer() throws {
+        let rendered = try objects(WebhookConfigurationRenderer().render(classNames: ["public", "ephi"]))
+        let policy = try #require(rendered["ValidatingAdmissionPolicy"])
+        let spec = try #require(policy["spec"] as? [String: Any])
+        #expect(spec["failurePolicy"] as? String == "Fail")
+        let validation = try #require((spec["validations"] as? [[String: Any]])?.first)
+        #expect(
+            validation["expression"] as? String
+                == "!has(object.metadata.labels) || !(\"portcullis.io/data-class\" in object.metadata.labels)"
+                + " || object.metadata.labels[\"portcullis.io/data-class\"] in [\"ephi\", \"public\"]")
+        #expect((validation["message"] as? String)?.hasSuffix("of the Portcullis policy: ephi, public") == true)
+        let binding = try #require(rendered["ValidatingAdmissionPolicyBinding"]?["spec"] as? [String: Any])
+        #expect(binding["policyName"] as? String == (policy["metadata"] as? [String: Any])?["name"] as? String)
+        #expect(binding["validationActions"] as? [String] == ["Deny"])
     }
 
     @Test func failOpenOnlyForTheNamedClass() throws {
