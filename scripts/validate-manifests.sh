@@ -32,7 +32,8 @@ if ! command -v kubectl >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] || { echo "FAIL  kubectl is missing (apt-get install -y kubectl)" >&2; exit 1; }
     apt-get install -y -q kubectl >/dev/null
 fi
-if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('kubernetes-validate') != '${KUBERNETES_VALIDATE#*==}')" 2>/dev/null; then
+installed=$(python3 -c "import importlib.metadata as m; print(m.version('kubernetes-validate'))" 2>/dev/null || true)
+if [ "$installed" != "${KUBERNETES_VALIDATE#*==}" ]; then
     python3 -m pip install --quiet "$KUBERNETES_VALIDATE"
 fi
 
@@ -50,7 +51,7 @@ if [ -n "${PORTCULLIS_BIN:-}" ]; then
         cp "$work/webhooks.yaml" "$committed"
         echo "UPDATED deploy/base/validatingwebhookconfiguration.yaml"
     elif diff -u "$committed" "$work/webhooks.yaml" > "$work/drift.diff"; then
-        echo "PASS  deploy/base/validatingwebhookconfiguration.yaml = portcullis manifests --policy deploy/policy.yaml $MANIFESTS_ARGS"
+        echo "PASS  deploy/base/validatingwebhookconfiguration.yaml matches portcullis manifests $MANIFESTS_ARGS"
     else
         echo "FAIL  deploy/base/validatingwebhookconfiguration.yaml differs from the policy's classes; run"
         echo "      PORTCULLIS_BIN=$PORTCULLIS_BIN scripts/validate-manifests.sh --update"

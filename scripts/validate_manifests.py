@@ -186,8 +186,9 @@ def main():
             errors = schema_errors(obj, args.versions)
             if not errors and obj.get("kind") in ("Deployment", "StatefulSet"):
                 errors = workload_errors(obj)
-            elif not errors and obj.get("kind") == "ServiceAccount" and obj.get("automountServiceAccountToken") is not False:
-                errors = ["automountServiceAccountToken is not false"]
+            elif not errors and obj.get("kind") == "ServiceAccount":
+                if obj.get("automountServiceAccountToken") is not False:
+                    errors = ["automountServiceAccountToken is not false"]
             elif not errors and obj.get("kind") == "ValidatingWebhookConfiguration":
                 errors = webhook_configuration_errors(obj, overlay, certificates)
             print(f"{'FAIL' if errors else 'PASS'}  {label}")

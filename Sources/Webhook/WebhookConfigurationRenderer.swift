@@ -197,10 +197,13 @@ public struct WebhookConfigurationRenderer: Sendable {
             else { return false }
         }
         let isAlphanumeric = { (c: Unicode.Scalar) in isLowerAlphanumeric(c) || ("A"..."Z").contains(c) }
-        return isToken(name, maxLength: 63, ends: isAlphanumeric, inner: { isAlphanumeric($0) || "-_.".unicodeScalars.contains($0) })
+        let isNameCharacter = { (c: Unicode.Scalar) in isAlphanumeric(c) || "-_.".unicodeScalars.contains(c) }
+        return isToken(name, maxLength: 63, ends: isAlphanumeric, inner: isNameCharacter)
     }
 
-    private static func isLowerAlphanumeric(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+    private static func isLowerAlphanumeric(_ c: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(c) || ("0"..."9").contains(c)
+    }
 
     private static func isToken(
         _ text: Substring, maxLength: Int, ends: (Unicode.Scalar) -> Bool, inner: (Unicode.Scalar) -> Bool

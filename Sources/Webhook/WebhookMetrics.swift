@@ -61,9 +61,10 @@ public final class WebhookMetrics: @unchecked Sendable {
     ///     warn-mode series shows what switching the class to `enforce` would deny.
     ///   - latencySeconds: from the request's arrival to the response; negative or non-finite
     ///     values (a clock step) are recorded as zero rather than dropped, so counts stay exact.
-    public func recordAdmission(className: String, decision: Decision, ruleIDs: [String], latencySeconds: Double) {
-        Metrics.Counter(label: "portcullis_admissions_total", dimensions: [("class", className), ("decision", decision.rawValue)],
-            factory: factory).increment()
+    public func recordAdmission(
+        className: String, decision: Decision, ruleIDs: [String], latencySeconds: Double
+    ) {
+        increment("portcullis_admissions_total", [("class", className), ("decision", decision.rawValue)])
         let perRule: String? =
             switch decision {
             case .denied: "portcullis_denials_total"
@@ -72,12 +73,10 @@ public final class WebhookMetrics: @unchecked Sendable {
             }
         if let perRule {
             for ruleID in Set(ruleIDs) {
-                Metrics.Counter(label: perRule, dimensions: [("class", className), ("rule", ruleID)], factory: factory)
-                    .increment()
+                increment(perRule, [("class", className), ("rule", ruleID)])
             }
         }
-        Metrics.Timer(label: "portcullis_admission_duration_seconds", dimensions: [("class", className)], factory: factory)
-            .recordNanoseconds(Self.nanoseconds(latencySeconds))
+        record("portcullis_admission_duration_seconds", [("class", className)], seconds: latencySeconds)
     }
 
     /// Records a policy load or reload (the first load counts too). On success the
@@ -85,13 +84,13 @@ public final class WebhookMetrics: @unchecked Sendable {
     /// the policy in force — is 1; a failed reload leaves the previous policy (and its series)
     /// in force, as the server does.
     public func recordPolicyReload(success: Bool, sha256: String) {
-        Metrics.Counter(label: "portcullis_policy_reloads_total", dimensions: [("result", success ? "success" : "failure")],
-            factory: factory).increment()
+        increment("portcullis_policy_reloads_total", [("result", success ? "success" : "failure")])
         guard success else { return }
         policyLock.withLock {
             guard activePolicy?.sha256 != sha256 else { return }
             activePolicy?.gauge.destroy()
-            let gauge = Metrics.Gauge(label: "portcullis_policy_info", dimensions: [("sha256", sha256)], factory: factory)
+            let gauge = Metrics.Gauge(
+                label: "portcullis_policy_info", dimensions: [("sha256", sha256)], factory: factory)
             gauge.record(1)
             activePolicy = (sha256, gauge)
         }
@@ -107,24 +106,21 @@ public final class WebhookMetrics: @unchecked Sendable {
     /// Records one audit-log sync (`fdatasync` of a group commit): its duration, and whether it
     /// failed — a failed sync means decisions are being denied with `AuditUnavailable`.
     public func recordAuditSync(seconds: Double, failed: Bool) {
-        Metrics.Timer(label: "portcullis_audit_sync_duration_seconds", factory: factory)
-            .recordNanoseconds(Self.nanoseconds(seconds))
+        record("portcullis_audit_sync_duration_seconds", [], seconds: seconds)
         if failed {
-            Metrics.Counter(label: "portcullis_audit_sync_failures_total", factory: factory).increment()
+            increment("portcullis_audit_sync_failures_total", [])
         }
     }
 
     /// Records a lookup in the signature verification cache.
     public func recordSignatureCache(hit: Bool) {
-        Metrics.Counter(label: "portcullis_signature_cache_requests_total", dimensions: [("result", hit ? "hit" : "miss")],
-            factory: factory).increment()
+        increment("portcullis_signature_cache_requests_total", [("result", hit ? "hit" : "miss")])
     }
 
     /// Records a failed exchange with a registry (unreachable, timeout, 429/5xx, malformed reply).
     /// `registry` is the registry host from the policy, never a path or a tag.
     public func recordRegistryError(registry: String) {
-        Metrics.Counter(label: "portcullis_registry_errors_total", dimensions: [("registry", registry)], factory: factory)
-            .increment()
+        increment("portcullis_registry_errors_total", [("registry", registry)])
     }
 
     /// The Prometheus text exposition (format 0.0.4) for `GET /metrics`.
@@ -135,8 +131,16 @@ public final class WebhookMetrics: @unchecked Sendable {
     /// The media type to send with `render()`'s bytes.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    private static func nanoseconds(_ seconds: Double) -> Int64 {
-        guard seconds.isFinite, seconds > 0 else { return 0 }
-        return seconds >= Double(Int64.max) / 1e9 ? Int64.max : Int64(seconds * 1e9)
+    private func increment(_ label: String, _ dimensions: [(String, String)]) {
+        Metrics.Counter(label: label, dimensions: dimensions, factory: factory).increment()
+    }
+
+    /// Negative or non-finite durations (a clock step) count as zero, so the count stays exact.
+    private func record(_ label: String, _ dimensions: [(String, String)], seconds: Double) {
+        let nanoseconds: Int64 =
+            if !seconds.isFinite || seconds <= 0 { 0 }
+            else if seconds >= Double(Int64.max) / 1e9 { .max }
+            else { Int64(seconds * 1e9) }
+        Metrics.Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(nanoseconds)
     }
 }

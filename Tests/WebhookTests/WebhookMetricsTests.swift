@@ -17,7 +17,8 @@ import Testing
         }
         // A rule listed twice for one request (two containers) is one denial of that request.
         metrics.recordAdmission(
-            className: "ephi", decision: .denied, ruleIDs: ["registry-origin", "registry-origin"], latencySeconds: 0.004)
+            className: "ephi", decision: .denied, ruleIDs: ["registry-origin", "registry-origin"],
+            latencySeconds: 0.004)
         metrics.recordAdmission(className: "public", decision: .warned, ruleIDs: ["digest-pin"], latencySeconds: 0.0001)
         metrics.recordAdmission(className: "public", decision: .error, ruleIDs: [], latencySeconds: 7)
 
@@ -157,7 +158,8 @@ struct ParsedExposition {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ExpositionParseError(message: message + "\n--- exposition ---\n" + String(decoding: exposition, as: UTF8.self))
+            let text = String(decoding: exposition, as: UTF8.self)
+            throw ExpositionParseError(message: message + "\n--- exposition ---\n" + text)
         }
         let decoded = try JSONDecoder().decode(Decoded.self, from: json)
         families = decoded.families
