@@ -30,6 +30,12 @@ cert=${DEV_CERT:-$(first_existing server.pem server.crt tls.crt)} ||
 key=${DEV_KEY:-$(first_existing server-key.pem server.key tls.key)} ||
     fail "no server key (server-key.pem, server.key or tls.key) in $cert_dir; set DEV_KEY"
 openssl x509 -in "$cert_dir/ca.pem" -noout 2>/dev/null || fail "$cert_dir/ca.pem is not a PEM certificate"
+# A certificate the API server rejects fails every admission in every fail-closed class: refuse it here.
+service=portcullis.portcullis.svc
+openssl x509 -in "$cert" -noout -checkhost "$service" 2>/dev/null | grep -q "does match" ||
+    fail "$cert is not valid for $service, the name the API server calls"
+[ "$(openssl x509 -in "$cert" -noout -pubkey)" = "$(openssl pkey -in "$key" -pubout 2>/dev/null)" ] ||
+    fail "$key is not the private key of $cert"
 
 # One caBundle per webhook: the generated configuration lists each webhook as "  - name: ...".
 count=$(grep -c '^  - name: ' "$webhooks") || fail "no webhooks found in $webhooks"
