@@ -42,11 +42,13 @@ let package = Package(
             name: "Audit",
             dependencies: ["PortcullisCrypto", "Compression", .product(name: "Logging", package: "swift-log")]
         ),
+        // OCI registry client, cosign signature verification, verification cache; knows no policy rules.
+        .target(name: "Signatures", dependencies: ["PortcullisCrypto", "HTTPTransport"]),
         // Composition: HTTP routes -> AdmissionReview -> policy -> audit -> response.
         .target(
             name: "Webhook",
             dependencies: [
-                "HTTPTransport", "AdmissionAPI", "Policy", "Audit", "PortcullisCrypto",
+                "HTTPTransport", "AdmissionAPI", "Policy", "Audit", "PortcullisCrypto", "Signatures",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -55,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "portcullis",
             dependencies: [
-                "Webhook", "Policy", "Audit", "AdmissionAPI", "HTTPTransport", "PortcullisCrypto",
+                "Webhook", "Policy", "Audit", "AdmissionAPI", "HTTPTransport", "PortcullisCrypto", "Signatures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,6 +65,8 @@ let package = Package(
 
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Yams"]),
+        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "PortcullisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "PortcullisCrypto", "Compression"]),
         // Start the real `portcullis` binary and talk to it with curl and openssl.
         .testTarget(name: "LiveTests", dependencies: []),

@@ -22,10 +22,6 @@ public final class TLSContextReloader: Sendable {
         case failed(any Error)
     }
 
-    private struct FileStamp: Equatable {
-        var device: UInt64, inode: UInt64, size: Int64, modifiedSeconds: Int, modifiedNanos: Int
-    }
-
     private struct State {
         var context: TLSContext
         /// Stamps of the files the last load attempt (good or bad) saw.
@@ -71,13 +67,6 @@ public final class TLSContextReloader: Sendable {
     }
 
     private static func stamps(_ paths: [String?]) -> [FileStamp?] {
-        paths.map { path in
-            guard let path else { return nil }
-            var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            return FileStamp(
-                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanos: Int(info.st_mtim.tv_nsec))
-        }
+        paths.map { $0.flatMap(FileStamp.init(path:)) }
     }
 }
