@@ -219,7 +219,9 @@ public final class HTTPServer: Sendable {
         draining.store(true, ordering: .relaxed)
         shutdown.trigger()
         let inFlight = openConnections
-        logger.info("draining", metadata: ["connections": "\(inFlight)", "timeout": "\(configuration.drainTimeout)"])
+        logger.info(
+            "draining",
+            metadata: ["connections": "\(inFlight)", "timeoutSeconds": "\(Double(configuration.drainTimeout.nanoseconds) / 1e9)"])
         let deadline = monotonicNanos() + configuration.drainTimeout.nanoseconds
         while openConnections > 0 && monotonicNanos() < deadline {
             usleep(10_000)

@@ -46,7 +46,8 @@ final class LiveServer: @unchecked Sendable {
     init(cert: String, key: String, extraArguments: [String] = []) throws {
         child = try ChildProcess(
             try portcullisBinary(),
-            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key] + extraArguments, mergeStderr: true)
+            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key, "--policy", Self.policy] + extraArguments,
+            mergeStderr: true)
         guard child.stdout.waitFor("listening on https://", timeout: .seconds(15)) else {
             child.kill()
             throw LiveTestError("server did not start; output:\n\(child.stdout.text)")
@@ -61,6 +62,9 @@ final class LiveServer: @unchecked Sendable {
     convenience init(_ certificates: DevCertificates, extraArguments: [String] = []) throws {
         try self.init(cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"), extraArguments: extraArguments)
     }
+
+    /// The shipped policy: these tests are about the transport, any valid policy will do.
+    static let policy = repositoryRoot.appendingPathComponent("deploy/policy.yaml").path
 
     var log: String { child.stdout.text }
     var pid: Int32 { child.process.processIdentifier }

@@ -38,11 +38,15 @@ struct TransportLiveTests {
         try #require(made.status == 0, "\(made.stderr)")
         let binary = try portcullisBinary()
         let expired = try ChildProcess.run(
-            binary, ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("expired.crt"), "--key", certs.path("expired.key")])
+            binary,
+            ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("expired.crt"), "--key", certs.path("expired.key"),
+             "--policy", LiveServer.policy])
         #expect(expired.status != 0 && expired.status != nil)
         #expect(expired.stderr.contains("expired at 2020-01-02T00:00:00Z"), "\(expired.stderr)")
         let mismatched = try ChildProcess.run(
-            binary, ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("server.pem"), "--key", certs.path("client-key.pem")])
+            binary,
+            ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("server.pem"), "--key", certs.path("client-key.pem"),
+             "--policy", LiveServer.policy])
         #expect(mismatched.status != 0 && mismatched.status != nil)
         #expect(mismatched.stderr.contains("does not match the certificate"), "\(mismatched.stderr)")
     }
