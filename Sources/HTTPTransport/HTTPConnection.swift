@@ -60,6 +60,12 @@ final class HTTPConnection {
             let wait: Wait
             switch session.handshake() {
             case .done(_):
+                logger.debug(
+                    "TLS handshake done",
+                    metadata: [
+                        "tls": "\(session.protocolVersion)", "alpn": "\(session.applicationProtocol ?? "none")",
+                        "client": "\(session.peerSubject ?? "none")",
+                    ])
                 return true
             case .wantRead: wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false)
             case .wantWrite: wait = self.wait(for: Int16(POLLOUT), deadline: deadline, watchShutdown: false)

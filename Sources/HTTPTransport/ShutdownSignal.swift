@@ -32,9 +32,4 @@ final class ShutdownSignal: @unchecked Sendable {
         var byte: UInt8 = 1
         _ = write(writeFD, &byte, 1)
     }
-
-    var isTriggered: Bool {
-        var pfd = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
-        return poll(&pfd, 1, 0) > 0
-    }
 }

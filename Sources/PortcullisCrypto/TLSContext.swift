@@ -37,8 +37,6 @@ public final class TLSContext: @unchecked Sendable {
     let pointer: OpaquePointer
     /// The leaf certificate being served.
     public let certificate: Certificate
-    /// Whether handshakes require a client certificate chaining to the client CA.
-    public let requiresClientCertificate: Bool
 
     /// TLS 1.2 suites: ECDHE only, AEAD only, strongest first.
     static let tls12Ciphers = [
@@ -121,7 +119,6 @@ public final class TLSContext: @unchecked Sendable {
 
         self.pointer = ctx
         self.certificate = certificate
-        self.requiresClientCertificate = clientCAPath != nil
         owned = true
     }
 
