@@ -2,9 +2,9 @@ import Logging
 import PortcullisCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One accepted TCP connection, served start to end on its own thread: TLS handshake, then requests
@@ -110,7 +110,8 @@ final class HTTPConnection {
             case .expectsContinue:
                 guard write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
             case .failure(let error):
-                logger.debug("refusing a request", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
+                logger.debug(
+                    "refusing a request", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
                 respondAndClose(HTTPResponse.text(error.status, error.reason + "\n"))
                 return
             case .needMoreData:

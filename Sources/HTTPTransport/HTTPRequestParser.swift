@@ -267,7 +267,9 @@ public struct HTTPRequestParser: Sendable {
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
             return .failure(HTTPParseError(status: 400, reason: "request line is not METHOD SP TARGET SP VERSION"))
         }
-        let method = parts[0], target = parts[1], version = parts[2]
+        let method = parts[0]
+        let target = parts[1]
+        let version = parts[2]
         guard method.allSatisfy(isTokenByte) else {
             return .failure(HTTPParseError(status: 400, reason: "method contains a character that is not a token"))
         }
@@ -292,7 +294,8 @@ public struct HTTPRequestParser: Sendable {
                 method: methodText, target: String(decoding: target, as: UTF8.self), minor: Int(v[7] - 0x30)))
     }
 
-    private static func headerField(_ line: ArraySlice<UInt8>) -> Result<(name: String, value: String), HTTPParseError> {
+    private static func headerField(_ line: ArraySlice<UInt8>) -> Result<(name: String, value: String), HTTPParseError>
+    {
         if let first = line.first, first == 0x20 || first == 0x09 {
             return .failure(HTTPParseError(status: 400, reason: "obsolete line folding in header section"))
         }
@@ -445,7 +448,10 @@ public struct HTTPRequestParser: Sendable {
             .map { $0.trimmingASCIIWhitespace().lowercased() }
     }
 
-    private enum Decimal { case value(Int), tooLarge, invalid }
+    private enum Decimal {
+        case value(Int)
+        case tooLarge, invalid
+    }
 
     private static func decimal(_ text: String, limit: Int) -> Decimal {
         guard !text.isEmpty, text.utf8.allSatisfy(isDigit) else { return .invalid }

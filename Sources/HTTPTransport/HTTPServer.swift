@@ -3,9 +3,9 @@ import PortcullisCrypto
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The HTTPS server: one thread accepts, each connection gets its own thread (see `HTTPConnection`).
@@ -221,7 +221,10 @@ public final class HTTPServer: Sendable {
         let inFlight = openConnections
         logger.info(
             "draining",
-            metadata: ["connections": "\(inFlight)", "timeoutSeconds": "\(Double(configuration.drainTimeout.nanoseconds) / 1e9)"])
+            metadata: [
+                "connections": "\(inFlight)",
+                "timeoutSeconds": "\(Double(configuration.drainTimeout.nanoseconds) / 1e9)",
+            ])
         let deadline = monotonicNanos() + configuration.drainTimeout.nanoseconds
         while openConnections > 0 && monotonicNanos() < deadline {
             usleep(10_000)
@@ -244,13 +247,17 @@ public final class HTTPServer: Sendable {
                 return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
                     var addr = sin.pointee.sin_addr
                     inet_ntop(AF_INET, &addr, &host, socklen_t(host.count))
-                    return ListenAddress(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: sin.pointee.sin_port)))
+                    return ListenAddress(
+                        host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        port: Int(UInt16(bigEndian: sin.pointee.sin_port)))
                 }
             case AF_INET6:
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
                     var addr = sin6.pointee.sin6_addr
                     inet_ntop(AF_INET6, &addr, &host, socklen_t(host.count))
-                    return ListenAddress(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: sin6.pointee.sin6_port)))
+                    return ListenAddress(
+                        host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        port: Int(UInt16(bigEndian: sin6.pointee.sin6_port)))
                 }
             default:
                 return ListenAddress(host: "?", port: 0)

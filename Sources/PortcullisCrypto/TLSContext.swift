@@ -2,9 +2,9 @@ import COpenSSL
 import CShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A TLS configuration problem that is not an OpenSSL failure: an expired certificate, say.
@@ -87,7 +87,8 @@ public final class TLSContext: @unchecked Sendable {
             throw error
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
-            throw OpenSSLError("the private key in \(privateKeyPath) does not match the certificate in \(certificatePath)")
+            throw OpenSSLError(
+                "the private key in \(privateKeyPath) does not match the certificate in \(certificatePath)")
         }
         guard let leaf = SSL_CTX_get0_certificate(ctx), X509_up_ref(leaf) == 1 else {
             throw OpenSSLError("reading the certificate loaded from \(certificatePath)")

@@ -26,7 +26,8 @@ final class DevCertificates: @unchecked Sendable {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-live-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "portcullis-live-\(UUID().uuidString)")
         let script = repositoryRoot.appendingPathComponent("certs-dev/make-dev-certs.sh").path
         let result = try ChildProcess.run(script, [directory.path], timeout: .seconds(30))
         guard result.status == 0 else { throw LiveTestError("make-dev-certs.sh failed: \(result.stderr)") }
@@ -46,7 +47,8 @@ final class LiveServer: @unchecked Sendable {
     init(cert: String, key: String, extraArguments: [String] = []) throws {
         child = try ChildProcess(
             try portcullisBinary(),
-            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key, "--policy", Self.policy] + extraArguments,
+            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key, "--policy", Self.policy]
+                + extraArguments,
             mergeStderr: true)
         guard child.stdout.waitFor("listening on https://", timeout: .seconds(15)) else {
             child.kill()
@@ -60,7 +62,9 @@ final class LiveServer: @unchecked Sendable {
     }
 
     convenience init(_ certificates: DevCertificates, extraArguments: [String] = []) throws {
-        try self.init(cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"), extraArguments: extraArguments)
+        try self.init(
+            cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"),
+            extraArguments: extraArguments)
     }
 
     /// The shipped policy: these tests are about the transport, any valid policy will do.
@@ -78,7 +82,10 @@ final class LiveServer: @unchecked Sendable {
     func curl(_ certificates: DevCertificates, _ arguments: [String], timeout: Duration = .seconds(20)) throws
         -> (status: Int32?, stdout: String, stderr: String)
     {
-        try ChildProcess.run("curl", ["-sS", "--max-time", "\(Int(timeout.seconds))", "--cacert", certificates.path("ca.pem")] + arguments, timeout: timeout + .seconds(5))
+        try ChildProcess.run(
+            "curl",
+            ["-sS", "--max-time", "\(Int(timeout.seconds))", "--cacert", certificates.path("ca.pem")] + arguments,
+            timeout: timeout + .seconds(5))
     }
 
     /// `openssl s_client` against this server with extra arguments; stdin is closed at once.
