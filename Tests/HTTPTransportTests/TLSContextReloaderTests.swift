@@ -3,21 +3,6 @@ import HTTPTransport
 import PortcullisCrypto
 import Testing
 
-/// Certificates from certs-dev/make-dev-certs.sh in a fresh temporary directory.
-private func makeCertificates() throws -> URL {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-tls-\(UUID().uuidString)")
-    let process = Process()
-    process.executableURL = root.appendingPathComponent("certs-dev/make-dev-certs.sh")
-    process.arguments = [directory.path]
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0)
-    return directory
-}
-
 @Suite("TLS context reloading")
 struct TLSContextReloaderTests {
     @Test("a changed certificate pair is loaded; a broken one keeps the previous context")
