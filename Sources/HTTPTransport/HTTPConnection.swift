@@ -24,6 +24,8 @@ final class HTTPConnection {
     private var parser: HTTPRequestParser
     /// Small on purpose: it lives as long as the connection, hundreds of connections are open at once, and
     /// OpenSSL keeps the rest of a record pending for the next read (which always comes before any poll).
+    /// Bytes this connection has counted against the server-wide `maxBufferedBytes`.
+    private var claimedBytes = 0
     private var readBuffer = [UInt8](repeating: 0, count: 4 * 1024)
 
     init(fd: Int32, remoteAddress: String, server: HTTPServer) {
@@ -36,7 +38,10 @@ final class HTTPConnection {
         self.logger = logger
     }
 
-    deinit { close(fd) }
+    deinit {
+        server.claimBuffered(-claimedBytes)
+        close(fd)
+    }
 
     func run() {
         let config = server.configuration
@@ -106,6 +111,8 @@ final class HTTPConnection {
                 let bytes = response.serialized(
                     keepAlive: keepOpen, includeBody: request.method != "HEAD", date: httpDate(time(nil)))
                 guard write(bytes), keepOpen else { return }
+                // The body is gone with the handler's answer; give its bytes back to the server's budget.
+                _ = claimHeldBytes()
                 timedPhase = nil
             case .expectsContinue:
                 guard write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
@@ -127,7 +134,14 @@ final class HTTPConnection {
                     timedPhase = phase
                 }
                 switch read(deadline: deadline, idle: phase == .idle) {
-                case .ready: continue
+                case .ready:
+                    guard claimHeldBytes() else {
+                        logger.warning(
+                            "refusing a request: the server holds too many request bytes",
+                            metadata: ["limit": "\(config.maxBufferedBytes)"])
+                        respondAndClose(HTTPResponse.text(503, "server is holding too much request data; retry\n"))
+                        return
+                    }
                 case .timedOut where phase != .idle:
                     respondAndClose(HTTPResponse.text(408, "request not received in time\n"))
                     return
@@ -135,6 +149,15 @@ final class HTTPConnection {
                 }
             }
         }
+    }
+
+    /// Brings this connection's claim on the server's byte budget in line with what the parser holds.
+    /// False, with nothing claimed, when the increase does not fit.
+    private func claimHeldBytes() -> Bool {
+        let held = parser.heldByteCount
+        guard server.claimBuffered(held - claimedBytes) else { return false }
+        claimedBytes = held
+        return true
     }
 
     private func respondAndClose(_ response: HTTPResponse) {

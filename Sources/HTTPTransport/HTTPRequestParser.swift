@@ -101,6 +101,9 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not consumed yet (the start of a pipelined request, for instance).
     public var bufferedByteCount: Int { buffer.count - position }
 
+    /// Bytes of client data the parser holds in memory: unparsed input plus the body read so far.
+    public var heldByteCount: Int { buffer.count + body.count }
+
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         guard position < buffer.count else {
             // Everything so far is consumed. Body bytes go straight into the body rather than through the

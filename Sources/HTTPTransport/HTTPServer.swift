@@ -24,6 +24,8 @@ public final class HTTPServer: Sendable {
     private let stopSignal: ShutdownSignal
     private let draining = Atomic<Bool>(false)
     private let activeConnections = Atomic<Int>(0)
+    /// Request bytes all connections hold in memory right now (see `maxBufferedBytes`).
+    private let bufferedBytes = Atomic<Int>(0)
     private let listener = Mutex<Int32>(-1)
 
     public init(
@@ -42,6 +44,21 @@ public final class HTTPServer: Sendable {
 
     /// Connections currently open (for tests and metrics).
     public var openConnections: Int { activeConnections.load(ordering: .relaxed) }
+
+    /// Changes the server-wide count of buffered request bytes by `delta`. An increase that would pass
+    /// `maxBufferedBytes` is not made and returns false; decreases always succeed.
+    @discardableResult
+    func claimBuffered(_ delta: Int) -> Bool {
+        guard delta > 0 else {
+            bufferedBytes.subtract(-delta, ordering: .relaxed)
+            return true
+        }
+        if bufferedBytes.add(delta, ordering: .relaxed).newValue > configuration.maxBufferedBytes {
+            bufferedBytes.subtract(delta, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
 
     /// Opens the listening socket and returns the address actually bound (with the real port when 0 was asked).
     public func bind() throws(SystemError) -> ListenAddress {

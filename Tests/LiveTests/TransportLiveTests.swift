@@ -262,6 +262,36 @@ struct TransportLiveTests {
         }
     }
 
+    @Test("request bytes held across all connections are bounded: over the budget is 503, freed bytes are reused")
+    func bufferedBytesBudget() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(
+            certs, extraArguments: ["--max-body-bytes", "100000", "--max-buffered-bytes", "150000"])
+        let body = certs.directory.appendingPathComponent("body.bin")
+        try Data(repeating: UInt8(ascii: "b"), count: 90000).write(to: body)
+        let post = { () throws -> String in
+            try server.curl(
+                certs,
+                ["--data-binary", "@\(body.path)", "-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/validate"]
+            ).stdout
+        }
+        // Holds 90 000 of a 100 000-byte body: another 90 000 bytes no longer fit in the budget.
+        let holder = try server.tlsPipe()
+        holder.send(
+            "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n"
+                + String(repeating: "a", count: 90000))
+        var status = ""
+        for _ in 0..<50 where status != "503" {
+            status = try post()
+            if status != "503" { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(status == "503")
+        holder.send(String(repeating: "a", count: 10000))
+        #expect(holder.stdout.waitFor("HTTP/1.1 ", timeout: .seconds(5)))
+        #expect(!holder.stdout.text.hasPrefix("HTTP/1.1 503"))
+        #expect(try post() != "503", "bytes of a finished request were not given back")
+    }
+
     @Test("SIGTERM: idle connections close, new ones are refused, the in-flight request completes, exit 0")
     func gracefulDrain() throws {
         let certs = try DevCertificates()
