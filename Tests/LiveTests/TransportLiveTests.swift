@@ -365,6 +365,16 @@ struct TransportLimitLiveTests {
         #expect(silent.waitForExit(timeout: .seconds(8)) != nil, "server kept a silent connection open")
     }
 
+    @Test("a body that stalls is answered 408 at the body deadline")
+    func bodyTimeout() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs, extraArguments: ["--body-timeout", "1s"])
+        let pipe = try server.tlsPipe()
+        pipe.send("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n01")
+        #expect(pipe.waitForExit(timeout: .seconds(8)) != nil, "stalled body was not cut off")
+        #expect(pipe.stdout.text.hasPrefix("HTTP/1.1 408"), "\(pipe.stdout.text)")
+    }
+
     @Test("an idle keep-alive connection is closed after the idle timeout")
     func idleTimeout() throws {
         let certs = try DevCertificates()
