@@ -136,9 +136,7 @@ final class HTTPConnection {
                 switch read(deadline: deadline, idle: phase == .idle) {
                 case .ready:
                     guard claimHeldBytes() else {
-                        logger.warning(
-                            "refusing a request: the server holds too many request bytes",
-                            metadata: ["limit": "\(config.maxBufferedBytes)"])
+                        server.reportBudgetRefusal()
                         respondAndClose(HTTPResponse.text(503, "server is holding too much request data; retry\n"))
                         return
                     }

@@ -26,6 +26,7 @@ public final class HTTPServer: Sendable {
     private let activeConnections = Atomic<Int>(0)
     /// Request bytes all connections hold in memory right now (see `maxBufferedBytes`).
     private let bufferedBytes = Atomic<Int>(0)
+    private let lastBudgetWarning = Atomic<UInt64>(0)
     private let listener = Mutex<Int32>(-1)
 
     public init(
@@ -58,6 +59,19 @@ public final class HTTPServer: Sendable {
             return false
         }
         return true
+    }
+
+    /// Logs that a request was refused for the byte budget, at most once a second however many there are:
+    /// a flood of requests must not become a flood of logs.
+    func reportBudgetRefusal() {
+        let now = monotonicNanos()
+        let last = lastBudgetWarning.load(ordering: .relaxed)
+        guard now >= last + 1_000_000_000,
+            lastBudgetWarning.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+        else { return }
+        logger.warning(
+            "refusing requests: connections hold too many request bytes",
+            metadata: ["limit": "\(configuration.maxBufferedBytes)"])
     }
 
     /// Opens the listening socket and returns the address actually bound (with the real port when 0 was asked).
