@@ -18,6 +18,8 @@ public final class HTTPServer: Sendable {
     let tls: TLSContextReloader
     let handler: any HTTPHandler
     let logger: Logger
+    /// Told about every certificate that starts serving, so the caller can export its expiry.
+    let certificateObserver: @Sendable (Certificate) -> Void
     /// Wakes idle connections when draining starts.
     let shutdown: ShutdownSignal
     /// Wakes `run()` when `stop()` is called (possibly from a signal handler).
@@ -30,8 +32,10 @@ public final class HTTPServer: Sendable {
     private let listener = Mutex<Int32>(-1)
 
     public init(
-        configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger
+        configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger,
+        certificateObserver: @escaping @Sendable (Certificate) -> Void = { _ in }
     ) throws {
+        self.certificateObserver = certificateObserver
         self.configuration = configuration
         self.tls = tls
         self.handler = handler
@@ -231,6 +235,7 @@ public final class HTTPServer: Sendable {
         switch tls.reloadIfChanged() {
         case .unchanged: break
         case .reloaded(let context):
+            certificateObserver(context.certificate)
             logger.info(
                 "reloaded TLS certificate",
                 metadata: [

@@ -73,12 +73,18 @@ struct TransportOptions: ParsableArguments {
 
     /// Loads TLS (an expired or mismatched pair throws, so the command exits non-zero), binds, logs the
     /// startup line, and serves until SIGTERM or SIGINT has been handled and in-flight requests drained.
-    func serve(handler: any HTTPHandler, logger: Logger) throws {
+    /// `onCertificate` sees the initial certificate and every one a reload puts in service.
+    func serve(
+        handler: any HTTPHandler, logger: Logger, onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in }
+    ) throws {
         let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA)
-        let server = try HTTPServer(configuration: configuration, tls: tls, handler: handler, logger: logger)
+        let server = try HTTPServer(
+            configuration: configuration, tls: tls, handler: handler, logger: logger,
+            certificateObserver: onCertificate)
         let bound = try server.bind()
         server.stopOnTerminationSignals()
         let certificate = tls.current.certificate
+        onCertificate(certificate)
         logger.info(
             "listening on https://\(bound)",
             metadata: [
