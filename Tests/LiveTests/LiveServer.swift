@@ -44,10 +44,10 @@ final class LiveServer: @unchecked Sendable {
     let port: Int
     var url: String { "https://localhost:\(port)" }
 
-    init(cert: String, key: String, extraArguments: [String] = []) throws {
+    init(cert: String, key: String, policy: String = LiveServer.policy, extraArguments: [String] = []) throws {
         child = try ChildProcess(
             try portcullisBinary(),
-            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key, "--policy", Self.policy]
+            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key, "--policy", policy]
                 + extraArguments,
             mergeStderr: true)
         guard child.stdout.waitFor("listening on https://", timeout: .seconds(15)) else {
@@ -61,13 +61,15 @@ final class LiveServer: @unchecked Sendable {
         self.port = port
     }
 
-    convenience init(_ certificates: DevCertificates, extraArguments: [String] = []) throws {
+    convenience init(
+        _ certificates: DevCertificates, policy: String = LiveServer.policy, extraArguments: [String] = []
+    ) throws {
         try self.init(
-            cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"),
+            cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"), policy: policy,
             extraArguments: extraArguments)
     }
 
-    /// The shipped policy: these tests are about the transport, any valid policy will do.
+    /// The shipped example policy (`make run` serves it too).
     static let policy = repositoryRoot.appendingPathComponent("deploy/policy.yaml").path
 
     var log: String { child.stdout.text }
