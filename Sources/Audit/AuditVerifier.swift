@@ -56,6 +56,7 @@ public struct AuditVerifier: Sendable {
         var facts: ChainScanner.LineFacts
         var expected: UInt64
         var previous: SHA256Digest
+        var previousPrev: SHA256Digest?
         var line: Int
         var atSegmentStart: Bool
         var segment: AuditSegment
@@ -99,6 +100,7 @@ public struct AuditVerifier: Sendable {
                         return true
                     case .chainBreak(let facts):
                         pendingBreak = Break(facts: facts, expected: scanner.nextSeq, previous: scanner.prevHash,
+                                             previousPrev: scanner.prevOfLast,
                                              line: lineNumber, atSegmentStart: lineNumber == 1, segment: segment)
                         return true
                     case .finding(let cause, let message):
@@ -151,15 +153,29 @@ public struct AuditVerifier: Sendable {
         return report
     }
 
+    /// Whether the lines (up to eight) link to each other with consecutive sequence numbers.
+    private func continuesChain(_ lines: ArraySlice<ChainScanner.LineFacts>) -> Bool {
+        let window = lines.prefix(8)
+        return zip(window, window.dropFirst()).allSatisfy { earlier, later in
+            later.prev == earlier.hash && later.seq != nil && earlier.seq.map { $0 + 1 } == later.seq
+        }
+    }
+
     /// Names the cause of a chain break from the lines around it.
     private func classify(_ broken: Break) -> (AuditFinding.Cause, String) {
         let a = broken.expected - 1
         let following = broken.following
-        if let index = following.firstIndex(where: { $0.prev == broken.previous }) {
+        // Lines were inserted if, once they are skipped, a later line continues the chain cleanly.
+        for (index, candidate) in following.enumerated()
+        where candidate.prev == broken.previous && candidate.seq == broken.expected && continuesChain(following[index...]) {
             return (.inserted, "\(index + 1) line(s) not written by the writer were inserted after seq \(a)")
         }
         guard let seq = broken.facts.seq else {
             return (.edited, "the line is not a well-formed audit line")
+        }
+        if seq == a, broken.facts.prev == broken.previousPrev {
+            return (.inserted, "two lines claim seq \(a) and link to the same predecessor; the first of them is not "
+                + "followed by its successor, so it was inserted")
         }
         if seq == broken.expected {
             return (.edited, "line seq \(a) was changed after it was written: its hash no longer matches the prev "

@@ -33,6 +33,8 @@ final class ChainScanner {
     private(set) var anchored = false
     private(set) var nextSeq: UInt64 = 1
     private(set) var prevHash = AuditLineFormat.genesis
+    /// The `prev` of the last line consumed (the hash of the line before it), to spot two lines claiming one predecessor.
+    private(set) var prevOfLast: SHA256Digest?
     private var prevHex = Array(AuditLineFormat.genesis.hex.utf8)
     private(set) var frontier = MerkleFrontier()
     private(set) var lines = 0
@@ -91,6 +93,7 @@ final class ChainScanner {
         }
         if firstSeq == nil { firstSeq = prefix.seq }
         anchored = true
+        prevOfLast = prevHash
         prevHash = lineHash
         prevHex = Array(lineHash.hex.utf8)
         nextSeq = prefix.seq + 1
