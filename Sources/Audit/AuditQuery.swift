@@ -38,11 +38,14 @@ public struct AuditQuery: Sendable {
         var keepGoing = true
         func handle(_ line: UnsafeRawBufferPointer) throws -> Bool {
             guard AuditLineFormat.parsePrefix(line)?.type == .decision else { return true }
-            let entry: AuditEntry
+            var entry: AuditEntry
             do { entry = try decoder.decode(AuditEntry.self, from: Data(line)) } catch {
                 throw AuditError("a decision line cannot be read (\(error)); run `portcullis audit verify`")
             }
-            if matches(entry) { keepGoing = try body(entry) }
+            if matches(entry) {
+                entry.line = String(decoding: line.dropLast(), as: UTF8.self)
+                keepGoing = try body(entry)
+            }
             return keepGoing
         }
         // Per segment (base and first seq): bytes of whole lines already read. A segment compressed while
