@@ -23,14 +23,14 @@ enum AuditLineFormat {
         var type: LineType
     }
 
-    /// Writes the prefix and the common members (`time`, `chain`) of a line.
-    static func begin(seq: UInt64, prev: SHA256Digest, type: LineType, time: Date, chain: String) -> JSONLine {
+    /// Writes the prefix and the common members (`time`, formatted by `RFC3339.format`, and `chain`) of a line.
+    static func begin(seq: UInt64, prev: SHA256Digest, type: LineType, time: String, chain: String) -> JSONLine {
         var line = JSONLine()
         line.field("v", version)
         line.field("seq", seq)
         line.field("prev", prev.hex)
         line.field("type", type.rawValue)
-        line.field("time", RFC3339.format(time))
+        line.field("time", time)
         line.field("chain", chain)
         return line
     }

@@ -95,7 +95,7 @@ final class ChainScanner {
         anchored = true
         prevOfLast = prevHash
         prevHash = lineHash
-        prevHex = Array(lineHash.hex.utf8)
+        prevHex.withUnsafeMutableBytes { lineHash.writeHex(into: $0) }
         nextSeq = prefix.seq + 1
         lines += 1
         return .ok

@@ -109,6 +109,7 @@ final class WriterCore: @unchecked Sendable {
             return
         }
         let saved = snapshot()
+        let time = RFC3339.format(now)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(lines.count * 700 + 1024)
         do {
@@ -122,7 +123,7 @@ final class WriterCore: @unchecked Sendable {
             seqs.reserveCapacity(lines.count)
             for line in lines {
                 seqs.append(nextSeq)
-                var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .decision, time: now,
+                var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .decision, time: time,
                                                  chain: configuration.chainID)
                 json.append(members: line.members)
                 appendLeaf(AuditLineFormat.end(json), to: &bytes)
@@ -179,7 +180,8 @@ final class WriterCore: @unchecked Sendable {
     }
 
     func eventLine(now: Date, event: String, message: String, extra: (inout JSONLine) -> Void = { _ in }) -> [UInt8] {
-        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .event, time: now, chain: configuration.chainID)
+        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .event, time: RFC3339.format(now),
+                                         chain: configuration.chainID)
         json.field("event", event)
         json.field("message", message)
         extra(&json)
@@ -192,7 +194,8 @@ final class WriterCore: @unchecked Sendable {
     func checkpointLine(now: Date) throws(AuditError) -> [UInt8] {
         let note = try CheckpointNote.signed(origin: configuration.origin, treeSize: frontier.size,
                                              root: frontier.root(using: hasher), key: key)
-        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .checkpoint, time: now, chain: configuration.chainID)
+        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .checkpoint, time: RFC3339.format(now),
+                                         chain: configuration.chainID)
         json.field("treeSize", frontier.size)
         json.field("frontier", frontier.hashes.map(\.hex))
         json.field("note", note.text)

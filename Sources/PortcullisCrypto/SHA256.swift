@@ -36,6 +36,18 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { hex }
 
+    /// Writes the 64 lower-case hex digits into `out` (at least 64 bytes) without allocating, for
+    /// comparing against hex stored in text millions of times.
+    public func writeHex(into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 64, "a SHA-256 hex digest needs 64 bytes")
+        withUnsafeBytes { raw in
+            for (index, byte) in raw.enumerated() {
+                out[2 * index] = Hex.digit(byte >> 4)
+                out[2 * index + 1] = Hex.digit(byte & 0x0f)
+            }
+        }
+    }
+
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: words, body)
     }
@@ -135,15 +147,19 @@ public final class SHA256 {
 
 /// Lower-case hex encoding, shared by digests and key IDs.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+            out.append(digit(byte >> 4))
+            out.append(digit(byte & 0x0f))
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The lower-case hex digit for a value 0…15.
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble + UInt8(ascii: "0") : nibble - 10 + UInt8(ascii: "a")
     }
 
     /// The value of one hex digit, or `nil`.
