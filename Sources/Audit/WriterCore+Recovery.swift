@@ -10,6 +10,11 @@ extension WriterCore {
     convenience init(configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date,
                      logger: Logger, shared: WriterShared) throws(AuditError) {
         try FileSystem.createDirectory(configuration.directory)
+        // A crash during compression leaves a partial `.gz.tmp` beside its intact plain segment.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: configuration.directory)) ?? []
+        where name.hasPrefix(configuration.fileName + "-") && name.hasSuffix(".jsonl.gz.tmp") {
+            unlink(configuration.directory + "/" + name)
+        }
         let segments = try AuditSegment.list(directory: configuration.directory)[configuration.fileName] ?? []
         let now = clock()
         var quarantined: (file: String, offset: Int64, bytes: [UInt8])?

@@ -34,7 +34,9 @@ final class WriterCore: @unchecked Sendable {
     var lastFailureAt = DispatchTime.now()
     /// Set when a failed batch could not be cut back off the file; the next write must do it first.
     var repairSize: Int64?
-    let compressions = DispatchGroup()
+    /// Closed segments are compressed, and retention applied, one at a time in order, so retention
+    /// never races a compression of the segment it removes.
+    let compressions = DispatchQueue(label: "audit-compression")
 
     init(configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date, logger: Logger,
          shared: WriterShared, file: any SegmentFile, segmentFirstSeq: UInt64, segmentStarted: Date) {
@@ -60,7 +62,7 @@ final class WriterCore: @unchecked Sendable {
             }
             if closing {
                 file.close()
-                compressions.wait()
+                compressions.sync {}
                 return
             }
         }
@@ -250,10 +252,7 @@ final class WriterCore: @unchecked Sendable {
         let directory = configuration.directory
         let base = configuration.fileName
         let logger = logger
-        compressions.enter()
-        let group = compressions
-        Thread {
-            defer { group.leave() }
+        compressions.async {
             do {
                 try Gzip.compressFile(path, to: path + ".gz.tmp")
                 guard rename(path + ".gz.tmp", path + ".gz") == 0 else {
@@ -272,6 +271,6 @@ final class WriterCore: @unchecked Sendable {
                 logger.info("audit segment removed by retention", metadata: ["segment": "\(old.path)"])
             }
             FileSystem.syncDirectory(directory)
-        }.start()
+        }
     }
 }

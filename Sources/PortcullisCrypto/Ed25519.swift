@@ -50,8 +50,9 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
         var raw = [UInt8](repeating: 0, count: 32)
         var length = raw.count
         precondition(EVP_PKEY_get_raw_public_key(key, &raw, &length) == 1 && length == 32, "Ed25519 key has no public half")
-        // 32 bytes from a valid Ed25519 key are always a valid public key.
-        return try! Ed25519PublicKey(raw: raw)
+        // The private key object can verify too: share it (up-referenced) instead of re-parsing the raw bytes.
+        EVP_PKEY_up_ref(key)
+        return Ed25519PublicKey(owning: key, raw: raw)
     }
 
     /// A detached 64-byte Ed25519 signature over `message` (PureEdDSA: no pre-hash).
@@ -80,6 +81,11 @@ public final class Ed25519PublicKey: @unchecked Sendable {
     private let key: OpaquePointer
     /// The 32-byte raw key, as signed-note key IDs and verifier keys encode it.
     public let raw: [UInt8]
+
+    fileprivate init(owning key: OpaquePointer, raw: [UInt8]) {
+        self.key = key
+        self.raw = raw
+    }
 
     /// Wraps a raw 32-byte public key.
     public init(raw: [UInt8]) throws(OpenSSLError) {
