@@ -75,7 +75,8 @@ enum AuditLineFormat {
         let typeStart = cursor
         while cursor < line.count, line[cursor] != UInt8(ascii: "\"") { cursor += 1 }
         guard cursor < line.count,
-            let type = LineType(rawValue: String(decoding: UnsafeRawBufferPointer(rebasing: line[typeStart..<cursor]), as: UTF8.self))
+            let type = LineType(
+                rawValue: String(decoding: UnsafeRawBufferPointer(rebasing: line[typeStart..<cursor]), as: UTF8.self))
         else { return nil }
         return Prefix(version: version, seq: seq, prevOffset: prevOffset, type: type)
     }

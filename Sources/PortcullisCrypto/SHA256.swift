@@ -23,7 +23,12 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         var high: UInt8?
         for unit in hex.utf8 {
             guard let nibble = Hex.value(of: unit) else { return nil }
-            if let h = high { raw.append(h << 4 | nibble); high = nil } else { high = nibble }
+            if let h = high {
+                raw.append(h << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
         }
         guard high == nil, let digest = SHA256Digest(bytes: raw) else { return nil }
         self = digest
@@ -122,7 +127,8 @@ public final class SHA256 {
     public func finalize() -> SHA256Digest {
         let digest = SHA256Digest.filled { out in
             var length: UInt32 = 0
-            precondition(EVP_DigestFinal_ex(context, out, &length) == 1 && length == 32, "\(OpenSSLError("SHA-256 final"))")
+            precondition(
+                EVP_DigestFinal_ex(context, out, &length) == 1 && length == 32, "\(OpenSSLError("SHA-256 final"))")
         }
         reset()
         return digest

@@ -6,8 +6,11 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Verify, query and summarise Portcullis audit logs.",
-        discussion: "Audit logs are directories of <name>-<first seq>.jsonl segments (closed ones gzip-compressed). See docs/AUDIT.md.",
-        subcommands: [AuditVerifyCommand.self, AuditQueryCommand.self, AuditSummaryCommand.self, AuditKeygenCommand.self]
+        discussion:
+            "Audit logs are directories of <name>-<first seq>.jsonl segments (closed ones gzip-compressed). See docs/AUDIT.md.",
+        subcommands: [
+            AuditVerifyCommand.self, AuditQueryCommand.self, AuditSummaryCommand.self, AuditKeygenCommand.self,
+        ]
     )
 }
 
@@ -51,9 +54,13 @@ struct TableWriter {
         let all = (header ? [headers] : []) + rows
         guard !all.isEmpty else { return }
         var widths = headers.map(\.count)
-        for row in all { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         for row in all {
-            let cells = row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        for row in all {
+            let cells = row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }
             print(cells.joined(separator: "  "))
         }
         rows.removeAll()

@@ -20,7 +20,8 @@ struct AuditQueryCommand: ParsableCommand {
     @Option(name: .long, help: "Text found in an image reference or digest.") var image: String?
     @Option(name: .long, help: "From this time: 24h, 30m, 7d back from now, or RFC 3339.") var since: TimeArgument?
     @Option(name: .long, help: "Before this time (same forms as --since).") var until: TimeArgument?
-    @Option(name: .shortAndLong, help: "table (default) or json (one stored line per decision).") var output: Format = .table
+    @Option(name: .shortAndLong, help: "table (default) or json (one stored line per decision).") var output: Format =
+        .table
     @Flag(name: .long, help: "Keep printing decisions as they are written.") var follow = false
     @Argument(help: "Segment files or directories of segments.") var paths: [String]
 
@@ -39,7 +40,9 @@ struct AuditQueryCommand: ParsableCommand {
         query.image = image
         query.since = since?.date
         query.until = until?.date
-        var table = TableWriter(headers: ["TIME", "SEQ", "DECISION", "CLASS", "NAMESPACE", "NAME", "KIND", "USER", "RULES"])
+        var table = TableWriter(headers: [
+            "TIME", "SEQ", "DECISION", "CLASS", "NAMESPACE", "NAME", "KIND", "USER", "RULES",
+        ])
         var printedHeader = false
         do {
             try query.run(paths: paths, follow: follow) { entry in
@@ -48,9 +51,11 @@ struct AuditQueryCommand: ParsableCommand {
                     print(entry.line)
                 case .table:
                     let r = entry.record
-                    table.add([entry.time, String(entry.seq), r.decision.rawValue, r.dataClass ?? "-", r.namespace ?? "-",
-                               r.name ?? r.generateName ?? "-", r.kind.kind, r.user,
-                               r.rules.map(\.id).joined(separator: ",") + (r.reason.map { " (\($0))" } ?? "")])
+                    table.add([
+                        entry.time, String(entry.seq), r.decision.rawValue, r.dataClass ?? "-", r.namespace ?? "-",
+                        r.name ?? r.generateName ?? "-", r.kind.kind, r.user,
+                        r.rules.map(\.id).joined(separator: ",") + (r.reason.map { " (\($0))" } ?? ""),
+                    ])
                     // Follow mode prints each row as it arrives; otherwise blocks of rows are aligned together.
                     if follow || table.count >= 1000 {
                         table.flush(header: !printedHeader)

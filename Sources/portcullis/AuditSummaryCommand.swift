@@ -27,9 +27,13 @@ struct AuditSummaryCommand: ParsableCommand {
         }
         let total = summary.decisions.values.reduce(0, +)
         let byDecision = AuditRecord.Decision.allCases.map { "\($0.rawValue) \(summary.decisions[$0] ?? 0)" }
-        print("\(total) decisions since \(ISO8601DateFormatter().string(from: since.date)): \(byDecision.joined(separator: ", "))")
-        for (title, counts) in [("CLASS", summary.deniedByClass), ("RULE", summary.deniedByRule),
-                                ("NAMESPACE", summary.deniedByNamespace), ("USER", summary.deniedByUser)] {
+        print(
+            "\(total) decisions since \(ISO8601DateFormatter().string(from: since.date)): \(byDecision.joined(separator: ", "))"
+        )
+        for (title, counts) in [
+            ("CLASS", summary.deniedByClass), ("RULE", summary.deniedByRule),
+            ("NAMESPACE", summary.deniedByNamespace), ("USER", summary.deniedByUser),
+        ] {
             print("")
             var table = TableWriter(headers: ["DENIED BY \(title)", "COUNT"])
             for (name, count) in counts.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {

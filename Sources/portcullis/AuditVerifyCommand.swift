@@ -7,7 +7,8 @@ import PortcullisCrypto
 struct AuditVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every line's chain link, sequence, checkpoint root and signature; report the first broken place.",
+        abstract:
+            "Check every line's chain link, sequence, checkpoint root and signature; report the first broken place.",
         discussion: "Exit status: 0 intact, 1 tampered (the cause is printed), 2 unreadable input."
     )
 
@@ -29,7 +30,8 @@ struct AuditVerifyCommand: ParsableCommand {
         do {
             let publicKey = try key.map { path in try Ed25519PublicKey(pemFile: path) }
             let external = try checkpoint.map { path in try String(contentsOfFile: path, encoding: .utf8) }
-            reports = try AuditVerifier(key: publicKey, requireSealed: sealed, externalCheckpoint: external).verify(paths: paths)
+            reports = try AuditVerifier(key: publicKey, requireSealed: sealed, externalCheckpoint: external).verify(
+                paths: paths)
         } catch {
             printError("portcullis audit verify: \(error)")
             throw ExitCode(2)
@@ -42,18 +44,25 @@ struct AuditVerifyCommand: ParsableCommand {
                 continue
             }
             let range = report.firstSeq.map { "seq \($0)…\(report.lastSeq ?? $0)" } ?? "empty"
-            print("\(report.base): intact: \(report.segments) segment(s), \(report.lines) lines (\(report.treeSize) decisions "
-                + "and events, \(report.checkpoints) checkpoints), \(range), "
-                + (report.signaturesChecked ? "signatures checked" : "signatures NOT checked (no --key)"))
+            print(
+                "\(report.base): intact: \(report.segments) segment(s), \(report.lines) lines (\(report.treeSize) decisions "
+                    + "and events, \(report.checkpoints) checkpoints), \(range), "
+                    + (report.signaturesChecked ? "signatures checked" : "signatures NOT checked (no --key)"))
             if report.firstSeq.map({ $0 > 1 }) == true {
-                print("  note: the log starts at seq \(report.firstSeq!); earlier segments are absent (retention), it is anchored at its first checkpoint")
+                print(
+                    "  note: the log starts at seq \(report.firstSeq!); earlier segments are absent (retention), "
+                        + "so it is anchored at its first checkpoint")
             }
             if report.unsignedTail > 0 {
-                print("  note: \(report.unsignedTail) line(s) after the last checkpoint are chained but not yet signed (a live or crashed writer)")
+                print(
+                    "  note: \(report.unsignedTail) line(s) after the last checkpoint are chained but not yet signed "
+                        + "(a live or crashed writer)")
             }
         }
-        print(String(format: "verified %.1f MB in %.2f s (%.0f MB/s)", Double(bytes) / 1e6, elapsed,
-                     elapsed > 0 ? Double(bytes) / 1e6 / elapsed : 0))
+        print(
+            String(
+                format: "verified %.1f MB in %.2f s (%.0f MB/s)", Double(bytes) / 1e6, elapsed,
+                elapsed > 0 ? Double(bytes) / 1e6 / elapsed : 0))
         if reports.contains(where: { !$0.isIntact }) { throw ExitCode(1) }
     }
 }

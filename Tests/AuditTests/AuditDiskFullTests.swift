@@ -46,7 +46,8 @@ struct AuditDiskFullTests {
         let full = ConcurrentBox(false)
         var configuration = Fixtures.configuration(directory.path)
         configuration.openSegment = { path throws(AuditError) in try FullDiskSegmentFile(path: path, full: full) }
-        let writer = try AuditWriter(configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
         #expect(try writer.append(Fixtures.record(1)) == 1)
         #expect(writer.isHealthy)
 
@@ -68,8 +69,9 @@ struct AuditDiskFullTests {
         #expect(report.isIntact && report.treeSize == 3)
     }
 
-    @Test("on a real full tmpfs: appends fail and the writer is unhealthy, then recovers when space is freed",
-          .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    @Test(
+        "on a real full tmpfs: appends fail and the writer is unhealthy, then recovers when space is freed",
+        .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func realTmpfs() throws {
         let directory = TemporaryDirectory()
         guard Fixtures.mount(tmpfsOf: 256 * 1024, at: directory.path) else {
@@ -79,8 +81,9 @@ struct AuditDiskFullTests {
         defer { _ = Fixtures.unmount(directory.path) }
         let key = try Ed25519PrivateKey.generate()
         let logDirectory = directory.file("log")
-        let writer = try AuditWriter(configuration: Fixtures.configuration(logDirectory), signingKey: key,
-                                     clock: { Date() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: Fixtures.configuration(logDirectory), signingKey: key,
+            clock: { Date() }, logger: Fixtures.logger)
         _ = try writer.append(Fixtures.record(0))
         // Fill the rest of the file system with a ballast file.
         let ballast = directory.file("ballast")

@@ -32,30 +32,41 @@ enum Fixtures {
     static let logger = Logger(label: "audit-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// A minimal allowed pod decision; tests tweak the fields they care about.
-    static func record(_ index: Int = 0, decision: AuditRecord.Decision = .allowed, namespace: String = "team-a",
-                       dataClass: String? = "ephi", user: String = "alice", rules: [AuditRecord.Rule] = [],
-                       images: [AuditRecord.Image] = []) -> AuditRecord {
+    static func record(
+        _ index: Int = 0, decision: AuditRecord.Decision = .allowed, namespace: String = "team-a",
+        dataClass: String? = "ephi", user: String = "alice", rules: [AuditRecord.Rule] = [],
+        images: [AuditRecord.Image] = []
+    ) -> AuditRecord {
         AuditRecord(
-            uid: "uid-\(index)", operation: "CREATE", kind: .init(group: "", version: "v1", kind: "Pod"), resource: "pods",
-            namespace: namespace, name: "pod-\(index)", user: user, groups: ["system:authenticated"], dataClass: dataClass,
+            uid: "uid-\(index)", operation: "CREATE", kind: .init(group: "", version: "v1", kind: "Pod"),
+            resource: "pods",
+            namespace: namespace, name: "pod-\(index)", user: user, groups: ["system:authenticated"],
+            dataClass: dataClass,
             decision: decision, mode: "enforce", rules: rules, images: images,
             policySHA256: String(repeating: "ab", count: 32), latencyMicros: 120)
     }
 
-    static func configuration(_ directory: String, checkpointEvery: Int = 10, rotateBytes: Int64 = 64 << 20,
-                              retain: Int = 0) -> AuditConfiguration {
-        AuditConfiguration(directory: directory, chainID: "test-pod", origin: "portcullis.test/audit",
-                           checkpointEveryLines: checkpointEvery, checkpointInterval: 60, rotateBytes: rotateBytes,
-                           retainSegments: retain, retryInterval: 0.02)
+    static func configuration(
+        _ directory: String, checkpointEvery: Int = 10, rotateBytes: Int64 = 64 << 20,
+        retain: Int = 0
+    ) -> AuditConfiguration {
+        AuditConfiguration(
+            directory: directory, chainID: "test-pod", origin: "portcullis.test/audit",
+            checkpointEveryLines: checkpointEvery, checkpointInterval: 60, rotateBytes: rotateBytes,
+            retainSegments: retain, retryInterval: 0.02)
     }
 
     /// Writes `count` decisions and closes the writer (final checkpoint); returns the directory's segment paths.
     @discardableResult
-    static func writeLog(in directory: String, count: Int, key: Ed25519PrivateKey, checkpointEvery: Int = 10,
-                         rotateBytes: Int64 = 64 << 20, retain: Int = 0, clock: TestClock = TestClock()) throws -> [String] {
-        let writer = try AuditWriter(configuration: configuration(directory, checkpointEvery: checkpointEvery,
-                                                                  rotateBytes: rotateBytes, retain: retain),
-                                     signingKey: key, clock: { clock() }, logger: logger)
+    static func writeLog(
+        in directory: String, count: Int, key: Ed25519PrivateKey, checkpointEvery: Int = 10,
+        rotateBytes: Int64 = 64 << 20, retain: Int = 0, clock: TestClock = TestClock()
+    ) throws -> [String] {
+        let writer = try AuditWriter(
+            configuration: configuration(
+                directory, checkpointEvery: checkpointEvery,
+                rotateBytes: rotateBytes, retain: retain),
+            signingKey: key, clock: { clock() }, logger: logger)
         for index in 0..<count {
             _ = try writer.append(record(index, decision: index % 3 == 0 ? .denied : .allowed))
             clock.advance(by: 1)
@@ -78,9 +89,12 @@ enum Fixtures {
         try (lines.map { $0 + "\n" }.joined()).write(toFile: path, atomically: false, encoding: .utf8)
     }
 
-    static func verify(_ paths: [String], key: Ed25519PublicKey? = nil, sealed: Bool = false,
-                       external: String? = nil) throws -> AuditLogReport {
-        let reports = try AuditVerifier(key: key, requireSealed: sealed, externalCheckpoint: external).verify(paths: paths)
+    static func verify(
+        _ paths: [String], key: Ed25519PublicKey? = nil, sealed: Bool = false,
+        external: String? = nil
+    ) throws -> AuditLogReport {
+        let reports = try AuditVerifier(key: key, requireSealed: sealed, externalCheckpoint: external).verify(
+            paths: paths)
         precondition(reports.count == 1, "expected one log, got \(reports.count)")
         return reports[0]
     }

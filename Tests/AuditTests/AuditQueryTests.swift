@@ -10,19 +10,23 @@ struct AuditQueryTests {
     static func knownLog(_ directory: String) throws {
         let key = try Ed25519PrivateKey.generate()
         let clock = TestClock()
-        let writer = try AuditWriter(configuration: Fixtures.configuration(directory, rotateBytes: 1500), signingKey: key,
-                                     clock: { clock() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: Fixtures.configuration(directory, rotateBytes: 1500), signingKey: key,
+            clock: { clock() }, logger: Fixtures.logger)
         let registry = AuditRecord.Rule(id: "registry-origin", message: "image is from docker.io")
         let root = AuditRecord.Rule(id: "run-as-non-root", message: "runs as root")
         let records = [
-            Fixtures.record(0, decision: .allowed, namespace: "a", dataClass: "ephi", user: "alice",
-                            images: [.init(reference: "registry.internal/m:1", digest: "sha256:aaa")]),
-            Fixtures.record(1, decision: .denied, namespace: "a", dataClass: "ephi", user: "bob", rules: [registry, root]),
+            Fixtures.record(
+                0, decision: .allowed, namespace: "a", dataClass: "ephi", user: "alice",
+                images: [.init(reference: "registry.internal/m:1", digest: "sha256:aaa")]),
+            Fixtures.record(
+                1, decision: .denied, namespace: "a", dataClass: "ephi", user: "bob", rules: [registry, root]),
             Fixtures.record(2, decision: .denied, namespace: "b", dataClass: "pci", user: "bob", rules: [root]),
             Fixtures.record(3, decision: .warned, namespace: "b", dataClass: "pci", user: "carol", rules: [registry]),
             Fixtures.record(4, decision: .denied, namespace: "b", dataClass: nil, user: "carol", rules: [registry]),
-            Fixtures.record(5, decision: .error, namespace: "c", dataClass: "ephi", user: "alice",
-                            images: [.init(reference: "docker.io/x:2", digest: "sha256:bbb")]),
+            Fixtures.record(
+                5, decision: .error, namespace: "c", dataClass: "ephi", user: "alice",
+                images: [.init(reference: "docker.io/x:2", digest: "sha256:bbb")]),
         ]
         for record in records {
             _ = try writer.append(record)
@@ -92,8 +96,9 @@ struct AuditQueryTests {
     func follow() throws {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
-        let writer = try AuditWriter(configuration: Fixtures.configuration(directory.path, rotateBytes: 1500),
-                                     signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: Fixtures.configuration(directory.path, rotateBytes: 1500),
+            signingKey: key, clock: { Date() }, logger: Fixtures.logger)
         _ = try writer.append(Fixtures.record(0))
         let seen = ConcurrentBox<[String]>([])
         let finished = DispatchSemaphore(value: 0)

@@ -140,7 +140,8 @@ struct AuditTamperTests {
             let line = lines[10]
             let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let note = try! CheckpointNote.parse(object["note"] as! String)
-            let forged = try! CheckpointNote.signed(origin: note.origin, treeSize: note.treeSize, root: note.root, key: other)
+            let forged = try! CheckpointNote.signed(
+                origin: note.origin, treeSize: note.treeSize, root: note.root, key: other)
             let escaped = { (text: String) in text.replacingOccurrences(of: "\n", with: "\\n") }
             lines[10] = line.replacingOccurrences(of: escaped(note.text), with: escaped(forged.text))
         }

@@ -36,8 +36,11 @@ struct AuditWriterTests {
     func nothingLeaks() throws {
         let line = String(decoding: Fixtures.record(1).encodedMembers(), as: UTF8.self)
         let keys = try JSONSerialization.jsonObject(with: Data(("{" + line + "}").utf8)) as! [String: Any]
-        #expect(Set(keys.keys) == ["uid", "operation", "kind", "resource", "namespace", "name", "user", "groups", "dataClass",
-                                   "decision", "mode", "rules", "exemptions", "images", "policySHA256", "dryRun", "latencyMicros"])
+        #expect(
+            Set(keys.keys) == [
+                "uid", "operation", "kind", "resource", "namespace", "name", "user", "groups", "dataClass",
+                "decision", "mode", "rules", "exemptions", "images", "policySHA256", "dryRun", "latencyMicros",
+            ])
         // Strings with newlines and quotes stay on one line and decode back unchanged.
         var record = Fixtures.record(2)
         record.rules = [.init(id: "R1", message: "bad \"image\"\nnext\u{1}")]
@@ -50,9 +53,11 @@ struct AuditWriterTests {
     func concurrentAppends() throws {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
-        let writer = try AuditWriter(configuration: Fixtures.configuration(directory.path, checkpointEvery: 100),
-                                     signingKey: key, clock: { Date() }, logger: Fixtures.logger)
-        let threads = 16, perThread = 100
+        let writer = try AuditWriter(
+            configuration: Fixtures.configuration(directory.path, checkpointEvery: 100),
+            signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        let threads = 16
+        let perThread = 100
         let seqs = ConcurrentBox<[UInt64]>([])
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for index in 0..<perThread {
@@ -75,7 +80,8 @@ struct AuditWriterTests {
         let key = try Ed25519PrivateKey.generate()
         var configuration = Fixtures.configuration(directory.path, checkpointEvery: 1000)
         configuration.checkpointInterval = 0.05
-        let writer = try AuditWriter(configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
         defer { writer.close() }
         _ = try writer.append(Fixtures.record())
         let deadline = Date().addingTimeInterval(10)
@@ -122,7 +128,8 @@ struct AuditWriterTests {
         let clock = TestClock()
         var configuration = Fixtures.configuration(directory.path)
         configuration.rotateAge = 3600
-        let writer = try AuditWriter(configuration: configuration, signingKey: key, clock: { clock() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: configuration, signingKey: key, clock: { clock() }, logger: Fixtures.logger)
         _ = try writer.append(Fixtures.record(1))
         clock.advance(by: 3601)
         _ = try writer.append(Fixtures.record(2))
@@ -154,8 +161,9 @@ struct AuditWriterTests {
         handle.closeFile()
         #expect(try Fixtures.verify([directory.path]).finding?.cause == .truncated)
 
-        let writer = try AuditWriter(configuration: Fixtures.configuration(directory.path), signingKey: key,
-                                     clock: { Date() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: Fixtures.configuration(directory.path), signingKey: key,
+            clock: { Date() }, logger: Fixtures.logger)
         #expect(try writer.append(Fixtures.record(9)) == 9)  // 5 decisions, final checkpoint, event, checkpoint
         writer.close()
         let quarantined = try FileManager.default.contentsOfDirectory(atPath: directory.file("quarantine"))
@@ -164,7 +172,9 @@ struct AuditWriterTests {
         let lines = try Fixtures.lines(of: paths[0])
         let event = try JSONSerialization.jsonObject(with: Data(lines[6].utf8)) as! [String: Any]
         #expect(event["event"] as? String == "tornTailQuarantined")
-        #expect(event["length"] as? Int == torn.utf8.count && event["sha256"] as? String == SHA256.hex(of: Array(torn.utf8)))
+        #expect(
+            event["length"] as? Int == torn.utf8.count && event["sha256"] as? String == SHA256.hex(of: Array(torn.utf8))
+        )
         #expect(try Fixtures.verify([directory.path], key: key.publicKey, sealed: true).isIntact)
     }
 
@@ -177,8 +187,9 @@ struct AuditWriterTests {
         lines.remove(at: 2)
         try Fixtures.write(lines: lines, to: paths[0])
         let error = #expect(throws: AuditError.self) {
-            _ = try AuditWriter(configuration: Fixtures.configuration(directory.path), signingKey: key,
-                                clock: { Date() }, logger: Fixtures.logger)
+            _ = try AuditWriter(
+                configuration: Fixtures.configuration(directory.path), signingKey: key,
+                clock: { Date() }, logger: Fixtures.logger)
         }
         #expect(error?.message.contains("does not verify") == true)
     }
@@ -189,8 +200,9 @@ struct AuditWriterTests {
         var configuration = Fixtures.configuration(directory.path)
         configuration.origin = "has space"
         let error = #expect(throws: AuditError.self) {
-            _ = try AuditWriter(configuration: configuration, signingKey: try Ed25519PrivateKey.generate(),
-                                clock: { Date() }, logger: Fixtures.logger)
+            _ = try AuditWriter(
+                configuration: configuration, signingKey: try Ed25519PrivateKey.generate(),
+                clock: { Date() }, logger: Fixtures.logger)
         }
         #expect(error?.message.contains("origin") == true)
     }

@@ -14,7 +14,10 @@ struct DocsRecipeTests {
     static func recipe(_ name: String) throws -> String {
         let text = try String(contentsOfFile: docs, encoding: .utf8)
         let marker = try #require(text.range(of: "<!-- recipe:\(name) -->"))
-        let afterFence = try #require(text.range(of: "\n", range: text.range(of: "```", range: marker.upperBound..<text.endIndex)!.upperBound..<text.endIndex))
+        let afterFence = try #require(
+            text.range(
+                of: "\n",
+                range: text.range(of: "```", range: marker.upperBound..<text.endIndex)!.upperBound..<text.endIndex))
         let close = try #require(text.range(of: "\n```", range: afterFence.upperBound..<text.endIndex))
         return String(text[afterFence.upperBound..<close.lowerBound]) + "\n"
     }
@@ -33,13 +36,17 @@ struct DocsRecipeTests {
         let log = directory.file("log")
         let files = try Fixtures.writeLog(in: log, count: 150, key: key, checkpointEvery: 7, rotateBytes: 8192)
         #expect(files.contains { $0.hasSuffix(".gz") })
-        let run = { try Fixtures.run("/usr/bin/env", ["python3", directory.file("verify_audit.py"), directory.file("pub.pem"), log]) }
+        let run = {
+            try Fixtures.run(
+                "/usr/bin/env", ["python3", directory.file("verify_audit.py"), directory.file("pub.pem"), log])
+        }
         let (status, output) = try run()
         #expect(status == 0, "\(output)")
         #expect(output.hasPrefix("OK"))
 
         // Another reviewer key: every checkpoint is unsigned as far as it can tell.
-        try Ed25519PrivateKey.generate().publicKey.pemSPKI().write(toFile: directory.file("pub.pem"), atomically: false, encoding: .utf8)
+        try Ed25519PrivateKey.generate().publicKey.pemSPKI().write(
+            toFile: directory.file("pub.pem"), atomically: false, encoding: .utf8)
         #expect(try run().0 != 0)
         try key.publicKey.pemSPKI().write(toFile: directory.file("pub.pem"), atomically: false, encoding: .utf8)
 
@@ -58,7 +65,9 @@ struct DocsRecipeTests {
         try Self.recipe("shell").write(toFile: directory.file("recipe.sh"), atomically: false, encoding: .utf8)
         let key = try Self.keyPair(directory)
         let segment = try Fixtures.writeLog(in: directory.file("log"), count: 12, key: key, checkpointEvery: 5)[0]
-        let run = { try Fixtures.run("/bin/bash", ["-c", "cd \(directory.path) && seg=\(segment) pub=pub.pem bash recipe.sh"]) }
+        let run = {
+            try Fixtures.run("/bin/bash", ["-c", "cd \(directory.path) && seg=\(segment) pub=pub.pem bash recipe.sh"])
+        }
         let (status, output) = try run()
         #expect(status == 0, "\(output)")
         #expect(output.contains("Signature Verified Successfully"))

@@ -12,7 +12,9 @@ struct PrimitiveTests {
         #expect(SHA256.hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hex(of: []) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         let hasher = SHA256()
-        for chunk in ["abcdbcdecdefdefgefghfghighijhijk", "ijkljklmklmnlmnomnopnopq"] { hasher.update(Array(chunk.utf8)) }
+        for chunk in ["abcdbcdecdefdefgefghfghighijhijk", "ijkljklmklmnlmnomnopnopq"] {
+            hasher.update(Array(chunk.utf8))
+        }
         #expect(hasher.finalize().hex == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
@@ -43,16 +45,20 @@ struct PrimitiveTests {
             frontier.append(leafHash: hash, using: hasher)
             #expect(frontier.root(using: hasher).hex == roots[index + 1], "tree size \(index + 1)")
             // A frontier restored from its hashes (as a checkpoint line stores it) gives the same root.
-            #expect(MerkleFrontier(size: frontier.size, hashes: frontier.hashes)?.root(using: hasher).hex == roots[index + 1])
+            #expect(
+                MerkleFrontier(size: frontier.size, hashes: frontier.hashes)?.root(using: hasher).hex
+                    == roots[index + 1])
         }
     }
 
     @Test("Ed25519 signs and verifies, loads openssl-generated PEM keys, and rejects the wrong key")
     func ed25519() throws {
         let directory = TemporaryDirectory()
-        let (status, output) = try Fixtures.run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", directory.file("k.pem")])
+        let (status, output) = try Fixtures.run(
+            "/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", directory.file("k.pem")])
         #expect(status == 0, "\(output)")
-        _ = try Fixtures.run("/usr/bin/openssl", ["pkey", "-in", directory.file("k.pem"), "-pubout", "-out", directory.file("p.pem")])
+        _ = try Fixtures.run(
+            "/usr/bin/openssl", ["pkey", "-in", directory.file("k.pem"), "-pubout", "-out", directory.file("p.pem")])
         let key = try Ed25519PrivateKey(pemFile: directory.file("k.pem"))
         let publicKey = try Ed25519PublicKey(pemFile: directory.file("p.pem"))
         #expect(key.publicKey.raw == publicKey.raw)
@@ -68,7 +74,9 @@ struct PrimitiveTests {
         #expect(try Ed25519PublicKey(pem: Array(try generated.publicKey.pemSPKI().utf8)).raw == generated.publicKey.raw)
         // Not a key at all, and a key of the wrong type.
         #expect(throws: OpenSSLError.self) { try Ed25519PrivateKey(pem: Array("hello".utf8)) }
-        _ = try Fixtures.run("/usr/bin/openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", directory.file("ec.pem")])
+        _ = try Fixtures.run(
+            "/usr/bin/openssl",
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", directory.file("ec.pem")])
         #expect(throws: OpenSSLError.self) { try Ed25519PrivateKey(pemFile: directory.file("ec.pem")) }
     }
 
@@ -79,7 +87,8 @@ struct PrimitiveTests {
         for index in 0..<200_000 { original += Array("line \(index) of an audit segment\n".utf8) }
         try Data(original).write(to: URL(fileURLWithPath: directory.file("plain")))
         try Gzip.compressFile(directory.file("plain"), to: directory.file("plain.gz"))
-        let (status, _) = try Fixtures.run("/bin/sh", ["-c", "gzip -dc \(directory.file("plain.gz")) | cmp - \(directory.file("plain"))"])
+        let (status, _) = try Fixtures.run(
+            "/bin/sh", ["-c", "gzip -dc \(directory.file("plain.gz")) | cmp - \(directory.file("plain"))"])
         #expect(status == 0)
         let reader = try GzipFileReader(path: directory.file("plain.gz"))
         var decompressed = [UInt8]()
