@@ -43,7 +43,7 @@ struct AuditWriterTests {
             ])
         // Strings with newlines and quotes stay on one line and decode back unchanged.
         var record = Fixtures.record(2)
-        record.rules = [.init(id: "R1", message: "bad \"image\"\nnext\u{1}")]
+        record.rules = [.init(id: "R1", message: "bad \"image\"\nnext\u{1}\\path\tü✓\u{7f}")]
         let encoded = "{" + String(decoding: record.encodedMembers(), as: UTF8.self) + "}"
         #expect(!encoded.contains("\n"))
         #expect(try JSONDecoder().decode(AuditRecord.self, from: Data(encoded.utf8)) == record)
