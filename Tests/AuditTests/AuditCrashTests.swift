@@ -18,13 +18,10 @@ struct AuditCrashTests {
         let output = directory.file("child.out")
         _ = FileManager.default.createFile(atPath: output, contents: nil)
 
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "AuditCrashChild"]
-        child.environment = ProcessInfo.processInfo.environment.merging(
-            ["AUDIT_CRASH_CHILD_DIR": log, "AUDIT_CRASH_CHILD_KEY": directory.file("key.pem")]) { $1 }
+        let child = try Fixtures.childRunning(
+            suite: "AuditCrashChild",
+            environment: ["AUDIT_CRASH_CHILD_DIR": log, "AUDIT_CRASH_CHILD_KEY": directory.file("key.pem")])
         child.standardOutput = FileHandle(forWritingAtPath: output)
-        child.standardError = FileHandle.nullDevice
         try child.run()
         let deadline = Date().addingTimeInterval(60)
         while Self.acknowledged(output).count < 300 && Date() < deadline && child.isRunning {

@@ -112,4 +112,15 @@ enum Fixtures {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
+
+    /// This test binary, set to run only the suite `suite` with `environment` added: a child process for
+    /// tests that must kill a writer or capture its standard output.
+    static func childRunning(suite: String, environment: [String: String]) throws -> Process {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        child.arguments = ["--testing-library", "swift-testing", "--filter", suite]
+        child.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        child.standardError = FileHandle.nullDevice
+        return child
+    }
 }

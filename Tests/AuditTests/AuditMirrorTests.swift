@@ -14,14 +14,11 @@ struct AuditMirrorTests {
         let key = try Ed25519PrivateKey.generate()
         try key.pemPKCS8().write(toFile: directory.file("key.pem"), atomically: false, encoding: .utf8)
         let log = directory.file("log")
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "AuditMirrorChild"]
-        child.environment = ProcessInfo.processInfo.environment.merging(
-            ["AUDIT_MIRROR_CHILD_DIR": log, "AUDIT_MIRROR_CHILD_KEY": directory.file("key.pem")]) { $1 }
+        let child = try Fixtures.childRunning(
+            suite: "AuditMirrorChild",
+            environment: ["AUDIT_MIRROR_CHILD_DIR": log, "AUDIT_MIRROR_CHILD_KEY": directory.file("key.pem")])
         let pipe = Pipe()
         child.standardOutput = pipe
-        child.standardError = FileHandle.nullDevice
         try child.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         child.waitUntilExit()
