@@ -4,7 +4,7 @@
 # a week and belong together are kept; anything missing or stale is made again.
 #
 # Usage: certs-dev/make-dev-certs.sh [OUTDIR]     (default: certs-dev/out, which git ignores)
-# Output: ca.crt ca.key server.crt server.key client.crt client.key (keys are mode 0600)
+# Output: ca.pem ca-key.pem server.pem server-key.pem client.pem client-key.pem (keys are mode 0600)
 # For development only: the CA key sits next to the certificates it signs.
 set -euo pipefail
 
@@ -23,22 +23,22 @@ matches() { # matches CERT KEY: the key is the certificate's
 }
 newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
-if ! valid ca.crt || ! matches ca.crt ca.key; then
-    newkey ca.key
-    openssl req -x509 -new -key ca.key -days 3650 -sha256 -subj "/O=Portcullis dev/CN=Portcullis dev CA" \
+if ! valid ca.pem || ! matches ca.pem ca-key.pem; then
+    newkey ca-key.pem
+    openssl req -x509 -new -key ca-key.pem -days 3650 -sha256 -subj "/O=Portcullis dev/CN=Portcullis dev CA" \
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-        -out ca.crt
-    rm -f server.crt client.crt # signed by the old CA
-    echo "made dev CA: $out/ca.crt"
+        -out ca.pem
+    rm -f server.pem client.pem # signed by the old CA
+    echo "made dev CA: $out/ca.pem"
 fi
 
 issue() { # issue NAME SUBJECT EXTENSIONS
-    if valid "$1.crt" ca.crt && matches "$1.crt" "$1.key"; then return; fi
-    newkey "$1.key"
-    openssl req -new -key "$1.key" -subj "$2" |
-        openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 -sha256 \
-            -extfile <(printf '%s\n' "$3") -out "$1.crt" 2>/dev/null
-    echo "made $1 certificate: $out/$1.crt"
+    if valid "$1.pem" ca.pem && matches "$1.pem" "$1-key.pem"; then return; fi
+    newkey "$1-key.pem"
+    openssl req -new -key "$1-key.pem" -subj "$2" |
+        openssl x509 -req -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 365 -sha256 \
+            -extfile <(printf '%s\n' "$3") -out "$1.pem" 2>/dev/null
+    echo "made $1 certificate: $out/$1.pem"
 }
 
 issue server "/O=Portcullis dev/CN=portcullis.portcullis.svc" "basicConstraints=critical,CA:FALSE
@@ -50,5 +50,5 @@ issue client "/O=Portcullis dev/CN=kube-apiserver" "basicConstraints=critical,CA
 keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth"
 
-chmod 0644 ca.crt server.crt client.crt
+chmod 0644 ca.pem server.pem client.pem
 rm -f ca.srl

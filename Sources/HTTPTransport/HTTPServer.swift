@@ -3,9 +3,9 @@ import PortcullisCrypto
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The HTTPS server: one thread accepts, each connection gets its own thread (see `HTTPConnection`).
@@ -18,17 +18,24 @@ public final class HTTPServer: Sendable {
     let tls: TLSContextReloader
     let handler: any HTTPHandler
     let logger: Logger
+    /// Told about every certificate that starts serving, so the caller can export its expiry.
+    let certificateObserver: @Sendable (Certificate) -> Void
     /// Wakes idle connections when draining starts.
     let shutdown: ShutdownSignal
     /// Wakes `run()` when `stop()` is called (possibly from a signal handler).
     private let stopSignal: ShutdownSignal
     private let draining = Atomic<Bool>(false)
     private let activeConnections = Atomic<Int>(0)
+    /// Request bytes all connections hold in memory right now (see `maxBufferedBytes`).
+    private let bufferedBytes = Atomic<Int>(0)
+    private let lastBudgetWarning = Atomic<UInt64>(0)
     private let listener = Mutex<Int32>(-1)
 
     public init(
-        configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger
+        configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger,
+        certificateObserver: @escaping @Sendable (Certificate) -> Void = { _ in }
     ) throws {
+        self.certificateObserver = certificateObserver
         self.configuration = configuration
         self.tls = tls
         self.handler = handler
@@ -43,6 +50,34 @@ public final class HTTPServer: Sendable {
     /// Connections currently open (for tests and metrics).
     public var openConnections: Int { activeConnections.load(ordering: .relaxed) }
 
+    /// Changes the server-wide count of buffered request bytes by `delta`. An increase that would pass
+    /// `maxBufferedBytes` is not made and returns false; decreases always succeed.
+    @discardableResult
+    func claimBuffered(_ delta: Int) -> Bool {
+        guard delta > 0 else {
+            bufferedBytes.subtract(-delta, ordering: .relaxed)
+            return true
+        }
+        if bufferedBytes.add(delta, ordering: .relaxed).newValue > configuration.maxBufferedBytes {
+            bufferedBytes.subtract(delta, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Logs that a request was refused for the byte budget, at most once a second however many there are:
+    /// a flood of requests must not become a flood of logs.
+    func reportBudgetRefusal() {
+        let now = monotonicNanos()
+        let last = lastBudgetWarning.load(ordering: .relaxed)
+        guard now >= last + 1_000_000_000,
+            lastBudgetWarning.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+        else { return }
+        logger.warning(
+            "refusing requests: connections hold too many request bytes",
+            metadata: ["limit": "\(configuration.maxBufferedBytes)"])
+    }
+
     /// Opens the listening socket and returns the address actually bound (with the real port when 0 was asked).
     public func bind() throws(SystemError) -> ListenAddress {
         // A peer that resets while we write would otherwise kill the process with SIGPIPE.
@@ -56,7 +91,9 @@ public final class HTTPServer: Sendable {
         let host = address.host.isEmpty ? nil : address.host
         let rc = getaddrinfo(host, String(address.port), &hints, &info)
         guard rc == 0, let first = info else {
-            throw SystemError(call: "getaddrinfo(\(address))", errno: rc == EAI_SYSTEM ? errno : EINVAL)
+            throw SystemError(
+                call: "resolving listen address \(address)", errno: rc == EAI_SYSTEM ? errno : EINVAL,
+                reason: rc == EAI_SYSTEM ? nil : String(cString: gai_strerror(rc)))
         }
         defer { freeaddrinfo(info) }
         let fd = try syscall("socket") {
@@ -78,7 +115,7 @@ public final class HTTPServer: Sendable {
                 }
             }
             listener.withLock { $0 = fd }
-            return ListenAddress(host: address.host, port: Self.describe(bound).port)
+            return Self.describe(bound)
         } catch {
             close(fd)
             throw error
@@ -100,6 +137,12 @@ public final class HTTPServer: Sendable {
         action.sa_flags = SA_RESTART
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
+        // A blocked mask survives exec: a parent that blocks SIGTERM would otherwise leave us deaf to it.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Accepts connections until `stop()`, then drains. Call `bind()` first.
@@ -108,6 +151,8 @@ public final class HTTPServer: Sendable {
         precondition(fd >= 0, "HTTPServer.run() before bind()")
         let reloadEvery = configuration.certificateReloadInterval.nanoseconds
         var nextReload = monotonicNanos() + reloadEvery
+        var lastRefusalWarning: UInt64 = 0
+        var refusedSinceWarning = 0
         var fds = [
             pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
             pollfd(fd: stopSignal.readFD, events: Int16(POLLIN), revents: 0),
@@ -121,12 +166,17 @@ public final class HTTPServer: Sendable {
             let millis = Int32(min((nextReload - min(now, nextReload)) / 1_000_000 + 1, 60_000))
             guard (try? syscall("poll", { poll(&fds, 2, millis) })) != nil else { continue }
             if fds[1].revents != 0 { break }
-            if fds[0].revents != 0 { acceptPending(listener: fd) }
+            if fds[0].revents != 0 {
+                acceptPending(
+                    listener: fd, lastRefusalWarning: &lastRefusalWarning, refusedSinceWarning: &refusedSinceWarning)
+            }
         }
         drain(listener: fd)
     }
 
-    private func acceptPending(listener: Int32) {
+    /// Accepts every pending connection, starting a thread for each one under the limit.
+    /// `lastRefusalWarning` and `refusedSinceWarning` belong to the accept loop (one thread).
+    private func acceptPending(listener: Int32, lastRefusalWarning: inout UInt64, refusedSinceWarning: inout Int) {
         while true {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -149,7 +199,16 @@ public final class HTTPServer: Sendable {
             if open > configuration.maxConnections {
                 activeConnections.subtract(1, ordering: .relaxed)
                 close(client)
-                logger.warning("refused a connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
+                refusedSinceWarning += 1
+                let now = monotonicNanos()
+                // At most one line a second: a flood of connections must not become a flood of logs.
+                if now >= lastRefusalWarning + 1_000_000_000 {
+                    logger.warning(
+                        "refused connections over the limit",
+                        metadata: ["limit": "\(configuration.maxConnections)", "refused": "\(refusedSinceWarning)"])
+                    lastRefusalWarning = now
+                    refusedSinceWarning = 0
+                }
                 continue
             }
             // accept4 is a GNU extension the Glibc module does not export; set the flags by hand.
@@ -176,6 +235,7 @@ public final class HTTPServer: Sendable {
         switch tls.reloadIfChanged() {
         case .unchanged: break
         case .reloaded(let context):
+            certificateObserver(context.certificate)
             logger.info(
                 "reloaded TLS certificate",
                 metadata: [
@@ -195,7 +255,12 @@ public final class HTTPServer: Sendable {
         draining.store(true, ordering: .relaxed)
         shutdown.trigger()
         let inFlight = openConnections
-        logger.info("draining", metadata: ["connections": "\(inFlight)", "timeout": "\(configuration.drainTimeout)"])
+        logger.info(
+            "draining",
+            metadata: [
+                "connections": "\(inFlight)",
+                "timeoutSeconds": "\(Double(configuration.drainTimeout.nanoseconds) / 1e9)",
+            ])
         let deadline = monotonicNanos() + configuration.drainTimeout.nanoseconds
         while openConnections > 0 && monotonicNanos() < deadline {
             usleep(10_000)
@@ -218,13 +283,17 @@ public final class HTTPServer: Sendable {
                 return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
                     var addr = sin.pointee.sin_addr
                     inet_ntop(AF_INET, &addr, &host, socklen_t(host.count))
-                    return ListenAddress(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: sin.pointee.sin_port)))
+                    return ListenAddress(
+                        host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        port: Int(UInt16(bigEndian: sin.pointee.sin_port)))
                 }
             case AF_INET6:
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
                     var addr = sin6.pointee.sin6_addr
                     inet_ntop(AF_INET6, &addr, &host, socklen_t(host.count))
-                    return ListenAddress(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: sin6.pointee.sin6_port)))
+                    return ListenAddress(
+                        host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        port: Int(UInt16(bigEndian: sin6.pointee.sin6_port)))
                 }
             default:
                 return ListenAddress(host: "?", port: 0)

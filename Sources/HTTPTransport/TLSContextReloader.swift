@@ -2,9 +2,9 @@ import PortcullisCrypto
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Holds the TLS context new handshakes use, and replaces it when the certificate files change.
@@ -20,10 +20,6 @@ public final class TLSContextReloader: Sendable {
         case unchanged
         case reloaded(TLSContext)
         case failed(any Error)
-    }
-
-    private struct FileStamp: Equatable {
-        var device: UInt64, inode: UInt64, size: Int64, modifiedSeconds: Int, modifiedNanos: Int
     }
 
     private struct State {
@@ -71,13 +67,6 @@ public final class TLSContextReloader: Sendable {
     }
 
     private static func stamps(_ paths: [String?]) -> [FileStamp?] {
-        paths.map { path in
-            guard let path else { return nil }
-            var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            return FileStamp(
-                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanos: Int(info.st_mtim.tv_nsec))
-        }
+        paths.map { $0.flatMap(FileStamp.init(path:)) }
     }
 }

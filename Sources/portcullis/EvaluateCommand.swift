@@ -1,7 +1,43 @@
 import ArgumentParser
+import Foundation
+import Policy
 
-/// Placeholder: `portcullis evaluate` lands with its issue and replaces this file.
+/// `portcullis evaluate`: run manifests or AdmissionReviews through the policy, the way a platform team's
+/// CI would before `kubectl apply`. Exit 0 when every object is allowed, 1 when any is denied, 2 on bad input.
 struct EvaluateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Not built yet.")
-    func run() throws { throw ValidationError("portcullis evaluate is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate manifests or AdmissionReviews against a policy.",
+        discussion: "Exit status: 0 all allowed, 1 any denied, 2 bad input or policy.")
+
+    enum Format: String, ExpressibleByArgument {
+        case text, json
+    }
+
+    @Option(help: "The policy file.")
+    var policy: String
+
+    @Option(name: .customLong("class"), help: "Data class, as in /validate/<class>; omit to resolve by namespace.")
+    var className: String?
+
+    @Option(name: .shortAndLong, help: "Multi-document YAML or JSON manifests or AdmissionReviews; - for stdin.")
+    var file: String
+
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: Format = .text
+
+    func run() throws {
+        let (document, _) = try InputFile.loadPolicy(policy)
+        let input: [UInt8]
+        do {
+            input = try InputFile.read(file)
+        } catch {
+            InputFile.printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let engine = PolicyEngine(policy: document, policySHA256: "")
+        let result = ManifestEvaluation.run(input: input, engine: engine, className: className, now: Date())
+        print(output == .json ? result.json() : result.text(), terminator: "")
+        if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+    }
 }

@@ -1,0 +1,97 @@
+extension KubernetesObject {
+    /// Decodes a Kubernetes object from JSON bytes (a manifest, or `request.object` of a review).
+    public static func decode(json: [UInt8]) throws(AdmissionDecodingError) -> KubernetesObject {
+        try JSONReader.read(json) { reader throws(AdmissionDecodingError) in try decode(from: &reader) }
+    }
+
+    static func decode(from reader: inout JSONReader) throws(AdmissionDecodingError) -> KubernetesObject {
+        var object = KubernetesObject(apiVersion: "", kind: "")
+        var seen = SeenMembers()
+        try reader.readObject { reader, key throws(AdmissionDecodingError) in
+            if try reader.consumeNull() { return }
+            switch key {
+            case "apiVersion":
+                try seen.once(0, "apiVersion", at: reader)
+                object.apiVersion = try reader.readString()
+            case "kind":
+                try seen.once(1, "kind", at: reader)
+                object.kind = try reader.readString()
+            case "metadata":
+                try seen.once(2, "metadata", at: reader)
+                object.metadata = try ObjectMeta.decode(from: &reader)
+            case "spec":
+                try seen.once(3, "spec", at: reader)
+                try decodeSpec(into: &object, from: &reader)
+            default:
+                try reader.skipValue()
+            }
+        }
+        return object
+    }
+
+    /// Reads `spec` once, keeping both readings a kind might need: the spec as a pod spec, and the pod
+    /// templates of workloads. Which one counts is decided by the kind (``podSpec(forKind:)``), so the
+    /// decoder need not have seen `kind` before `spec`.
+    private static func decodeSpec(
+        into object: inout KubernetesObject, from reader: inout JSONReader
+    ) throws(AdmissionDecodingError) {
+        var pod = PodSpec()
+        var seen = SeenMembers()
+        try reader.readObject { reader, key throws(AdmissionDecodingError) in
+            if try reader.consumeNull() { return }
+            switch key {
+            case "template":
+                try seen.once(SeenMembers.extra, "template", at: reader)
+                object.templateSpec = try decodeTemplate(from: &reader)
+            case "jobTemplate":
+                try seen.once(SeenMembers.extra + 1, "jobTemplate", at: reader)
+                try reader.readObject { reader, key throws(AdmissionDecodingError) in
+                    guard case "spec" = key, try !reader.consumeNull() else { return try reader.skipValue() }
+                    try reader.readObject { reader, key throws(AdmissionDecodingError) in
+                        guard case "template" = key, try !reader.consumeNull() else { return try reader.skipValue() }
+                        object.jobTemplateSpec = try decodeTemplate(from: &reader)
+                    }
+                }
+            default:
+                try pod.decodeMember(key, from: &reader, seen: &seen)
+            }
+        }
+        object.spec = pod
+    }
+
+    /// A PodTemplateSpec: only its `spec` matters to the checks.
+    private static func decodeTemplate(from reader: inout JSONReader) throws(AdmissionDecodingError) -> PodSpec {
+        var spec = PodSpec()
+        var seen = SeenMembers()
+        try reader.readObject { reader, key throws(AdmissionDecodingError) in
+            guard case "spec" = key, try !reader.consumeNull() else { return try reader.skipValue() }
+            try seen.once(0, "spec", at: reader)
+            spec = try PodSpec.decode(from: &reader)
+        }
+        return spec
+    }
+}
+
+extension ObjectMeta {
+    static func decode(from reader: inout JSONReader) throws(AdmissionDecodingError) -> ObjectMeta {
+        var meta = ObjectMeta()
+        var seen = SeenMembers()
+        try reader.readObject { reader, key throws(AdmissionDecodingError) in
+            if try reader.consumeNull() { return }
+            switch key {
+            case "name":
+                try seen.once(0, "name", at: reader)
+                meta.name = try reader.readString()
+            case "generateName":
+                try seen.once(1, "generateName", at: reader)
+                meta.generateName = try reader.readString()
+            case "namespace":
+                try seen.once(2, "namespace", at: reader)
+                meta.namespace = try reader.readString()
+            default:
+                try reader.skipValue()
+            }
+        }
+        return meta
+    }
+}

@@ -1,0 +1,48 @@
+/// The object of an admission request, decoded as far as Portcullis needs: identity and the pod spec,
+/// wherever the kind keeps it (`spec`, `spec.template.spec` or `spec.jobTemplate.spec.template.spec`).
+public struct KubernetesObject: Sendable, Equatable {
+    public var apiVersion: String
+    public var kind: String
+    public var metadata: ObjectMeta
+    /// `spec` read as a pod spec (meaningful for a Pod).
+    public var spec: PodSpec?
+    /// `spec.template.spec` (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job).
+    public var templateSpec: PodSpec?
+    /// `spec.jobTemplate.spec.template.spec` (CronJob).
+    public var jobTemplateSpec: PodSpec?
+
+    public init(
+        apiVersion: String = "v1", kind: String, metadata: ObjectMeta = ObjectMeta(), spec: PodSpec? = nil,
+        templateSpec: PodSpec? = nil, jobTemplateSpec: PodSpec? = nil
+    ) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.metadata = metadata
+        self.spec = spec
+        self.templateSpec = templateSpec
+        self.jobTemplateSpec = jobTemplateSpec
+    }
+
+    /// The pod spec of a workload of kind `kind` and its JSON path, or nil when that kind holds none.
+    public func podSpec(forKind kind: String) -> (spec: PodSpec, path: String)? {
+        switch kind {
+        case "Pod": spec.map { ($0, "spec") }
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job": templateSpec.map { ($0, "spec.template.spec") }
+        case "CronJob": jobTemplateSpec.map { ($0, "spec.jobTemplate.spec.template.spec") }
+        default: nil
+        }
+    }
+}
+
+/// The `metadata` fields Portcullis reads.
+public struct ObjectMeta: Sendable, Equatable {
+    public var name: String
+    public var generateName: String
+    public var namespace: String
+
+    public init(name: String = "", generateName: String = "", namespace: String = "") {
+        self.name = name
+        self.generateName = generateName
+        self.namespace = namespace
+    }
+}

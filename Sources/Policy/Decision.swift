@@ -1,0 +1,79 @@
+/// What the policy decided about one request, with everything the response, the audit log and
+/// `portcullis evaluate` need to explain it.
+public struct Decision: Sendable, Equatable {
+    /// False only when some violation is in `enforce` mode.
+    public var allowed: Bool
+    /// False for kinds, subresources and operations outside Portcullis' scope (allowed unexamined).
+    public var evaluated: Bool
+    /// The resolved data class; nil when none could be resolved or the request was not evaluated.
+    public var className: String?
+    /// The class's own mode (rules may override it per violation).
+    public var classMode: EnforcementMode?
+    /// What the decision is about, for messages: `Pod "x"`, `Deployment "y" pod template`.
+    public var subject: String
+    /// Every violation not lifted by an exemption, in every mode.
+    public var violations: [Violation]
+    /// Violations an exemption lifted, with the exemption's reason.
+    public var exemptions: [AppliedExemption]
+    /// Every image the pod spec references, in container order.
+    public var images: [String]
+    /// SHA-256 (hex) of the policy text that made the decision.
+    public var policySHA256: String
+
+    public init(
+        allowed: Bool, evaluated: Bool, className: String?, classMode: EnforcementMode?, subject: String,
+        violations: [Violation], exemptions: [AppliedExemption], images: [String], policySHA256: String
+    ) {
+        self.allowed = allowed
+        self.evaluated = evaluated
+        self.className = className
+        self.classMode = classMode
+        self.subject = subject
+        self.violations = violations
+        self.exemptions = exemptions
+        self.images = images
+        self.policySHA256 = policySHA256
+    }
+
+    /// The rule IDs that were violated, sorted and without repeats.
+    public var ruleIDs: [RuleID] { Array(Set(violations.map(\.ruleID))).sorted() }
+
+    /// The violations that deny the request.
+    public var denials: [Violation] { violations.filter { $0.mode == .enforce } }
+}
+
+/// One broken rule.
+public struct Violation: Sendable, Equatable {
+    public var ruleID: RuleID
+    /// What is wrong and what would be allowed, naming the object, field and value.
+    public var message: String
+    public var mode: EnforcementMode
+    /// JSON path of the offending field in the object, e.g. `spec.template.spec.containers[0].image`.
+    public var path: String
+
+    public init(ruleID: RuleID, message: String, mode: EnforcementMode, path: String) {
+        self.ruleID = ruleID
+        self.message = message
+        self.mode = mode
+        self.path = path
+    }
+
+    /// `[rule-id] message`, the form every person-facing output uses.
+    public var text: String { "[\(ruleID.rawValue)] \(message)" }
+}
+
+/// A violation an exemption lifted, recorded so the audit log shows every exception that was used.
+public struct AppliedExemption: Sendable, Equatable {
+    public var ruleID: RuleID
+    public var subject: Exemption.Subject
+    public var reason: String
+    /// The message of the violation that was lifted.
+    public var message: String
+
+    public init(ruleID: RuleID, subject: Exemption.Subject, reason: String, message: String) {
+        self.ruleID = ruleID
+        self.subject = subject
+        self.reason = reason
+        self.message = message
+    }
+}

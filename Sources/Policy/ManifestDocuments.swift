@@ -1,0 +1,76 @@
+import AdmissionAPI
+import Yams
+
+/// Splits the input of `portcullis evaluate` into JSON documents: a JSON file is one document, read by the
+/// strict JSON reader as is; a YAML stream is split at `---` and each document converted to JSON, so
+/// manifests and AdmissionReviews reach the same decoder the webhook uses.
+enum ManifestDocuments {
+    /// Why the input could not be split into documents.
+    struct InputError: Error {
+        var message: String
+    }
+
+    static func split(_ input: [UInt8]) throws(InputError) -> [[UInt8]] {
+        let first = input.first { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }
+        if first == UInt8(ascii: "{") { return [input] }
+        guard let text = String(validating: input, as: UTF8.self) else {
+            throw InputError(message: "the input is neither JSON nor valid UTF-8 YAML")
+        }
+        var documents: [[UInt8]] = []
+        do {
+            for node in try Yams.compose_all(yaml: text) {
+                if case .scalar(let scalar) = node, scalar.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue {
+                    continue
+                }
+                var writer = JSONWriter()
+                try write(node, to: &writer)
+                documents.append(writer.bytes)
+            }
+        } catch let error as InputError {
+            throw error
+        } catch let error as YamlError {
+            throw InputError(message: "invalid YAML: \(error)")
+        } catch {
+            throw InputError(message: "invalid YAML: \(error)")
+        }
+        return documents
+    }
+
+    private static func write(_ node: Node, to writer: inout JSONWriter) throws(InputError) {
+        switch node {
+        case .mapping(let mapping):
+            writer.beginObject()
+            for (key, value) in mapping {
+                guard let name = key.scalar?.string else {
+                    throw InputError(message: "line \(key.mark?.line ?? 0): mapping keys must be scalars")
+                }
+                writer.key(name)
+                try write(value, to: &writer)
+            }
+            writer.endObject()
+        case .sequence(let sequence):
+            writer.beginArray()
+            for item in sequence { try write(item, to: &writer) }
+            writer.endArray()
+        case .scalar(let scalar):
+            switch node.tag.rawValue {
+            case Tag.Name.null.rawValue: writer.null()
+            case Tag.Name.bool.rawValue: writer.bool(node.bool ?? false)
+            case Tag.Name.int.rawValue:
+                guard let value = node.int else {
+                    throw InputError(message: "line \(scalar.mark?.line ?? 0): integer \(scalar.string) is out of range")
+                }
+                writer.int(value)
+            case Tag.Name.float.rawValue:
+                guard let value = node.float, value.isFinite else {
+                    throw InputError(message: "line \(scalar.mark?.line ?? 0): \(scalar.string) is not a finite number")
+                }
+                writer.number(value)
+            default:
+                writer.string(scalar.string)
+            }
+        case .alias:
+            throw InputError(message: "line \(node.mark?.line ?? 0): YAML aliases are not supported in manifests")
+        }
+    }
+}

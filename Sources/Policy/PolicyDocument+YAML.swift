@@ -1,0 +1,349 @@
+import Foundation
+import Yams
+
+extension PolicyDocument {
+    /// The `apiVersion` and `kind` a policy file must declare, so a stray manifest is never read as policy.
+    public static let apiVersion = "portcullis.dev/v1"
+    public static let kind = "Policy"
+
+    /// Parses and validates a policy. Every problem is reported (not just the first), each with its line and
+    /// column; unknown keys are errors, because a misspelt `requireDigets: true` must not silently mean false.
+    public static func parse(yaml: String) throws(PolicyLoadError) -> PolicyDocument {
+        let parser = PolicyParser()
+        let document = parser.parseDocument(yaml)
+        guard parser.issues.isEmpty, let document else {
+            throw PolicyLoadError(issues: parser.issues.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+        }
+        return document
+    }
+}
+
+/// Walks the YAML node tree, collecting every problem with its position.
+private final class PolicyParser {
+    var issues: [PolicyLoadError.Issue] = []
+
+    func report(_ message: String, at node: Node?) {
+        let mark = node?.mark
+        issues.append(PolicyLoadError.Issue(line: mark?.line ?? 0, column: mark?.column ?? 0, message: message))
+    }
+
+    func parseDocument(_ yaml: String) -> PolicyDocument? {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                report("the policy file is empty", at: nil)
+                return nil
+            }
+            root = node
+        } catch let error as YamlError {
+            reportYAMLError(error)
+            return nil
+        } catch {
+            report("cannot read YAML: \(error)", at: nil)
+            return nil
+        }
+        let allowed = ["apiVersion", "kind", "defaultClass", "namespaceClasses", "gpu", "classes", "exemptions"]
+        guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
+        if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
+            let value = string(node, "apiVersion"), value != PolicyDocument.apiVersion
+        {
+            report("apiVersion is \"\(value)\"; expected \"\(PolicyDocument.apiVersion)\"", at: node)
+        }
+        if let node = require("kind", in: fields, of: root, named: "the policy"),
+            let value = string(node, "kind"), value != PolicyDocument.kind
+        {
+            report("kind is \"\(value)\"; expected \"\(PolicyDocument.kind)\"", at: node)
+        }
+        let gpu = fields["gpu"].map(parseGPU) ?? GPUSettings()
+        var classes: [String: DataClass] = [:]
+        if let node = require("classes", in: fields, of: root, named: "the policy"), let entries = pairs(of: node, named: "classes") {
+            if entries.isEmpty { report("classes is empty; define at least one data class", at: node) }
+            for (name, keyNode, value) in entries {
+                guard isDNSLabel(name) else {
+                    report("class name \"\(name)\" must be a DNS label (lower case letters, digits, '-'), as it is used in /validate/<class>", at: keyNode)
+                    continue
+                }
+                if let dataClass = parseClass(name, value) { classes[name] = dataClass }
+            }
+        }
+        let known = classes.keys.sorted().joined(separator: ", ")
+        var defaultClass: String?
+        if let node = fields["defaultClass"], let name = string(node, "defaultClass") {
+            if classes[name] == nil && !classes.isEmpty {
+                report("defaultClass \"\(name)\" is not a defined class (defined: \(known))", at: node)
+            }
+            defaultClass = name
+        }
+        var namespaceClasses: [String: String] = [:]
+        if let node = fields["namespaceClasses"], let entries = pairs(of: node, named: "namespaceClasses") {
+            for (namespace, _, value) in entries {
+                guard let name = string(value, "namespaceClasses.\(namespace)") else { continue }
+                if classes[name] == nil && !classes.isEmpty {
+                    report("namespace \"\(namespace)\" maps to class \"\(name)\", which is not defined (defined: \(known))", at: value)
+                }
+                namespaceClasses[namespace] = name
+            }
+        }
+        var exemptions: [Exemption] = []
+        if let node = fields["exemptions"], let items = sequence(node, "exemptions") {
+            for (index, item) in items.enumerated() {
+                if let exemption = parseExemption(item, index: index, classes: classes) { exemptions.append(exemption) }
+            }
+        }
+        return PolicyDocument(
+            defaultClass: defaultClass, namespaceClasses: namespaceClasses, gpu: gpu, classes: classes,
+            exemptions: exemptions)
+    }
+
+    private func reportYAMLError(_ error: YamlError) {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            issues.append(PolicyLoadError.Issue(line: mark.line, column: mark.column, message: "invalid YAML: \(problem)"))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            issues.append(
+                PolicyLoadError.Issue(
+                    line: context.mark.line, column: context.mark.column,
+                    message: "duplicate keys: \(duplicates.joined(separator: ", "))"))
+        default:
+            report("invalid YAML: \(error)", at: nil)
+        }
+    }
+
+    // MARK: Sections
+
+    private func parseGPU(_ node: Node) -> GPUSettings {
+        var settings = GPUSettings()
+        let allowed = ["resources", "taints", "nodePoolLabel", "extendedResourceToleration"]
+        guard let fields = fields(of: node, named: "gpu", allowed: allowed) else { return settings }
+        if let node = fields["resources"], let names = strings(node, "gpu.resources") {
+            if names.isEmpty { report("gpu.resources is empty; list the resource names that count as GPUs", at: node) }
+            settings.resources = names
+        }
+        if let node = fields["taints"], let items = sequence(node, "gpu.taints") {
+            settings.taints = items.compactMap { parseTaint($0, named: "gpu.taints") }
+        }
+        if let node = fields["nodePoolLabel"], let label = string(node, "gpu.nodePoolLabel") {
+            if label.isEmpty { report("gpu.nodePoolLabel is empty", at: node) }
+            settings.nodePoolLabel = label
+        }
+        if let node = fields["extendedResourceToleration"], let value = bool(node, "gpu.extendedResourceToleration") {
+            settings.extendedResourceToleration = value
+        }
+        return settings
+    }
+
+    private func parseClass(_ name: String, _ node: Node) -> DataClass? {
+        let context = "class \"\(name)\""
+        let allowed = [
+            "mode", "rules", "registries", "requireDigest", "zones", "regions", "gpuNodePools", "dedicatedTaints",
+            "requireSignatures",
+        ]
+        guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
+        var dataClass = DataClass(name: name, registries: [])
+        if let node = fields["mode"], let mode = mode(node, "\(context) mode") { dataClass.mode = mode }
+        if let node = fields["rules"], let entries = pairs(of: node, named: "\(context) rules") {
+            for (ruleName, keyNode, value) in entries {
+                guard let rule = RuleID(rawValue: ruleName) else {
+                    report("\(context): unknown rule \"\(ruleName)\" (rules: \(RuleID.allCases.map(\.rawValue).joined(separator: ", ")))", at: keyNode)
+                    continue
+                }
+                if let mode = mode(value, "\(context) rules.\(ruleName)") { dataClass.ruleModes[rule] = mode }
+            }
+        }
+        if let node = require("registries", in: fields, of: node, named: context), let entries = strings(node, "\(context) registries") {
+            if entries.isEmpty { report("\(context) registries is empty; every image would be denied", at: node) }
+            for (offset, entry) in entries.enumerated() {
+                do {
+                    dataClass.registries.append(try ImageReference.parseRegistryPrefix(entry))
+                } catch {
+                    report("\(context) registries[\(offset)] \"\(entry)\": \(error.reason)", at: sequence(node, "")?[offset])
+                }
+            }
+        }
+        if let node = fields["requireDigest"], let value = bool(node, "\(context) requireDigest") { dataClass.requireDigest = value }
+        if let node = fields["requireSignatures"], let value = bool(node, "\(context) requireSignatures") {
+            dataClass.requireSignatures = value
+        }
+        if let node = fields["zones"], let values = nonEmptyStrings(node, "\(context) zones") { dataClass.zones = values }
+        if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") { dataClass.regions = values }
+        if let node = fields["gpuNodePools"], let values = nonEmptyStrings(node, "\(context) gpuNodePools") {
+            dataClass.gpuNodePools = values
+        }
+        if let node = fields["dedicatedTaints"], let items = sequence(node, "\(context) dedicatedTaints") {
+            dataClass.dedicatedTaints = items.compactMap { parseTaint($0, named: "\(context) dedicatedTaints") }
+        }
+        return dataClass
+    }
+
+    private func parseTaint(_ node: Node, named context: String) -> Taint? {
+        guard let fields = fields(of: node, named: "a taint in \(context)", allowed: ["key", "value", "effect"]) else {
+            return nil
+        }
+        guard let keyNode = require("key", in: fields, of: node, named: "a taint in \(context)"),
+            let key = string(keyNode, "\(context) key")
+        else { return nil }
+        if key.isEmpty { report("\(context): a taint key may not be empty", at: keyNode) }
+        let value = fields["value"].flatMap { string($0, "\(context) value") }
+        guard let effectNode = require("effect", in: fields, of: node, named: "taint \"\(key)\" in \(context)"),
+            let effect = string(effectNode, "\(context) effect")
+        else { return nil }
+        guard ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(effect) else {
+            report("\(context): taint effect \"\(effect)\" is not NoSchedule, PreferNoSchedule or NoExecute", at: effectNode)
+            return nil
+        }
+        return Taint(key: key, value: value, effect: effect)
+    }
+
+    private func parseExemption(_ node: Node, index: Int, classes: [String: DataClass]) -> Exemption? {
+        let context = "exemptions[\(index)]"
+        let allowed = ["namespace", "image", "reason", "rules", "classes", "expires"]
+        guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
+        var subject: Exemption.Subject?
+        switch (fields["namespace"], fields["image"]) {
+        case (let namespaceNode?, nil):
+            if let namespace = string(namespaceNode, "\(context) namespace") { subject = .namespace(namespace) }
+        case (nil, let imageNode?):
+            guard let image = string(imageNode, "\(context) image") else { break }
+            do {
+                let reference = try ImageReference.parse(image)
+                if reference.tag != nil || reference.digest != nil || reference.repository != image {
+                    report("\(context): image must be a full repository without tag or digest, e.g. \"\(reference.repository)\"", at: imageNode)
+                } else {
+                    subject = .image(image)
+                }
+            } catch {
+                report("\(context): image \"\(image)\": \(error.reason)", at: imageNode)
+            }
+        default:
+            report("\(context) needs exactly one of namespace or image", at: node)
+        }
+        var reason = ""
+        if let reasonNode = require("reason", in: fields, of: node, named: context), let text = string(reasonNode, "\(context) reason") {
+            reason = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if reason.isEmpty { report("\(context): reason is empty; every exemption must say why", at: reasonNode) }
+        }
+        var rules: [RuleID] = []
+        if let rulesNode = fields["rules"], let names = strings(rulesNode, "\(context) rules") {
+            for name in names {
+                if let rule = RuleID(rawValue: name) { rules.append(rule) } else {
+                    report("\(context): unknown rule \"\(name)\"", at: rulesNode)
+                }
+            }
+        }
+        var classNames: [String] = []
+        if let classesNode = fields["classes"], let names = strings(classesNode, "\(context) classes") {
+            for name in names where classes[name] == nil && !classes.isEmpty {
+                report("\(context): class \"\(name)\" is not defined", at: classesNode)
+            }
+            classNames = names
+        }
+        var expires: Date?
+        if let expiresNode = fields["expires"] {
+            if let date = expiresNode.timestamp {
+                expires = date
+            } else {
+                report("\(context): expires must be a date or timestamp (2026-06-30 or 2026-06-30T00:00:00Z)", at: expiresNode)
+            }
+        }
+        guard let subject, !reason.isEmpty else { return nil }
+        return Exemption(subject: subject, reason: reason, rules: rules, classes: classNames, expires: expires)
+    }
+
+    // MARK: Typed node access
+
+    /// The members of a mapping as (key, key node, value), or nil (reported) when `node` is not a mapping.
+    private func pairs(of node: Node, named context: String) -> [(String, Node, Node)]? {
+        guard let mapping = node.mapping else {
+            report("\(context) must be a mapping", at: node)
+            return nil
+        }
+        var result: [(String, Node, Node)] = []
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else {
+                report("\(context): keys must be strings", at: key)
+                continue
+            }
+            result.append((name, key, value))
+        }
+        return result
+    }
+
+    /// The members of a mapping by key; unknown keys are reported.
+    private func fields(of node: Node, named context: String, allowed: [String]) -> [String: Node]? {
+        guard let entries = pairs(of: node, named: context) else { return nil }
+        var result: [String: Node] = [:]
+        for (name, keyNode, value) in entries {
+            guard allowed.contains(name) else {
+                report("\(context): unknown key \"\(name)\" (allowed: \(allowed.joined(separator: ", ")))", at: keyNode)
+                continue
+            }
+            result[name] = value
+        }
+        return result
+    }
+
+    private func require(_ key: String, in fields: [String: Node], of node: Node, named context: String) -> Node? {
+        guard let value = fields[key] else {
+            report("\(context) is missing \"\(key)\"", at: node)
+            return nil
+        }
+        return value
+    }
+
+    private func string(_ node: Node, _ context: String) -> String? {
+        let tag = node.tag.rawValue
+        guard let scalar = node.scalar, tag != Tag.Name.null.rawValue, tag != Tag.Name.bool.rawValue else {
+            report("\(context) must be a string", at: node)
+            return nil
+        }
+        return scalar.string
+    }
+
+    private func bool(_ node: Node, _ context: String) -> Bool? {
+        guard node.scalar != nil, node.tag.rawValue == Tag.Name.bool.rawValue, let value = node.bool else {
+            report("\(context) must be true or false", at: node)
+            return nil
+        }
+        return value
+    }
+
+    private func mode(_ node: Node, _ context: String) -> EnforcementMode? {
+        guard let text = string(node, context) else { return nil }
+        guard let mode = EnforcementMode(rawValue: text) else {
+            report("\(context) \"\(text)\" is not enforce, warn or audit", at: node)
+            return nil
+        }
+        return mode
+    }
+
+    private func sequence(_ node: Node, _ context: String) -> [Node]? {
+        guard let sequence = node.sequence else {
+            if !context.isEmpty { report("\(context) must be a list", at: node) }
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    private func strings(_ node: Node, _ context: String) -> [String]? {
+        guard let items = sequence(node, context) else { return nil }
+        let values = items.compactMap { string($0, "an entry of \(context)") }
+        return values.count == items.count ? values : nil
+    }
+
+    private func nonEmptyStrings(_ node: Node, _ context: String) -> [String]? {
+        guard let values = strings(node, context) else { return nil }
+        if values.contains(where: \.isEmpty) { report("\(context) contains an empty value", at: node) }
+        return values
+    }
+
+    private func isDNSLabel(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
+        return isLowerAlphanumeric(first) && isLowerAlphanumeric(last)
+            && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+}

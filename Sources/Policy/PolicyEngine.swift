@@ -1,0 +1,143 @@
+import AdmissionAPI
+import Foundation
+
+/// Decides admission requests against one policy. A pure function of (request, class from the path,
+/// clock): no I/O, so the webhook, `portcullis evaluate` and the tests all get the same answer.
+public struct PolicyEngine: Sendable {
+    public let policy: PolicyDocument
+    /// SHA-256 (hex) of the policy text, computed by the caller, stamped on every decision.
+    public let policySHA256: String
+
+    /// Per class, the taints other classes dedicate (see ``TolerationScopeCheck``), computed once here.
+    private let foreignTaints: [String: [(owner: String, taint: Taint)]]
+
+    public init(policy: PolicyDocument, policySHA256: String) {
+        self.policy = policy
+        self.policySHA256 = policySHA256
+        foreignTaints = policy.classes.mapValues { TolerationScopeCheck.foreignTaints(of: $0, in: policy) }
+    }
+
+    /// The workload kinds whose pod templates are checked, by API group.
+    static let workloadKinds: [String: Set<String>] = [
+        "apps": ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"],
+        "batch": ["Job", "CronJob"],
+    ]
+
+    /// True when Portcullis examines this request: CREATE or UPDATE of a Pod (or its
+    /// `ephemeralcontainers` subresource, so `kubectl debug` cannot bypass the image rules) or of a
+    /// workload's main resource. Everything else (other kinds, `status` and `scale`, DELETE, CONNECT)
+    /// is allowed without evaluation.
+    public static func isInScope(_ request: AdmissionRequest) -> Bool {
+        guard request.operation == "CREATE" || request.operation == "UPDATE" else { return false }
+        if request.kind.group.isEmpty && request.kind.kind == "Pod" {
+            return request.subResource.isEmpty || request.subResource == "ephemeralcontainers"
+        }
+        return request.subResource.isEmpty && workloadKinds[request.kind.group]?.contains(request.kind.kind) == true
+    }
+
+    /// The class for a request: the path's class if given (it must exist), else the namespace's class from
+    /// the policy, else `defaultClass`.
+    public func resolveClass(classFromPath: String?, namespace: String) -> ClassResolution {
+        var known: String { policy.classNames.joined(separator: ", ") }
+        if let classFromPath {
+            if let dataClass = policy.classes[classFromPath] { return .resolved(dataClass) }
+            return .unresolved(
+                Violation(
+                    ruleID: .unknownClass,
+                    message: "the request path names data class \(classFromPath.quotedForMessage), which the policy does"
+                        + " not define (defined: \(known)); fix the webhook configuration's path",
+                    mode: .enforce, path: ""))
+        }
+        if let name = policy.namespaceClasses[namespace] ?? policy.defaultClass, let dataClass = policy.classes[name] {
+            return .resolved(dataClass)
+        }
+        return .unresolved(
+            Violation(
+                ruleID: .unknownClass,
+                message: "no data class for namespace \(namespace.quotedForMessage): the path names none, the policy maps"
+                    + " no class to it and sets no defaultClass (defined: \(known))",
+                mode: .enforce, path: ""))
+    }
+
+    /// The outcome of class resolution: a class, or the violation that denies the request.
+    public enum ClassResolution: Sendable {
+        case resolved(DataClass)
+        case unresolved(Violation)
+    }
+
+    public func evaluate(_ request: AdmissionRequest, classFromPath: String?, now: Date) -> Decision {
+        var name = request.object?.metadata.name ?? request.name
+        if name.isEmpty { name = request.name }
+        var decision = Decision(
+            allowed: true, evaluated: false, className: nil, classMode: nil, subject: "", violations: [],
+            exemptions: [], images: [], policySHA256: policySHA256)
+        decision.subject = "\(request.kind.kind) \(name.quotedForMessage)"
+        guard Self.isInScope(request) else { return decision }
+        decision.evaluated = true
+        let dataClass: DataClass
+        switch resolveClass(classFromPath: classFromPath, namespace: request.namespace) {
+        case .resolved(let resolved): dataClass = resolved
+        case .unresolved(let violation):
+            decision.violations = [violation]
+            decision.allowed = false
+            return decision
+        }
+        decision.className = dataClass.name
+        decision.classMode = dataClass.mode
+        guard let object = request.object, let (spec, specPath) = object.podSpec(forKind: request.kind.kind) else {
+            decision.violations = [
+                Violation(
+                    ruleID: .unreadableObject,
+                    message: "\(decision.subject): the request carries no \(request.kind.kind) object with a pod spec to check",
+                    mode: .enforce, path: "object")
+            ]
+            decision.allowed = false
+            return decision
+        }
+        let pod = PodUnderReview(
+            workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
+            operation: request.operation,
+            previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName)
+        decision.subject = pod.subject
+        decision.images = pod.containers.map(\.container.image)
+        let findings =
+            ImageOriginCheck.check(pod, in: dataClass)
+            + GPUPlacementCheck.check(pod, in: dataClass, gpu: policy.gpu)
+            + TolerationScopeCheck.check(
+                pod, in: dataClass, gpu: policy.gpu, foreign: foreignTaints[dataClass.name] ?? [])
+            + ResidencyCheck.check(pod, in: dataClass)
+            + NodeNameCheck.check(pod, in: dataClass)
+        for finding in findings {
+            if let exemption = exemption(for: finding, namespace: request.namespace, className: dataClass.name, now: now) {
+                decision.exemptions.append(
+                    AppliedExemption(
+                        ruleID: finding.rule, subject: exemption.subject, reason: exemption.reason,
+                        message: finding.message))
+                continue
+            }
+            decision.violations.append(
+                Violation(
+                    ruleID: finding.rule, message: finding.message, mode: dataClass.mode(for: finding.rule),
+                    path: finding.path))
+        }
+        decision.allowed = decision.denials.isEmpty
+        return decision
+    }
+
+    /// The first exemption that lifts `finding`: same class (or any), same rule (or any), not expired, and
+    /// either the request's namespace or the finding's image repository.
+    private func exemption(for finding: Finding, namespace: String, className: String, now: Date) -> Exemption? {
+        policy.exemptions.first { exemption in
+            guard exemption.classes.isEmpty || exemption.classes.contains(className),
+                exemption.rules.isEmpty || exemption.rules.contains(finding.rule),
+                exemption.expires.map({ now < $0 }) ?? true
+            else { return false }
+            switch exemption.subject {
+            case .namespace(let exempted): return exempted == namespace
+            case .image(let repository):
+                guard let image = finding.image, let reference = try? ImageReference.parse(image) else { return false }
+                return reference.repository == repository
+            }
+        }
+    }
+}

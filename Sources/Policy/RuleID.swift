@@ -1,0 +1,30 @@
+/// The stable identifier of each check. These strings appear in denial messages, audit lines, audit
+/// annotations, metrics and per-rule mode overrides, so they never change once released.
+public enum RuleID: String, Sendable, CaseIterable, Comparable {
+    /// An image is not from a registry (or registry path) the class allows.
+    case registryOrigin = "registry-origin"
+    /// An image is not pinned by a `sha256` digest where the class requires it.
+    case imageDigest = "image-digest"
+    /// An image string is not a valid reference at all, so its origin cannot be known.
+    case imageReference = "image-reference"
+    /// A pod using a GPU does not tolerate the GPU taint.
+    case gpuToleration = "gpu-toleration"
+    /// A pod using a GPU is not confined to a GPU node pool of its class.
+    case gpuPool = "gpu-pool"
+    /// A pod using no GPU tolerates the GPU taint (squatting on scarce, isolated nodes).
+    case gpuSquatting = "gpu-squatting"
+    /// A toleration with an empty key, which tolerates every taint, in a class with dedicated pools.
+    case blanketToleration = "blanket-toleration"
+    /// A toleration of another class's dedicated taint.
+    case foreignTaint = "foreign-taint"
+    /// Some node the pod could be scheduled on lies outside the class's zones or regions.
+    case zoneResidency = "zone-residency"
+    /// `spec.nodeName` bypasses the scheduler, its taints and its affinity.
+    case nodeName = "node-name"
+    /// The data class named by the request path does not exist, or no class could be resolved.
+    case unknownClass = "unknown-class"
+    /// The request carries no object with a pod spec the checks could read.
+    case unreadableObject = "unreadable-object"
+
+    public static func < (lhs: RuleID, rhs: RuleID) -> Bool { lhs.rawValue < rhs.rawValue }
+}

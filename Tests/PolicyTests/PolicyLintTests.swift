@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import Policy
+
+/// Policy parsing: every error, each with its line and column; unknown keys are errors.
+@Suite struct PolicyLintTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func shippedPolicyIsValid() throws {
+        let text = try String(contentsOf: Self.repositoryRoot.appending(path: "deploy/policy.yaml"), encoding: .utf8)
+        let policy = try PolicyDocument.parse(yaml: text)
+        #expect(policy.classNames == ["cardholder-data", "ephi", "financial-reporting", "personal-data", "public"])
+        #expect(policy.gpu.extendedResourceToleration)
+        #expect(policy.exemptions.allSatisfy { !$0.reason.isEmpty })
+    }
+
+    @Test func fixturePolicyReadsAsWritten() throws {
+        let policy = try PolicyDocument.parse(yaml: Fixture.policyText)
+        let ephi = try #require(policy.classes["ephi"])
+        #expect(ephi.registries == ["registry.internal/ephi", "registry.internal:5000"])
+        #expect(ephi.zones == ["eu-a", "eu-b"])
+        #expect(ephi.dedicatedTaints == [Taint(key: "dedicated", value: "ephi", effect: "NoSchedule")])
+        #expect(policy.classes["rollout"]?.mode(for: .registryOrigin) == .enforce)
+        #expect(policy.classes["rollout"]?.mode(for: .zoneResidency) == .warn)
+        #expect(policy.gpu.isGPU("nvidia.com/mig-1g.10gb") && !policy.gpu.isGPU("nvidia.com/gpu-other"))
+        #expect(policy.exemptions[2].expires == ISO8601DateFormatter().date(from: "2020-01-01T00:00:00Z"))
+    }
+
+    static func issues(_ yaml: String) -> [PolicyLoadError.Issue] {
+        do {
+            _ = try PolicyDocument.parse(yaml: yaml)
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    static let header = "apiVersion: portcullis.dev/v1\nkind: Policy\n"
+
+    static let cases: [(name: String, yaml: String, line: Int, column: Int, mentions: String)] = [
+        ("unknown key in a class", header + "classes:\n  a:\n    registries: [r.io]\n    requireDigets: true\n", 6, 5, "requireDigets"),
+        ("unknown top-level key", header + "clases: {}\nclasses:\n  a: {registries: [r.io]}\n", 3, 1, "clases"),
+        ("registry without a host", header + "classes:\n  a:\n    registries: [pytorch]\n", 5, 18, "not a registry host"),
+        ("registry with a scheme", header + "classes:\n  a:\n    registries: [\"https://r.io\"]\n", 5, 18, "scheme"),
+        ("unknown rule override", header + "classes:\n  a:\n    registries: [r.io]\n    rules: {no-such-rule: warn}\n", 6, 13, "no-such-rule"),
+        ("bad mode", header + "classes:\n  a:\n    mode: block\n    registries: [r.io]\n", 5, 11, "enforce, warn or audit"),
+        ("bool that is not a bool", header + "classes:\n  a:\n    registries: [r.io]\n    requireDigest: yes please\n", 6, 20, "true or false"),
+        ("unknown default class", header + "defaultClass: b\nclasses:\n  a: {registries: [r.io]}\n", 3, 15, "not a defined class"),
+        ("exemption without reason", header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - namespace: x\n", 6, 5, "missing \"reason\""),
+        ("exemption with an empty reason", header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {namespace: x, reason: \" \"}\n", 6, 28, "reason is empty"),
+        ("exemption with both subjects", header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {namespace: x, image: r.io/a, reason: y}\n", 6, 5, "exactly one"),
+        ("bad taint effect", header + "classes:\n  a:\n    registries: [r.io]\n    dedicatedTaints: [{key: k, effect: NoRun}]\n", 6, 40, "NoSchedule"),
+        ("class name unusable in a path", header + "classes:\n  Bad_Name: {registries: [r.io]}\n", 4, 3, "DNS label"),
+        ("wrong apiVersion", "apiVersion: v1\nkind: Policy\nclasses:\n  a: {registries: [r.io]}\n", 1, 13, "portcullis.dev/v1"),
+        ("invalid YAML", header + "classes:\n  a: {registries: [r.io]\n", 5, 1, "invalid YAML"),
+        ("duplicate keys", header + "classes:\n  a: {registries: [r.io]}\n  a: {registries: [r.io]}\n", 4, 3, "duplicate"),
+        ("empty file", "", 0, 0, "empty"),
+    ]
+
+    @Test(arguments: cases)
+    func errorsCarryLineAndColumn(name: String, yaml: String, line: Int, column: Int, mentions: String) {
+        let found = Self.issues(yaml)
+        #expect(!found.isEmpty, "\(name): accepted")
+        let match = found.first { $0.message.contains(mentions) }
+        #expect(match != nil, "\(name): \(found)")
+        #expect(match?.line == line, "\(name): \(found)")
+        if column > 0 { #expect(match?.column == column, "\(name): \(found)") }
+    }
+
+    @Test func everyErrorIsReportedNotJustTheFirst() {
+        let yaml = Self.header + "classes:\n  a:\n    registries: [pytorch]\n    mode: block\n    zone: [x]\n"
+        let found = Self.issues(yaml)
+        #expect(found.map(\.line) == [5, 6, 7])
+    }
+}
