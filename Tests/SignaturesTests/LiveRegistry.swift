@@ -35,7 +35,7 @@ final class LiveRegistry: Sendable {
         try? FileManager.default.removeItem(atPath: work)
         let port = LiveRegistry.freePort()
         host = "127.0.0.1:\(port)"
-        caFile = work + "/certs/ca.crt"
+        caFile = work + "/certs/ca.pem"
         var pushArguments = [host, caFile, work + "/out"]
         var startArguments = [work, String(port)]
         if tokenAuth {
@@ -45,7 +45,7 @@ final class LiveRegistry: Sendable {
             LiveRegistry.spawn(
                 "/usr/bin/timeout",
                 ["900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/token_service.py", String(tokenPort),
-                 work + "/certs/client.crt", work + "/certs/client.key", "puller", "s3cret"],
+                 work + "/certs/client.pem", work + "/certs/client-key.pem", "puller", "s3cret"],
                 log: work + "/token.log")
             let realm = "http://127.0.0.1:\(tokenPort)/token"
             startArguments.append(realm)

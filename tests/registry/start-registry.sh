@@ -16,9 +16,9 @@ mkdir -p "$work/data"
     echo "version: 0.1"
     echo "log: {level: info, formatter: text}"
     echo "storage: {filesystem: {rootdirectory: $work/data}, delete: {enabled: true}}"
-    echo "http: {addr: 127.0.0.1:$port, tls: {certificate: $work/certs/server.crt, key: $work/certs/server.key}}"
+    echo "http: {addr: 127.0.0.1:$port, tls: {certificate: $work/certs/server.pem, key: $work/certs/server-key.pem}}"
     if [[ -n "$realm" ]]; then
-        echo "auth: {token: {realm: \"$realm\", service: portcullis-test, issuer: portcullis-test-issuer, rootcertbundle: $work/certs/ca.crt}}"
+        echo "auth: {token: {realm: \"$realm\", service: portcullis-test, issuer: portcullis-test-issuer, rootcertbundle: $work/certs/ca.pem}}"
     fi
 } >"$work/config.yml"
 
@@ -43,7 +43,7 @@ echo "$registry" >"$work/registry.pid"
 ) >/dev/null 2>&1 &
 
 for _ in $(seq 1 100); do
-    code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/certs/ca.crt" "https://127.0.0.1:$port/v2/" || true)"
+    code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/certs/ca.pem" "https://127.0.0.1:$port/v2/" || true)"
     if [[ "$code" == 200 || "$code" == 401 ]]; then exit 0; fi
     sleep 0.1
 done
