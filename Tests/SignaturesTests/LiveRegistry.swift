@@ -155,18 +155,19 @@ struct LiveSetupError: Error, CustomStringConvertible {
 struct FakeRegistry {
     let host: String
 
-    init(mode: String) throws {
+    init(mode: String, target: String = "") throws {
         let port = LiveRegistry.freePort()
         host = "127.0.0.1:\(port)"
         let log = NSTemporaryDirectory() + "portcullis-fake-\(getpid())-\(mode).log"
         LiveRegistry.spawn(
-            "/usr/bin/timeout", ["900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/fake_registry.py", String(port), mode],
+            "/usr/bin/timeout", ["900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/fake_registry.py", String(port), mode, target],
             log: log)
     }
 
-    func verifier() -> ImageVerifier {
+    func verifier(tlsByHost: [String: TLSClientContext] = [:]) -> ImageVerifier {
         ImageVerifier(
             client: RegistryClient(
-                configuration: .init(insecureRegistries: [host], requestTimeout: .milliseconds(800)), http: HTTPClient()))
+                configuration: .init(insecureRegistries: [host], requestTimeout: .milliseconds(800)),
+                http: HTTPClient(tlsByHost: tlsByHost)))
     }
 }

@@ -149,4 +149,29 @@ import Testing
         #expect(failure.reason == .unverifiable)
         #expect(failure.message.contains("token service"), "\(failure.message)")
     }
+
+    @Test func hostNameIsVerifiedWithSNI() throws {
+        let live = try registry()
+        let port = live.host.split(separator: ":")[1]
+        let image = live.scenarios["signed"]!.replacingOccurrences(of: "127.0.0.1:", with: "localhost:")
+        let verifier = ImageVerifier(
+            client: RegistryClient(http: HTTPClient(tlsByHost: ["localhost:\(port)": try TLSClientContext(caBundlePath: live.caFile)])))
+        let authority = Authority(
+            name: "release", keys: [try live.key("trusted")], imagePatterns: [ImagePattern("localhost:*/live/*")],
+            identity: .remap(imagePrefix: "localhost:\(port)/live", signedPrefix: "127.0.0.1:\(port)/live"))
+        let outcome = verifier.verify(image: image, authorities: [authority], requireAll: false, deadline: deadline)
+        #expect(throws: Never.self) { try outcome.result.get() }
+    }
+
+    @Test func redirectsAreFollowedToAnotherHost() throws {
+        let live = try registry()
+        let fake = try FakeRegistry(mode: "redirect", target: "https://\(live.host)")
+        let digest = live.scenarios["signed"]!.split(separator: "@")[1]
+        let authority = Authority(
+            name: "release", keys: [try live.key("trusted")], imagePatterns: [ImagePattern("127.0.0.1:*/live/*")],
+            identity: .any)
+        let outcome = fake.verifier(tlsByHost: [live.host: try TLSClientContext(caBundlePath: live.caFile)]).verify(
+            image: "\(fake.host)/live/signed@\(digest)", authorities: [authority], requireAll: false, deadline: deadline)
+        #expect(throws: Never.self) { try outcome.result.get() }
+    }
 }

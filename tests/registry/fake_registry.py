@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A misbehaving registry on 127.0.0.1 for failure tests (plain HTTP; the verifier marks it insecure).
 
-Usage: fake_registry.py PORT MODE
+Usage: fake_registry.py PORT MODE [TARGET]
   hang      accept connections and never answer
   garbage   answer every request with bytes that are not HTTP
   mismatch  serve a `.sig` manifest whose simple-signing layer digest does not match the blob it serves
   error     answer 503 to everything
+  redirect  answer 307 to the same path on TARGET (https://host:port), as registries do for blob storage
 Prints "ready" once listening.
 """
 import hashlib
@@ -18,7 +19,7 @@ from owner_watch import stop_with_owner
 
 
 
-def serve(port: int, mode: str) -> None:
+def serve(port: int, mode: str, target: str) -> None:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
@@ -30,7 +31,7 @@ def serve(port: int, mode: str) -> None:
         if mode == "hang":
             held.append(conn)  # keep it open, say nothing
             continue
-        threading.Thread(target=handle, args=(conn, mode), daemon=True).start()
+        threading.Thread(target=handle, args=(conn, mode, target), daemon=True).start()
 
 
 def respond(conn, status: int, body: bytes, content_type="application/json") -> None:
@@ -38,7 +39,7 @@ def respond(conn, status: int, body: bytes, content_type="application/json") -> 
     conn.sendall(head.encode() + body)
 
 
-def handle(conn, mode: str) -> None:
+def handle(conn, mode: str, target: str) -> None:
     with conn:
         buffer = b""
         while True:
@@ -52,6 +53,10 @@ def handle(conn, mode: str) -> None:
             if mode == "garbage":
                 conn.sendall(b"\x16\x03\x01 this is not an HTTP response\r\n\r\n")
                 return
+            if mode == "redirect":
+                conn.sendall(f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}{path}\r\n"
+                             "Content-Length: 0\r\n\r\n".encode())
+                continue
             if mode == "error":
                 respond(conn, 503, b"{}")
                 continue
@@ -74,4 +79,4 @@ def handle(conn, mode: str) -> None:
 
 if __name__ == "__main__":
     stop_with_owner()
-    serve(int(sys.argv[1]), sys.argv[2])
+    serve(int(sys.argv[1]), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")
