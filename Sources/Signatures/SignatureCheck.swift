@@ -29,36 +29,33 @@ public struct SignatureCheck: Sendable {
                 candidate: candidate.source, authority: authority.name, steps: steps,
                 result: .failure(Rejection(message: "\(candidate.source): \(message)")))
         }
+        let (blob, layerDigest): ([UInt8], String) =
+            switch candidate.material {
+            case .simpleSigning(let payload, let digest, _): (payload, digest)
+            case .sigstoreBundle(let bundle, let digest): (bundle, digest)
+            }
+        let blobDigest = "sha256:" + SHA256.hex(of: blob)
+        guard blobDigest == layerDigest else {
+            return reject("the blob hashes to \(blobDigest), but the manifest names \(layerDigest)")
+        }
+        steps.append("ok   blob sha256 matches the layer digest \(layerDigest)")
         let signed: [UInt8]
-        let layerDigest: String
         let signatures: [[UInt8]]
+        var envelope: DSSEEnvelope?
         switch candidate.material {
-        case .simpleSigning(let payload, let digestOfLayer, let encoded):
-            signed = payload
-            layerDigest = digestOfLayer
+        case .simpleSigning(let payload, _, let encoded):
             guard let raw = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters), !raw.isEmpty else {
                 return reject("the dev.cosignproject.cosign/signature annotation is not base64")
             }
+            signed = payload
             signatures = [[UInt8](raw)]
-        case .sigstoreBundle(let bundle, let digestOfLayer):
-            layerDigest = digestOfLayer
-            let blobDigest = "sha256:" + SHA256.hex(of: bundle)
-            guard blobDigest == layerDigest else {
-                return reject("the bundle blob hashes to \(blobDigest), but the manifest names \(layerDigest)")
-            }
-            do {
-                let envelope = try DSSEEnvelope(bundle: bundle)
-                signed = envelope.preAuthenticationEncoding
-                signatures = envelope.signatures
-            } catch { return reject(error.message) }
+        case .sigstoreBundle(let bundle, _):
+            let parsed: DSSEEnvelope
+            do { parsed = try DSSEEnvelope(bundle: bundle) } catch { return reject(error.message) }
+            envelope = parsed
+            signed = parsed.preAuthenticationEncoding
+            signatures = parsed.signatures
         }
-        if case .simpleSigning(let payload, _, _) = candidate.material {
-            let blobDigest = "sha256:" + SHA256.hex(of: payload)
-            guard blobDigest == layerDigest else {
-                return reject("the payload blob hashes to \(blobDigest), but the manifest names \(layerDigest)")
-            }
-        }
-        steps.append("ok   blob sha256 matches the layer digest \(layerDigest)")
 
         guard let key = authority.keys.first(where: { key in signatures.contains { key.isValidSignature($0, for: signed) } })
         else {
@@ -86,10 +83,10 @@ public struct SignatureCheck: Sendable {
             steps.append("ok   docker-reference \(content.dockerReference) satisfies identity rule \(authority.identity)")
             annotations = content.annotations
             signedReference = content.dockerReference
-        case .sigstoreBundle(let bundle, _):
+        case .sigstoreBundle:
             let statement: InTotoStatement
             do {
-                let envelope = try DSSEEnvelope(bundle: bundle)
+                guard let envelope else { return reject("the bundle has no DSSE envelope") }
                 guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
                     return reject("the DSSE payloadType is \(envelope.payloadType), not \(DSSEEnvelope.inTotoPayloadType)")
                 }
