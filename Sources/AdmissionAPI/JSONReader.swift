@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A strict, bounded, pull-style JSON reader that decodes only the members Portcullis reads and skips
 /// (while still fully validating) everything else.
 ///
@@ -551,13 +557,12 @@ struct JSONKey {
 
     var string: String { escaped ? Self.unescape(bytes) : String(decoding: bytes, as: UTF8.self) }
 
+    @inline(__always)
     static func ~= (pattern: StaticString, key: JSONKey) -> Bool {
-        if key.escaped { return key.string == pattern.description }
         let count = pattern.utf8CodeUnitCount
-        guard count == key.bytes.count else { return false }
-        let start = pattern.utf8Start
-        for index in 0..<count where key.bytes[index] != start[index] { return false }
-        return true
+        guard !key.escaped else { return key.string == pattern.description }
+        guard count == key.bytes.count, let base = key.bytes.baseAddress else { return false }
+        return memcmp(base, pattern.utf8Start, count) == 0
     }
 
     /// Unescapes already-validated string content.

@@ -95,3 +95,23 @@ extension ObjectMeta {
         return meta
     }
 }
+
+extension KubernetesObject {
+    /// The JSON of each entry of `items` of a list document (`kind: List`, as `kubectl get -o json` prints),
+    /// so each can be decoded and evaluated on its own.
+    public static func listItems(json: [UInt8]) throws(AdmissionDecodingError) -> [[UInt8]] {
+        var ranges: [Range<Int>] = []
+        try JSONReader.read(json) { reader throws(AdmissionDecodingError) in
+            try reader.readObject { reader, key throws(AdmissionDecodingError) in
+                guard case "items" = key else { return try reader.skipValue() }
+                try reader.readArray { reader, _ throws(AdmissionDecodingError) in
+                    reader.skipWhitespace()
+                    let start = reader.position
+                    try reader.skipValue()
+                    ranges.append(start..<reader.position)
+                }
+            }
+        }
+        return ranges.map { Array(json[$0]) }
+    }
+}

@@ -65,6 +65,30 @@ import Testing
         #expect(result.exitCode == 2, "\(name): \(result.text())")
     }
 
+    @Test func listsAreEvaluatedItemByItem() throws {
+        let yaml = """
+            apiVersion: v1
+            kind: List
+            items:
+              - apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: c}
+              - apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: d, namespace: clinical-nlp}
+                spec:
+                  template:
+                    spec:
+                      containers: [{name: c, image: nginx}]
+            """
+        let result = Self.run(Array(yaml.utf8))
+        #expect(result.rows.map(\.verdict) == ["skip", "deny"])
+        #expect(result.exitCode == 1)
+        let json = #"{"apiVersion":"v1","kind":"DeploymentList","items":[]}"#
+        #expect(Self.run(Array(json.utf8)).rows.isEmpty)
+        #expect(Self.run(Array(json.utf8)).exitCode == 0)
+    }
+
     @Test func jsonOutputIsParseableAndCarriesThePolicyHash() throws {
         let result = Self.run(try Self.example("denied-workloads.yaml"))
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.json().utf8)) as? [[String: Any]])
