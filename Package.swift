@@ -65,6 +65,7 @@ let package = Package(
 
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Yams"]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "PortcullisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "PortcullisCrypto", "Compression"]),
         // Start the real `portcullis` binary and talk to it with curl and openssl.

@@ -1,7 +1,68 @@
 import ArgumentParser
+import Audit
+import Foundation
+import Logging
+import PortcullisCrypto
+import Webhook
 
-/// Placeholder: `portcullis serve` lands with its issue and replaces this file.
+/// `portcullis serve`: the webhook itself.
 struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Not built yet.")
-    func run() throws { throw ValidationError("portcullis serve is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the admission webhook over HTTPS.",
+        discussion: """
+            Routes: POST /validate/<class> (the data class chosen by the webhook configuration), POST /validate \
+            (class from the policy's namespace map or defaultClass), GET /healthz, GET /readyz, GET /metrics.
+            Every decision is written to the audit log, durably, before the answer is sent.
+            """)
+
+    @OptionGroup(title: "HTTPS") var transport: TransportOptions
+
+    @Option(help: "Policy file (YAML). Reloaded when it changes; an invalid new version keeps the old one in force.")
+    var policy: String
+
+    @Option(help: "How often to check the policy file for changes.")
+    var policyReloadInterval: Duration = .seconds(2)
+
+    @OptionGroup(title: "Audit log") var audit: AuditOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        let logger = Logger(label: "portcullis")
+        let metrics = WebhookMetrics()
+
+        let policies: PolicyStore
+        do {
+            policies = try PolicyStore(path: policy)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        metrics.recordPolicyReload(success: true, sha256: policies.current.sha256)
+        logger.info("policy loaded", metadata: [
+            "path": "\(policy)", "sha256": "\(policies.current.sha256)",
+            "classes": "\(policies.current.document.classNames.joined(separator: ","))",
+        ])
+        policies.watch(every: policyReloadInterval, metrics: metrics, logger: logger)
+
+        let writer = try audit.makeWriter(logger: logger)
+        defer { writer?.close() }
+        if writer == nil {
+            logger.warning("audit log disabled (no --audit-dir): decisions leave no evidence")
+        }
+
+        let endpoint = AdmissionEndpoint(
+            policies: policies, audit: writer, auditFailOpenClasses: Set(audit.auditFailOpen), metrics: metrics,
+            logger: logger)
+        let readiness = Readiness([
+            { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil },
+        ])
+        try transport.serve(
+            handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger)
+    }
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

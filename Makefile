@@ -1,0 +1,53 @@
+# Portcullis: the two commands a new user needs are `make run` and `make test`.
+# Both install missing Debian packages first when run as root (CI and fresh machines are root).
+
+SWIFT        ?= swift
+CERTS        := certs-dev/out
+POLICY       ?= deploy/policy.yaml
+LISTEN       ?= 127.0.0.1:8443
+AUDIT_DIR    ?= .run/audit
+RELEASE_BIN  := .build/release/portcullis
+DEBUG_BIN    := .build/debug/portcullis
+FUZZ_SECONDS ?= 20
+
+# Build and runtime needs, then what the test suite drives: real TLS clients, a real OCI registry,
+# an independent signer (python3-cryptography), the Go peer for benchmarks.
+RUN_PACKAGES  := libssl-dev zlib1g-dev openssl pkg-config ca-certificates curl
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-cryptography libclang-rt-14-dev
+
+.PHONY: run test build release certs deps-run deps-test fuzz bench clean
+
+run: deps-run release certs
+	@mkdir -p $(AUDIT_DIR)
+	@test -f $(AUDIT_DIR)/audit-key.pem || $(RELEASE_BIN) audit keygen --out $(AUDIT_DIR)/audit-key.pem --public-out $(AUDIT_DIR)/audit-key.pub
+	$(RELEASE_BIN) serve --listen $(LISTEN) \
+		--cert $(CERTS)/server.pem --key $(CERTS)/server-key.pem \
+		--policy $(POLICY) --audit-dir $(AUDIT_DIR) --audit-key $(AUDIT_DIR)/audit-key.pem
+
+test: deps-test build certs
+	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) PORTCULLIS_ROOT=$(CURDIR) $(SWIFT) test
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+certs:
+	certs-dev/make-dev-certs.sh $(CERTS)
+
+deps-run:
+	@scripts/ensure-packages.sh $(RUN_PACKAGES)
+
+deps-test:
+	@scripts/ensure-packages.sh $(TEST_PACKAGES)
+
+fuzz:
+	fuzz/run.sh 600
+
+bench: release certs
+	bench/run.sh
+
+clean:
+	rm -rf .build $(CERTS) .run .fuzz bench/out

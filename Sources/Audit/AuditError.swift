@@ -1,0 +1,12 @@
+/// Something went wrong writing, reading or verifying an audit log; the message says what and where.
+///
+/// Tampering found by the verifier is not an `AuditError`: it is a finding in the report. This type
+/// is for I/O failures (disk full, permission denied) and unusable input (a file that is not an
+/// audit log, a bad key).
+public struct AuditError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}

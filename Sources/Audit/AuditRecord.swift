@@ -1,0 +1,157 @@
+/// The content of one admission decision, as the webhook hands it to the `AuditWriter`.
+///
+/// The writer adds the schema version, sequence number, time, chain ID and `prev` hash. What is
+/// *not* here is deliberate: the raw object, environment values, command lines, annotation values
+/// and secrets never enter the log (audit logs are evidence, not a copy of the workload), so there
+/// is no field that could carry them. Rule messages are written as the policy phrased them.
+public struct AuditRecord: Sendable, Codable, Equatable {
+    /// The decision recorded. `error` means the webhook could not decide (bad request, internal failure).
+    public enum Decision: String, Sendable, Codable, CaseIterable {
+        case allowed, denied, warned, error
+    }
+
+    /// `{group, version, kind}` of the admitted object.
+    public struct Kind: Sendable, Codable, Equatable {
+        public var group: String
+        public var version: String
+        public var kind: String
+
+        public init(group: String, version: String, kind: String) {
+            self.group = group
+            self.version = version
+            self.kind = kind
+        }
+    }
+
+    /// A rule that denied or warned, by its stable ID, with the message the user saw.
+    public struct Rule: Sendable, Codable, Equatable {
+        public var id: String
+        public var message: String
+
+        public init(id: String, message: String) {
+            self.id = id
+            self.message = message
+        }
+    }
+
+    /// An exemption that was applied; `rule` is nil when it exempted the whole object.
+    public struct Exemption: Sendable, Codable, Equatable {
+        public var rule: String?
+        public var reason: String
+
+        public init(rule: String? = nil, reason: String) {
+            self.rule = rule
+            self.reason = reason
+        }
+    }
+
+    /// An image in the object: its reference, the digest it resolved to, and who vouched for it.
+    public struct Image: Sendable, Codable, Equatable {
+        public var reference: String
+        public var digest: String?
+        /// The trust authority whose signature verified the image, if any.
+        public var authority: String?
+        /// The key (or identity) within that authority.
+        public var key: String?
+
+        public init(reference: String, digest: String? = nil, authority: String? = nil, key: String? = nil) {
+            self.reference = reference
+            self.digest = digest
+            self.authority = authority
+            self.key = key
+        }
+    }
+
+    public var uid: String
+    public var operation: String
+    public var kind: Kind
+    public var resource: String
+    public var subResource: String?
+    public var namespace: String?
+    public var name: String?
+    public var generateName: String?
+    public var user: String
+    public var groups: [String]
+    public var dataClass: String?
+    public var decision: Decision
+    /// The enforcement mode of the class (`enforce`, `warn`, `dry-run`…), as policy names it.
+    public var mode: String
+    public var rules: [Rule]
+    public var exemptions: [Exemption]
+    public var images: [Image]
+    public var policySHA256: String
+    public var dryRun: Bool
+    public var latencyMicros: UInt64
+    /// Why the decision was forced rather than computed, e.g. `AuditUnavailable`.
+    public var reason: String?
+
+    public init(
+        uid: String, operation: String, kind: Kind, resource: String, subResource: String? = nil,
+        namespace: String? = nil, name: String? = nil, generateName: String? = nil,
+        user: String, groups: [String] = [], dataClass: String? = nil, decision: Decision, mode: String,
+        rules: [Rule] = [], exemptions: [Exemption] = [], images: [Image] = [], policySHA256: String,
+        dryRun: Bool = false, latencyMicros: UInt64 = 0, reason: String? = nil
+    ) {
+        self.uid = uid
+        self.operation = operation
+        self.kind = kind
+        self.resource = resource
+        self.subResource = subResource
+        self.namespace = namespace
+        self.name = name
+        self.generateName = generateName
+        self.user = user
+        self.groups = groups
+        self.dataClass = dataClass
+        self.decision = decision
+        self.mode = mode
+        self.rules = rules
+        self.exemptions = exemptions
+        self.images = images
+        self.policySHA256 = policySHA256
+        self.dryRun = dryRun
+        self.latencyMicros = latencyMicros
+        self.reason = reason
+    }
+
+    /// The record's members in the documented v1 order, without braces (spliced after the line prefix).
+    func encodedMembers() -> [UInt8] {
+        var line = JSONLine()
+        line.field("uid", uid)
+        line.field("operation", operation)
+        line.field("kind") { (o: inout JSONLine) in
+            o.field("group", kind.group)
+            o.field("version", kind.version)
+            o.field("kind", kind.kind)
+        }
+        line.field("resource", resource)
+        line.field("subResource", subResource)
+        line.field("namespace", namespace)
+        line.field("name", name)
+        line.field("generateName", generateName)
+        line.field("user", user)
+        line.field("groups", groups)
+        line.field("dataClass", dataClass)
+        line.field("decision", decision.rawValue)
+        line.field("mode", mode)
+        line.field("rules", objects: rules) { o, rule in
+            o.field("id", rule.id)
+            o.field("message", rule.message)
+        }
+        line.field("exemptions", objects: exemptions) { o, exemption in
+            o.field("rule", exemption.rule)
+            o.field("reason", exemption.reason)
+        }
+        line.field("images", objects: images) { o, image in
+            o.field("reference", image.reference)
+            o.field("digest", image.digest)
+            o.field("authority", image.authority)
+            o.field("key", image.key)
+        }
+        line.field("policySHA256", policySHA256)
+        line.field("dryRun", dryRun)
+        line.field("latencyMicros", latencyMicros)
+        line.field("reason", reason)
+        return line.members()
+    }
+}

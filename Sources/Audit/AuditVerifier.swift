@@ -1,0 +1,204 @@
+import Compression
+import Foundation
+import PortcullisCrypto
+
+/// Checks audit logs end to end: every `prev` link, sequence continuity, every checkpoint's
+/// Merkle root and (given the reviewer's key) signature, across plain and gzip segments in order.
+///
+/// It streams: memory stays bounded however large the log, and the only per-line work is two
+/// SHA-256 computations and a positional parse. On the first broken place it stops and says what
+/// the evidence points to (edited, deleted, inserted, reordered, truncated, missing segment, forged).
+public struct AuditVerifier: Sendable {
+    /// The reviewer's copy of the signing key; without it signatures cannot be checked.
+    public var key: Ed25519PublicKey?
+    /// Treat lines after the last checkpoint as truncation (for a log that was closed cleanly).
+    public var requireSealed: Bool
+    /// A checkpoint obtained elsewhere (the stdout mirror, a witness): the log must contain its tree.
+    public var externalCheckpoint: String?
+
+    /// How many lines after a break are read to tell deletion, insertion and reordering apart.
+    static let lookahead = 4096
+
+    public init(key: Ed25519PublicKey? = nil, requireSealed: Bool = false, externalCheckpoint: String? = nil) {
+        self.key = key
+        self.requireSealed = requireSealed
+        self.externalCheckpoint = externalCheckpoint
+    }
+
+    /// Verifies the logs found in `paths` (segment files, or directories of them). Throws only when
+    /// input cannot be read at all; tampering is reported in the result.
+    public func verify(paths: [String]) throws(AuditError) -> [AuditLogReport] {
+        let external = try externalCheckpoint.map { text throws(AuditError) in try parseExternal(text) }
+        return try AuditLogFiles.resolve(paths).map { (base, segments) throws(AuditError) in
+            try verify(base: base, segments: segments, external: external)
+        }
+    }
+
+    private func parseExternal(_ text: String) throws(AuditError) -> CheckpointNote {
+        var noteText = text
+        if text.hasPrefix("{") {
+            struct Line: Decodable { var note: String }
+            guard let line = try? JSONDecoder().decode(Line.self, from: Data(text.utf8)) else {
+                throw AuditError("the external checkpoint is a JSON line without a \"note\" member")
+            }
+            noteText = line.note
+        }
+        let note = try CheckpointNote.parse(noteText)
+        if let key {
+            do { try note.verifySignature(with: key) } catch {
+                throw AuditError("the external checkpoint is not trustworthy: \(error.message)")
+            }
+        }
+        return note
+    }
+
+    private struct Break {
+        var facts: ChainScanner.LineFacts
+        var expected: UInt64
+        var previous: SHA256Digest
+        var line: Int
+        var atSegmentStart: Bool
+        var segment: AuditSegment
+        var following: [ChainScanner.LineFacts] = []
+    }
+
+    private func verify(base: String, segments: [AuditSegment], external: CheckpointNote?) throws(AuditError) -> AuditLogReport {
+        let scanner = ChainScanner(key: key)
+        var report = AuditLogReport(base: base, segments: segments.count, signaturesChecked: key != nil)
+        var externalMatched = false
+        func found(_ cause: AuditFinding.Cause, _ file: String, _ line: Int, _ seq: UInt64?, _ message: String) -> AuditLogReport {
+            report.finding = AuditFinding(cause: cause, file: file, line: line, seq: seq, message: message)
+            return finish(report, scanner)
+        }
+        for segment in segments {
+            let reader = try LineReader(path: segment.path, compressed: segment.compressed)
+            var lineNumber = 0
+            var pendingBreak: Break?
+            var finding: AuditFinding?
+            let tail: LineReader.Tail?
+            do {
+                tail = try reader.forEachLine { line in
+                    lineNumber += 1
+                    report.bytes += Int64(line.count)
+                    if pendingBreak != nil {
+                        pendingBreak!.following.append(scanner.facts(of: line))
+                        return pendingBreak!.following.count < AuditVerifier.lookahead
+                    }
+                    switch scanner.consume(line) {
+                    case .ok:
+                        if let external, !externalMatched, scanner.frontier.size == external.treeSize {
+                            externalMatched = true
+                            let root = scanner.currentRoot()
+                            if root != external.root {
+                                finding = AuditFinding(cause: .edited, file: segment.path, line: lineNumber, seq: scanner.lastSeq,
+                                    message: "the external checkpoint signs root \(external.root.hex) for tree size "
+                                        + "\(external.treeSize) but this log's first \(external.treeSize) lines hash to \(root.hex)")
+                                return false
+                            }
+                        }
+                        return true
+                    case .chainBreak(let facts):
+                        pendingBreak = Break(facts: facts, expected: scanner.nextSeq, previous: scanner.prevHash,
+                                             line: lineNumber, atSegmentStart: lineNumber == 1, segment: segment)
+                        return true
+                    case .finding(let cause, let message):
+                        finding = AuditFinding(cause: cause, file: segment.path, line: lineNumber,
+                                               seq: scanner.facts(of: line).seq, message: message)
+                        return false
+                    }
+                }
+            } catch let error as CompressionError {
+                return found(error.isTruncation ? .truncated : .edited, segment.path, lineNumber + 1, nil, error.message)
+            } catch let error as AuditError {
+                throw error
+            } catch {
+                throw AuditError("\(segment.path): \(error)")
+            }
+            if let pendingBreak {
+                let (cause, message) = classify(pendingBreak)
+                return found(cause, segment.path, pendingBreak.line, pendingBreak.facts.seq, message)
+            }
+            if let finding {
+                report.finding = finding
+                return finish(report, scanner)
+            }
+            if let tail {
+                return found(.truncated, segment.path, lineNumber + 1, nil,
+                    "the last line is cut off after \(tail.bytes.count) bytes with no newline (a crash mid-write, or the file "
+                        + "was truncated); the writer quarantines it on its next start")
+            }
+        }
+        if let external, !externalMatched {
+            return found(.truncated, segments.last?.path ?? base, 0, nil,
+                "the external checkpoint proves \(external.treeSize) lines but the log holds only \(scanner.frontier.size)")
+        }
+        if requireSealed, !scanner.lastLineWasCheckpoint, scanner.lines > 0 {
+            return found(.truncated, segments.last?.path ?? base, 0, scanner.lastSeq,
+                "the log ends with \(scanner.leavesSinceCheckpoint) line(s) after its last checkpoint; a closed log ends "
+                    + "with a checkpoint, so lines (and a checkpoint) were cut off")
+        }
+        return finish(report, scanner)
+    }
+
+    private func finish(_ report: AuditLogReport, _ scanner: ChainScanner) -> AuditLogReport {
+        var report = report
+        report.lines = scanner.lines
+        report.checkpoints = scanner.checkpoints
+        report.treeSize = scanner.frontier.size
+        report.firstSeq = scanner.firstSeq
+        report.lastSeq = scanner.lines > 0 ? scanner.lastSeq : nil
+        report.unsignedTail = scanner.lastLineWasCheckpoint ? 0 : scanner.leavesSinceCheckpoint
+        return report
+    }
+
+    /// Names the cause of a chain break from the lines around it.
+    private func classify(_ broken: Break) -> (AuditFinding.Cause, String) {
+        let a = broken.expected - 1
+        let following = broken.following
+        if let index = following.firstIndex(where: { $0.prev == broken.previous }) {
+            return (.inserted, "\(index + 1) line(s) not written by the writer were inserted after seq \(a)")
+        }
+        guard let seq = broken.facts.seq else {
+            return (.edited, "the line is not a well-formed audit line")
+        }
+        if seq == broken.expected {
+            return (.edited, "line seq \(a) was changed after it was written: its hash no longer matches the prev "
+                + "recorded by seq \(seq) (or that prev was changed)")
+        }
+        let laterSeqs = Set(following.compactMap(\.seq))
+        if seq > broken.expected {
+            let missing = broken.expected..<seq
+            if missing.contains(where: laterSeqs.contains) {
+                return (.reordered, "seq \(seq) follows seq \(a), and the lines between appear later in the file")
+            }
+            if broken.atSegmentStart {
+                return (.missingSegment, "lines \(missing.lowerBound)…\(missing.upperBound - 1) are absent before "
+                    + "\(broken.segment.fileName): the segment holding them (\(AuditSegment.fileName(base: broken.segment.base, firstSeq: missing.lowerBound, compressed: true)) or its plain form) is missing or was cut short")
+            }
+            return (.deleted, "lines \(missing.lowerBound)…\(missing.upperBound - 1) were removed (seq \(seq) follows seq \(a))")
+        }
+        if laterSeqs.contains(broken.expected) {
+            return (.reordered, "seq \(seq) appears after seq \(a); lines were moved")
+        }
+        return (.inserted, "a line claiming seq \(seq) appears after seq \(a): it repeats an earlier sequence number")
+    }
+}
+
+/// What the verifier found in one log (one base name).
+public struct AuditLogReport: Sendable {
+    public var base: String
+    public var segments: Int
+    public var lines = 0
+    public var bytes: Int64 = 0
+    public var checkpoints = 0
+    /// Decision and event lines (the Merkle leaves) seen.
+    public var treeSize: UInt64 = 0
+    public var firstSeq: UInt64?
+    public var lastSeq: UInt64?
+    /// Leaves after the last checkpoint: chained but not yet signed (normal for a live log).
+    public var unsignedTail = 0
+    public var signaturesChecked: Bool
+    public var finding: AuditFinding?
+
+    public var isIntact: Bool { finding == nil }
+}

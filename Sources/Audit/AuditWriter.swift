@@ -1,0 +1,117 @@
+import Dispatch
+import Foundation
+import Logging
+import PortcullisCrypto
+import Synchronization
+
+/// Appends admission decisions to a hash-chained, checkpointed log, durably, with group commit.
+///
+/// Callers block in `append` until their line is on stable storage. One writer thread takes every
+/// line pending at that moment, writes them with one `write(2)` to the `O_APPEND` segment and makes
+/// them durable with one `fdatasync`, then wakes all their callers: concurrent requests share a sync
+/// instead of queueing for one each. The same thread signs checkpoints, rotates segments and, while
+/// the disk is failing, retries on its own so health comes back without traffic.
+public final class AuditWriter: Sendable {
+    private let shared: WriterShared
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Opens (or creates) the log in `configuration.directory`, verifying the tail of the current
+    /// segment: a torn last line is moved to `quarantine/` and a line recording that is appended.
+    /// Throws if the existing tail does not verify, so a tampered log is never silently extended.
+    public init(configuration: AuditConfiguration, signingKey: Ed25519PrivateKey,
+                clock: @escaping @Sendable () -> Date, logger: Logger) throws(AuditError) {
+        shared = WriterShared()
+        let core = try WriterCore(configuration: configuration.validated(), key: signingKey, clock: clock,
+                                  logger: logger, shared: shared)
+        let finished = finished
+        let thread = Thread {
+            core.run()
+            finished.signal()
+        }
+        thread.name = "audit-writer"
+        thread.start()
+    }
+
+    deinit { close() }
+
+    /// Appends one decision line and returns its sequence number once it is durable.
+    /// Throws when the line could not be written or synced; `isHealthy` is then false.
+    public func append(_ record: AuditRecord) throws(AuditError) -> UInt64 {
+        let pending = PendingLine(members: record.encodedMembers())
+        guard shared.enqueue(pending) else { throw AuditError("the audit writer is closed") }
+        return try pending.wait()
+    }
+
+    /// False after a failed write or sync, until a later write succeeds (the writer retries on its own).
+    public var isHealthy: Bool { shared.healthy }
+
+    /// Writes pending lines and a final checkpoint, syncs, and stops the writer thread. Idempotent.
+    public func close() {
+        guard shared.beginClose() else { return }
+        finished.wait()
+    }
+}
+
+/// One caller waiting for its line to become durable.
+final class PendingLine: Sendable {
+    let members: [UInt8]
+    private let done = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<UInt64, AuditError>?>(nil)
+
+    init(members: [UInt8]) { self.members = members }
+
+    func complete(_ outcome: Result<UInt64, AuditError>) {
+        result.withLock { $0 = outcome }
+        done.signal()
+    }
+
+    func wait() throws(AuditError) -> UInt64 {
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+}
+
+/// State shared between callers and the writer thread.
+final class WriterShared: Sendable {
+    private struct State {
+        var pending: [PendingLine] = []
+        var closing = false
+        var healthy = true
+    }
+
+    private let state = Mutex(State())
+    /// Signalled on every enqueue and on close; the writer thread sleeps on it between batches.
+    let wake = DispatchSemaphore(value: 0)
+
+    var healthy: Bool { state.withLock { $0.healthy } }
+
+    func setHealthy(_ value: Bool) { state.withLock { $0.healthy = value } }
+
+    func enqueue(_ line: PendingLine) -> Bool {
+        let accepted = state.withLock { state in
+            guard !state.closing else { return false }
+            state.pending.append(line)
+            return true
+        }
+        if accepted { wake.signal() }
+        return accepted
+    }
+
+    /// Everything pending, and whether the writer should stop after writing it.
+    func take() -> (lines: [PendingLine], closing: Bool) {
+        state.withLock { state in
+            defer { state.pending.removeAll(keepingCapacity: true) }
+            return (state.pending, state.closing)
+        }
+    }
+
+    /// Returns false if already closing.
+    func beginClose() -> Bool {
+        let first = state.withLock { state in
+            defer { state.closing = true }
+            return !state.closing
+        }
+        if first { wake.signal() }
+        return first
+    }
+}

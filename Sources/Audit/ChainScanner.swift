@@ -1,0 +1,144 @@
+import Foundation
+import PortcullisCrypto
+
+/// Follows an audit chain line by line: `prev` links, sequence numbers, the Merkle frontier and
+/// every checkpoint. The verifier drives it over a whole log; the writer drives it over the tail
+/// on start-up to recover its state. It keeps O(log n) state however long the log is.
+final class ChainScanner {
+    /// Where the scanner is, for messages.
+    struct Position {
+        var file: String
+        var line: Int
+    }
+
+    /// What one line said about itself, kept for classifying a break.
+    struct LineFacts {
+        var seq: UInt64?
+        var prev: SHA256Digest?
+        var hash: SHA256Digest
+    }
+
+    enum Result {
+        case ok
+        /// The line does not continue the chain (`prev` or `seq` mismatch); the caller classifies it.
+        case chainBreak(LineFacts)
+        case finding(AuditFinding.Cause, String)
+    }
+
+    private let hasher = SHA256()
+    private let key: Ed25519PublicKey?
+
+    /// False until the first line: a log whose earlier segments were removed by retention is
+    /// anchored at its first checkpoint instead of at the genesis value.
+    private(set) var anchored = false
+    private(set) var nextSeq: UInt64 = 1
+    private(set) var prevHash = AuditLineFormat.genesis
+    private var prevHex = Array(AuditLineFormat.genesis.hex.utf8)
+    private(set) var frontier = MerkleFrontier()
+    private(set) var lines = 0
+    private(set) var checkpoints = 0
+    private(set) var firstSeq: UInt64?
+    private(set) var lastCheckpointSeq: UInt64?
+    private(set) var leavesSinceCheckpoint = 0
+    private(set) var lastLineWasCheckpoint = false
+
+    init(key: Ed25519PublicKey?) {
+        self.key = key
+    }
+
+    /// The seq the writer expects to use next and the hash of the last line, for resuming writes.
+    var lastSeq: UInt64 { nextSeq - 1 }
+
+    func currentRoot() -> SHA256Digest { frontier.root(using: hasher) }
+
+    func facts(of line: UnsafeRawBufferPointer) -> LineFacts {
+        let prefix = AuditLineFormat.parsePrefix(line)
+        let prev = prefix.flatMap { p in
+            SHA256Digest(hex: String(decoding: UnsafeRawBufferPointer(rebasing: line[p.prevOffset..<p.prevOffset + 64]), as: UTF8.self))
+        }
+        return LineFacts(seq: prefix?.seq, prev: prev, hash: hasher.digest(line))
+    }
+
+    func consume(_ line: UnsafeRawBufferPointer) -> Result {
+        guard let prefix = AuditLineFormat.parsePrefix(line), prefix.version == AuditLineFormat.version else {
+            return .finding(.edited, "the line is not a well-formed v\(AuditLineFormat.version) audit line")
+        }
+        let linked = memcmp(line.baseAddress! + prefix.prevOffset, prevHex, 64) == 0
+        if anchored {
+            guard linked, prefix.seq == nextSeq else { return .chainBreak(facts(of: line)) }
+        } else if prefix.seq == 1 {
+            guard linked else {
+                return .finding(.edited, "the first line of the chain does not carry the genesis prev (64 zeros)")
+            }
+        } else {
+            guard prefix.type == .checkpoint else {
+                return .finding(.deleted, "the log starts at seq \(prefix.seq) with no checkpoint to anchor it: earlier lines are missing")
+            }
+        }
+        let lineHash = hasher.digest(line)
+        if prefix.type == .checkpoint {
+            if case .finding(let cause, let message) = checkCheckpoint(line, seq: prefix.seq) {
+                return .finding(cause, message)
+            }
+            checkpoints += 1
+            lastCheckpointSeq = prefix.seq
+            leavesSinceCheckpoint = 0
+            lastLineWasCheckpoint = true
+        } else {
+            frontier.append(leafHash: MerkleFrontier.leafHash(line, using: hasher), using: hasher)
+            leavesSinceCheckpoint += 1
+            lastLineWasCheckpoint = false
+        }
+        if firstSeq == nil { firstSeq = prefix.seq }
+        anchored = true
+        prevHash = lineHash
+        prevHex = Array(lineHash.hex.utf8)
+        nextSeq = prefix.seq + 1
+        lines += 1
+        return .ok
+    }
+
+    /// The members of a checkpoint line beyond the common prefix.
+    private struct CheckpointLine: Decodable {
+        var treeSize: UInt64
+        var frontier: [String]
+        var note: String
+    }
+
+    private func checkCheckpoint(_ line: UnsafeRawBufferPointer, seq: UInt64) -> Result {
+        let decoded: CheckpointLine
+        let note: CheckpointNote
+        do {
+            decoded = try JSONDecoder().decode(CheckpointLine.self, from: Data(line))
+            note = try CheckpointNote.parse(decoded.note)
+        } catch let error as AuditError {
+            return .finding(.edited, "the checkpoint is malformed: \(error.message)")
+        } catch {
+            return .finding(.edited, "the checkpoint line is not valid JSON: \(error)")
+        }
+        if !anchored {
+            // Anchoring on a checkpoint: its stored frontier must reproduce the signed root.
+            let hashes = decoded.frontier.compactMap { SHA256Digest(hex: $0) }
+            guard hashes.count == decoded.frontier.count, decoded.treeSize == note.treeSize,
+                let restored = MerkleFrontier(size: note.treeSize, hashes: hashes), restored.root(using: hasher) == note.root
+            else { return .finding(.edited, "the checkpoint's stored frontier does not reproduce its signed root") }
+            frontier = restored
+        }
+        if let key {
+            do { try note.verifySignature(with: key) } catch {
+                return .finding(.forgedCheckpoint, "the checkpoint for tree size \(note.treeSize) is forged: \(error.message)")
+            }
+        }
+        if note.treeSize != frontier.size {
+            let cause: AuditFinding.Cause = note.treeSize > frontier.size ? .deleted : .inserted
+            return .finding(cause, "the checkpoint covers \(note.treeSize) lines but \(frontier.size) precede it; "
+                + "lines were \(cause == .deleted ? "removed" : "added") and the chain recomputed")
+        }
+        let root = frontier.root(using: hasher)
+        guard root == note.root else {
+            return .finding(.edited, "the checkpoint for tree size \(note.treeSize) signs root \(note.root.hex) but the lines "
+                + "before it hash to \(root.hex): lines were changed and the chain recomputed")
+        }
+        return .ok
+    }
+}

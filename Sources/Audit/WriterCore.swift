@@ -1,0 +1,274 @@
+import Compression
+import Dispatch
+import Foundation
+import Logging
+import PortcullisCrypto
+
+/// The writer thread's state: the open segment, the chain head, the Merkle frontier.
+///
+/// `@unchecked Sendable`: after `init` returns, only the writer thread touches this object
+/// (`AuditWriter` hands it to the thread and keeps no reference), so nothing here is shared.
+final class WriterCore: @unchecked Sendable {
+    let configuration: AuditConfiguration
+    let key: Ed25519PrivateKey
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    let shared: WriterShared
+    let hasher = SHA256()
+
+    var file: any SegmentFile
+    var segmentFirstSeq: UInt64
+    var segmentStarted: Date
+    var nextSeq: UInt64 = 1
+    var prevHash = AuditLineFormat.genesis
+    var frontier = MerkleFrontier()
+    var leavesSinceCheckpoint = 0
+    /// Set when the current segment is empty and must open with a checkpoint (every segment but the first
+    /// does), so a verifier given only later segments can anchor on it.
+    var needsOpeningCheckpoint = false
+    /// Monotonic time of the first leaf not yet covered by a checkpoint.
+    var uncheckpointedSince: DispatchTime?
+    /// Failed batches since the last success, and the first failure's time and message, for the recovery line.
+    var failures = 0
+    var firstFailure: (Date, String)?
+    var lastFailureAt = DispatchTime.now()
+    /// Set when a failed batch could not be cut back off the file; the next write must do it first.
+    var repairSize: Int64?
+    let compressions = DispatchGroup()
+
+    init(configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date, logger: Logger,
+         shared: WriterShared, file: any SegmentFile, segmentFirstSeq: UInt64, segmentStarted: Date) {
+        self.configuration = configuration
+        self.key = key
+        self.clock = clock
+        self.logger = logger
+        self.shared = shared
+        self.file = file
+        self.segmentFirstSeq = segmentFirstSeq
+        self.segmentStarted = segmentStarted
+    }
+
+    func run() {
+        while true {
+            _ = shared.wake.wait(timeout: nextDeadline())
+            let (lines, closing) = shared.take()
+            let now = DispatchTime.now()
+            let checkpointDue = uncheckpointedSince.map { now >= $0 + configuration.checkpointInterval } ?? false
+            let retryDue = !shared.healthy && now >= lastFailureAt + configuration.retryInterval
+            if !lines.isEmpty || checkpointDue || retryDue || closing {
+                writeBatch(lines, forceCheckpoint: checkpointDue || closing)
+            }
+            if closing {
+                file.close()
+                compressions.wait()
+                return
+            }
+        }
+    }
+
+    private func nextDeadline() -> DispatchTime {
+        var deadline = DispatchTime.distantFuture
+        if let since = uncheckpointedSince { deadline = min(deadline, since + configuration.checkpointInterval) }
+        if !shared.healthy { deadline = min(deadline, lastFailureAt + configuration.retryInterval) }
+        return deadline
+    }
+
+    /// Chain state saved before a batch, restored if the batch fails so the chain never includes
+    /// a line that did not reach the disk.
+    private struct Snapshot {
+        var nextSeq: UInt64
+        var prevHash: SHA256Digest
+        var frontier: MerkleFrontier
+        var leavesSinceCheckpoint: Int
+        var needsOpeningCheckpoint: Bool
+        var uncheckpointedSince: DispatchTime?
+    }
+
+    private func snapshot() -> Snapshot {
+        Snapshot(nextSeq: nextSeq, prevHash: prevHash, frontier: frontier, leavesSinceCheckpoint: leavesSinceCheckpoint,
+                 needsOpeningCheckpoint: needsOpeningCheckpoint, uncheckpointedSince: uncheckpointedSince)
+    }
+
+    private func restore(_ s: Snapshot) {
+        nextSeq = s.nextSeq
+        prevHash = s.prevHash
+        frontier = s.frontier
+        leavesSinceCheckpoint = s.leavesSinceCheckpoint
+        needsOpeningCheckpoint = s.needsOpeningCheckpoint
+        uncheckpointedSince = s.uncheckpointedSince
+    }
+
+    /// Writes one group-commit batch: the pending lines (plus a recovery line after failures, and a
+    /// checkpoint when due) in one write and one sync; then completes every waiting caller.
+    func writeBatch(_ lines: [PendingLine], forceCheckpoint: Bool = false) {
+        let now = clock()
+        do {
+            try rotateIfNeeded(now: now)
+        } catch {
+            fail(lines, error)
+            return
+        }
+        let saved = snapshot()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.count * 700 + 1024)
+        do {
+            if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
+            if let (since, message) = firstFailure {
+                bytes += eventLine(now: now, event: "writeRecovered",
+                    message: "\(failures) audit write(s) failed since \(RFC3339.format(since)) and were answered with "
+                        + "AuditUnavailable; first error: \(message)")
+            }
+            var seqs: [UInt64] = []
+            seqs.reserveCapacity(lines.count)
+            for line in lines {
+                seqs.append(nextSeq)
+                var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .decision, time: now,
+                                                 chain: configuration.chainID)
+                json.append(members: line.members)
+                appendLeaf(AuditLineFormat.end(json), to: &bytes)
+            }
+            if leavesSinceCheckpoint >= configuration.checkpointEveryLines || (forceCheckpoint && leavesSinceCheckpoint > 0) {
+                bytes += try checkpointLine(now: now)
+            }
+            if !bytes.isEmpty { try commit(bytes) }
+            failures = 0
+            firstFailure = nil
+            shared.setHealthy(true)
+            for (line, seq) in zip(lines, seqs) { line.complete(.success(seq)) }
+            if configuration.mirrorToStdout { mirror(bytes) }
+        } catch {
+            restore(saved)
+            fail(lines, error)
+        }
+    }
+
+    private func fail(_ lines: [PendingLine], _ error: AuditError) {
+        failures += 1
+        if firstFailure == nil { firstFailure = (clock(), error.message) }
+        lastFailureAt = DispatchTime.now()
+        if shared.healthy { logger.error("audit log write failed; decisions are answered AuditUnavailable until it recovers", metadata: ["error": "\(error.message)"]) }
+        shared.setHealthy(false)
+        for line in lines { line.complete(.failure(error)) }
+    }
+
+    /// Writes and syncs `bytes`; on failure cuts the file back so no partial line stays behind.
+    private func commit(_ bytes: [UInt8]) throws(AuditError) {
+        if let size = repairSize {
+            try file.truncate(to: size)
+            repairSize = nil
+        }
+        let before = file.size
+        do {
+            try file.append(bytes)
+            try file.sync()
+        } catch {
+            do { try file.truncate(to: before) } catch { repairSize = before }
+            throw error
+        }
+    }
+
+    func appendLeaf(_ line: [UInt8], to bytes: inout [UInt8]) {
+        line.withUnsafeBytes { raw in
+            frontier.append(leafHash: MerkleFrontier.leafHash(raw, using: hasher), using: hasher)
+            prevHash = hasher.digest(raw)
+        }
+        nextSeq += 1
+        leavesSinceCheckpoint += 1
+        if uncheckpointedSince == nil { uncheckpointedSince = .now() }
+        bytes += line
+    }
+
+    func eventLine(now: Date, event: String, message: String, extra: (inout JSONLine) -> Void = { _ in }) -> [UInt8] {
+        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .event, time: now, chain: configuration.chainID)
+        json.field("event", event)
+        json.field("message", message)
+        extra(&json)
+        var bytes: [UInt8] = []
+        appendLeaf(AuditLineFormat.end(json), to: &bytes)
+        return bytes
+    }
+
+    /// A signed checkpoint over every leaf so far, carrying the frontier so a restart never re-reads the log.
+    func checkpointLine(now: Date) throws(AuditError) -> [UInt8] {
+        let note = try CheckpointNote.signed(origin: configuration.origin, treeSize: frontier.size,
+                                             root: frontier.root(using: hasher), key: key)
+        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .checkpoint, time: now, chain: configuration.chainID)
+        json.field("treeSize", frontier.size)
+        json.field("frontier", frontier.hashes.map(\.hex))
+        json.field("note", note.text)
+        let line = AuditLineFormat.end(json)
+        prevHash = line.withUnsafeBytes { hasher.digest($0) }
+        nextSeq += 1
+        leavesSinceCheckpoint = 0
+        uncheckpointedSince = nil
+        needsOpeningCheckpoint = false
+        return line
+    }
+
+    private func mirror(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                logger.warning("audit stdout mirror failed", metadata: ["error": "\(String(cString: strerror(errno)))"])
+                return
+            }
+            offset += n
+        }
+    }
+
+    // MARK: Rotation
+
+    private func rotateIfNeeded(now: Date) throws(AuditError) {
+        guard file.size > 0, repairSize == nil,
+            file.size >= configuration.rotateBytes || now.timeIntervalSince(segmentStarted) >= configuration.rotateAge
+        else { return }
+        let next = try configuration.openSegment(segmentPath(firstSeq: nextSeq, compressed: false))
+        FileSystem.syncDirectory(configuration.directory)
+        let closed = segmentPath(firstSeq: segmentFirstSeq, compressed: false)
+        file.close()
+        file = next
+        segmentFirstSeq = nextSeq
+        segmentStarted = now
+        needsOpeningCheckpoint = true
+        logger.info("audit segment rotated", metadata: ["closed": "\(closed)"])
+        compressInBackground(closed)
+    }
+
+    func segmentPath(firstSeq: UInt64, compressed: Bool) -> String {
+        configuration.directory + "/" + AuditSegment.fileName(base: configuration.fileName, firstSeq: firstSeq, compressed: compressed)
+    }
+
+    /// Compresses a closed segment (temporary file, fsync, rename, then unlink the plain one) and applies
+    /// retention. A crash at any step leaves either the plain file or both; readers prefer the plain one.
+    func compressInBackground(_ path: String) {
+        let retain = configuration.retainSegments
+        let directory = configuration.directory
+        let base = configuration.fileName
+        let logger = logger
+        compressions.enter()
+        let group = compressions
+        Thread {
+            defer { group.leave() }
+            do {
+                try Gzip.compressFile(path, to: path + ".gz.tmp")
+                guard rename(path + ".gz.tmp", path + ".gz") == 0 else {
+                    throw CompressionError("renaming \(path).gz.tmp: \(String(cString: strerror(errno)))")
+                }
+                FileSystem.syncDirectory(directory)
+                unlink(path)
+                FileSystem.syncDirectory(directory)
+            } catch {
+                unlink(path + ".gz.tmp")
+                logger.warning("audit segment left uncompressed", metadata: ["segment": "\(path)", "error": "\(error)"])
+            }
+            guard retain > 0, let segments = try? AuditSegment.list(directory: directory)[base], segments.count > retain else { return }
+            for old in segments.prefix(segments.count - retain) {
+                unlink(old.path)
+                logger.info("audit segment removed by retention", metadata: ["segment": "\(old.path)"])
+            }
+            FileSystem.syncDirectory(directory)
+        }.start()
+    }
+}

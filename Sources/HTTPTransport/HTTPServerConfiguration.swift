@@ -1,0 +1,52 @@
+/// Everything the server needs besides TLS material and the handler. Defaults suit a webhook behind the
+/// Kubernetes API server: it sends small bodies fast, reuses up to 25 idle connections per host, closes
+/// idle ones after 90 s and waits at most 30 s for an answer.
+public struct HTTPServerConfiguration: Sendable {
+    public var address: ListenAddress
+    public var limits: HTTPParserLimits
+    /// From connection accept to handshake done.
+    public var handshakeTimeout: Duration
+    /// From the first byte of a request (or the handshake, for a connection's first request) to the end of its head.
+    public var headerTimeout: Duration
+    /// From the end of the head to the end of the body; also bounds writing one response.
+    public var bodyTimeout: Duration
+    /// How long a keep-alive connection may sit between requests. Longer than the API server's 90 s, so
+    /// the client, which knows whether it is about to send, is the one that closes.
+    public var idleTimeout: Duration
+    /// The handler's deadline (`RequestContext.deadlineNanos`), shortened by `?timeout=` when the client sends one.
+    public var requestTimeout: Duration
+    /// Open connections beyond this are accepted and closed at once, never queued.
+    public var maxConnections: Int
+    /// How long in-flight requests get to finish after SIGTERM before `run()` returns anyway.
+    public var drainTimeout: Duration
+    /// How often the certificate, key and client CA files are checked for changes.
+    public var certificateReloadInterval: Duration
+    /// Stack reserved per connection thread.
+    public var threadStackBytes: Int
+
+    public init(
+        address: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8443),
+        limits: HTTPParserLimits = HTTPParserLimits(),
+        handshakeTimeout: Duration = .seconds(10),
+        headerTimeout: Duration = .seconds(10),
+        bodyTimeout: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(120),
+        requestTimeout: Duration = .seconds(30),
+        maxConnections: Int = 1024,
+        drainTimeout: Duration = .seconds(20),
+        certificateReloadInterval: Duration = .seconds(2),
+        threadStackBytes: Int = 1024 * 1024
+    ) {
+        self.address = address
+        self.limits = limits
+        self.handshakeTimeout = handshakeTimeout
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
+        self.maxConnections = maxConnections
+        self.drainTimeout = drainTimeout
+        self.certificateReloadInterval = certificateReloadInterval
+        self.threadStackBytes = threadStackBytes
+    }
+}

@@ -1,0 +1,107 @@
+import AdmissionAPI
+import Audit
+import Foundation
+import HTTPTransport
+import Logging
+import Policy
+
+/// `POST /validate[/<class>]`: decode the AdmissionReview, decide, record, answer.
+///
+/// The order is the product's promise: the audit line is durable *before* the answer leaves, so
+/// every admission a client ever saw has its evidence. When the line cannot be written the request
+/// is denied (`AuditUnavailable`) unless its class is explicitly allowed to fail open.
+public final class AdmissionEndpoint: Sendable {
+    let policies: PolicyStore
+    let audit: AuditWriter?
+    let auditFailOpenClasses: Set<String>
+    let metrics: WebhookMetrics
+    let logger: Logger
+    let clock: @Sendable () -> Date
+
+    public init(
+        policies: PolicyStore, audit: AuditWriter?, auditFailOpenClasses: Set<String> = [], metrics: WebhookMetrics,
+        logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.policies = policies
+        self.audit = audit
+        self.auditFailOpenClasses = auditFailOpenClasses
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+    }
+
+    func review(_ body: [UInt8], className: String?, context: RequestContext) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let request: AdmissionRequest
+        do {
+            request = try AdmissionReviewCodec.decodeRequest(body)
+        } catch {
+            logger.info("rejected a request that is not a valid AdmissionReview",
+                        metadata: ["remote": "\(context.remoteAddress)", "error": "\(error.message)"])
+            return WebhookError(status: 400, message: error.message).response
+        }
+        let policy = policies.current
+        let decision = policy.engine.evaluate(request, classFromPath: className, now: clock())
+        var response = decision.response(uid: request.uid)
+        var outcome = AuditRecord.Decision(decision)
+        var forcedReason: String?
+
+        if let audit {
+            let latency = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+            let record = AuditRecord(request: request, decision: decision, latencyMicros: latency)
+            let syncStarted = DispatchTime.now().uptimeNanoseconds
+            do {
+                _ = try audit.append(record)
+                metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: false)
+            } catch {
+                metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: true)
+                let failOpen = decision.className.map(auditFailOpenClasses.contains) ?? false
+                response = Self.auditUnavailable(response, error: error, failOpen: failOpen)
+                outcome = response.allowed ? outcome : .denied
+                forcedReason = "AuditUnavailable"
+                logger.error("audit line could not be written; \(failOpen ? "allowing (class fails open)" : "denying")",
+                             metadata: ["uid": "\(request.uid)", "error": "\(error)"])
+            }
+        }
+        metrics.recordAdmission(
+            className: decision.className ?? "", decision: WebhookMetrics.Decision(outcome),
+            ruleIDs: forcedReason.map { [$0] } ?? decision.ruleIDs.map(\.rawValue),
+            latencySeconds: Self.seconds(since: started))
+        log(request, decision, response)
+        return .json(200, AdmissionReviewCodec.encodeResponse(response))
+    }
+
+    /// The answer when evidence cannot be written: deny, or allow with a warning for a fail-open class.
+    static func auditUnavailable(_ response: AdmissionResponse, error: AuditError, failOpen: Bool) -> AdmissionResponse {
+        var response = response
+        if failOpen {
+            response.warnings = (response.warnings ?? []) + ["portcullis: audit log unavailable; admitted without evidence"]
+        } else {
+            response.allowed = false
+            response.status = AdmissionResponse.Status(
+                code: 503,
+                message: "portcullis cannot record this decision in its audit log (\(error)); "
+                    + "regulated admissions are refused until the audit log is writable again",
+                reason: "AuditUnavailable")
+        }
+        return response
+    }
+
+    private func log(_ request: AdmissionRequest, _ decision: Decision, _ response: AdmissionResponse) {
+        var metadata: Logger.Metadata = [
+            "uid": "\(request.uid)", "namespace": "\(request.namespace)", "operation": "\(request.operation)",
+            "kind": "\(request.kind.kind)", "class": "\(decision.className ?? "")", "allowed": "\(response.allowed)",
+        ]
+        if response.allowed {
+            logger.debug("admission", metadata: metadata)
+        } else {
+            metadata["rules"] = "\(decision.ruleIDs.map(\.rawValue).joined(separator: ","))"
+            metadata["reason"] = "\(response.status?.reason ?? "")"
+            logger.info("denied", metadata: metadata)
+        }
+    }
+
+    private static func seconds(since start: UInt64) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}

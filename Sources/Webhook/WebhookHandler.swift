@@ -1,0 +1,47 @@
+import HTTPTransport
+
+/// The webhook's HTTP face: routes each request to admission, health, readiness or metrics.
+///
+/// It holds no policy itself; `AdmissionEndpoint` does the decision work. Keeping routing here means
+/// the transport stays ignorant of admission, and admission stays ignorant of URLs.
+public struct WebhookHandler: HTTPHandler {
+    let admission: AdmissionEndpoint
+    let readiness: Readiness
+    let metrics: WebhookMetrics
+
+    public init(admission: AdmissionEndpoint, readiness: Readiness, metrics: WebhookMetrics) {
+        self.admission = admission
+        self.readiness = readiness
+        self.metrics = metrics
+    }
+
+    public func handle(_ request: HTTPRequest, context: RequestContext) -> HTTPResponse {
+        switch Route.resolve(request) {
+        case .failure(let error):
+            return error.response
+        case .success(.validate(let className)):
+            return admission.review(request.body, className: className, context: context)
+        case .success(.health):
+            return .text(200, "ok\n")
+        case .success(.ready):
+            let problems = readiness.problems()
+            return problems.isEmpty ? .text(200, "ready\n") : .text(503, "not ready: " + problems.joined(separator: "; ") + "\n")
+        case .success(.metrics):
+            var response = HTTPResponse(status: 200, body: metrics.render())
+            response.headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            return response
+        }
+    }
+}
+
+/// Why the instance should not get traffic right now, if anything. The API server's Service only
+/// routes to ready pods, so an instance that cannot write evidence takes itself out of rotation.
+public struct Readiness: Sendable {
+    let checks: [@Sendable () -> String?]
+
+    public init(_ checks: [@Sendable () -> String?]) {
+        self.checks = checks
+    }
+
+    public func problems() -> [String] { checks.compactMap { $0() } }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Metrics
+import Prometheus
+
+/// The numbers a platform team puts on its dashboard and alerts on: admissions and denials by
+/// class and rule, answer latency, policy reloads and the active policy hash, certificate
+/// expiry, audit durability and signature verification health.
+///
+/// Recording goes through swift-metrics with an explicit factory, and each instance owns its
+/// own Prometheus registry instead of bootstrapping the process-wide `MetricsSystem`: a process
+/// (or a test) can hold several independent instances, and `render()` shows only this one's.
+/// Label values are bounded by configuration (class names, rule IDs, registry hosts), never by
+/// request content, so the number of series stays small.
+public final class WebhookMetrics: @unchecked Sendable {
+    // @unchecked Sendable: the registry and the swift-metrics handles are thread-safe; the one
+    // piece of mutable state, the active policy-info gauge, is guarded by `policyLock`.
+
+    /// How an admission request ended, as counted in `portcullis_admissions_total`.
+    public enum Decision: String, Sendable, CaseIterable {
+        /// Allowed with nothing to report (including `audit` mode, which only records).
+        case allowed
+        /// Allowed with warnings (`warn` mode): what `enforce` would have denied.
+        case warned
+        /// Denied by the policy.
+        case denied
+        /// No decision could be made (bad request, audit log unavailable, internal error).
+        case error
+    }
+
+    /// Bucket bounds in seconds: most answers take well under a millisecond, signature
+    /// verification against a registry takes tens to hundreds, and the API server gives up at
+    /// `timeoutSeconds` (10 s), so the buckets span 100 µs to 10 s.
+    public static let admissionDurationBuckets: [Double] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]
+    /// An `fdatasync` takes from tens of microseconds (NVMe) to a few hundred milliseconds
+    /// (a saturated network disk); slower than that is an incident.
+    public static let auditSyncDurationBuckets: [Double] = [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+    ]
+
+    private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let policyLock = NSLock()
+    private var activePolicy: (sha256: String, gauge: Metrics.Gauge)?
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [
+            "portcullis_admission_duration_seconds": Self.admissionDurationBuckets.map(Duration.seconds),
+            "portcullis_audit_sync_duration_seconds": Self.auditSyncDurationBuckets.map(Duration.seconds),
+        ]
+        self.factory = factory
+    }
+
+    /// Records one answered admission request.
+    ///
+    /// - Parameters:
+    ///   - ruleIDs: the rules that fired; each is counted in `portcullis_denials_total` when the
+    ///     request was denied and in `portcullis_warnings_total` when it was only warned, so the
+    ///     warn-mode series shows what switching the class to `enforce` would deny.
+    ///   - latencySeconds: from the request's arrival to the response; negative or non-finite
+    ///     values (a clock step) are recorded as zero rather than dropped, so counts stay exact.
+    public func recordAdmission(
+        className: String, decision: Decision, ruleIDs: [String], latencySeconds: Double
+    ) {
+        increment("portcullis_admissions_total", [("class", className), ("decision", decision.rawValue)])
+        let perRule: String? =
+            switch decision {
+            case .denied: "portcullis_denials_total"
+            case .warned: "portcullis_warnings_total"
+            case .allowed, .error: nil
+            }
+        if let perRule {
+            for ruleID in Set(ruleIDs) {
+                increment(perRule, [("class", className), ("rule", ruleID)])
+            }
+        }
+        record("portcullis_admission_duration_seconds", [("class", className)], seconds: latencySeconds)
+    }
+
+    /// Records a policy load or reload (the first load counts too). On success the
+    /// `portcullis_policy_info{sha256}` series moves to the new hash, so exactly one series —
+    /// the policy in force — is 1; a failed reload leaves the previous policy (and its series)
+    /// in force, as the server does.
+    public func recordPolicyReload(success: Bool, sha256: String) {
+        increment("portcullis_policy_reloads_total", [("result", success ? "success" : "failure")])
+        guard success else { return }
+        policyLock.withLock {
+            guard activePolicy?.sha256 != sha256 else { return }
+            activePolicy?.gauge.destroy()
+            let gauge = Metrics.Gauge(
+                label: "portcullis_policy_info", dimensions: [("sha256", sha256)], factory: factory)
+            gauge.record(1)
+            activePolicy = (sha256, gauge)
+        }
+    }
+
+    /// Sets `portcullis_tls_certificate_expiry_seconds` to the serving certificate's remaining
+    /// lifetime; negative once it has expired, so an alert on "< 21 days" keeps firing.
+    public func setCertificateExpiry(notAfter: Date, now: Date) {
+        Metrics.Gauge(label: "portcullis_tls_certificate_expiry_seconds", factory: factory)
+            .record(notAfter.timeIntervalSince(now))
+    }
+
+    /// Records one audit-log sync (`fdatasync` of a group commit): its duration, and whether it
+    /// failed — a failed sync means decisions are being denied with `AuditUnavailable`.
+    public func recordAuditSync(seconds: Double, failed: Bool) {
+        record("portcullis_audit_sync_duration_seconds", [], seconds: seconds)
+        if failed {
+            increment("portcullis_audit_sync_failures_total", [])
+        }
+    }
+
+    /// Records a lookup in the signature verification cache.
+    public func recordSignatureCache(hit: Bool) {
+        increment("portcullis_signature_cache_requests_total", [("result", hit ? "hit" : "miss")])
+    }
+
+    /// Records a failed exchange with a registry (unreachable, timeout, 429/5xx, malformed reply).
+    /// `registry` is the registry host from the policy, never a path or a tag.
+    public func recordRegistryError(registry: String) {
+        increment("portcullis_registry_errors_total", [("registry", registry)])
+    }
+
+    /// The Prometheus text exposition (format 0.0.4) for `GET /metrics`.
+    public func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    /// The media type to send with `render()`'s bytes.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    private func increment(_ label: String, _ dimensions: [(String, String)]) {
+        Metrics.Counter(label: label, dimensions: dimensions, factory: factory).increment()
+    }
+
+    /// Negative or non-finite durations (a clock step) count as zero, so the count stays exact.
+    private func record(_ label: String, _ dimensions: [(String, String)], seconds: Double) {
+        let nanoseconds: Int64 =
+            if !seconds.isFinite || seconds <= 0 { 0 }
+            else if seconds >= Double(Int64.max) / 1e9 { .max }
+            else { Int64(seconds * 1e9) }
+        Metrics.Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(nanoseconds)
+    }
+}

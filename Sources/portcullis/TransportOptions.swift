@@ -1,0 +1,105 @@
+import ArgumentParser
+import HTTPTransport
+import Logging
+import PortcullisCrypto
+
+/// The HTTPS side of `portcullis serve`: where to listen, which certificate, and the limits that keep
+/// one client from hurting the others. Durations are written as Go does (`10s`, `500ms`, `2m`).
+struct TransportOptions: ParsableArguments {
+    @Option(help: "Address to listen on, HOST:PORT ([IPv6]:PORT; port 0 picks a free port).")
+    var listen = ListenAddress(host: "127.0.0.1", port: 8443)
+
+    @Option(help: "PEM certificate chain, leaf first. Reloaded when the file changes.")
+    var cert: String
+
+    @Option(help: "PEM private key matching --cert. Reloaded when the file changes.")
+    var key: String
+
+    @Option(help: "PEM CA bundle; when set, clients must present a certificate chaining to it (mTLS).")
+    var clientCA: String?
+
+    @Option(help: "Largest request line plus header section, in bytes (over → 431).")
+    var maxHeaderBytes = 16 * 1024
+
+    @Option(help: "Largest request body, in bytes (over → 413).")
+    var maxBodyBytes = 8 * 1024 * 1024
+
+    @Option(help: "Time allowed for the TLS handshake.")
+    var handshakeTimeout: Duration = .seconds(10)
+
+    @Option(help: "Time allowed to receive a request's line and headers.")
+    var headerTimeout: Duration = .seconds(10)
+
+    @Option(help: "Time allowed to receive a request body, and to send a response.")
+    var bodyTimeout: Duration = .seconds(30)
+
+    @Option(help: "How long a keep-alive connection may idle between requests.")
+    var idleTimeout: Duration = .seconds(120)
+
+    @Option(help: "Deadline handed to the handler; a shorter ?timeout= from the API server wins.")
+    var requestTimeout: Duration = .seconds(30)
+
+    @Option(help: "Open connections at most; more are closed at once.")
+    var maxConnections = 1024
+
+    @Option(help: "On SIGTERM/SIGINT, how long in-flight requests get to finish.")
+    var drainTimeout: Duration = .seconds(20)
+
+    @Option(help: "How often to check --cert, --key and --client-ca for changes.")
+    var certReloadInterval: Duration = .seconds(2)
+
+    func validate() throws {
+        guard maxHeaderBytes >= 256 else { throw ValidationError("--max-header-bytes must be at least 256") }
+        guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes cannot be negative") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard certReloadInterval > .zero else { throw ValidationError("--cert-reload-interval must be positive") }
+    }
+
+    var configuration: HTTPServerConfiguration {
+        HTTPServerConfiguration(
+            address: listen,
+            limits: HTTPParserLimits(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes),
+            handshakeTimeout: handshakeTimeout, headerTimeout: headerTimeout, bodyTimeout: bodyTimeout,
+            idleTimeout: idleTimeout, requestTimeout: requestTimeout, maxConnections: maxConnections,
+            drainTimeout: drainTimeout, certificateReloadInterval: certReloadInterval)
+    }
+
+    /// Loads TLS (an expired or mismatched pair throws, so the command exits non-zero), binds, logs the
+    /// startup line, and serves until SIGTERM or SIGINT has been handled and in-flight requests drained.
+    func serve(handler: any HTTPHandler, logger: Logger) throws {
+        let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA)
+        let server = try HTTPServer(configuration: configuration, tls: tls, handler: handler, logger: logger)
+        let bound = try server.bind()
+        server.stopOnTerminationSignals()
+        let certificate = tls.current.certificate
+        logger.info(
+            "listening on https://\(bound)",
+            metadata: [
+                "address": "\(bound)",
+                "tls": "\(TLSContext.protocolVersions)",
+                "alpn": "http/1.1",
+                "certSubject": "\(certificate.subject)",
+                "certSerial": "\(certificate.serialNumber)",
+                "certNotAfter": "\(Certificate.iso8601(certificate.notAfter))",
+                "clientAuth": "\(clientCA.map { "required (CA \($0))" } ?? "off")",
+            ])
+        server.run()
+    }
+}
+
+extension ListenAddress: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+}
+
+extension Duration: @retroactive ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let nanos = GoDuration.nanoseconds(argument) else { return nil }
+        self = .nanoseconds(Int64(nanos))
+    }
+
+    public var defaultValueDescription: String {
+        let (seconds, attoseconds) = components
+        return attoseconds == 0 ? "\(seconds)s" : "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
+    }
+}

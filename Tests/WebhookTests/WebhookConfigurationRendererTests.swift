@@ -1,0 +1,146 @@
+import Testing
+import Yams
+
+@testable import Webhook
+
+@Suite struct WebhookConfigurationRendererTests {
+    private let classes = ["public", "personal-data", "ephi", "cardholder-data", "financial-reporting"]
+
+    /// The rendered objects by kind; every one must be admissionregistration.k8s.io/v1.
+    private func objects(_ yaml: String) throws -> [String: [String: Any]] {
+        var byKind: [String: [String: Any]] = [:]
+        for case let object as [String: Any] in try Yams.load_all(yaml: yaml) {
+            #expect(object["apiVersion"] as? String == "admissionregistration.k8s.io/v1")
+            let kind = try #require(object["kind"] as? String)
+            #expect(byKind.updateValue(object, forKey: kind) == nil, "two \(kind) objects")
+        }
+        return byKind
+    }
+
+    private func webhooks(_ yaml: String) throws -> [[String: Any]] {
+        let configuration = try #require(try objects(yaml)["ValidatingWebhookConfiguration"])
+        return try #require(configuration["webhooks"] as? [[String: Any]])
+    }
+
+    @Test func oneFailClosedWebhookPerClassRoutedToItsPath() throws {
+        let hooks = try webhooks(WebhookConfigurationRenderer().render(classNames: classes))
+        #expect(hooks.count == classes.count)
+        for hook in hooks {
+            let name = try #require(hook["name"] as? String)
+            let className = String(try #require(name.split(separator: ".").first))
+            let service = try #require((hook["clientConfig"] as? [String: Any])?["service"] as? [String: Any])
+            #expect(service["path"] as? String == "/validate/\(className)")
+            #expect(service["name"] as? String == "portcullis")
+            #expect(service["namespace"] as? String == "portcullis")
+            #expect(service["port"] as? Int == 443)
+            #expect(hook["failurePolicy"] as? String == "Fail")
+            #expect(hook["sideEffects"] as? String == "None")
+            #expect(hook["matchPolicy"] as? String == "Equivalent")
+            #expect(hook["timeoutSeconds"] as? Int == 10)
+            #expect(hook["admissionReviewVersions"] as? [String] == ["v1"])
+            let selector = try #require(hook["namespaceSelector"] as? [String: Any])
+            #expect(selector["matchLabels"] as? [String: String] == ["portcullis.io/data-class": className])
+            let expressions = try #require(selector["matchExpressions"] as? [[String: Any]])
+            #expect(expressions.count == 1)
+            #expect(expressions[0]["key"] as? String == "kubernetes.io/metadata.name")
+            #expect(expressions[0]["operator"] as? String == "NotIn")
+            #expect(expressions[0]["values"] as? [String] == ["kube-system", "portcullis"])
+        }
+        #expect(Set(hooks.compactMap { $0["name"] as? String }) == Set(classes.map { "\($0).portcullis.io" }))
+    }
+
+    @Test func rulesCoverPodsEphemeralContainersAndEveryPodTemplateController() throws {
+        let hooks = try webhooks(WebhookConfigurationRenderer().render(classNames: ["ephi"]))
+        let rules = try #require(hooks.first?["rules"] as? [[String: Any]])
+        var covered: Set<String> = []
+        for rule in rules {
+            #expect(rule["operations"] as? [String] == ["CREATE", "UPDATE"])
+            #expect(rule["apiVersions"] as? [String] == ["v1"])
+            let group = try #require((rule["apiGroups"] as? [String])?.first)
+            for resource in rule["resources"] as? [String] ?? [] { covered.insert("\(group)/\(resource)") }
+        }
+        #expect(
+            covered == [
+                "/pods", "/pods/ephemeralcontainers", "apps/deployments", "apps/replicasets", "apps/statefulsets",
+                "apps/daemonsets", "batch/jobs", "batch/cronjobs",
+            ])
+    }
+
+    @Test func namespaceLabelsNamingNoClassAreRefusedInsideTheAPIServer() throws {
+        let rendered = try objects(WebhookConfigurationRenderer().render(classNames: ["public", "ephi"]))
+        let policy = try #require(rendered["ValidatingAdmissionPolicy"])
+        let spec = try #require(policy["spec"] as? [String: Any])
+        #expect(spec["failurePolicy"] as? String == "Fail")
+        let validation = try #require((spec["validations"] as? [[String: Any]])?.first)
+        #expect(
+            validation["expression"] as? String
+                == "!has(object.metadata.labels) || !(\"portcullis.io/data-class\" in object.metadata.labels)"
+                + " || object.metadata.labels[\"portcullis.io/data-class\"] in [\"ephi\", \"public\"]")
+        #expect((validation["message"] as? String)?.hasSuffix("of the Portcullis policy: ephi, public") == true)
+        let binding = try #require(rendered["ValidatingAdmissionPolicyBinding"]?["spec"] as? [String: Any])
+        #expect(binding["policyName"] as? String == (policy["metadata"] as? [String: Any])?["name"] as? String)
+        #expect(binding["validationActions"] as? [String] == ["Deny"])
+    }
+
+    @Test func failOpenOnlyForTheNamedClass() throws {
+        let hooks = try webhooks(WebhookConfigurationRenderer().render(classNames: classes, failOpen: ["public"]))
+        for hook in hooks {
+            let isPublic = hook["name"] as? String == "public.portcullis.io"
+            #expect(hook["failurePolicy"] as? String == (isPublic ? "Ignore" : "Fail"))
+        }
+    }
+
+    @Test func outputIsIndependentOfClassOrder() throws {
+        let renderer = WebhookConfigurationRenderer()
+        #expect(try renderer.render(classNames: classes) == renderer.render(classNames: classes.reversed()))
+    }
+
+    @Test func classNamesThatYAMLWouldRetypeStayStrings() throws {
+        let hooks = try webhooks(WebhookConfigurationRenderer().render(classNames: ["yes", "null", "123"]))
+        let values = hooks.compactMap {
+            ($0["namespaceSelector"] as? [String: Any])?["matchLabels"] as? [String: String]
+        }
+        #expect(values.compactMap { $0["portcullis.io/data-class"] }.sorted() == ["123", "null", "yes"])
+    }
+
+    @Test func customNamespaceLabel() throws {
+        let renderer = WebhookConfigurationRenderer(namespaceLabelKey: "compliance.example.com/zone")
+        let hooks = try webhooks(renderer.render(classNames: ["ephi"]))
+        let selector = hooks.first?["namespaceSelector"] as? [String: Any]
+        #expect(selector?["matchLabels"] as? [String: String] == ["compliance.example.com/zone": "ephi"])
+    }
+
+    @Test(arguments: [
+        (["ephi"], ["publik"], "--fail-open publik: the policy has no such class; known classes: ephi"),
+        ([], [], "the policy defines no data classes; add at least one class"),
+        (["ephi", "ephi"], [], "data class \"ephi\" appears twice"),
+    ])
+    func badInputIsRefusedWithAMessage(classNames: [String], failOpen: [String], message: String) {
+        #expect(throws: WebhookConfigurationError(message)) {
+            try WebhookConfigurationRenderer().render(classNames: classNames, failOpen: Set(failOpen))
+        }
+    }
+
+    @Test(arguments: ["EPHI", "-ephi", "ephi-", "e phi", "ephi/x", "", String(repeating: "a", count: 64), "é"])
+    func classNamesThatCannotBeLabelsOrPathsAreRefused(name: String) throws {
+        let error = #expect(throws: WebhookConfigurationError.self) {
+            try WebhookConfigurationRenderer().render(classNames: [name])
+        }
+        #expect(error?.message.contains("data class \"\(name)\" cannot name a webhook") == true)
+    }
+
+    @Test(arguments: ["", "/zone", "a b", "Example.com/zone", "example.com/", "x/y/z", "-zone"])
+    func invalidNamespaceLabelKeysAreRefused(key: String) throws {
+        let error = #expect(throws: WebhookConfigurationError.self) {
+            try WebhookConfigurationRenderer(namespaceLabelKey: key).render(classNames: ["ephi"])
+        }
+        #expect(error?.message.contains("is not a valid label key") == true)
+    }
+
+    @Test(arguments: [0, 31])
+    func timeoutOutsideTheAPIServersRangeIsRefused(seconds: Int) {
+        #expect(throws: WebhookConfigurationError.self) {
+            try WebhookConfigurationRenderer(timeoutSeconds: seconds).render(classNames: ["ephi"])
+        }
+    }
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: Portcullis against the Go peer webhook (../shared/peer) on this machine,
+# same body, same client (h2load over TLS, HTTP/1.1 keep-alive), one server at a time.
+#
+#   bench/run.sh [server|audit] [SECONDS]
+#
+#   server  (default) concurrency 1, 16, 64, 256, no audit log: throughput, p50/p99, peak RSS.
+#   audit   concurrency 16 and 64: Portcullis with and without its durable audit log, and the peer
+#           with -audit -fsync (one fdatasync per line).
+#
+# Prints a Markdown table (paste into docs/PERFORMANCE.md) and keeps raw h2load logs in bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-server}
+seconds=${2:-10}
+root=$PWD
+out=$root/bench/out
+mkdir -p "$out"
+body=$root/examples/admission-review-pod.json
+certs=$root/certs-dev/out
+peer_src=${PEER_SRC:-$root/../shared/peer}
+
+scripts/ensure-packages.sh nghttp2-client golang-go libssl-dev zlib1g-dev openssl curl python3 >/dev/null
+[ -x .build/release/portcullis ] || swift build -c release >/dev/null
+certs-dev/make-dev-certs.sh "$certs" >/dev/null
+if [ ! -x .build/peerwebhook ]; then
+    (cd "$peer_src" && GOFLAGS=-mod=mod go build -o "$root/.build/peerwebhook" .)
+fi
+
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_ready() { # url
+    for _ in $(seq 100); do
+        curl -s -o /dev/null --cacert "$certs/ca.pem" "$1" && return 0
+        sleep 0.1
+    done
+    echo "server did not come up at $1" >&2
+    exit 1
+}
+
+# Runs h2load against URL at concurrency C; prints "rps p50_ms p99_ms errors".
+load() { # url c tag
+    local log=$out/$3-c$2.log
+    h2load --h1 -D "$seconds" --warm-up-time=1 -c "$2" -t 1 -d "$body" \
+        -H 'Content-Type: application/json' -H 'User-Agent: kube-apiserver-admission' \
+        --log-file="$log" "$1" >"$out/$3-c$2.txt" 2>&1 || true
+    python3 - "$log" "$out/$3-c$2.txt" "$seconds" <<'PY'
+import sys, re
+lat = []; bad = 0
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if len(parts) < 3: continue
+    if parts[1] != "200": bad += 1
+    lat.append(int(parts[2]))
+lat.sort()
+def pct(p): return lat[min(len(lat)-1, int(len(lat)*p))]/1000 if lat else float("nan")
+text = open(sys.argv[2]).read()
+m = re.search(r"finished in [^,]+, ([0-9.]+) req/s", text)
+rps = float(m.group(1)) if m else len(lat)/float(sys.argv[3])
+print(f"{rps:.0f} {pct(0.50):.3f} {pct(0.99):.3f} {bad}")
+PY
+}
+
+peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+start_portcullis() { # extra args...
+    .build/release/portcullis serve --listen 127.0.0.1:18443 --cert "$certs/server.pem" \
+        --key "$certs/server-key.pem" --policy deploy/policy.yaml "$@" >"$out/portcullis.log" 2>&1 &
+    pid=$!
+    wait_ready https://127.0.0.1:18443/healthz
+}
+
+start_peer() { # extra args...
+    .build/peerwebhook -addr 127.0.0.1:19443 -cert "$certs/server.pem" -key "$certs/server-key.pem" \
+        -config "$peer_src/config.example.json" "$@" >"$out/peer.log" 2>&1 &
+    pid=$!
+    wait_ready https://127.0.0.1:19443/healthz || true
+}
+
+stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+
+row() { # name c result rss
+    read -r rps p50 p99 bad <<<"$3"
+    printf "| %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$4" "$bad"
+}
+
+echo "| server | c | req/s | p50 ms | p99 ms | peak RSS MiB | non-200 |"
+echo "|---|---|---|---|---|---|---|"
+case $mode in
+server)
+    for c in 1 16 64 256; do
+        start_portcullis; r=$(load https://127.0.0.1:18443/validate/ephi "$c" portcullis); rss=$(peak_rss_mib "$pid"); stop
+        row portcullis "$c" "$r" "$rss"
+        start_peer; r=$(load https://127.0.0.1:19443/validate "$c" peer); rss=$(peak_rss_mib "$pid"); stop
+        row "go peer" "$c" "$r" "$rss"
+    done
+    ;;
+audit)
+    tmp=$(mktemp -d "$out/audit.XXXX")
+    .build/release/portcullis audit keygen --out "$tmp/key.pem" --public-out "$tmp/key.pub" >/dev/null
+    for c in 16 64; do
+        start_portcullis; r=$(load https://127.0.0.1:18443/validate/ephi "$c" portcullis-noaudit); rss=$(peak_rss_mib "$pid"); stop
+        row "portcullis, no audit" "$c" "$r" "$rss"
+        rm -rf "$tmp/log"; mkdir -p "$tmp/log"
+        start_portcullis --audit-dir "$tmp/log" --audit-key "$tmp/key.pem"
+        r=$(load https://127.0.0.1:18443/validate/ephi "$c" portcullis-audit); rss=$(peak_rss_mib "$pid"); stop
+        row "portcullis, durable audit" "$c" "$r" "$rss"
+        rm -f "$tmp/peer-audit.log"
+        start_peer -audit "$tmp/peer-audit.log" -fsync
+        r=$(load https://127.0.0.1:19443/validate "$c" peer-audit); rss=$(peak_rss_mib "$pid"); stop
+        row "go peer, -audit -fsync" "$c" "$r" "$rss"
+    done
+    ;;
+*) echo "usage: bench/run.sh [server|audit] [SECONDS]" >&2; exit 2 ;;
+esac
