@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Policy
+import PortcullisCrypto
 
 /// `portcullis evaluate`: run manifests or AdmissionReviews through the policy, the way a platform team's
 /// CI would before `kubectl apply`. Exit 0 when every object is allowed, 1 when any is denied, 2 on bad input.
@@ -27,7 +28,7 @@ struct EvaluateCommand: ParsableCommand {
     var output: Format = .text
 
     func run() throws {
-        let (document, _) = try InputFile.loadPolicy(policy)
+        let (document, policyBytes) = try InputFile.loadPolicy(policy)
         let input: [UInt8]
         do {
             input = try InputFile.read(file)
@@ -35,9 +36,15 @@ struct EvaluateCommand: ParsableCommand {
             InputFile.printError("error: \(error)")
             throw ExitCode(2)
         }
-        let engine = PolicyEngine(policy: document, policySHA256: "")
+        let digest = SHA256.hex(of: policyBytes)
+        let engine = PolicyEngine(policy: document, policySHA256: digest)
         let result = ManifestEvaluation.run(input: input, engine: engine, className: className, now: Date())
-        print(output == .json ? result.json() : result.text(), terminator: "")
+        if output == .json {
+            print(result.json(), terminator: "")
+        } else {
+            print("policy \(policy) sha256:\(digest)")
+            print(result.text(), terminator: "")
+        }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 }
