@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A strict, bounded, pull-style JSON reader that decodes only the members Portcullis reads and skips
@@ -428,7 +428,8 @@ struct JSONReader {
                     cursor += 8
                 }
             }
-            while cursor < bytes.count, bytes[cursor] >= 0x20, bytes[cursor] < 0x80, bytes[cursor] != UInt8(ascii: "\""),
+            while cursor < bytes.count, bytes[cursor] >= 0x20, bytes[cursor] < 0x80,
+                bytes[cursor] != UInt8(ascii: "\""),
                 bytes[cursor] != UInt8(ascii: "\\")
             {
                 cursor += 1
@@ -520,12 +521,20 @@ struct JSONReader {
         var upper: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lower = 0xA0
+        case 0xE0:
+            length = 3
+            lower = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; upper = 0x9F
-        case 0xF0: length = 4; lower = 0x90
+        case 0xED:
+            length = 3
+            upper = 0x9F
+        case 0xF0:
+            length = 4
+            lower = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upper = 0x8F
+        case 0xF4:
+            length = 4
+            upper = 0x8F
         default: throw error("invalid UTF-8")
         }
         guard position + length <= bytes.count else { throw error("truncated UTF-8 sequence") }

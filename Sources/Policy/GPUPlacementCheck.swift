@@ -20,8 +20,10 @@ enum GPUPlacementCheck {
                 findings.append(
                     Finding(
                         rule: .gpuSquatting, path: "\(tolerationsPath)[\(index)]",
-                        message: "\(pod.subject): toleration \(toleration.summary) (\(tolerationsPath)[\(index)]) tolerates"
-                            + " the GPU taint \(taint) but no container requests a GPU; remove it, GPU nodes are reserved"
+                        message:
+                            "\(pod.subject): toleration \(toleration.summary) (\(tolerationsPath)[\(index)]) tolerates"
+                            + " the GPU taint \(taint) but no container requests a GPU; remove it,"
+                            + " GPU nodes are reserved"
                             + " for GPU workloads"))
             }
             return findings
@@ -33,7 +35,8 @@ enum GPUPlacementCheck {
                 findings.append(
                     Finding(
                         rule: .gpuToleration, path: tolerationsPath,
-                        message: "\(pod.subject): \(use) but no toleration in \(tolerationsPath) tolerates the GPU taint"
+                        message:
+                            "\(pod.subject): \(use) but no toleration in \(tolerationsPath) tolerates the GPU taint"
                             + " \(taint); add {key: \(taint.key), operator: Exists, effect: \(taint.effect)}"))
             }
         }
@@ -54,13 +57,15 @@ enum GPUPlacementCheck {
                 findings.append(
                     Finding(
                         rule: .gpuPool, path: path,
-                        message: "\(pod.subject): \(use) and selects node pool \(key)=\(value.quotedForMessage) (\(path));"
+                        message:
+                            "\(pod.subject): \(use) and selects node pool \(key)=\(value.quotedForMessage) (\(path));"
                             + " class \(className) allows only GPU pools \(pools)"))
             case .unconfined(let reason):
                 findings.append(
                     Finding(
                         rule: .gpuPool, path: pod.specPath,
-                        message: "\(pod.subject): \(use) but is not confined to a GPU pool of class \(className): \(reason);"
+                        message:
+                            "\(pod.subject): \(use) but is not confined to a GPU pool of class \(className): \(reason);"
                             + " set nodeSelector \(gpu.nodePoolLabel) to one of \(pools)"))
             }
         }

@@ -19,7 +19,8 @@ enum ManifestDocuments {
         var documents: [[UInt8]] = []
         do {
             for node in try Yams.compose_all(yaml: text) {
-                if case .scalar(let scalar) = node, scalar.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue {
+                if case .scalar(let scalar) = node, scalar.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue
+                {
                     continue
                 }
                 var writer = JSONWriter()
@@ -58,7 +59,8 @@ enum ManifestDocuments {
             case Tag.Name.bool.rawValue: writer.bool(node.bool ?? false)
             case Tag.Name.int.rawValue:
                 guard let value = node.int else {
-                    throw InputError(message: "line \(scalar.mark?.line ?? 0): integer \(scalar.string) is out of range")
+                    throw InputError(
+                        message: "line \(scalar.mark?.line ?? 0): integer \(scalar.string) is out of range")
                 }
                 writer.int(value)
             case Tag.Name.float.rawValue:

@@ -45,7 +45,11 @@ public struct ManifestEvaluation: Sendable {
         }
         if documents.isEmpty {
             return ManifestEvaluation(
-                rows: [Row(document: 1, kind: "", namespace: "", name: "", decision: nil, error: "the input holds no documents")])
+                rows: [
+                    Row(
+                        document: 1, kind: "", namespace: "", name: "", decision: nil,
+                        error: "the input holds no documents")
+                ])
         }
         var rows: [Row] = []
         var pending = documents[...]

@@ -43,12 +43,14 @@ struct PodUnderReview {
         var entries: [ContainerEntry] = []
         for (index, container) in spec.containers.enumerated() {
             entries.append(
-                ContainerEntry(container: container, role: "container", list: "containers", index: index, specPath: specPath))
+                ContainerEntry(
+                    container: container, role: "container", list: "containers", index: index, specPath: specPath))
         }
         for (index, container) in spec.initContainers.enumerated() {
             let role = container.restartPolicy == "Always" ? "sidecar container" : "init container"
             entries.append(
-                ContainerEntry(container: container, role: role, list: "initContainers", index: index, specPath: specPath))
+                ContainerEntry(
+                    container: container, role: role, list: "initContainers", index: index, specPath: specPath))
         }
         for (index, container) in spec.ephemeralContainers.enumerated() {
             entries.append(

@@ -56,11 +56,16 @@ private final class PolicyParser {
         }
         let gpu = fields["gpu"].map(parseGPU) ?? GPUSettings()
         var classes: [String: DataClass] = [:]
-        if let node = require("classes", in: fields, of: root, named: "the policy"), let entries = pairs(of: node, named: "classes") {
+        if let node = require("classes", in: fields, of: root, named: "the policy"),
+            let entries = pairs(of: node, named: "classes")
+        {
             if entries.isEmpty { report("classes is empty; define at least one data class", at: node) }
             for (name, keyNode, value) in entries {
                 guard isDNSLabel(name) else {
-                    report("class name \"\(name)\" must be a DNS label (lower case letters, digits, '-'), as it is used in /validate/<class>", at: keyNode)
+                    report(
+                        "class name \"\(name)\" must be a DNS label (lower case letters, digits, '-'),"
+                            + " as it is used in /validate/<class>",
+                        at: keyNode)
                     continue
                 }
                 if let dataClass = parseClass(name, value) { classes[name] = dataClass }
@@ -79,7 +84,10 @@ private final class PolicyParser {
             for (namespace, _, value) in entries {
                 guard let name = string(value, "namespaceClasses.\(namespace)") else { continue }
                 if classes[name] == nil && !classes.isEmpty {
-                    report("namespace \"\(namespace)\" maps to class \"\(name)\", which is not defined (defined: \(known))", at: value)
+                    report(
+                        "namespace \"\(namespace)\" maps to class \"\(name)\", which is not defined"
+                            + " (defined: \(known))",
+                        at: value)
                 }
                 namespaceClasses[namespace] = name
             }
@@ -99,7 +107,8 @@ private final class PolicyParser {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
-            issues.append(PolicyLoadError.Issue(line: mark.line, column: mark.column, message: "invalid YAML: \(problem)"))
+            issues.append(
+                PolicyLoadError.Issue(line: mark.line, column: mark.column, message: "invalid YAML: \(problem)"))
         case .duplicatedKeysInMapping(let duplicates, let context):
             issues.append(
                 PolicyLoadError.Issue(
@@ -145,28 +154,41 @@ private final class PolicyParser {
         if let node = fields["rules"], let entries = pairs(of: node, named: "\(context) rules") {
             for (ruleName, keyNode, value) in entries {
                 guard let rule = RuleID(rawValue: ruleName) else {
-                    report("\(context): unknown rule \"\(ruleName)\" (rules: \(RuleID.allCases.map(\.rawValue).joined(separator: ", ")))", at: keyNode)
+                    report(
+                        "\(context): unknown rule \"\(ruleName)\""
+                            + " (rules: \(RuleID.allCases.map(\.rawValue).joined(separator: ", ")))",
+                        at: keyNode)
                     continue
                 }
                 if let mode = mode(value, "\(context) rules.\(ruleName)") { dataClass.ruleModes[rule] = mode }
             }
         }
-        if let node = require("registries", in: fields, of: node, named: context), let entries = strings(node, "\(context) registries") {
+        if let node = require("registries", in: fields, of: node, named: context),
+            let entries = strings(node, "\(context) registries")
+        {
             if entries.isEmpty { report("\(context) registries is empty; every image would be denied", at: node) }
             for (offset, entry) in entries.enumerated() {
                 do {
                     dataClass.registries.append(try ImageReference.parseRegistryPrefix(entry))
                 } catch {
-                    report("\(context) registries[\(offset)] \"\(entry)\": \(error.reason)", at: sequence(node, "")?[offset])
+                    report(
+                        "\(context) registries[\(offset)] \"\(entry)\": \(error.reason)",
+                        at: sequence(node, "")?[offset])
                 }
             }
         }
-        if let node = fields["requireDigest"], let value = bool(node, "\(context) requireDigest") { dataClass.requireDigest = value }
+        if let node = fields["requireDigest"], let value = bool(node, "\(context) requireDigest") {
+            dataClass.requireDigest = value
+        }
         if let node = fields["requireSignatures"], let value = bool(node, "\(context) requireSignatures") {
             dataClass.requireSignatures = value
         }
-        if let node = fields["zones"], let values = nonEmptyStrings(node, "\(context) zones") { dataClass.zones = values }
-        if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") { dataClass.regions = values }
+        if let node = fields["zones"], let values = nonEmptyStrings(node, "\(context) zones") {
+            dataClass.zones = values
+        }
+        if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") {
+            dataClass.regions = values
+        }
         if let node = fields["gpuNodePools"], let values = nonEmptyStrings(node, "\(context) gpuNodePools") {
             dataClass.gpuNodePools = values
         }
@@ -189,7 +211,9 @@ private final class PolicyParser {
             let effect = string(effectNode, "\(context) effect")
         else { return nil }
         guard ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(effect) else {
-            report("\(context): taint effect \"\(effect)\" is not NoSchedule, PreferNoSchedule or NoExecute", at: effectNode)
+            report(
+                "\(context): taint effect \"\(effect)\" is not NoSchedule, PreferNoSchedule or NoExecute",
+                at: effectNode)
             return nil
         }
         return Taint(key: key, value: value, effect: effect)
@@ -208,7 +232,10 @@ private final class PolicyParser {
             do {
                 let reference = try ImageReference.parse(image)
                 if reference.tag != nil || reference.digest != nil || reference.repository != image {
-                    report("\(context): image must be a full repository without tag or digest, e.g. \"\(reference.repository)\"", at: imageNode)
+                    report(
+                        "\(context): image must be a full repository without tag or digest,"
+                            + " e.g. \"\(reference.repository)\"",
+                        at: imageNode)
                 } else {
                     subject = .image(image)
                 }
@@ -219,14 +246,18 @@ private final class PolicyParser {
             report("\(context) needs exactly one of namespace or image", at: node)
         }
         var reason = ""
-        if let reasonNode = require("reason", in: fields, of: node, named: context), let text = string(reasonNode, "\(context) reason") {
+        if let reasonNode = require("reason", in: fields, of: node, named: context),
+            let text = string(reasonNode, "\(context) reason")
+        {
             reason = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if reason.isEmpty { report("\(context): reason is empty; every exemption must say why", at: reasonNode) }
         }
         var rules: [RuleID] = []
         if let rulesNode = fields["rules"], let names = strings(rulesNode, "\(context) rules") {
             for name in names {
-                if let rule = RuleID(rawValue: name) { rules.append(rule) } else {
+                if let rule = RuleID(rawValue: name) {
+                    rules.append(rule)
+                } else {
                     report("\(context): unknown rule \"\(name)\"", at: rulesNode)
                 }
             }
@@ -243,7 +274,9 @@ private final class PolicyParser {
             if let date = expiresNode.timestamp {
                 expires = date
             } else {
-                report("\(context): expires must be a date or timestamp (2026-06-30 or 2026-06-30T00:00:00Z)", at: expiresNode)
+                report(
+                    "\(context): expires must be a date or timestamp (2026-06-30 or 2026-06-30T00:00:00Z)",
+                    at: expiresNode)
             }
         }
         guard let subject, !reason.isEmpty else { return nil }
@@ -340,7 +373,8 @@ private final class PolicyParser {
     private func isDNSLabel(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
         guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
         return isLowerAlphanumeric(first) && isLowerAlphanumeric(last)

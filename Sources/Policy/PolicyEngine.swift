@@ -44,7 +44,8 @@ public struct PolicyEngine: Sendable {
             return .unresolved(
                 Violation(
                     ruleID: .unknownClass,
-                    message: "the request path names data class \(classFromPath.quotedForMessage), which the policy does"
+                    message:
+                        "the request path names data class \(classFromPath.quotedForMessage), which the policy does"
                         + " not define (defined: \(known)); fix the webhook configuration's path",
                     mode: .enforce, path: ""))
         }
@@ -54,7 +55,8 @@ public struct PolicyEngine: Sendable {
         return .unresolved(
             Violation(
                 ruleID: .unknownClass,
-                message: "no data class for namespace \(namespace.quotedForMessage): the path names none, the policy maps"
+                message:
+                    "no data class for namespace \(namespace.quotedForMessage): the path names none, the policy maps"
                     + " no class to it and sets no defaultClass (defined: \(known))",
                 mode: .enforce, path: ""))
     }
@@ -88,7 +90,9 @@ public struct PolicyEngine: Sendable {
             decision.violations = [
                 Violation(
                     ruleID: .unreadableObject,
-                    message: "\(decision.subject): the request carries no \(request.kind.kind) object with a pod spec to check",
+                    message:
+                        "\(decision.subject): the request carries no \(request.kind.kind) object"
+                        + " with a pod spec to check",
                     mode: .enforce, path: "object")
             ]
             decision.allowed = false
@@ -108,7 +112,9 @@ public struct PolicyEngine: Sendable {
             + ResidencyCheck.check(pod, in: dataClass)
             + NodeNameCheck.check(pod, in: dataClass)
         for finding in findings {
-            if let exemption = exemption(for: finding, namespace: request.namespace, className: dataClass.name, now: now) {
+            if let exemption = exemption(
+                for: finding, namespace: request.namespace, className: dataClass.name, now: now)
+            {
                 decision.exemptions.append(
                     AppliedExemption(
                         ruleID: finding.rule, subject: exemption.subject, reason: exemption.reason,

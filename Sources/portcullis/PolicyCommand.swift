@@ -78,15 +78,20 @@ struct PolicyBenchCommand: ParsableCommand {
         var checks: [Double] = []
         for _ in 0..<rounds {
             total.append(try microseconds { for _ in 0..<1000 { _ = try once() } } / 1000)
-            decode.append(try microseconds { for _ in 0..<1000 { _ = try AdmissionReviewCodec.decodeRequest(body) } } / 1000)
+            decode.append(
+                try microseconds { for _ in 0..<1000 { _ = try AdmissionReviewCodec.decodeRequest(body) } } / 1000)
             checks.append(
-                microseconds { for _ in 0..<1000 { _ = engine.evaluate(request, classFromPath: className, now: now) } } / 1000)
+                microseconds { for _ in 0..<1000 { _ = engine.evaluate(request, classFromPath: className, now: now) } }
+                    / 1000)
         }
         func summary(_ values: [Double]) -> String {
             let sorted = values.sorted()
             return String(format: "best %.2f, median %.2f", sorted[0], sorted[sorted.count / 2])
         }
-        print("\(review): \(body.count) bytes, \(sample ? "allowed" : "denied") in class \(className), \(rounds * 1000) iterations")
+        print(
+            "\(review): \(body.count) bytes, \(sample ? "allowed" : "denied") in class \(className),"
+                + " \(rounds * 1000) iterations"
+        )
         print("  decode + all checks: \(summary(total)) µs/review")
         print("  decode only:         \(summary(decode)) µs/review")
         print("  checks only:         \(summary(checks)) µs/review")

@@ -38,9 +38,10 @@ import Testing
 
     @Test func deniedExamplesNameTheirRules() throws {
         let result = Self.run(try Self.example("denied-workloads.yaml"))
-        #expect(result.rows.map { $0.decision?.ruleIDs ?? [] } == [
-            [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
-        ])
+        #expect(
+            result.rows.map { $0.decision?.ruleIDs ?? [] } == [
+                [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
+            ])
         #expect(result.text().contains("CronJob clinical-nlp/nightly-eval"))
     }
 

@@ -107,7 +107,12 @@ import Testing
         PodCase("the usual not-ready toleration", []) { pod in
             pod.set(
                 "spec.tolerations",
-                [["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300]])
+                [
+                    [
+                        "key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+                        "tolerationSeconds": 300,
+                    ]
+                ])
         },
     ]
 
