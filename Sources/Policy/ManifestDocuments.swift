@@ -18,7 +18,10 @@ enum ManifestDocuments {
         }
         var documents: [[UInt8]] = []
         do {
-            for node in try Yams.compose_all(yaml: text) {
+            // Parser.nextRoot, not compose_all: its sequence ends silently at a syntax error, which would
+            // let a broken third document pass CI unevaluated.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 if case .scalar(let scalar) = node, scalar.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue
                 {
                     continue
@@ -30,7 +33,8 @@ enum ManifestDocuments {
         } catch let error as InputError {
             throw error
         } catch let error as YamlError {
-            throw InputError(message: "invalid YAML: \(error)")
+            let (line, column, message) = error.positioned
+            throw InputError(message: "line \(line), column \(column): \(message)")
         } catch {
             throw InputError(message: "invalid YAML: \(error)")
         }

@@ -104,19 +104,8 @@ private final class PolicyParser {
     }
 
     private func reportYAMLError(_ error: YamlError) {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            issues.append(
-                PolicyLoadError.Issue(line: mark.line, column: mark.column, message: "invalid YAML: \(problem)"))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            issues.append(
-                PolicyLoadError.Issue(
-                    line: context.mark.line, column: context.mark.column,
-                    message: "duplicate keys: \(duplicates.joined(separator: ", "))"))
-        default:
-            report("invalid YAML: \(error)", at: nil)
-        }
+        let (line, column, message) = error.positioned
+        issues.append(PolicyLoadError.Issue(line: line, column: column, message: message))
     }
 
     // MARK: Sections

@@ -29,13 +29,13 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let (document, policyBytes) = try InputFile.loadPolicy(policy)
-        let input: [UInt8]
-        do {
-            input = try InputFile.read(file)
-        } catch {
-            InputFile.printError("error: \(error)")
+        if let className, document.classes[className] == nil {
+            InputFile.printError(
+                "error: \(policy) defines no class \"\(className)\" (defined: \(document.classNames.joined(separator: ", ")))"
+            )
             throw ExitCode(2)
         }
+        let input = try InputFile.read(file)
         let digest = SHA256.hex(of: policyBytes)
         let engine = PolicyEngine(policy: document, policySHA256: digest)
         let result = ManifestEvaluation.run(input: input, engine: engine, className: className, now: Date())

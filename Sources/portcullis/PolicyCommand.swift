@@ -12,11 +12,12 @@ struct PolicyCommand: ParsableCommand {
 
 /// Reading files for the commands that take a policy or an input file.
 enum InputFile {
-    /// The bytes of `path`, or of standard input for `-`.
+    /// The bytes of `path`, or of standard input for `-`; an unreadable file is bad input (exit 2).
     static func read(_ path: String) throws -> [UInt8] {
         if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read \(path)")
+            printError("error: cannot read \(path)")
+            throw ExitCode(2)
         }
         return Array(data)
     }
@@ -25,7 +26,8 @@ enum InputFile {
     static func loadPolicy(_ path: String) throws -> (policy: PolicyDocument, bytes: [UInt8]) {
         let bytes = try read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ValidationError("\(path) is not valid UTF-8")
+            printError("error: \(path) is not valid UTF-8")
+            throw ExitCode(2)
         }
         do {
             return (try PolicyDocument.parse(yaml: text), bytes)

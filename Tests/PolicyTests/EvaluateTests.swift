@@ -58,6 +58,7 @@ import Testing
         ("no kind", "metadata: {name: x}\n"),
         ("containers not a list", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: 3}\n"),
         ("a bad document among good ones", "apiVersion: v1\nkind: ConfigMap\n---\njust a string\n"),
+        ("a syntax error after a good document", "apiVersion: v1\nkind: ConfigMap\n---\nkind: Pod\n  spec: [\n"),
     ]
 
     @Test(arguments: badInputs)

@@ -84,7 +84,10 @@ import Testing
         ("no request", Array(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.utf8), "no request"),
         ("empty uid", Array(review(request: #"{"uid":""}"#).utf8), "uid"),
         ("no operation", Array(review(request: #"{"uid":"u","kind":{"kind":"Pod"}}"#).utf8), "operation"),
-        ("unknown operation", Array(review(request: #"{"uid":"u","kind":{"kind":"Pod"},"operation":"PATCH"}"#).utf8), "operation"),
+        (
+            "unknown operation", Array(review(request: #"{"uid":"u","kind":{"kind":"Pod"},"operation":"PATCH"}"#).utf8),
+            "operation"
+        ),
         ("no kind", Array(review(request: #"{"uid":"u","operation":"CREATE"}"#).utf8), "kind.kind"),
         ("top level array", Array("[]".utf8), "expected an object"),
     ].map { Hostile(name: $0.0, bytes: $0.1, mentions: $0.2) }
