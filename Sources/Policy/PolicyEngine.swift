@@ -70,6 +70,8 @@ public struct PolicyEngine: Sendable {
     public func evaluate(_ request: AdmissionRequest, classFromPath: String?, now: Date) -> Decision {
         var name = request.object?.metadata.name ?? request.name
         if name.isEmpty { name = request.name }
+        // A CREATE with generateName has no name yet; `prefix-*` still tells the reader which object it is.
+        if name.isEmpty, let prefix = request.object?.metadata.generateName, !prefix.isEmpty { name = prefix + "*" }
         var decision = Decision(
             allowed: true, evaluated: false, className: nil, classMode: nil, subject: "", violations: [],
             exemptions: [], images: [], policySHA256: policySHA256)
