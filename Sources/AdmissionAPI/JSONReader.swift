@@ -321,11 +321,6 @@ struct JSONReader {
         return try scanString().string(in: bytes)
     }
 
-    /// A string, or nil for `null`.
-    mutating func readOptionalString() throws(AdmissionDecodingError) -> String? {
-        try consumeNull() ? nil : try readString()
-    }
-
     mutating func readBool() throws(AdmissionDecodingError) -> Bool {
         let kind = try peekKind()
         guard kind == .bool else { throw mismatch(.bool, found: kind) }

@@ -2,7 +2,7 @@ import AdmissionAPI
 
 /// The pod spec a request would run, with what the checks and their messages need to know about it.
 struct PodUnderReview {
-    /// One container of any kind with its role and the JSON path of its `image`.
+    /// One container of any kind, with its role and where it sits in the spec.
     struct ContainerEntry {
         var container: Container
         /// `container`, `init container`, `sidecar container` or `ephemeral container`.
@@ -23,14 +23,13 @@ struct PodUnderReview {
     var specPath: String
     /// True for a workload's pod template rather than a pod.
     var isTemplate: Bool
-    var operation: String
     /// `spec.nodeName` of the old object of an UPDATE; the scheduler sets it on a bound pod, so an
     /// unchanged value is not a bypass.
     var previousNodeName: String?
     let containers: [ContainerEntry]
 
     init(
-        workloadKind: String, workloadName: String, spec: PodSpec, specPath: String, operation: String,
+        workloadKind: String, workloadName: String, spec: PodSpec, specPath: String,
         previousNodeName: String?
     ) {
         self.workloadKind = workloadKind
@@ -38,7 +37,6 @@ struct PodUnderReview {
         self.spec = spec
         self.specPath = specPath
         self.isTemplate = workloadKind != "Pod"
-        self.operation = operation
         self.previousNodeName = previousNodeName
         var entries: [ContainerEntry] = []
         for (index, container) in spec.containers.enumerated() {

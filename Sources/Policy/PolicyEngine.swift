@@ -67,6 +67,9 @@ public struct PolicyEngine: Sendable {
         case unresolved(Violation)
     }
 
+    /// Decides one request. `classFromPath` is the `<class>` of `/validate/<class>` (nil for `/validate`);
+    /// `now` decides whether exemptions have expired. Requests out of scope are allowed unexamined
+    /// (`evaluated == false`); every other outcome, denials included, is a value, never a thrown error.
     public func evaluate(_ request: AdmissionRequest, classFromPath: String?, now: Date) -> Decision {
         var name = request.object?.metadata.name ?? request.name
         if name.isEmpty { name = request.name }
@@ -102,7 +105,6 @@ public struct PolicyEngine: Sendable {
         }
         let pod = PodUnderReview(
             workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            operation: request.operation,
             previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
