@@ -116,6 +116,10 @@ private final class PolicyParser {
         guard let fields = fields(of: node, named: "gpu", allowed: allowed) else { return settings }
         if let node = fields["resources"], let names = strings(node, "gpu.resources") {
             if names.isEmpty { report("gpu.resources is empty; list the resource names that count as GPUs", at: node) }
+            for name in names where name.isEmpty || name == "*" || name.dropLast().contains("*") {
+                report(
+                    "gpu.resources entry \"\(name)\" must be a resource name, or a prefix ending in one '*'", at: node)
+            }
             settings.resources = names
         }
         if let node = fields["taints"], let items = sequence(node, "gpu.taints") {

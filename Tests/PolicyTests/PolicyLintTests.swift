@@ -96,6 +96,10 @@ import Testing
             "duplicate"
         ),
         ("empty file", "", 0, 0, "empty"),
+        (
+            "GPU resource wildcard", header + "gpu: {resources: [\"*\"]}\nclasses:\n  a: {registries: [r.io]}\n", 3, 18,
+            "prefix"
+        ),
     ]
 
     @Test(arguments: cases)
