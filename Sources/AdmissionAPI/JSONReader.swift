@@ -180,6 +180,19 @@ struct JSONReader {
         }
     }
 
+    /// Reads an object of which only member `name` matters: `body` reads its value unless it is null, a
+    /// repeat of it is an error, everything else is skipped.
+    mutating func readMember(
+        _ name: StaticString, _ body: (inout JSONReader) throws(AdmissionDecodingError) -> Void
+    ) throws(AdmissionDecodingError) {
+        var seen = SeenMembers()
+        try readObject { reader, key throws(AdmissionDecodingError) in
+            guard name ~= key, try !reader.consumeNull() else { return try reader.skipValue() }
+            try seen.once(0, name, at: reader)
+            try body(&reader)
+        }
+    }
+
     /// Reads an array, calling `element` with the index for each element; errors are prefixed with `[i]`.
     mutating func readArray(
         _ element: (inout JSONReader, Int) throws(AdmissionDecodingError) -> Void

@@ -66,6 +66,22 @@ import Testing
                         #"{"containers":[{"name":"c","image":"i","resources":{"limits":{"nvidia.com/gpu":"1","nvidia.com/gpu":"0"}}}]}"#
                 ).utf8), "duplicate key"
         ),
+        (
+            "duplicate template spec",
+            Array(
+                review(
+                    request:
+                        #"{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","object":{"kind":"Deployment","spec":{"template":{"spec":{},"spec":{}}}}}"#
+                ).utf8), "duplicate key \"spec\""
+        ),
+        (
+            "duplicate affinity terms",
+            Array(
+                pod(
+                    spec:
+                        #"{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[],"nodeSelectorTerms":[]}}}}"#
+                ).utf8), "duplicate key"
+        ),
         ("duplicate nodeSelector key", Array(pod(spec: #"{"nodeSelector":{"z":"a","z":"b"}}"#).utf8), "duplicate key"),
         (
             "containers of the wrong type", Array(pod(spec: #"{"containers":"all"}"#).utf8),
