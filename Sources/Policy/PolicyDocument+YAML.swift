@@ -123,7 +123,7 @@ private final class PolicyParser {
             settings.resources = names
         }
         if let node = fields["taints"], let items = sequence(node, "gpu.taints") {
-            settings.taints = items.compactMap { parseTaint($0, named: "gpu.taints") }
+            settings.taints = items.compactMap { parseTaint($0, named: "gpu.taints", gpuResources: settings.resources) }
         }
         if let node = fields["nodePoolLabel"], let label = string(node, "gpu.nodePoolLabel") {
             if label.isEmpty { report("gpu.nodePoolLabel is empty", at: node) }
@@ -191,9 +191,18 @@ private final class PolicyParser {
         return dataClass
     }
 
-    private func parseTaint(_ node: Node, named context: String) -> Taint? {
-        guard let fields = fields(of: node, named: "a taint in \(context)", allowed: ["key", "value", "effect"]) else {
+    /// A taint; `gpuResources` is non-nil for GPU taints, which may name the resources whose nodes carry them.
+    private func parseTaint(_ node: Node, named context: String, gpuResources: [String]? = nil) -> Taint? {
+        let allowed = gpuResources == nil ? ["key", "value", "effect"] : ["key", "value", "effect", "resources"]
+        guard let fields = fields(of: node, named: "a taint in \(context)", allowed: allowed) else {
             return nil
+        }
+        var resources: [String] = []
+        if let resourcesNode = fields["resources"], let names = strings(resourcesNode, "\(context) resources") {
+            for name in names where !GPUSettings.resource(name, matches: gpuResources ?? []) && !name.hasSuffix("*") {
+                report("\(context): \"\(name)\" is not one of gpu.resources", at: resourcesNode)
+            }
+            resources = names
         }
         guard let keyNode = require("key", in: fields, of: node, named: "a taint in \(context)"),
             let key = string(keyNode, "\(context) key")
@@ -209,7 +218,7 @@ private final class PolicyParser {
                 at: effectNode)
             return nil
         }
-        return Taint(key: key, value: value, effect: effect)
+        return Taint(key: key, value: value, effect: effect, resources: resources)
     }
 
     private func parseExemption(_ node: Node, index: Int, classes: [String: DataClass]) -> Exemption? {
