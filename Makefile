@@ -13,9 +13,9 @@ FUZZ_SECONDS ?= 20
 # Build and runtime needs, then what the test suite drives: real TLS clients, a real OCI registry,
 # an independent signer (python3-cryptography), the Go peer for benchmarks.
 RUN_PACKAGES  := libssl-dev zlib1g-dev openssl pkg-config ca-certificates curl
-TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-cryptography libclang-rt-14-dev
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-pip python3-cryptography kubectl
 
-.PHONY: run test build release certs deps-run deps-test fuzz bench clean
+.PHONY: run test build release certs deps-run deps-test fuzz bench deploy-dev clean
 
 run: deps-run release certs
 	@mkdir -p $(AUDIT_DIR)
@@ -26,6 +26,7 @@ run: deps-run release certs
 
 test: deps-test build certs
 	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) PORTCULLIS_ROOT=$(CURDIR) $(SWIFT) test
+	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) scripts/validate-manifests.sh
 	fuzz/run.sh $(FUZZ_SECONDS)
 
 build:
@@ -48,6 +49,11 @@ fuzz:
 
 bench: release certs
 	bench/run.sh
+
+# Applies the dev overlay (dev CA patched into the webhook configuration) to the current kube context.
+deploy-dev: certs
+	deploy/overlays/dev/patch-ca.sh $(CERTS)
+	kubectl apply -k deploy/overlays/dev
 
 clean:
 	rm -rf .build $(CERTS) .run .fuzz bench/out

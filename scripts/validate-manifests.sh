@@ -67,16 +67,7 @@ fi
 
 # 2. Render the base and every overlay, the dev one from throwaway certificates.
 cp -R "$repo/deploy" "$work/deploy"
-mkdir "$work/certs"
-if [ -x "$repo/certs-dev/make-dev-certs.sh" ]; then
-    "$repo/certs-dev/make-dev-certs.sh" "$work/certs" >/dev/null
-else
-    # certs-dev not present (a partial checkout): any CA-shaped certificate exercises the overlay.
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=portcullis-dev \
-        -addext subjectAltName=DNS:portcullis.portcullis.svc \
-        -keyout "$work/certs/server-key.pem" -out "$work/certs/server.pem" 2>/dev/null
-    cp "$work/certs/server.pem" "$work/certs/ca.pem"
-fi
+"$repo/certs-dev/make-dev-certs.sh" "$work/certs" >/dev/null
 "$work/deploy/overlays/dev/patch-ca.sh" "$work/certs" >/dev/null
 
 renderings=""

@@ -51,7 +51,8 @@ public struct AuditConfiguration: Sendable {
 
     func validated() throws(AuditError) -> AuditConfiguration {
         guard !origin.isEmpty, !origin.contains(where: { $0.isWhitespace || $0 == "+" }) else {
-            throw AuditError("audit origin \"\(origin)\" must be non-empty with no spaces or '+' (a signed-note key name)")
+            throw AuditError(
+                "audit origin \"\(origin)\" must be non-empty with no spaces or '+' (a signed-note key name)")
         }
         guard !fileName.isEmpty, !fileName.contains("/") else {
             throw AuditError("audit file name \"\(fileName)\" must be a plain name without '/'")

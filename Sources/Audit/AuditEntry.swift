@@ -5,6 +5,8 @@ public struct AuditEntry: Sendable, Decodable, Equatable {
     public var time: String
     public var chain: String
     public var record: AuditRecord
+    /// The line exactly as stored (without its newline), for JSON output that is byte-identical evidence.
+    public internal(set) var line = ""
 
     private enum CodingKeys: String, CodingKey { case seq, time, chain }
 

@@ -23,14 +23,14 @@ enum AuditLineFormat {
         var type: LineType
     }
 
-    /// Writes the prefix and the common members (`time`, `chain`) of a line.
-    static func begin(seq: UInt64, prev: SHA256Digest, type: LineType, time: Date, chain: String) -> JSONLine {
+    /// Writes the prefix and the common members (`time`, formatted by `RFC3339.format`, and `chain`) of a line.
+    static func begin(seq: UInt64, prev: SHA256Digest, type: LineType, time: String, chain: String) -> JSONLine {
         var line = JSONLine()
         line.field("v", version)
         line.field("seq", seq)
         line.field("prev", prev.hex)
         line.field("type", type.rawValue)
-        line.field("time", RFC3339.format(time))
+        line.field("time", time)
         line.field("chain", chain)
         return line
     }
@@ -75,7 +75,8 @@ enum AuditLineFormat {
         let typeStart = cursor
         while cursor < line.count, line[cursor] != UInt8(ascii: "\"") { cursor += 1 }
         guard cursor < line.count,
-            let type = LineType(rawValue: String(decoding: UnsafeRawBufferPointer(rebasing: line[typeStart..<cursor]), as: UTF8.self))
+            let type = LineType(
+                rawValue: String(decoding: UnsafeRawBufferPointer(rebasing: line[typeStart..<cursor]), as: UTF8.self))
         else { return nil }
         return Prefix(version: version, seq: seq, prevOffset: prevOffset, type: type)
     }

@@ -5,7 +5,8 @@ import Foundation
 enum AuditLogFiles {
     static func resolve(_ paths: [String]) throws(AuditError) -> [(String, [AuditSegment])] {
         var groups: [String: [AuditSegment]] = [:]
-        for path in paths {
+        for given in paths {
+            let path = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw AuditError("\(path) does not exist")

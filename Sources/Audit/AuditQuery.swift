@@ -21,7 +21,9 @@ public struct AuditQuery: Sendable {
         if let dataClass, record.dataClass != dataClass { return false }
         if let rule, !record.rules.contains(where: { $0.id == rule }) { return false }
         if let user, record.user != user { return false }
-        if let image, !record.images.contains(where: { $0.reference.contains(image) || ($0.digest?.contains(image) ?? false) }) {
+        if let image,
+            !record.images.contains(where: { $0.reference.contains(image) || ($0.digest?.contains(image) ?? false) })
+        {
             return false
         }
         // Times are fixed-width UTC text, so comparing the text compares the instants.
@@ -32,17 +34,22 @@ public struct AuditQuery: Sendable {
 
     /// Calls `body` with each matching decision, oldest first, across plain and gzip segments.
     /// With `follow`, keeps reading lines as they are appended (and across rotation) until `body` returns false.
-    public func run(paths: [String], follow: Bool = false, pollInterval: TimeInterval = 0.25,
-                    _ body: (AuditEntry) throws -> Bool) throws {
+    public func run(
+        paths: [String], follow: Bool = false, pollInterval: TimeInterval = 0.25,
+        _ body: (AuditEntry) throws -> Bool
+    ) throws {
         let decoder = JSONDecoder()
         var keepGoing = true
         func handle(_ line: UnsafeRawBufferPointer) throws -> Bool {
             guard AuditLineFormat.parsePrefix(line)?.type == .decision else { return true }
-            let entry: AuditEntry
+            var entry: AuditEntry
             do { entry = try decoder.decode(AuditEntry.self, from: Data(line)) } catch {
                 throw AuditError("a decision line cannot be read (\(error)); run `portcullis audit verify`")
             }
-            if matches(entry) { keepGoing = try body(entry) }
+            if matches(entry) {
+                entry.line = String(decoding: line.dropLast(), as: UTF8.self)
+                keepGoing = try body(entry)
+            }
             return keepGoing
         }
         // Per segment (base and first seq): bytes of whole lines already read. A segment compressed while

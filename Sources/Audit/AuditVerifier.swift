@@ -56,17 +56,22 @@ public struct AuditVerifier: Sendable {
         var facts: ChainScanner.LineFacts
         var expected: UInt64
         var previous: SHA256Digest
+        var previousPrev: SHA256Digest?
         var line: Int
         var atSegmentStart: Bool
         var segment: AuditSegment
         var following: [ChainScanner.LineFacts] = []
     }
 
-    private func verify(base: String, segments: [AuditSegment], external: CheckpointNote?) throws(AuditError) -> AuditLogReport {
+    private func verify(base: String, segments: [AuditSegment], external: CheckpointNote?) throws(AuditError)
+        -> AuditLogReport
+    {
         let scanner = ChainScanner(key: key)
         var report = AuditLogReport(base: base, segments: segments.count, signaturesChecked: key != nil)
         var externalMatched = false
-        func found(_ cause: AuditFinding.Cause, _ file: String, _ line: Int, _ seq: UInt64?, _ message: String) -> AuditLogReport {
+        func found(_ cause: AuditFinding.Cause, _ file: String, _ line: Int, _ seq: UInt64?, _ message: String)
+            -> AuditLogReport
+        {
             report.finding = AuditFinding(cause: cause, file: file, line: line, seq: seq, message: message)
             return finish(report, scanner)
         }
@@ -90,25 +95,32 @@ public struct AuditVerifier: Sendable {
                             externalMatched = true
                             let root = scanner.currentRoot()
                             if root != external.root {
-                                finding = AuditFinding(cause: .edited, file: segment.path, line: lineNumber, seq: scanner.lastSeq,
-                                    message: "the external checkpoint signs root \(external.root.hex) for tree size "
-                                        + "\(external.treeSize) but this log's first \(external.treeSize) lines hash to \(root.hex)")
+                                finding = AuditFinding(
+                                    cause: .edited, file: segment.path, line: lineNumber, seq: scanner.lastSeq,
+                                    message: "the external checkpoint signs root \(external.root.hex) for tree "
+                                        + "size \(external.treeSize) but this log's first \(external.treeSize) lines "
+                                        + "hash to \(root.hex)"
+                                )
                                 return false
                             }
                         }
                         return true
                     case .chainBreak(let facts):
-                        pendingBreak = Break(facts: facts, expected: scanner.nextSeq, previous: scanner.prevHash,
-                                             line: lineNumber, atSegmentStart: lineNumber == 1, segment: segment)
+                        pendingBreak = Break(
+                            facts: facts, expected: scanner.nextSeq, previous: scanner.prevHash,
+                            previousPrev: scanner.prevOfLast,
+                            line: lineNumber, atSegmentStart: lineNumber == 1, segment: segment)
                         return true
                     case .finding(let cause, let message):
-                        finding = AuditFinding(cause: cause, file: segment.path, line: lineNumber,
-                                               seq: scanner.facts(of: line).seq, message: message)
+                        finding = AuditFinding(
+                            cause: cause, file: segment.path, line: lineNumber,
+                            seq: scanner.facts(of: line).seq, message: message)
                         return false
                     }
                 }
             } catch let error as CompressionError {
-                return found(error.isTruncation ? .truncated : .edited, segment.path, lineNumber + 1, nil, error.message)
+                return found(
+                    error.isTruncation ? .truncated : .edited, segment.path, lineNumber + 1, nil, error.message)
             } catch let error as AuditError {
                 throw error
             } catch {
@@ -123,17 +135,21 @@ public struct AuditVerifier: Sendable {
                 return finish(report, scanner)
             }
             if let tail {
-                return found(.truncated, segment.path, lineNumber + 1, nil,
-                    "the last line is cut off after \(tail.bytes.count) bytes with no newline (a crash mid-write, or the file "
-                        + "was truncated); the writer quarantines it on its next start")
+                return found(
+                    .truncated, segment.path, lineNumber + 1, nil,
+                    "the last line is cut off after \(tail.bytes.count) bytes with no newline (a crash mid-write, "
+                        + "or the file was truncated); the writer quarantines it on its next start")
             }
         }
         if let external, !externalMatched {
-            return found(.truncated, segments.last?.path ?? base, 0, nil,
-                "the external checkpoint proves \(external.treeSize) lines but the log holds only \(scanner.frontier.size)")
+            return found(
+                .truncated, segments.last?.path ?? base, 0, nil,
+                "the external checkpoint proves \(external.treeSize) lines but the log holds only \(scanner.frontier.size)"
+            )
         }
         if requireSealed, !scanner.lastLineWasCheckpoint, scanner.lines > 0 {
-            return found(.truncated, segments.last?.path ?? base, 0, scanner.lastSeq,
+            return found(
+                .truncated, segments.last?.path ?? base, 0, scanner.lastSeq,
                 "the log ends with \(scanner.leavesSinceCheckpoint) line(s) after its last checkpoint; a closed log ends "
                     + "with a checkpoint, so lines (and a checkpoint) were cut off")
         }
@@ -151,19 +167,41 @@ public struct AuditVerifier: Sendable {
         return report
     }
 
+    /// Whether the lines (up to eight) link to each other with consecutive sequence numbers.
+    private func continuesChain(_ lines: ArraySlice<ChainScanner.LineFacts>) -> Bool {
+        let window = lines.prefix(8)
+        return zip(window, window.dropFirst()).allSatisfy { earlier, later in
+            later.prev == earlier.hash && later.seq != nil && earlier.seq.map { $0 + 1 } == later.seq
+        }
+    }
+
     /// Names the cause of a chain break from the lines around it.
     private func classify(_ broken: Break) -> (AuditFinding.Cause, String) {
         let a = broken.expected - 1
         let following = broken.following
-        if let index = following.firstIndex(where: { $0.prev == broken.previous }) {
+        // Lines were inserted if, once they are skipped, a later line continues the chain cleanly.
+        for (index, candidate) in following.enumerated()
+        where candidate.prev == broken.previous && candidate.seq == broken.expected
+            && continuesChain(following[index...])
+        {
             return (.inserted, "\(index + 1) line(s) not written by the writer were inserted after seq \(a)")
         }
         guard let seq = broken.facts.seq else {
             return (.edited, "the line is not a well-formed audit line")
         }
+        if seq == a, broken.facts.prev == broken.previousPrev {
+            return (
+                .inserted,
+                "two lines claim seq \(a) and link to the same predecessor; the first of them is not "
+                    + "followed by its successor, so it was inserted"
+            )
+        }
         if seq == broken.expected {
-            return (.edited, "line seq \(a) was changed after it was written: its hash no longer matches the prev "
-                + "recorded by seq \(seq) (or that prev was changed)")
+            return (
+                .edited,
+                "line seq \(a) was changed after it was written: its hash no longer matches the prev "
+                    + "recorded by seq \(seq) (or that prev was changed)"
+            )
         }
         let laterSeqs = Set(following.compactMap(\.seq))
         if seq > broken.expected {
@@ -172,10 +210,19 @@ public struct AuditVerifier: Sendable {
                 return (.reordered, "seq \(seq) follows seq \(a), and the lines between appear later in the file")
             }
             if broken.atSegmentStart {
-                return (.missingSegment, "lines \(missing.lowerBound)…\(missing.upperBound - 1) are absent before "
-                    + "\(broken.segment.fileName): the segment holding them (\(AuditSegment.fileName(base: broken.segment.base, firstSeq: missing.lowerBound, compressed: true)) or its plain form) is missing or was cut short")
+                let expected = AuditSegment.fileName(
+                    base: broken.segment.base, firstSeq: missing.lowerBound, compressed: false)
+                return (
+                    .missingSegment,
+                    "lines \(missing.lowerBound)…\(missing.upperBound - 1) are absent before "
+                        + "\(broken.segment.fileName): the segment holding them (\(expected), or its .gz) is missing "
+                        + "or was cut short"
+                )
             }
-            return (.deleted, "lines \(missing.lowerBound)…\(missing.upperBound - 1) were removed (seq \(seq) follows seq \(a))")
+            return (
+                .deleted,
+                "lines \(missing.lowerBound)…\(missing.upperBound - 1) were removed (seq \(seq) follows seq \(a))"
+            )
         }
         if laterSeqs.contains(broken.expected) {
             return (.reordered, "seq \(seq) appears after seq \(a); lines were moved")

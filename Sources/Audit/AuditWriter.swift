@@ -18,11 +18,17 @@ public final class AuditWriter: Sendable {
     /// Opens (or creates) the log in `configuration.directory`, verifying the tail of the current
     /// segment: a torn last line is moved to `quarantine/` and a line recording that is appended.
     /// Throws if the existing tail does not verify, so a tampered log is never silently extended.
-    public init(configuration: AuditConfiguration, signingKey: Ed25519PrivateKey,
-                clock: @escaping @Sendable () -> Date, logger: Logger) throws(AuditError) {
-        shared = WriterShared()
-        let core = try WriterCore(configuration: configuration.validated(), key: signingKey, clock: clock,
-                                  logger: logger, shared: shared)
+    public init(
+        configuration: AuditConfiguration, signingKey: Ed25519PrivateKey,
+        clock: @escaping @Sendable () -> Date, logger: Logger
+    ) throws(AuditError) {
+        // `shared` is assigned only after recovery succeeds: a throwing init then never runs deinit,
+        // whose close() would wait for a writer thread that was never started.
+        let shared = WriterShared()
+        let core = try WriterCore(
+            configuration: configuration.validated(), key: signingKey, clock: clock,
+            logger: logger, shared: shared)
+        self.shared = shared
         let finished = finished
         let thread = Thread {
             core.run()

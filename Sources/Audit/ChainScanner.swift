@@ -33,6 +33,8 @@ final class ChainScanner {
     private(set) var anchored = false
     private(set) var nextSeq: UInt64 = 1
     private(set) var prevHash = AuditLineFormat.genesis
+    /// The `prev` of the last line consumed (the hash of the line before it), to spot two lines claiming one predecessor.
+    private(set) var prevOfLast: SHA256Digest?
     private var prevHex = Array(AuditLineFormat.genesis.hex.utf8)
     private(set) var frontier = MerkleFrontier()
     private(set) var lines = 0
@@ -54,7 +56,9 @@ final class ChainScanner {
     func facts(of line: UnsafeRawBufferPointer) -> LineFacts {
         let prefix = AuditLineFormat.parsePrefix(line)
         let prev = prefix.flatMap { p in
-            SHA256Digest(hex: String(decoding: UnsafeRawBufferPointer(rebasing: line[p.prevOffset..<p.prevOffset + 64]), as: UTF8.self))
+            SHA256Digest(
+                hex: String(
+                    decoding: UnsafeRawBufferPointer(rebasing: line[p.prevOffset..<p.prevOffset + 64]), as: UTF8.self))
         }
         return LineFacts(seq: prefix?.seq, prev: prev, hash: hasher.digest(line))
     }
@@ -72,7 +76,9 @@ final class ChainScanner {
             }
         } else {
             guard prefix.type == .checkpoint else {
-                return .finding(.deleted, "the log starts at seq \(prefix.seq) with no checkpoint to anchor it: earlier lines are missing")
+                return .finding(
+                    .deleted,
+                    "the log starts at seq \(prefix.seq) with no checkpoint to anchor it: earlier lines are missing")
             }
         }
         let lineHash = hasher.digest(line)
@@ -91,8 +97,9 @@ final class ChainScanner {
         }
         if firstSeq == nil { firstSeq = prefix.seq }
         anchored = true
+        prevOfLast = prevHash
         prevHash = lineHash
-        prevHex = Array(lineHash.hex.utf8)
+        prevHex.withUnsafeMutableBytes { lineHash.writeHex(into: $0) }
         nextSeq = prefix.seq + 1
         lines += 1
         return .ok
@@ -120,24 +127,30 @@ final class ChainScanner {
             // Anchoring on a checkpoint: its stored frontier must reproduce the signed root.
             let hashes = decoded.frontier.compactMap { SHA256Digest(hex: $0) }
             guard hashes.count == decoded.frontier.count, decoded.treeSize == note.treeSize,
-                let restored = MerkleFrontier(size: note.treeSize, hashes: hashes), restored.root(using: hasher) == note.root
+                let restored = MerkleFrontier(size: note.treeSize, hashes: hashes),
+                restored.root(using: hasher) == note.root
             else { return .finding(.edited, "the checkpoint's stored frontier does not reproduce its signed root") }
             frontier = restored
         }
         if let key {
             do { try note.verifySignature(with: key) } catch {
-                return .finding(.forgedCheckpoint, "the checkpoint for tree size \(note.treeSize) is forged: \(error.message)")
+                return .finding(
+                    .forgedCheckpoint, "the checkpoint for tree size \(note.treeSize) is forged: \(error.message)")
             }
         }
         if note.treeSize != frontier.size {
             let cause: AuditFinding.Cause = note.treeSize > frontier.size ? .deleted : .inserted
-            return .finding(cause, "the checkpoint covers \(note.treeSize) lines but \(frontier.size) precede it; "
-                + "lines were \(cause == .deleted ? "removed" : "added") and the chain recomputed")
+            return .finding(
+                cause,
+                "the checkpoint covers \(note.treeSize) lines but \(frontier.size) precede it; "
+                    + "lines were \(cause == .deleted ? "removed" : "added") and the chain recomputed")
         }
         let root = frontier.root(using: hasher)
         guard root == note.root else {
-            return .finding(.edited, "the checkpoint for tree size \(note.treeSize) signs root \(note.root.hex) but the lines "
-                + "before it hash to \(root.hex): lines were changed and the chain recomputed")
+            return .finding(
+                .edited,
+                "the checkpoint for tree size \(note.treeSize) signs root \(note.root.hex) but the lines "
+                    + "before it hash to \(root.hex): lines were changed and the chain recomputed")
         }
         return .ok
     }

@@ -27,17 +27,23 @@ struct CheckpointNote: Equatable {
     var body: String { "\(origin)\n\(treeSize)\n\(Data(root.bytes).base64EncodedString())\n" }
 
     var text: String {
-        body + "\n" + signatures.map { signature in
-            CheckpointNote.dash + signature.name + " " + Data(signature.keyID + signature.signature).base64EncodedString() + "\n"
-        }.joined()
+        body + "\n"
+            + signatures.map { signature in
+                CheckpointNote.dash + signature.name + " "
+                    + Data(signature.keyID + signature.signature).base64EncodedString() + "\n"
+            }.joined()
     }
 
     /// Signs a new checkpoint with `key`, under the key name `origin`.
-    static func signed(origin: String, treeSize: UInt64, root: SHA256Digest, key: Ed25519PrivateKey) throws(AuditError) -> CheckpointNote {
+    static func signed(origin: String, treeSize: UInt64, root: SHA256Digest, key: Ed25519PrivateKey) throws(AuditError)
+        -> CheckpointNote
+    {
         var note = CheckpointNote(origin: origin, treeSize: treeSize, root: root, signatures: [])
         do {
             let signature = try key.sign(Array(note.body.utf8))
-            note.signatures = [Signature(name: origin, keyID: keyID(name: origin, key: key.publicKey), signature: signature)]
+            note.signatures = [
+                Signature(name: origin, keyID: keyID(name: origin, key: key.publicKey), signature: signature)
+            ]
         } catch {
             throw AuditError("signing the checkpoint at tree size \(treeSize): \(error)")
         }
@@ -60,12 +66,15 @@ struct CheckpointNote: Equatable {
         else { throw AuditError("checkpoint note body is not <origin>, <tree size>, <base64 SHA-256 root>") }
         var signatures: [Signature] = []
         for line in text[split.upperBound...].split(separator: "\n") {
-            guard line.hasPrefix(dash) else { throw AuditError("checkpoint signature line does not start with an em dash") }
+            guard line.hasPrefix(dash) else {
+                throw AuditError("checkpoint signature line does not start with an em dash")
+            }
             let fields = line.dropFirst(dash.count).split(separator: " ")
             guard fields.count == 2, let raw = Data(base64Encoded: String(fields[1])), raw.count > 4 else {
                 throw AuditError("checkpoint signature line is not '— <name> <base64>'")
             }
-            signatures.append(Signature(name: String(fields[0]), keyID: Array(raw.prefix(4)), signature: Array(raw.dropFirst(4))))
+            signatures.append(
+                Signature(name: String(fields[0]), keyID: Array(raw.prefix(4)), signature: Array(raw.dropFirst(4))))
         }
         guard !signatures.isEmpty else { throw AuditError("checkpoint note carries no signature") }
         return CheckpointNote(origin: String(bodyLines[0]), treeSize: size, root: root, signatures: signatures)
@@ -76,7 +85,8 @@ struct CheckpointNote: Equatable {
         let bodyBytes = Array(body.utf8)
         for signature in signatures where signature.keyID == CheckpointNote.keyID(name: signature.name, key: key) {
             guard key.isValidSignature(signature.signature, for: bodyBytes) else {
-                throw AuditError("the signature by key \(signature.name)+\(Hex.encode(signature.keyID)) does not verify")
+                throw AuditError(
+                    "the signature by key \(signature.name)+\(Hex.encode(signature.keyID)) does not verify")
             }
             return
         }

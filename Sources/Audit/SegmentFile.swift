@@ -23,7 +23,9 @@ final class PosixSegmentFile: SegmentFile {
     init(path: String) throws(AuditError) {
         self.path = path
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw AuditError("cannot open audit segment \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw AuditError("cannot open audit segment \(path): \(String(cString: strerror(errno)))")
+        }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -80,8 +82,9 @@ enum FileSystem {
 
     static func createDirectory(_ path: String) throws(AuditError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o750])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o750])
         } catch {
             throw AuditError("cannot create audit directory \(path): \(error.localizedDescription)")
         }

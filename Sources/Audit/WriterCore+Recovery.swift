@@ -7,30 +7,41 @@ extension WriterCore {
     ///
     /// Start-up reads only the tail: scanning begins at the last segment that opens with a checkpoint
     /// (every segment after the first does), whose stored frontier stands in for everything before it.
-    convenience init(configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date,
-                     logger: Logger, shared: WriterShared) throws(AuditError) {
+    convenience init(
+        configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date,
+        logger: Logger, shared: WriterShared
+    ) throws(AuditError) {
         try FileSystem.createDirectory(configuration.directory)
+        // A crash during compression leaves a partial `.gz.tmp` beside its intact plain segment.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: configuration.directory)) ?? []
+        where name.hasPrefix(configuration.fileName + "-") && name.hasSuffix(".jsonl.gz.tmp") {
+            unlink(configuration.directory + "/" + name)
+        }
         let segments = try AuditSegment.list(directory: configuration.directory)[configuration.fileName] ?? []
         let now = clock()
         var quarantined: (file: String, offset: Int64, bytes: [UInt8])?
         if let current = segments.last, !current.compressed {
-            quarantined = try WriterCore.quarantineTornTail(of: current.path, into: configuration.directory + "/quarantine")
+            quarantined = try WriterCore.quarantineTornTail(
+                of: current.path, into: configuration.directory + "/quarantine")
         }
         let scanner = try WriterCore.scanTail(segments)
         let current: AuditSegment
         if let last = segments.last, !last.compressed,
-            try WriterCore.fileSize(last.path) > 0 || last.firstSeq == scanner.nextSeq {
+            try WriterCore.fileSize(last.path) > 0 || last.firstSeq == scanner.nextSeq
+        {
             current = last
         } else {
             if let last = segments.last, !last.compressed { unlink(last.path) }  // empty, misnamed leftover
-            current = AuditSegment(directory: configuration.directory, base: configuration.fileName,
-                                   firstSeq: scanner.nextSeq, compressed: false)
+            current = AuditSegment(
+                directory: configuration.directory, base: configuration.fileName,
+                firstSeq: scanner.nextSeq, compressed: false)
         }
         let file = try configuration.openSegment(current.path)
         FileSystem.syncDirectory(configuration.directory)
-        self.init(configuration: configuration, key: key, clock: clock, logger: logger, shared: shared, file: file,
-                  segmentFirstSeq: current.firstSeq,
-                  segmentStarted: (try? WriterCore.firstLineTime(current)) ?? now)
+        self.init(
+            configuration: configuration, key: key, clock: clock, logger: logger, shared: shared, file: file,
+            segmentFirstSeq: current.firstSeq,
+            segmentStarted: (try? WriterCore.firstLineTime(current)) ?? now)
         nextSeq = scanner.nextSeq
         prevHash = scanner.prevHash
         frontier = scanner.frontier
@@ -46,17 +57,21 @@ extension WriterCore {
     }
 
     /// Appends (durably, before the writer serves anyone) the line recording a quarantined torn tail.
-    private func recordQuarantine(_ q: (file: String, offset: Int64, bytes: [UInt8]), segment: String, now: Date) throws(AuditError) {
+    private func recordQuarantine(_ q: (file: String, offset: Int64, bytes: [UInt8]), segment: String, now: Date)
+        throws(AuditError)
+    {
         var bytes: [UInt8] = []
         if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
-        bytes += eventLine(now: now, event: "tornTailQuarantined",
+        bytes += eventLine(
+            now: now, event: "tornTailQuarantined",
             message: "\(q.bytes.count) bytes after the last whole line of \(segment) (a write cut off by a crash) were "
-                + "moved to \(q.file); the chain continues from the last whole line") { json in
-                json.field("file", q.file)
-                json.field("offset", UInt64(q.offset))
-                json.field("length", UInt64(q.bytes.count))
-                json.field("sha256", SHA256.hex(of: q.bytes))
-            }
+                + "moved to \(q.file); the chain continues from the last whole line"
+        ) { json in
+            json.field("file", q.file)
+            json.field("offset", UInt64(q.offset))
+            json.field("length", UInt64(q.bytes.count))
+            json.field("sha256", SHA256.hex(of: q.bytes))
+        }
         bytes += try checkpointLine(now: now)
         try file.append(bytes)
         try file.sync()
@@ -65,7 +80,9 @@ extension WriterCore {
 
     /// If `path` does not end with a newline, copies the bytes after the last one to the quarantine
     /// directory (durably) and cuts them from the segment.
-    static func quarantineTornTail(of path: String, into quarantine: String) throws(AuditError) -> (file: String, offset: Int64, bytes: [UInt8])? {
+    static func quarantineTornTail(of path: String, into quarantine: String) throws(AuditError) -> (
+        file: String, offset: Int64, bytes: [UInt8]
+    )? {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw AuditError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -128,8 +145,10 @@ extension WriterCore {
                 throw AuditError("cannot read audit segment \(segment.path): \(error)")
             }
             if let problem {
-                throw AuditError("the audit log does not verify at \(segment.path):\(lineNumber): \(problem). Refusing to "
-                    + "extend it; run `portcullis audit verify` and move the damaged segments aside after investigation")
+                throw AuditError(
+                    "the audit log does not verify at \(segment.path):\(lineNumber): \(problem). Refusing to "
+                        + "extend it; run `portcullis audit verify` and move the damaged segments aside after investigation"
+                )
             }
             if tail != nil {
                 throw AuditError("\(segment.path) ends with a cut-off line but is not the current segment")
@@ -162,7 +181,9 @@ extension WriterCore {
 
     static func fileSize(_ path: String) throws(AuditError) -> Int64 {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw AuditError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard stat(path, &info) == 0 else {
+            throw AuditError("cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
         return Int64(info.st_size)
     }
 }

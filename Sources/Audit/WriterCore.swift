@@ -34,10 +34,15 @@ final class WriterCore: @unchecked Sendable {
     var lastFailureAt = DispatchTime.now()
     /// Set when a failed batch could not be cut back off the file; the next write must do it first.
     var repairSize: Int64?
-    let compressions = DispatchGroup()
+    /// Closed segments are compressed, and retention applied, one at a time in order, so retention
+    /// never races a compression of the segment it removes.
+    let compressions = DispatchQueue(label: "audit-compression")
 
-    init(configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date, logger: Logger,
-         shared: WriterShared, file: any SegmentFile, segmentFirstSeq: UInt64, segmentStarted: Date) {
+    init(
+        configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date,
+        logger: Logger,
+        shared: WriterShared, file: any SegmentFile, segmentFirstSeq: UInt64, segmentStarted: Date
+    ) {
         self.configuration = configuration
         self.key = key
         self.clock = clock
@@ -60,7 +65,7 @@ final class WriterCore: @unchecked Sendable {
             }
             if closing {
                 file.close()
-                compressions.wait()
+                compressions.sync {}
                 return
             }
         }
@@ -85,8 +90,9 @@ final class WriterCore: @unchecked Sendable {
     }
 
     private func snapshot() -> Snapshot {
-        Snapshot(nextSeq: nextSeq, prevHash: prevHash, frontier: frontier, leavesSinceCheckpoint: leavesSinceCheckpoint,
-                 needsOpeningCheckpoint: needsOpeningCheckpoint, uncheckpointedSince: uncheckpointedSince)
+        Snapshot(
+            nextSeq: nextSeq, prevHash: prevHash, frontier: frontier, leavesSinceCheckpoint: leavesSinceCheckpoint,
+            needsOpeningCheckpoint: needsOpeningCheckpoint, uncheckpointedSince: uncheckpointedSince)
     }
 
     private func restore(_ s: Snapshot) {
@@ -109,12 +115,14 @@ final class WriterCore: @unchecked Sendable {
             return
         }
         let saved = snapshot()
+        let time = RFC3339.format(now)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(lines.count * 700 + 1024)
         do {
             if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
             if let (since, message) = firstFailure {
-                bytes += eventLine(now: now, event: "writeRecovered",
+                bytes += eventLine(
+                    now: now, event: "writeRecovered",
                     message: "\(failures) audit write(s) failed since \(RFC3339.format(since)) and were answered with "
                         + "AuditUnavailable; first error: \(message)")
             }
@@ -122,12 +130,15 @@ final class WriterCore: @unchecked Sendable {
             seqs.reserveCapacity(lines.count)
             for line in lines {
                 seqs.append(nextSeq)
-                var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .decision, time: now,
-                                                 chain: configuration.chainID)
+                var json = AuditLineFormat.begin(
+                    seq: nextSeq, prev: prevHash, type: .decision, time: time,
+                    chain: configuration.chainID)
                 json.append(members: line.members)
                 appendLeaf(AuditLineFormat.end(json), to: &bytes)
             }
-            if leavesSinceCheckpoint >= configuration.checkpointEveryLines || (forceCheckpoint && leavesSinceCheckpoint > 0) {
+            if leavesSinceCheckpoint >= configuration.checkpointEveryLines
+                || (forceCheckpoint && leavesSinceCheckpoint > 0)
+            {
                 bytes += try checkpointLine(now: now)
             }
             if !bytes.isEmpty { try commit(bytes) }
@@ -146,7 +157,11 @@ final class WriterCore: @unchecked Sendable {
         failures += 1
         if firstFailure == nil { firstFailure = (clock(), error.message) }
         lastFailureAt = DispatchTime.now()
-        if shared.healthy { logger.error("audit log write failed; decisions are answered AuditUnavailable until it recovers", metadata: ["error": "\(error.message)"]) }
+        if shared.healthy {
+            logger.error(
+                "audit log write failed; decisions are answered AuditUnavailable until it recovers",
+                metadata: ["error": "\(error.message)"])
+        }
         shared.setHealthy(false)
         for line in lines { line.complete(.failure(error)) }
     }
@@ -179,7 +194,9 @@ final class WriterCore: @unchecked Sendable {
     }
 
     func eventLine(now: Date, event: String, message: String, extra: (inout JSONLine) -> Void = { _ in }) -> [UInt8] {
-        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .event, time: now, chain: configuration.chainID)
+        var json = AuditLineFormat.begin(
+            seq: nextSeq, prev: prevHash, type: .event, time: RFC3339.format(now),
+            chain: configuration.chainID)
         json.field("event", event)
         json.field("message", message)
         extra(&json)
@@ -190,9 +207,12 @@ final class WriterCore: @unchecked Sendable {
 
     /// A signed checkpoint over every leaf so far, carrying the frontier so a restart never re-reads the log.
     func checkpointLine(now: Date) throws(AuditError) -> [UInt8] {
-        let note = try CheckpointNote.signed(origin: configuration.origin, treeSize: frontier.size,
-                                             root: frontier.root(using: hasher), key: key)
-        var json = AuditLineFormat.begin(seq: nextSeq, prev: prevHash, type: .checkpoint, time: now, chain: configuration.chainID)
+        let note = try CheckpointNote.signed(
+            origin: configuration.origin, treeSize: frontier.size,
+            root: frontier.root(using: hasher), key: key)
+        var json = AuditLineFormat.begin(
+            seq: nextSeq, prev: prevHash, type: .checkpoint, time: RFC3339.format(now),
+            chain: configuration.chainID)
         json.field("treeSize", frontier.size)
         json.field("frontier", frontier.hashes.map(\.hex))
         json.field("note", note.text)
@@ -237,7 +257,8 @@ final class WriterCore: @unchecked Sendable {
     }
 
     func segmentPath(firstSeq: UInt64, compressed: Bool) -> String {
-        configuration.directory + "/" + AuditSegment.fileName(base: configuration.fileName, firstSeq: firstSeq, compressed: compressed)
+        configuration.directory + "/"
+            + AuditSegment.fileName(base: configuration.fileName, firstSeq: firstSeq, compressed: compressed)
     }
 
     /// Compresses a closed segment (temporary file, fsync, rename, then unlink the plain one) and applies
@@ -247,10 +268,7 @@ final class WriterCore: @unchecked Sendable {
         let directory = configuration.directory
         let base = configuration.fileName
         let logger = logger
-        compressions.enter()
-        let group = compressions
-        Thread {
-            defer { group.leave() }
+        compressions.async {
             do {
                 try Gzip.compressFile(path, to: path + ".gz.tmp")
                 guard rename(path + ".gz.tmp", path + ".gz") == 0 else {
@@ -261,14 +279,16 @@ final class WriterCore: @unchecked Sendable {
                 FileSystem.syncDirectory(directory)
             } catch {
                 unlink(path + ".gz.tmp")
-                logger.warning("audit segment left uncompressed", metadata: ["segment": "\(path)", "error": "\(error)"])
+                logger.warning(
+                    "audit segment left uncompressed", metadata: ["segment": "\(path)", "error": "\(error)"])
             }
-            guard retain > 0, let segments = try? AuditSegment.list(directory: directory)[base], segments.count > retain else { return }
+            guard retain > 0, let segments = try? AuditSegment.list(directory: directory)[base], segments.count > retain
+            else { return }
             for old in segments.prefix(segments.count - retain) {
                 unlink(old.path)
                 logger.info("audit segment removed by retention", metadata: ["segment": "\(old.path)"])
             }
             FileSystem.syncDirectory(directory)
-        }.start()
+        }
     }
 }

@@ -1,7 +1,7 @@
 import CZlib
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a gzip file as a stream of decompressed bytes in bounded memory.
@@ -43,8 +43,12 @@ public final class GzipFileReader {
         while stream.avail_out > 0 {
             if stream.avail_in == 0 && !inputEnded { try refill() }
             if stream.avail_in == 0 && inputEnded {
-                if memberEnded { done = true; break }
-                throw CompressionError("\(path) is truncated: the gzip stream ends before its trailer", isTruncation: true)
+                if memberEnded {
+                    done = true
+                    break
+                }
+                throw CompressionError(
+                    "\(path) is truncated: the gzip stream ends before its trailer", isTruncation: true)
             }
             if memberEnded {
                 // More input after a complete member: another member follows.
@@ -70,7 +74,10 @@ public final class GzipFileReader {
                 if errno == EINTR { continue }
                 throw CompressionError("reading \(path): \(String(cString: strerror(errno)))")
             }
-            if n == 0 { inputEnded = true; return }
+            if n == 0 {
+                inputEnded = true
+                return
+            }
             input.withUnsafeMutableBufferPointer { stream.next_in = $0.baseAddress }
             stream.avail_in = uInt(n)
             return

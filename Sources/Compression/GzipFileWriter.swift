@@ -1,7 +1,7 @@
 import CZlib
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a gzip file in bounded memory: input is deflated chunk by chunk into a fixed buffer.
@@ -21,8 +21,9 @@ public final class GzipFileWriter {
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw CompressionError("cannot create \(path): \(String(cString: strerror(errno)))") }
         // windowBits 15 + 16 asks zlib for a gzip header and trailer instead of a zlib wrapper.
-        let status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let status = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             close(fd)
             throw CompressionError("deflateInit2 failed for \(path): zlib status \(status)")

@@ -2,9 +2,9 @@ import Logging
 import PortcullisCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One accepted TCP connection, served start to end on its own thread: TLS handshake, then requests
@@ -22,7 +22,11 @@ final class HTTPConnection {
     private var logger: Logger
     private var session: TLSSession?
     private var parser: HTTPRequestParser
-    private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+    /// Small on purpose: it lives as long as the connection, hundreds of connections are open at once, and
+    /// OpenSSL keeps the rest of a record pending for the next read (which always comes before any poll).
+    /// Bytes this connection has counted against the server-wide `maxBufferedBytes`.
+    private var claimedBytes = 0
+    private var readBuffer = [UInt8](repeating: 0, count: 4 * 1024)
 
     init(fd: Int32, remoteAddress: String, server: HTTPServer) {
         self.fd = fd
@@ -34,7 +38,10 @@ final class HTTPConnection {
         self.logger = logger
     }
 
-    deinit { close(fd) }
+    deinit {
+        server.claimBuffered(-claimedBytes)
+        close(fd)
+    }
 
     func run() {
         let config = server.configuration
@@ -58,6 +65,12 @@ final class HTTPConnection {
             let wait: Wait
             switch session.handshake() {
             case .done(_):
+                logger.debug(
+                    "TLS handshake done",
+                    metadata: [
+                        "tls": "\(session.protocolVersion)", "alpn": "\(session.applicationProtocol ?? "none")",
+                        "client": "\(session.peerSubject ?? "none")",
+                    ])
                 return true
             case .wantRead: wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false)
             case .wantWrite: wait = self.wait(for: Int16(POLLOUT), deadline: deadline, watchShutdown: false)
@@ -98,11 +111,14 @@ final class HTTPConnection {
                 let bytes = response.serialized(
                     keepAlive: keepOpen, includeBody: request.method != "HEAD", date: httpDate(time(nil)))
                 guard write(bytes), keepOpen else { return }
+                // The body is gone with the handler's answer; give its bytes back to the server's budget.
+                _ = claimHeldBytes()
                 timedPhase = nil
             case .expectsContinue:
                 guard write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
             case .failure(let error):
-                logger.debug("refusing a request", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
+                logger.debug(
+                    "refusing a request", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
                 respondAndClose(HTTPResponse.text(error.status, error.reason + "\n"))
                 return
             case .needMoreData:
@@ -118,7 +134,12 @@ final class HTTPConnection {
                     timedPhase = phase
                 }
                 switch read(deadline: deadline, idle: phase == .idle) {
-                case .ready: continue
+                case .ready:
+                    guard claimHeldBytes() else {
+                        server.reportBudgetRefusal()
+                        respondAndClose(HTTPResponse.text(503, "server is holding too much request data; retry\n"))
+                        return
+                    }
                 case .timedOut where phase != .idle:
                     respondAndClose(HTTPResponse.text(408, "request not received in time\n"))
                     return
@@ -126,6 +147,15 @@ final class HTTPConnection {
                 }
             }
         }
+    }
+
+    /// Brings this connection's claim on the server's byte budget in line with what the parser holds.
+    /// False, with nothing claimed, when the increase does not fit.
+    private func claimHeldBytes() -> Bool {
+        let held = parser.heldByteCount
+        guard server.claimBuffered(held - claimedBytes) else { return false }
+        claimedBytes = held
+        return true
     }
 
     private func respondAndClose(_ response: HTTPResponse) {

@@ -101,7 +101,26 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not consumed yet (the start of a pipelined request, for instance).
     public var bufferedByteCount: Int { buffer.count - position }
 
+    /// Bytes of client data the parser holds in memory: unparsed input plus the body read so far.
+    public var heldByteCount: Int { buffer.count + body.count }
+
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        guard position < buffer.count else {
+            // Everything so far is consumed. Body bytes go straight into the body rather than through the
+            // buffer, and the buffer is reallocated to fit, so an idle connection holds no large buffer.
+            var rest = bytes[...]
+            if case .fixedBody(let remaining) = state {
+                let take = min(remaining, rest.count)
+                body.append(contentsOf: rest.prefix(take))
+                rest = rest.dropFirst(take)
+                state = .fixedBody(remaining: remaining - take)
+            }
+            buffer = Array(rest)
+            position = 0
+            lineStart = 0
+            scan = 0
+            return
+        }
         if position > 0 {
             buffer.removeSubrange(0..<position)
             lineStart -= position
@@ -251,7 +270,9 @@ public struct HTTPRequestParser: Sendable {
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
             return .failure(HTTPParseError(status: 400, reason: "request line is not METHOD SP TARGET SP VERSION"))
         }
-        let method = parts[0], target = parts[1], version = parts[2]
+        let method = parts[0]
+        let target = parts[1]
+        let version = parts[2]
         guard method.allSatisfy(isTokenByte) else {
             return .failure(HTTPParseError(status: 400, reason: "method contains a character that is not a token"))
         }
@@ -276,7 +297,8 @@ public struct HTTPRequestParser: Sendable {
                 method: methodText, target: String(decoding: target, as: UTF8.self), minor: Int(v[7] - 0x30)))
     }
 
-    private static func headerField(_ line: ArraySlice<UInt8>) -> Result<(name: String, value: String), HTTPParseError> {
+    private static func headerField(_ line: ArraySlice<UInt8>) -> Result<(name: String, value: String), HTTPParseError>
+    {
         if let first = line.first, first == 0x20 || first == 0x09 {
             return .failure(HTTPParseError(status: 400, reason: "obsolete line folding in header section"))
         }
@@ -429,7 +451,10 @@ public struct HTTPRequestParser: Sendable {
             .map { $0.trimmingASCIIWhitespace().lowercased() }
     }
 
-    private enum Decimal { case value(Int), tooLarge, invalid }
+    private enum Decimal {
+        case value(Int)
+        case tooLarge, invalid
+    }
 
     private static func decimal(_ text: String, limit: Int) -> Decimal {
         guard !text.isEmpty, text.utf8.allSatisfy(isDigit) else { return .invalid }

@@ -3,9 +3,9 @@ import PortcullisCrypto
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The HTTPS server: one thread accepts, each connection gets its own thread (see `HTTPConnection`).
@@ -18,17 +18,24 @@ public final class HTTPServer: Sendable {
     let tls: TLSContextReloader
     let handler: any HTTPHandler
     let logger: Logger
+    /// Told about every certificate that starts serving, so the caller can export its expiry.
+    let certificateObserver: @Sendable (Certificate) -> Void
     /// Wakes idle connections when draining starts.
     let shutdown: ShutdownSignal
     /// Wakes `run()` when `stop()` is called (possibly from a signal handler).
     private let stopSignal: ShutdownSignal
     private let draining = Atomic<Bool>(false)
     private let activeConnections = Atomic<Int>(0)
+    /// Request bytes all connections hold in memory right now (see `maxBufferedBytes`).
+    private let bufferedBytes = Atomic<Int>(0)
+    private let lastBudgetWarning = Atomic<UInt64>(0)
     private let listener = Mutex<Int32>(-1)
 
     public init(
-        configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger
+        configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger,
+        certificateObserver: @escaping @Sendable (Certificate) -> Void = { _ in }
     ) throws {
+        self.certificateObserver = certificateObserver
         self.configuration = configuration
         self.tls = tls
         self.handler = handler
@@ -43,6 +50,34 @@ public final class HTTPServer: Sendable {
     /// Connections currently open (for tests and metrics).
     public var openConnections: Int { activeConnections.load(ordering: .relaxed) }
 
+    /// Changes the server-wide count of buffered request bytes by `delta`. An increase that would pass
+    /// `maxBufferedBytes` is not made and returns false; decreases always succeed.
+    @discardableResult
+    func claimBuffered(_ delta: Int) -> Bool {
+        guard delta > 0 else {
+            bufferedBytes.subtract(-delta, ordering: .relaxed)
+            return true
+        }
+        if bufferedBytes.add(delta, ordering: .relaxed).newValue > configuration.maxBufferedBytes {
+            bufferedBytes.subtract(delta, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Logs that a request was refused for the byte budget, at most once a second however many there are:
+    /// a flood of requests must not become a flood of logs.
+    func reportBudgetRefusal() {
+        let now = monotonicNanos()
+        let last = lastBudgetWarning.load(ordering: .relaxed)
+        guard now >= last + 1_000_000_000,
+            lastBudgetWarning.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+        else { return }
+        logger.warning(
+            "refusing requests: connections hold too many request bytes",
+            metadata: ["limit": "\(configuration.maxBufferedBytes)"])
+    }
+
     /// Opens the listening socket and returns the address actually bound (with the real port when 0 was asked).
     public func bind() throws(SystemError) -> ListenAddress {
         // A peer that resets while we write would otherwise kill the process with SIGPIPE.
@@ -56,7 +91,9 @@ public final class HTTPServer: Sendable {
         let host = address.host.isEmpty ? nil : address.host
         let rc = getaddrinfo(host, String(address.port), &hints, &info)
         guard rc == 0, let first = info else {
-            throw SystemError(call: "getaddrinfo(\(address))", errno: rc == EAI_SYSTEM ? errno : EINVAL)
+            throw SystemError(
+                call: "resolving listen address \(address)", errno: rc == EAI_SYSTEM ? errno : EINVAL,
+                reason: rc == EAI_SYSTEM ? nil : String(cString: gai_strerror(rc)))
         }
         defer { freeaddrinfo(info) }
         let fd = try syscall("socket") {
@@ -78,7 +115,7 @@ public final class HTTPServer: Sendable {
                 }
             }
             listener.withLock { $0 = fd }
-            return ListenAddress(host: address.host, port: Self.describe(bound).port)
+            return Self.describe(bound)
         } catch {
             close(fd)
             throw error
@@ -198,6 +235,7 @@ public final class HTTPServer: Sendable {
         switch tls.reloadIfChanged() {
         case .unchanged: break
         case .reloaded(let context):
+            certificateObserver(context.certificate)
             logger.info(
                 "reloaded TLS certificate",
                 metadata: [
@@ -217,7 +255,12 @@ public final class HTTPServer: Sendable {
         draining.store(true, ordering: .relaxed)
         shutdown.trigger()
         let inFlight = openConnections
-        logger.info("draining", metadata: ["connections": "\(inFlight)", "timeout": "\(configuration.drainTimeout)"])
+        logger.info(
+            "draining",
+            metadata: [
+                "connections": "\(inFlight)",
+                "timeoutSeconds": "\(Double(configuration.drainTimeout.nanoseconds) / 1e9)",
+            ])
         let deadline = monotonicNanos() + configuration.drainTimeout.nanoseconds
         while openConnections > 0 && monotonicNanos() < deadline {
             usleep(10_000)
@@ -240,13 +283,17 @@ public final class HTTPServer: Sendable {
                 return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
                     var addr = sin.pointee.sin_addr
                     inet_ntop(AF_INET, &addr, &host, socklen_t(host.count))
-                    return ListenAddress(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: sin.pointee.sin_port)))
+                    return ListenAddress(
+                        host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        port: Int(UInt16(bigEndian: sin.pointee.sin_port)))
                 }
             case AF_INET6:
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
                     var addr = sin6.pointee.sin6_addr
                     inet_ntop(AF_INET6, &addr, &host, socklen_t(host.count))
-                    return ListenAddress(host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: sin6.pointee.sin6_port)))
+                    return ListenAddress(
+                        host: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        port: Int(UInt16(bigEndian: sin6.pointee.sin6_port)))
                 }
             default:
                 return ListenAddress(host: "?", port: 0)

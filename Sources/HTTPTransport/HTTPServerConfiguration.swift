@@ -17,6 +17,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var requestTimeout: Duration
     /// Open connections beyond this are accepted and closed at once, never queued.
     public var maxConnections: Int
+    /// Request bytes (unparsed input and bodies) all connections together may hold in memory. Without it,
+    /// `maxConnections` clients each sending `maxBodyBytes` could exhaust memory; a request that would pass
+    /// it is answered 503 and its connection closed.
+    public var maxBufferedBytes: Int
     /// How long in-flight requests get to finish after SIGTERM before `run()` returns anyway.
     public var drainTimeout: Duration
     /// How often the certificate, key and client CA files are checked for changes.
@@ -33,6 +37,7 @@ public struct HTTPServerConfiguration: Sendable {
         idleTimeout: Duration = .seconds(120),
         requestTimeout: Duration = .seconds(30),
         maxConnections: Int = 1024,
+        maxBufferedBytes: Int = 256 * 1024 * 1024,
         drainTimeout: Duration = .seconds(20),
         certificateReloadInterval: Duration = .seconds(2),
         threadStackBytes: Int = 1024 * 1024
@@ -45,6 +50,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
+        self.maxBufferedBytes = maxBufferedBytes
         self.drainTimeout = drainTimeout
         self.certificateReloadInterval = certificateReloadInterval
         self.threadStackBytes = threadStackBytes

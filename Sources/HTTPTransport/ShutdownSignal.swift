@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A pipe that becomes readable, and stays readable, once `trigger()` is called.
@@ -31,10 +31,5 @@ final class ShutdownSignal: @unchecked Sendable {
     func trigger() {
         var byte: UInt8 = 1
         _ = write(writeFD, &byte, 1)
-    }
-
-    var isTriggered: Bool {
-        var pfd = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
-        return poll(&pfd, 1, 0) > 0
     }
 }

@@ -1,20 +1,25 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed POSIX call, naming the call so the log says what the server was doing.
 public struct SystemError: Error, CustomStringConvertible, Sendable {
     public let call: String
     public let errno: Int32
+    /// The failure in words when errno does not carry it (getaddrinfo has its own error codes).
+    public let reason: String?
 
-    public init(call: String, errno: Int32) {
+    public init(call: String, errno: Int32, reason: String? = nil) {
         self.call = call
         self.errno = errno
+        self.reason = reason
     }
 
-    public var description: String { "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
+    public var description: String {
+        "\(call) failed: \(reason ?? String(cString: strerror(errno))) (errno \(errno))"
+    }
 }
 
 /// Runs a POSIX call, retrying on EINTR (a signal such as SIGTERM interrupted it) and turning -1 into

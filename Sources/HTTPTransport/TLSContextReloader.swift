@@ -2,9 +2,9 @@ import PortcullisCrypto
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Holds the TLS context new handshakes use, and replaces it when the certificate files change.

@@ -2,9 +2,9 @@ import COpenSSL
 import CShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One X.509 certificate, with the few facts operators read in logs: subject, serial and validity.

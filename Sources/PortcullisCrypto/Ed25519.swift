@@ -1,7 +1,7 @@
 import COpenSSL
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An Ed25519 private key (the audit log's checkpoint signing key), held as an OpenSSL `EVP_PKEY`.
@@ -49,9 +49,11 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
     public var publicKey: Ed25519PublicKey {
         var raw = [UInt8](repeating: 0, count: 32)
         var length = raw.count
-        precondition(EVP_PKEY_get_raw_public_key(key, &raw, &length) == 1 && length == 32, "Ed25519 key has no public half")
-        // 32 bytes from a valid Ed25519 key are always a valid public key.
-        return try! Ed25519PublicKey(raw: raw)
+        precondition(
+            EVP_PKEY_get_raw_public_key(key, &raw, &length) == 1 && length == 32, "Ed25519 key has no public half")
+        // The private key object can verify too: share it (up-referenced) instead of re-parsing the raw bytes.
+        EVP_PKEY_up_ref(key)
+        return Ed25519PublicKey(owning: key, raw: raw)
     }
 
     /// A detached 64-byte Ed25519 signature over `message` (PureEdDSA: no pre-hash).
@@ -70,7 +72,9 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
 
     /// PKCS#8 PEM, for writing a dev key pair.
     public func pemPKCS8() throws(OpenSSLError) -> String {
-        try PEMBuffer.write(source: "Ed25519 private key") { bio in PEM_write_bio_PrivateKey(bio, key, nil, nil, 0, nil, nil) }
+        try PEMBuffer.write(source: "Ed25519 private key") { bio in
+            PEM_write_bio_PrivateKey(bio, key, nil, nil, 0, nil, nil)
+        }
     }
 }
 
@@ -80,6 +84,11 @@ public final class Ed25519PublicKey: @unchecked Sendable {
     private let key: OpaquePointer
     /// The 32-byte raw key, as signed-note key IDs and verifier keys encode it.
     public let raw: [UInt8]
+
+    fileprivate init(owning key: OpaquePointer, raw: [UInt8]) {
+        self.key = key
+        self.raw = raw
+    }
 
     /// Wraps a raw 32-byte public key.
     public init(raw: [UInt8]) throws(OpenSSLError) {
@@ -116,7 +125,8 @@ public final class Ed25519PublicKey: @unchecked Sendable {
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         guard signature.count == 64, let ctx = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(ctx) }
-        let ok = EVP_DigestVerifyInit(ctx, nil, nil, nil, key) == 1
+        let ok =
+            EVP_DigestVerifyInit(ctx, nil, nil, nil, key) == 1
             && EVP_DigestVerify(ctx, signature, signature.count, message, message.count) == 1
         // A failed verification leaves an entry in the thread's error queue; it is an answer, not an error.
         OpenSSLError.drain()

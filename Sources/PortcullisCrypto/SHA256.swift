@@ -23,7 +23,12 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         var high: UInt8?
         for unit in hex.utf8 {
             guard let nibble = Hex.value(of: unit) else { return nil }
-            if let h = high { raw.append(h << 4 | nibble); high = nil } else { high = nibble }
+            if let h = high {
+                raw.append(h << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
         }
         guard high == nil, let digest = SHA256Digest(bytes: raw) else { return nil }
         self = digest
@@ -35,6 +40,18 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     public var hex: String { Hex.encode(bytes) }
 
     public var description: String { hex }
+
+    /// Writes the 64 lower-case hex digits into `out` (at least 64 bytes) without allocating, for
+    /// comparing against hex stored in text millions of times.
+    public func writeHex(into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 64, "a SHA-256 hex digest needs 64 bytes")
+        withUnsafeBytes { raw in
+            for (index, byte) in raw.enumerated() {
+                out[2 * index] = Hex.digit(byte >> 4)
+                out[2 * index + 1] = Hex.digit(byte & 0x0f)
+            }
+        }
+    }
 
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: words, body)
@@ -110,7 +127,8 @@ public final class SHA256 {
     public func finalize() -> SHA256Digest {
         let digest = SHA256Digest.filled { out in
             var length: UInt32 = 0
-            precondition(EVP_DigestFinal_ex(context, out, &length) == 1 && length == 32, "\(OpenSSLError("SHA-256 final"))")
+            precondition(
+                EVP_DigestFinal_ex(context, out, &length) == 1 && length == 32, "\(OpenSSLError("SHA-256 final"))")
         }
         reset()
         return digest
@@ -135,15 +153,19 @@ public final class SHA256 {
 
 /// Lower-case hex encoding, shared by digests and key IDs.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+            out.append(digit(byte >> 4))
+            out.append(digit(byte & 0x0f))
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The lower-case hex digit for a value 0…15.
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble + UInt8(ascii: "0") : nibble - 10 + UInt8(ascii: "a")
     }
 
     /// The value of one hex digit, or `nil`.

@@ -2,9 +2,9 @@ import COpenSSL
 import CShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A TLS configuration problem that is not an OpenSSL failure: an expired certificate, say.
@@ -37,8 +37,6 @@ public final class TLSContext: @unchecked Sendable {
     let pointer: OpaquePointer
     /// The leaf certificate being served.
     public let certificate: Certificate
-    /// Whether handshakes require a client certificate chaining to the client CA.
-    public let requiresClientCertificate: Bool
 
     /// TLS 1.2 suites: ECDHE only, AEAD only, strongest first.
     static let tls12Ciphers = [
@@ -89,7 +87,8 @@ public final class TLSContext: @unchecked Sendable {
             throw error
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
-            throw OpenSSLError("the private key in \(privateKeyPath) does not match the certificate in \(certificatePath)")
+            throw OpenSSLError(
+                "the private key in \(privateKeyPath) does not match the certificate in \(certificatePath)")
         }
         guard let leaf = SSL_CTX_get0_certificate(ctx), X509_up_ref(leaf) == 1 else {
             throw OpenSSLError("reading the certificate loaded from \(certificatePath)")
@@ -121,7 +120,6 @@ public final class TLSContext: @unchecked Sendable {
 
         self.pointer = ctx
         self.certificate = certificate
-        self.requiresClientCertificate = clientCAPath != nil
         owned = true
     }
 

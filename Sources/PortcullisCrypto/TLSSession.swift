@@ -55,9 +55,6 @@ public final class TLSSession {
         return outcome(rc, done: count, operation: "TLS write")
     }
 
-    /// Decrypted bytes OpenSSL already holds: poll(2) cannot see them, so check before waiting.
-    public var pendingBytes: Int { Int(SSL_pending(pointer)) }
-
     /// Sends close_notify once, without waiting for the peer's; the socket is closed right after.
     public func shutdown() {
         _ = SSL_shutdown(pointer)

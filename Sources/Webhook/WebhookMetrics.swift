@@ -13,7 +13,8 @@ import Prometheus
 /// request content, so the number of series stays small.
 public final class WebhookMetrics: @unchecked Sendable {
     // @unchecked Sendable: the registry and the swift-metrics handles are thread-safe; the one
-    // piece of mutable state, the active policy-info gauge, is guarded by `policyLock`.
+    // pieces of mutable state, the active policy-info gauge and the certificate's expiry, are guarded by
+    // `stateLock`.
 
     /// How an admission request ended, as counted in `portcullis_admissions_total`.
     public enum Decision: String, Sendable, CaseIterable {
@@ -41,8 +42,9 @@ public final class WebhookMetrics: @unchecked Sendable {
 
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private let policyLock = NSLock()
+    private let stateLock = NSLock()
     private var activePolicy: (sha256: String, gauge: Metrics.Gauge)?
+    private var certificateNotAfter: Date?
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -86,7 +88,7 @@ public final class WebhookMetrics: @unchecked Sendable {
     public func recordPolicyReload(success: Bool, sha256: String) {
         increment("portcullis_policy_reloads_total", [("result", success ? "success" : "failure")])
         guard success else { return }
-        policyLock.withLock {
+        stateLock.withLock {
             guard activePolicy?.sha256 != sha256 else { return }
             activePolicy?.gauge.destroy()
             let gauge = Metrics.Gauge(
@@ -96,11 +98,11 @@ public final class WebhookMetrics: @unchecked Sendable {
         }
     }
 
-    /// Sets `portcullis_tls_certificate_expiry_seconds` to the serving certificate's remaining
-    /// lifetime; negative once it has expired, so an alert on "< 21 days" keeps firing.
-    public func setCertificateExpiry(notAfter: Date, now: Date) {
-        Metrics.Gauge(label: "portcullis_tls_certificate_expiry_seconds", factory: factory)
-            .record(notAfter.timeIntervalSince(now))
+    /// Remembers the serving certificate's end of validity. `portcullis_tls_certificate_expiry_seconds`
+    /// is computed from it at each scrape, so the gauge counts down between reloads and goes
+    /// negative once the certificate has expired, keeping a "< 21 days" alert firing.
+    public func setCertificate(notAfter: Date) {
+        stateLock.withLock { certificateNotAfter = notAfter }
     }
 
     /// Records one audit-log sync (`fdatasync` of a group commit): its duration, and whether it
@@ -123,9 +125,13 @@ public final class WebhookMetrics: @unchecked Sendable {
         increment("portcullis_registry_errors_total", [("registry", registry)])
     }
 
-    /// The Prometheus text exposition (format 0.0.4) for `GET /metrics`.
-    public func render() -> [UInt8] {
-        registry.emitToBuffer()
+    /// The Prometheus text exposition (format 0.0.4) for `GET /metrics`, as of `now`.
+    public func render(now: Date = Date()) -> [UInt8] {
+        if let notAfter = stateLock.withLock({ certificateNotAfter }) {
+            Metrics.Gauge(label: "portcullis_tls_certificate_expiry_seconds", factory: factory)
+                .record(notAfter.timeIntervalSince(now))
+        }
+        return registry.emitToBuffer()
     }
 
     /// The media type to send with `render()`'s bytes.

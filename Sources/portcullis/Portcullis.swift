@@ -5,6 +5,8 @@ import ArgumentParser
 struct Portcullis: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validating admission webhook for regulated AI zones.",
-        subcommands: [ServeCommand.self, EvaluateCommand.self, PolicyCommand.self, AuditCommand.self]
+        subcommands: [
+            ServeCommand.self, EvaluateCommand.self, PolicyCommand.self, AuditCommand.self, ManifestsCommand.self,
+        ]
     )
 }

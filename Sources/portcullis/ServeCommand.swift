@@ -61,7 +61,10 @@ struct ServeCommand: ParsableCommand {
             { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil },
         ])
         try transport.serve(
-            handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger)
+            handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger,
+            onCertificate: { certificate in
+                metrics.setCertificate(notAfter: Date(timeIntervalSince1970: TimeInterval(certificate.notAfter)))
+            })
     }
 }
 

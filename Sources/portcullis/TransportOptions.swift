@@ -42,6 +42,9 @@ struct TransportOptions: ParsableArguments {
     @Option(help: "Open connections at most; more are closed at once.")
     var maxConnections = 1024
 
+    @Option(help: "Request bytes all connections together may hold in memory (over → 503).")
+    var maxBufferedBytes = 256 * 1024 * 1024
+
     @Option(help: "On SIGTERM/SIGINT, how long in-flight requests get to finish.")
     var drainTimeout: Duration = .seconds(20)
 
@@ -52,6 +55,9 @@ struct TransportOptions: ParsableArguments {
         guard maxHeaderBytes >= 256 else { throw ValidationError("--max-header-bytes must be at least 256") }
         guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes cannot be negative") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxBufferedBytes >= maxBodyBytes + maxHeaderBytes else {
+            throw ValidationError("--max-buffered-bytes must be at least --max-body-bytes plus --max-header-bytes")
+        }
         guard certReloadInterval > .zero else { throw ValidationError("--cert-reload-interval must be positive") }
     }
 
@@ -61,17 +67,24 @@ struct TransportOptions: ParsableArguments {
             limits: HTTPParserLimits(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes),
             handshakeTimeout: handshakeTimeout, headerTimeout: headerTimeout, bodyTimeout: bodyTimeout,
             idleTimeout: idleTimeout, requestTimeout: requestTimeout, maxConnections: maxConnections,
+            maxBufferedBytes: maxBufferedBytes,
             drainTimeout: drainTimeout, certificateReloadInterval: certReloadInterval)
     }
 
     /// Loads TLS (an expired or mismatched pair throws, so the command exits non-zero), binds, logs the
     /// startup line, and serves until SIGTERM or SIGINT has been handled and in-flight requests drained.
-    func serve(handler: any HTTPHandler, logger: Logger) throws {
+    /// `onCertificate` sees the initial certificate and every one a reload puts in service.
+    func serve(
+        handler: any HTTPHandler, logger: Logger, onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in }
+    ) throws {
         let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA)
-        let server = try HTTPServer(configuration: configuration, tls: tls, handler: handler, logger: logger)
+        let server = try HTTPServer(
+            configuration: configuration, tls: tls, handler: handler, logger: logger,
+            certificateObserver: onCertificate)
         let bound = try server.bind()
         server.stopOnTerminationSignals()
         let certificate = tls.current.certificate
+        onCertificate(certificate)
         logger.info(
             "listening on https://\(bound)",
             metadata: [

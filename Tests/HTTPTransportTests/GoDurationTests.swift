@@ -1,6 +1,5 @@
-import Testing
-
 import HTTPTransport
+import Testing
 
 @Suite("Go durations")
 struct GoDurationTests {

@@ -70,7 +70,8 @@ let validCases: [ParserCase] = [
         name: "Connection: close ends keep-alive", input: "GET / HTTP/1.1\r\n\(host)Connection: close\r\n\r\n",
         expected: [ok("GET", "/", keepAlive: false)]),
     ParserCase(
-        name: "HTTP/1.0 closes by default", input: "GET / HTTP/1.0\r\n\r\n", expected: [ok("GET", "/", keepAlive: false)]),
+        name: "HTTP/1.0 closes by default", input: "GET / HTTP/1.0\r\n\r\n",
+        expected: [ok("GET", "/", keepAlive: false)]),
     ParserCase(
         name: "HTTP/1.0 keep-alive on request", input: "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
         expected: [ok("GET", "/")]),
@@ -102,7 +103,8 @@ let validCases: [ParserCase] = [
 ]
 
 let malformedCases: [ParserCase] = [
-    ParserCase(name: "request line with two spaces", input: "GET  / HTTP/1.1\r\n\(host)\r\n", expected: [.failure(400)]),
+    ParserCase(
+        name: "request line with two spaces", input: "GET  / HTTP/1.1\r\n\(host)\r\n", expected: [.failure(400)]),
     ParserCase(name: "request line missing version", input: "GET /\r\n\(host)\r\n", expected: [.failure(400)]),
     ParserCase(name: "lowercase protocol name", input: "GET / http/1.1\r\n\(host)\r\n", expected: [.failure(400)]),
     ParserCase(name: "HTTP/2.0 request line", input: "GET / HTTP/2.0\r\n\(host)\r\n", expected: [.failure(505)]),
@@ -118,7 +120,8 @@ let malformedCases: [ParserCase] = [
     ParserCase(
         name: "whitespace before colon", input: "GET / HTTP/1.1\r\n\(host)Content-Length : 0\r\n\r\n",
         expected: [.failure(400)]),
-    ParserCase(name: "header without colon", input: "GET / HTTP/1.1\r\n\(host)NoColon\r\n\r\n", expected: [.failure(400)]),
+    ParserCase(
+        name: "header without colon", input: "GET / HTTP/1.1\r\n\(host)NoColon\r\n\r\n", expected: [.failure(400)]),
     ParserCase(
         name: "NUL in header value", input: "GET / HTTP/1.1\r\n\(host)X-A: a\u{0}b\r\n\r\n", expected: [.failure(400)]),
     ParserCase(name: "HTTP/1.1 without Host", input: "GET / HTTP/1.1\r\n\r\n", expected: [.failure(400)]),
@@ -129,7 +132,8 @@ let malformedCases: [ParserCase] = [
         expected: [.failure(400)]),
     ParserCase(
         name: "smuggling: differing Content-Length",
-        input: "POST / HTTP/1.1\r\n\(host)Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", expected: [.failure(400)]),
+        input: "POST / HTTP/1.1\r\n\(host)Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+        expected: [.failure(400)]),
     ParserCase(
         name: "smuggling: differing Content-Length in one list",
         input: "POST / HTTP/1.1\r\n\(host)Content-Length: 4, 5\r\n\r\nabcde", expected: [.failure(400)]),
@@ -146,15 +150,20 @@ let malformedCases: [ParserCase] = [
         name: "signed Content-Length", input: "POST / HTTP/1.1\r\n\(host)Content-Length: +5\r\n\r\nhello",
         expected: [.failure(400)]),
     ParserCase(
-        name: "empty Content-Length", input: "POST / HTTP/1.1\r\n\(host)Content-Length:\r\n\r\n", expected: [.failure(400)]),
+        name: "empty Content-Length", input: "POST / HTTP/1.1\r\n\(host)Content-Length:\r\n\r\n",
+        expected: [.failure(400)]),
     ParserCase(
         name: "Content-Length overflowing Int",
-        input: "POST / HTTP/1.1\r\n\(host)Content-Length: 99999999999999999999999999\r\n\r\n", expected: [.failure(413)]),
+        input: "POST / HTTP/1.1\r\n\(host)Content-Length: 99999999999999999999999999\r\n\r\n", expected: [.failure(413)]
+    ),
     ParserCase(name: "bad chunk size", input: chunkedHead + "zz\r\n", expected: [.failure(400)]),
     ParserCase(name: "negative chunk size", input: chunkedHead + "-1\r\n", expected: [.failure(400)]),
-    ParserCase(name: "chunk size overflowing Int", input: chunkedHead + "ffffffffffffffffffff\r\n", expected: [.failure(413)]),
+    ParserCase(
+        name: "chunk size overflowing Int", input: chunkedHead + "ffffffffffffffffffff\r\n", expected: [.failure(413)]),
     ParserCase(name: "chunk data without CRLF", input: chunkedHead + "1\r\naXY0\r\n\r\n", expected: [.failure(400)]),
-    ParserCase(name: "chunk size with junk after digits", input: chunkedHead + "1 x\r\na\r\n0\r\n\r\n", expected: [.failure(400)]),
+    ParserCase(
+        name: "chunk size with junk after digits", input: chunkedHead + "1 x\r\na\r\n0\r\n\r\n",
+        expected: [.failure(400)]),
     ParserCase(
         name: "chunk extension too long", input: chunkedHead + "1;\(String(repeating: "e", count: 5000))\r\n",
         expected: [.failure(400)]),
@@ -203,7 +212,8 @@ struct HTTPRequestParserTests {
     @Test("trailers count against the header limit")
     func oversizedTrailers() {
         let limits = HTTPParserLimits(maxHeaderBytes: 64, maxBodyBytes: 1024)
-        let input = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
+        let input =
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
             + String(repeating: "t", count: 80) + "\r\n\r\n"
         #expect(outcomes(input, limits: limits) == [.failure(431)])
     }
@@ -223,17 +233,29 @@ struct HTTPRequestParserTests {
         let limits = HTTPParserLimits(maxHeaderBytes: 1024, maxBodyBytes: 10)
         var parser = HTTPRequestParser(limits: limits)
         parser.append(Array("POST / HTTP/1.1\r\n\(host)Expect: 100-continue\r\nContent-Length: 3\r\n\r\n".utf8))
-        guard case .expectsContinue = parser.next() else { Issue.record("no 100-continue"); return }
-        guard case .needMoreData = parser.next() else { Issue.record("continue announced twice"); return }
+        guard case .expectsContinue = parser.next() else {
+            Issue.record("no 100-continue")
+            return
+        }
+        guard case .needMoreData = parser.next() else {
+            Issue.record("continue announced twice")
+            return
+        }
         #expect(parser.phase == .body)
         parser.append(Array("abc".utf8))
-        guard case .request(let request, _) = parser.next() else { Issue.record("no request"); return }
+        guard case .request(let request, _) = parser.next() else {
+            Issue.record("no request")
+            return
+        }
         #expect(request.body == Array("abc".utf8))
         #expect(parser.phase == .idle)
 
         var refusing = HTTPRequestParser(limits: limits)
         refusing.append(Array("POST / HTTP/1.1\r\n\(host)Expect: 100-continue\r\nContent-Length: 11\r\n\r\n".utf8))
-        guard case .failure(let error) = refusing.next() else { Issue.record("oversized body not refused"); return }
+        guard case .failure(let error) = refusing.next() else {
+            Issue.record("oversized body not refused")
+            return
+        }
         #expect(error.status == 413)
     }
 
@@ -248,7 +270,10 @@ struct HTTPRequestParserTests {
         _ = parser.next()
         #expect(parser.phase == .body)
         parser.append(Array("bGET".utf8))
-        guard case .request = parser.next() else { Issue.record("no request"); return }
+        guard case .request = parser.next() else {
+            Issue.record("no request")
+            return
+        }
         #expect(parser.phase == .head)
         #expect(parser.bufferedByteCount == 3)
     }
@@ -257,8 +282,14 @@ struct HTTPRequestParserTests {
     func stickyFailure() {
         var parser = HTTPRequestParser()
         parser.append(Array("BAD\r\n".utf8))
-        guard case .failure = parser.next() else { Issue.record("not refused"); return }
+        guard case .failure = parser.next() else {
+            Issue.record("not refused")
+            return
+        }
         parser.append(Array("GET / HTTP/1.1\r\n\(host)\r\n".utf8))
-        guard case .failure = parser.next() else { Issue.record("parsed after a failure"); return }
+        guard case .failure = parser.next() else {
+            Issue.record("parsed after a failure")
+            return
+        }
     }
 }

@@ -11,7 +11,8 @@ struct HTTPResponseWireTests {
             headers: HTTPHeaders([("Content-Length", "999"), ("X-Ok", "yes"), ("X-Evil", "a\r\nSet-Cookie: x")]),
             body: Array("hi".utf8))
         let text = String(decoding: response.serialized(keepAlive: true, includeBody: true, date: "D"), as: UTF8.self)
-        #expect(text == "HTTP/1.1 200 OK\r\nX-Ok: yes\r\nContent-Length: 2\r\nDate: D\r\nConnection: keep-alive\r\n\r\nhi")
+        #expect(
+            text == "HTTP/1.1 200 OK\r\nX-Ok: yes\r\nContent-Length: 2\r\nDate: D\r\nConnection: keep-alive\r\n\r\nhi")
     }
 
     @Test("HEAD gets the length without the body; 204 gets neither")

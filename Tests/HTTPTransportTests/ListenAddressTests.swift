@@ -1,6 +1,5 @@
-import Testing
-
 import HTTPTransport
+import Testing
 
 @Suite("Listen addresses")
 struct ListenAddressTests {
@@ -14,7 +13,9 @@ struct ListenAddressTests {
         #expect(ListenAddress(text) == ListenAddress(host: host, port: port))
     }
 
-    @Test("no port, a bad port or a port out of range is refused", arguments: ["127.0.0.1", "h:", "h:x", "h:65536", "h:-1"])
+    @Test(
+        "no port, a bad port or a port out of range is refused",
+        arguments: ["127.0.0.1", "h:", "h:x", "h:65536", "h:-1"])
     func refuses(_ text: String) {
         #expect(ListenAddress(text) == nil)
     }

@@ -1,33 +1,19 @@
 import Foundation
+import HTTPTransport
 import PortcullisCrypto
 import Testing
-
-import HTTPTransport
-
-/// Certificates from certs-dev/make-dev-certs.sh in a fresh temporary directory.
-private func makeCertificates() throws -> URL {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-tls-\(UUID().uuidString)")
-    let process = Process()
-    process.executableURL = root.appendingPathComponent("certs-dev/make-dev-certs.sh")
-    process.arguments = [directory.path]
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0)
-    return directory
-}
 
 @Suite("TLS context reloading")
 struct TLSContextReloaderTests {
     @Test("a changed certificate pair is loaded; a broken one keeps the previous context")
     func reload() throws {
-        let first = try makeCertificates(), second = try makeCertificates()
+        let first = try makeCertificates()
+        let second = try makeCertificates()
         defer { for d in [first, second] { try? FileManager.default.removeItem(at: d) } }
         let live = first.appendingPathComponent("live")
         try FileManager.default.createDirectory(at: live, withIntermediateDirectories: true)
-        let cert = live.appendingPathComponent("tls.crt"), key = live.appendingPathComponent("tls.key")
+        let cert = live.appendingPathComponent("tls.crt")
+        let key = live.appendingPathComponent("tls.key")
         func install(_ from: URL, certificate: String = "server.pem", key keyName: String = "server-key.pem") throws {
             for (source, target) in [(certificate, cert), (keyName, key)] {
                 let staged = target.appendingPathExtension("new")
@@ -39,18 +25,30 @@ struct TLSContextReloaderTests {
         try install(first)
         let reloader = try TLSContextReloader(certificatePath: cert.path, privateKeyPath: key.path)
         let original = reloader.current.certificate.serialNumber
-        guard case .unchanged = reloader.reloadIfChanged() else { Issue.record("reloaded unchanged files"); return }
+        guard case .unchanged = reloader.reloadIfChanged() else {
+            Issue.record("reloaded unchanged files")
+            return
+        }
 
         try install(second)
-        guard case .reloaded(let context) = reloader.reloadIfChanged() else { Issue.record("no reload"); return }
+        guard case .reloaded(let context) = reloader.reloadIfChanged() else {
+            Issue.record("no reload")
+            return
+        }
         #expect(context.certificate.serialNumber != original)
         #expect(reloader.current.certificate.serialNumber == context.certificate.serialNumber)
 
         try install(second, key: "client-key.pem")
-        guard case .failed(let error) = reloader.reloadIfChanged() else { Issue.record("bad pair loaded"); return }
+        guard case .failed(let error) = reloader.reloadIfChanged() else {
+            Issue.record("bad pair loaded")
+            return
+        }
         #expect("\(error)".contains("does not match"))
         #expect(reloader.current.certificate.serialNumber == context.certificate.serialNumber)
-        guard case .unchanged = reloader.reloadIfChanged() else { Issue.record("retried an unchanged bad pair"); return }
+        guard case .unchanged = reloader.reloadIfChanged() else {
+            Issue.record("retried an unchanged bad pair")
+            return
+        }
     }
 
     @Test("the certificate's subject, serial and expiry are read as openssl prints them")

@@ -49,7 +49,8 @@ final class ChildProcess: @unchecked Sendable {
     let stderr: OutputCollector
 
     init(_ executable: String, _ arguments: [String], mergeStderr: Bool = false) throws {
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.executableURL = URL(fileURLWithPath: try Self.locate(executable))
         process.arguments = arguments
         process.standardInput = stdin
@@ -106,7 +107,8 @@ final class ChildProcess: @unchecked Sendable {
     private static func locate(_ name: String) throws -> String {
         if name.hasPrefix("/") { return name }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+        for directory in path.split(separator: ":")
+        where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
             return "\(directory)/\(name)"
         }
         throw LiveTestError("\(name) is not installed (looked in PATH)")

@@ -26,7 +26,8 @@ final class DevCertificates: @unchecked Sendable {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-live-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "portcullis-live-\(UUID().uuidString)")
         let script = repositoryRoot.appendingPathComponent("certs-dev/make-dev-certs.sh").path
         let result = try ChildProcess.run(script, [directory.path], timeout: .seconds(30))
         guard result.status == 0 else { throw LiveTestError("make-dev-certs.sh failed: \(result.stderr)") }
@@ -43,10 +44,12 @@ final class LiveServer: @unchecked Sendable {
     let port: Int
     var url: String { "https://localhost:\(port)" }
 
-    init(cert: String, key: String, extraArguments: [String] = []) throws {
+    init(cert: String, key: String, policy: String = LiveServer.policy, extraArguments: [String] = []) throws {
         child = try ChildProcess(
             try portcullisBinary(),
-            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key] + extraArguments, mergeStderr: true)
+            ["serve", "--listen", "127.0.0.1:0", "--cert", cert, "--key", key, "--policy", policy]
+                + extraArguments,
+            mergeStderr: true)
         guard child.stdout.waitFor("listening on https://", timeout: .seconds(15)) else {
             child.kill()
             throw LiveTestError("server did not start; output:\n\(child.stdout.text)")
@@ -58,9 +61,16 @@ final class LiveServer: @unchecked Sendable {
         self.port = port
     }
 
-    convenience init(_ certificates: DevCertificates, extraArguments: [String] = []) throws {
-        try self.init(cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"), extraArguments: extraArguments)
+    convenience init(
+        _ certificates: DevCertificates, policy: String = LiveServer.policy, extraArguments: [String] = []
+    ) throws {
+        try self.init(
+            cert: certificates.path("server.pem"), key: certificates.path("server-key.pem"), policy: policy,
+            extraArguments: extraArguments)
     }
+
+    /// The shipped example policy (`make run` serves it too).
+    static let policy = repositoryRoot.appendingPathComponent("deploy/policy.yaml").path
 
     var log: String { child.stdout.text }
     var pid: Int32 { child.process.processIdentifier }
@@ -74,7 +84,10 @@ final class LiveServer: @unchecked Sendable {
     func curl(_ certificates: DevCertificates, _ arguments: [String], timeout: Duration = .seconds(20)) throws
         -> (status: Int32?, stdout: String, stderr: String)
     {
-        try ChildProcess.run("curl", ["-sS", "--max-time", "\(Int(timeout.seconds))", "--cacert", certificates.path("ca.pem")] + arguments, timeout: timeout + .seconds(5))
+        try ChildProcess.run(
+            "curl",
+            ["-sS", "--max-time", "\(Int(timeout.seconds))", "--cacert", certificates.path("ca.pem")] + arguments,
+            timeout: timeout + .seconds(5))
     }
 
     /// `openssl s_client` against this server with extra arguments; stdin is closed at once.

@@ -19,8 +19,10 @@ struct TransportLiveTests {
         #expect(line.contains("CN=portcullis.portcullis.svc"))
         let end = try ChildProcess.run(
             "openssl", ["x509", "-in", certs.path("server.pem"), "-noout", "-enddate", "-dateopt", "iso_8601"])
-        let iso = end.stdout.replacingOccurrences(of: "notAfter=", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
-            .replacingOccurrences(of: " ", with: "T")
+        let iso = end.stdout.replacingOccurrences(of: "notAfter=", with: "").trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
+        .replacingOccurrences(of: " ", with: "T")
         #expect(line.contains(iso), "expiry \(iso) missing from: \(line)")
     }
 
@@ -38,11 +40,21 @@ struct TransportLiveTests {
         try #require(made.status == 0, "\(made.stderr)")
         let binary = try portcullisBinary()
         let expired = try ChildProcess.run(
-            binary, ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("expired.crt"), "--key", certs.path("expired.key")])
+            binary,
+            [
+                "serve", "--listen", "127.0.0.1:0", "--cert", certs.path("expired.crt"), "--key",
+                certs.path("expired.key"),
+                "--policy", LiveServer.policy,
+            ])
         #expect(expired.status != 0 && expired.status != nil)
         #expect(expired.stderr.contains("expired at 2020-01-02T00:00:00Z"), "\(expired.stderr)")
         let mismatched = try ChildProcess.run(
-            binary, ["serve", "--listen", "127.0.0.1:0", "--cert", certs.path("server.pem"), "--key", certs.path("client-key.pem")])
+            binary,
+            [
+                "serve", "--listen", "127.0.0.1:0", "--cert", certs.path("server.pem"), "--key",
+                certs.path("client-key.pem"),
+                "--policy", LiveServer.policy,
+            ])
         #expect(mismatched.status != 0 && mismatched.status != nil)
         #expect(mismatched.stderr.contains("does not match the certificate"), "\(mismatched.stderr)")
     }
@@ -52,8 +64,12 @@ struct TransportLiveTests {
         let certs = try DevCertificates()
         let server = try LiveServer(certs)
         let result = try server.curl(
-            certs, ["-v", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n", "\(server.url)/healthz",
-             "\(server.url)/healthz"])
+            certs,
+            [
+                "-v", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n",
+                "\(server.url)/healthz",
+                "\(server.url)/healthz",
+            ])
         #expect(result.status == 0)
         #expect(result.stdout == "200 1\n200 0\n")
         #expect(result.stderr.contains("Re-using existing connection"))
@@ -90,8 +106,11 @@ struct TransportLiveTests {
         let server = try LiveServer(certs)
         let result = try server.curl(
             certs,
-            ["-v", "-X", "GET", "-H", "Transfer-Encoding: chunked", "-H", "Expect: 100-continue", "--data-binary", "hello",
-             "-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"])
+            [
+                "-v", "-X", "GET", "-H", "Transfer-Encoding: chunked", "-H", "Expect: 100-continue", "--data-binary",
+                "hello",
+                "-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz",
+            ])
         #expect(result.stdout == "200")
         #expect(result.stderr.contains("HTTP/1.1 100 Continue"))
     }
@@ -129,7 +148,8 @@ struct TransportLiveTests {
         }
         var served = 0
         while slow.process.isRunning && ContinuousClock.now - start < .seconds(12) {
-            let result = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"], timeout: .seconds(5))
+            let result = try server.curl(
+                certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"], timeout: .seconds(5))
             #expect(result.stdout == "200")
             served += 1
             Thread.sleep(forTimeInterval: 0.3)
@@ -143,7 +163,8 @@ struct TransportLiveTests {
 
     @Test("a rotated certificate is served to new handshakes without a restart; open connections keep working")
     func certificateRotation() throws {
-        let first = try DevCertificates(), second = try DevCertificates()
+        let first = try DevCertificates()
+        let second = try DevCertificates()
         // Lay the files out the way kubelet mounts a Secret: tls.crt -> ..data/tls.crt, ..data -> a generation.
         let mount = first.directory.appendingPathComponent("mount")
         func generation(_ name: String, cert: String, key: String) throws {
@@ -177,7 +198,9 @@ struct TransportLiveTests {
 
         try generation("gen2", cert: second.path("server.pem"), key: second.path("server-key.pem"))
         let deadline = ContinuousClock.now + .seconds(10)
-        while try servedSerial() != serial(second) && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while try servedSerial() != serial(second) && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         #expect(try servedSerial() == serial(second))
         #expect(server.log.contains("reloaded TLS certificate"))
         open.send(Self.healthz)
@@ -193,17 +216,26 @@ struct TransportLiveTests {
 
     @Test("with --client-ca, a client certificate from that CA is required")
     func mutualTLS() throws {
-        let certs = try DevCertificates(), stranger = try DevCertificates()
+        let certs = try DevCertificates()
+        let stranger = try DevCertificates()
         let server = try LiveServer(certs, extraArguments: ["--client-ca", certs.path("ca.pem")])
         let url = "\(server.url)/healthz"
         let trusted = try server.curl(
-            certs, ["--cert", certs.path("client.pem"), "--key", certs.path("client-key.pem"), "-w", "%{http_code}", "-o", "/dev/null", url])
+            certs,
+            [
+                "--cert", certs.path("client.pem"), "--key", certs.path("client-key.pem"), "-w", "%{http_code}", "-o",
+                "/dev/null", url,
+            ])
         #expect(trusted.stdout == "200", "\(trusted.stderr)")
         let anonymous = try server.curl(certs, ["-w", "%{http_code}", "-o", "/dev/null", url])
         #expect(anonymous.status != 0)
         #expect(anonymous.stdout != "200")
         let untrusted = try server.curl(
-            certs, ["--cert", stranger.path("client.pem"), "--key", stranger.path("client-key.pem"), "-w", "%{http_code}", "-o", "/dev/null", url])
+            certs,
+            [
+                "--cert", stranger.path("client.pem"), "--key", stranger.path("client-key.pem"), "-w", "%{http_code}",
+                "-o", "/dev/null", url,
+            ])
         #expect(untrusted.status != 0)
         #expect(untrusted.stdout != "200")
         // In TLS 1.3 the client finishes first and learns of the refusal when it tries to send a request.
@@ -221,9 +253,43 @@ struct TransportLiveTests {
         try Data(repeating: UInt8(ascii: "a"), count: 8 * 1024 * 1024 + 1).write(to: big)
         for expect in ["Expect: 100-continue", "Expect:"] {
             let result = try server.curl(
-                certs, ["-H", expect, "--data-binary", "@\(big.path)", "-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/validate"])
+                certs,
+                [
+                    "-H", expect, "--data-binary", "@\(big.path)", "-o", "/dev/null", "-w", "%{http_code}",
+                    "\(server.url)/validate",
+                ])
             #expect(result.stdout == "413", "\(expect): \(result.stderr)")
         }
+    }
+
+    @Test("request bytes held across all connections are bounded: over the budget is 503, freed bytes are reused")
+    func bufferedBytesBudget() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(
+            certs, extraArguments: ["--max-body-bytes", "100000", "--max-buffered-bytes", "150000"])
+        let body = certs.directory.appendingPathComponent("body.bin")
+        try Data(repeating: UInt8(ascii: "b"), count: 90000).write(to: body)
+        let post = { () throws -> String in
+            try server.curl(
+                certs,
+                ["--data-binary", "@\(body.path)", "-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/validate"]
+            ).stdout
+        }
+        // Holds 90 000 of a 100 000-byte body: another 90 000 bytes no longer fit in the budget.
+        let holder = try server.tlsPipe()
+        holder.send(
+            "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n"
+                + String(repeating: "a", count: 90000))
+        var status = ""
+        for _ in 0..<50 where status != "503" {
+            status = try post()
+            if status != "503" { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(status == "503")
+        holder.send(String(repeating: "a", count: 10000))
+        #expect(holder.stdout.waitFor("HTTP/1.1 ", timeout: .seconds(5)))
+        #expect(!holder.stdout.text.hasPrefix("HTTP/1.1 503"))
+        #expect(try post() != "503", "bytes of a finished request were not given back")
     }
 
     @Test("SIGTERM: idle connections close, new ones are refused, the in-flight request completes, exit 0")
@@ -263,9 +329,12 @@ struct TransportLiveTests {
         let clients = try (0..<2).map { _ in
             try ChildProcess(
                 "curl",
-                ["-sS", "--cacert", certs.path("ca.pem"), "--parallel", "--parallel-immediate", "--parallel-max", "256",
-                 "--limit-rate", "2K", "--max-time", "40", "-X", "GET", "--data-binary", "@\(body.path)",
-                 "-w", "%{http_code} %{num_connects}\n", "\(server.url)/healthz?n=[1-256]"]
+                [
+                    "-sS", "--cacert", certs.path("ca.pem"), "--parallel", "--parallel-immediate", "--parallel-max",
+                    "256",
+                    "--limit-rate", "2K", "--max-time", "40", "-X", "GET", "--data-binary", "@\(body.path)",
+                    "-w", "%{http_code} %{num_connects}\n", "\(server.url)/healthz?n=[1-256]",
+                ]
                     + Array(repeating: ["-o", "/dev/null"], count: 256).flatMap { $0 })
         }
         var peak = 0
@@ -296,6 +365,16 @@ struct TransportLimitLiveTests {
         #expect(silent.waitForExit(timeout: .seconds(8)) != nil, "server kept a silent connection open")
     }
 
+    @Test("a body that stalls is answered 408 at the body deadline")
+    func bodyTimeout() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs, extraArguments: ["--body-timeout", "1s"])
+        let pipe = try server.tlsPipe()
+        pipe.send("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n01")
+        #expect(pipe.waitForExit(timeout: .seconds(8)) != nil, "stalled body was not cut off")
+        #expect(pipe.stdout.text.hasPrefix("HTTP/1.1 408"), "\(pipe.stdout.text)")
+    }
+
     @Test("an idle keep-alive connection is closed after the idle timeout")
     func idleTimeout() throws {
         let certs = try DevCertificates()
@@ -315,12 +394,16 @@ struct TransportLimitLiveTests {
             pipe.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(pipe.stdout.waitFor("HTTP/1.1 200", timeout: .seconds(5)))
         }
-        let refused = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"], timeout: .seconds(5))
-        #expect(refused.status != 0 && refused.status != 28, "over-limit connection was not refused at once: \(refused)")
+        let refused = try server.curl(
+            certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"], timeout: .seconds(5))
+        #expect(
+            refused.status != 0 && refused.status != 28, "over-limit connection was not refused at once: \(refused)")
         held[0].kill()
         var served = false
         for _ in 0..<50 where !served {
-            served = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"]).stdout == "200"
+            served =
+                try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"]).stdout
+                == "200"
             if !served { Thread.sleep(forTimeInterval: 0.1) }
         }
         #expect(served, "a freed slot was not reused")

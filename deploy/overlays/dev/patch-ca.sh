@@ -5,8 +5,7 @@
 #   generated/audit-key.pem         an Ed25519 audit signing key (made once, then kept)
 #   generated/dockerconfig.json     empty registry credentials (made once, then kept)
 # Usage: deploy/overlays/dev/patch-ca.sh [CERT_DIR]     (default: certs-dev/out)
-# CERT_DIR must hold ca.pem and the server certificate and key; override their file names with
-# DEV_CERT=... DEV_KEY=... when they are not one of the usual names below.
+# CERT_DIR holds what certs-dev/make-dev-certs.sh CERT_DIR writes: ca.pem, server.pem, server-key.pem.
 set -eu
 
 overlay=$(cd "$(dirname "$0")" && pwd)
@@ -17,18 +16,11 @@ out=$overlay/generated
 
 fail() { echo "patch-ca.sh: $*" >&2; exit 1; }
 
-first_existing() {
-    for name in "$@"; do
-        if [ -f "$cert_dir/$name" ]; then echo "$cert_dir/$name"; return 0; fi
-    done
-    return 1
-}
-
-[ -f "$cert_dir/ca.pem" ] || fail "no $cert_dir/ca.pem; run certs-dev/make-dev-certs.sh $cert_dir first"
-cert=${DEV_CERT:-$(first_existing server.pem server.crt tls.crt)} ||
-    fail "no server certificate (server.pem, server.crt or tls.crt) in $cert_dir; set DEV_CERT"
-key=${DEV_KEY:-$(first_existing server-key.pem server.key tls.key)} ||
-    fail "no server key (server-key.pem, server.key or tls.key) in $cert_dir; set DEV_KEY"
+cert=$cert_dir/server.pem
+key=$cert_dir/server-key.pem
+for file in "$cert_dir/ca.pem" "$cert" "$key"; do
+    [ -f "$file" ] || fail "no $file; run certs-dev/make-dev-certs.sh $cert_dir first"
+done
 openssl x509 -in "$cert_dir/ca.pem" -noout 2>/dev/null || fail "$cert_dir/ca.pem is not a PEM certificate"
 # A certificate the API server rejects fails every admission in every fail-closed class: refuse it here.
 service=portcullis.portcullis.svc

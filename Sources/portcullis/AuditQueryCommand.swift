@@ -1,0 +1,74 @@
+import ArgumentParser
+import Audit
+import Foundation
+
+/// `portcullis audit query`: filter decisions for a reviewer, as a table or JSON lines.
+struct AuditQueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "List decisions matching filters, oldest first (reads gzip segments; --follow tails the live log)."
+    )
+
+    enum Format: String, ExpressibleByArgument { case table, json }
+
+    @Option(name: .long, help: "allowed, denied, warned or error (repeat or comma-separate for several).")
+    var decision: [String] = []
+    @Option(name: .long) var namespace: String?
+    @Option(name: [.customLong("class")], help: "Data class.") var dataClass: String?
+    @Option(name: .long, help: "A rule ID that must be among the decision's rules.") var rule: String?
+    @Option(name: .long) var user: String?
+    @Option(name: .long, help: "Text found in an image reference or digest.") var image: String?
+    @Option(name: .long, help: "From this time: 24h, 30m, 7d back from now, or RFC 3339.") var since: TimeArgument?
+    @Option(name: .long, help: "Before this time (same forms as --since).") var until: TimeArgument?
+    @Option(name: .shortAndLong, help: "table (default) or json (one stored line per decision).") var output: Format =
+        .table
+    @Flag(name: .long, help: "Keep printing decisions as they are written.") var follow = false
+    @Argument(help: "Segment files or directories of segments.") var paths: [String]
+
+    func run() throws {
+        var query = AuditQuery()
+        for value in decision.flatMap({ $0.split(separator: ",") }) {
+            guard let parsed = AuditRecord.Decision(rawValue: String(value)) else {
+                throw ValidationError("--decision \(value): expected one of allowed, denied, warned, error")
+            }
+            query.decisions.insert(parsed)
+        }
+        query.namespace = namespace
+        query.dataClass = dataClass
+        query.rule = rule
+        query.user = user
+        query.image = image
+        query.since = since?.date
+        query.until = until?.date
+        var table = TableWriter(headers: [
+            "TIME", "SEQ", "DECISION", "CLASS", "NAMESPACE", "NAME", "KIND", "USER", "RULES",
+        ])
+        var printedHeader = false
+        do {
+            try query.run(paths: paths, follow: follow) { entry in
+                switch output {
+                case .json:
+                    print(entry.line)
+                case .table:
+                    let r = entry.record
+                    table.add([
+                        entry.time, String(entry.seq), r.decision.rawValue, r.dataClass ?? "-", r.namespace ?? "-",
+                        r.name ?? r.generateName ?? "-", r.kind.kind, r.user,
+                        r.rules.map(\.id).joined(separator: ",") + (r.reason.map { " (\($0))" } ?? ""),
+                    ])
+                    // Follow mode prints each row as it arrives; otherwise blocks of rows are aligned together.
+                    if follow || table.count >= 1000 {
+                        table.flush(header: !printedHeader)
+                        printedHeader = true
+                    }
+                }
+                if follow { fflush(nil) }  // nil flushes every stream, stdout included
+                return true
+            }
+        } catch {
+            printError("portcullis audit query: \(error)")
+            throw ExitCode(2)
+        }
+        if output == .table { table.flush(header: !printedHeader) }
+    }
+}

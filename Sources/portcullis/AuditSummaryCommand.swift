@@ -1,0 +1,45 @@
+import ArgumentParser
+import Audit
+import Foundation
+
+/// `portcullis audit summary`: what was denied, by class, rule, namespace and user.
+struct AuditSummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary", abstract: "Count decisions, and denials by class, rule, namespace and user."
+    )
+
+    @Option(name: .long, help: "From this time: 24h, 30m, 7d back from now, or RFC 3339.")
+    var since = TimeArgument(argument: "24h")!
+    @Argument(help: "Segment files or directories of segments.") var paths: [String]
+
+    func run() throws {
+        var query = AuditQuery()
+        query.since = since.date
+        var summary = AuditSummary()
+        do {
+            try query.run(paths: paths) { entry in
+                summary.add(entry)
+                return true
+            }
+        } catch {
+            printError("portcullis audit summary: \(error)")
+            throw ExitCode(2)
+        }
+        let total = summary.decisions.values.reduce(0, +)
+        let byDecision = AuditRecord.Decision.allCases.map { "\($0.rawValue) \(summary.decisions[$0] ?? 0)" }
+        print(
+            "\(total) decisions since \(ISO8601DateFormatter().string(from: since.date)): \(byDecision.joined(separator: ", "))"
+        )
+        for (title, counts) in [
+            ("CLASS", summary.deniedByClass), ("RULE", summary.deniedByRule),
+            ("NAMESPACE", summary.deniedByNamespace), ("USER", summary.deniedByUser),
+        ] {
+            print("")
+            var table = TableWriter(headers: ["DENIED BY \(title)", "COUNT"])
+            for (name, count) in counts.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+                table.add([name, String(count)])
+            }
+            table.flush(header: true)
+        }
+    }
+}

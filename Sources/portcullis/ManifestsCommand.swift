@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Policy
+import Webhook
+
+/// `portcullis manifests`: the ValidatingWebhookConfiguration for a policy, on stdout.
+///
+/// The webhook configuration must name exactly the policy's classes; rendering it from the
+/// policy (and checking the committed copy in CI) means a new class cannot be forgotten in
+/// one of the places that list them.
+struct ManifestsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "manifests",
+        abstract: "Print the ValidatingWebhookConfiguration for a policy's data classes.",
+        discussion: """
+            One webhook per data class: namespaces labelled <namespace-label>=<class> are sent to \
+            /validate/<class>. Every class fails closed (failurePolicy Fail) unless named with --fail-open.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The policy file whose data classes get a webhook each.", valueName: "file"))
+    var policy: String
+
+    @Option(help: "The namespace label whose value names the namespace's data class.")
+    var namespaceLabel = "portcullis.io/data-class"
+
+    @Option(
+        name: .customLong("fail-open"),
+        help: ArgumentHelp(
+            "A non-regulated class whose webhook may be skipped when Portcullis is unreachable "
+                + "(failurePolicy Ignore). Repeat for several.",
+            valueName: "class"
+        )
+    )
+    var failOpen: [String] = []
+
+    func run() throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: policy, encoding: .utf8)
+        } catch {
+            throw ManifestsError("cannot read policy \(policy): \(error.localizedDescription)")
+        }
+        let document: PolicyDocument
+        do {
+            document = try PolicyDocument.parse(yaml: text)
+        } catch {
+            throw ManifestsError("policy \(policy) is invalid (see `portcullis policy lint \(policy)`): \(error)")
+        }
+        let renderer = WebhookConfigurationRenderer(namespaceLabelKey: namespaceLabel)
+        do {
+            print(try renderer.render(classNames: document.classNames, failOpen: Set(failOpen)), terminator: "")
+        } catch {
+            throw ManifestsError("\(policy): \(error.message)")
+        }
+    }
+}
+
+/// A failure of `portcullis manifests` that is not a usage mistake: printed without the usage text.
+struct ManifestsError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
