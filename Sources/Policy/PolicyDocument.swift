@@ -143,6 +143,7 @@ public struct Taint: Sendable, Hashable, CustomStringConvertible {
 /// An exception to the policy, for a namespace or an image repository, always with a reason that every
 /// decision it affects records.
 public struct Exemption: Sendable, Equatable {
+    /// What the exemption covers.
     public enum Subject: Sendable, Equatable, CustomStringConvertible {
         case namespace(String)
         /// A normalised repository (`docker.io/nvidia/dcgm-exporter`), matched regardless of tag and digest.
