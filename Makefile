@@ -19,7 +19,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-pip python3-cryptography kubect
 
 run: deps-run release certs
 	@mkdir -p $(AUDIT_DIR)
-	@test -f $(AUDIT_DIR)/audit-key.pem || $(RELEASE_BIN) audit keygen --out $(AUDIT_DIR)/audit-key.pem --public-out $(AUDIT_DIR)/audit-key.pub
+	@test -f $(AUDIT_DIR)/audit-key.pem || $(RELEASE_BIN) audit keygen --private-key $(AUDIT_DIR)/audit-key.pem --public-key $(AUDIT_DIR)/audit-key.pub
 	$(RELEASE_BIN) serve --listen $(LISTEN) \
 		--cert $(CERTS)/server.pem --key $(CERTS)/server-key.pem \
 		--policy $(POLICY) --audit-dir $(AUDIT_DIR) --audit-key $(AUDIT_DIR)/audit-key.pem
