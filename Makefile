@@ -6,6 +6,7 @@ CERTS        := certs-dev/out
 POLICY       ?= deploy/policy.yaml
 LISTEN       ?= 127.0.0.1:8443
 AUDIT_DIR    ?= .run/audit
+AUDIT_KEY    ?= .run/audit-key.pem
 RELEASE_BIN  := .build/release/portcullis
 DEBUG_BIN    := .build/debug/portcullis
 FUZZ_SECONDS ?= 20
@@ -19,10 +20,10 @@ TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-pip python3-cryptography kubect
 
 run: deps-run release certs
 	@mkdir -p $(AUDIT_DIR)
-	@test -f $(AUDIT_DIR)/audit-key.pem || $(RELEASE_BIN) audit keygen --out $(AUDIT_DIR)/audit-key.pem --public-out $(AUDIT_DIR)/audit-key.pub
+	@test -f $(AUDIT_KEY) || $(RELEASE_BIN) audit keygen --private-key $(AUDIT_KEY) --public-key $(AUDIT_KEY:.pem=.pub)
 	$(RELEASE_BIN) serve --listen $(LISTEN) \
 		--cert $(CERTS)/server.pem --key $(CERTS)/server-key.pem \
-		--policy $(POLICY) --audit-dir $(AUDIT_DIR) --audit-key $(AUDIT_DIR)/audit-key.pem
+		--policy $(POLICY) --audit-dir $(AUDIT_DIR) --audit-key $(AUDIT_KEY)
 
 test: deps-test build certs
 	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) PORTCULLIS_ROOT=$(CURDIR) $(SWIFT) test

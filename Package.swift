@@ -33,14 +33,16 @@ let package = Package(
             name: "HTTPTransport",
             dependencies: ["PortcullisCrypto", .product(name: "Logging", package: "swift-log")]
         ),
+        // Deterministic compact JSON output with RFC 8259 escaping, shared by responses, audit lines and logs.
+        .target(name: "JSONText"),
         // admission.k8s.io/v1 and the pod-spec subset Portcullis reads; no I/O.
-        .target(name: "AdmissionAPI"),
+        .target(name: "AdmissionAPI", dependencies: ["JSONText"]),
         // Data classes and checks: pure functions of (request, policy, clock).
-        .target(name: "Policy", dependencies: ["AdmissionAPI", "Yams"]),
+        .target(name: "Policy", dependencies: ["AdmissionAPI", "JSONText", "Yams"]),
         // Append-only, hash-chained decision lines with signed checkpoints.
         .target(
             name: "Audit",
-            dependencies: ["PortcullisCrypto", "Compression", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PortcullisCrypto", "Compression", "JSONText", .product(name: "Logging", package: "swift-log")]
         ),
         // OCI registry client, cosign signature verification, verification cache; knows no policy rules.
         .target(name: "Signatures", dependencies: ["PortcullisCrypto", "HTTPTransport"]),
@@ -48,7 +50,7 @@ let package = Package(
         .target(
             name: "Webhook",
             dependencies: [
-                "HTTPTransport", "AdmissionAPI", "Policy", "Audit", "PortcullisCrypto", "Signatures",
+                "HTTPTransport", "AdmissionAPI", "Policy", "Audit", "PortcullisCrypto", "Signatures", "JSONText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -64,7 +66,7 @@ let package = Package(
         ),
 
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Yams"]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "PortcullisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "PortcullisCrypto", "Compression"]),

@@ -8,6 +8,9 @@
 #   audit   concurrency 16 and 64: Portcullis with and without its durable audit log, and the peer
 #           with -audit -fsync (one fdatasync per line).
 #
+# The peer gets bench/peer-config.json: the same registries, zones and GPU pools as the ephi class of
+# deploy/policy.yaml, so both servers admit the sample review after the same checks.
+#
 # Prints a Markdown table (paste into docs/PERFORMANCE.md) and keeps raw h2load logs in bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +77,7 @@ start_portcullis() { # extra args...
 
 start_peer() { # extra args...
     .build/peerwebhook -addr 127.0.0.1:19443 -cert "$certs/server.pem" -key "$certs/server-key.pem" \
-        -config "$peer_src/config.example.json" "$@" >"$out/peer.log" 2>&1 &
+        -config bench/peer-config.json "$@" >"$out/peer.log" 2>&1 &
     pid=$!
     wait_ready https://127.0.0.1:19443/healthz || true
 }
@@ -99,7 +102,7 @@ server)
     ;;
 audit)
     tmp=$(mktemp -d "$out/audit.XXXX")
-    .build/release/portcullis audit keygen --out "$tmp/key.pem" --public-out "$tmp/key.pub" >/dev/null
+    .build/release/portcullis audit keygen --private-key "$tmp/key.pem" --public-key "$tmp/key.pub" >/dev/null
     for c in 16 64; do
         start_portcullis; r=$(load https://127.0.0.1:18443/validate/ephi "$c" portcullis-noaudit); rss=$(peak_rss_mib "$pid"); stop
         row "portcullis, no audit" "$c" "$r" "$rss"

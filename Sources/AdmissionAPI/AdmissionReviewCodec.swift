@@ -1,10 +1,12 @@
+import JSONText
 /// Reads AdmissionReview requests from the API server and writes the responses it expects.
 public enum AdmissionReviewCodec {
     public static let apiVersion = "admission.k8s.io/v1"
     public static let kind = "AdmissionReview"
 
     /// Decodes a review and checks that it is one Portcullis can answer: apiVersion
-    /// `admission.k8s.io/v1`, kind `AdmissionReview`, a `request` with a non-empty `uid`.
+    /// `admission.k8s.io/v1`, kind `AdmissionReview`, a `request` with a non-empty `uid`, a known
+    /// `operation` and a `kind`.
     public static func decodeRequest(_ bytes: [UInt8]) throws(AdmissionDecodingError) -> AdmissionRequest {
         let review = try decodeReview(bytes)
         guard review.apiVersion == apiVersion else {
@@ -20,6 +22,16 @@ public enum AdmissionReviewCodec {
         }
         guard !request.uid.isEmpty else {
             throw AdmissionDecodingError("uid is missing or empty; the response must echo it", path: "request.uid")
+        }
+        // Without these the request could not be scoped; refusing it (400, so the API server applies the
+        // webhook's failurePolicy) is safer than allowing it unexamined.
+        guard ["CREATE", "UPDATE", "DELETE", "CONNECT"].contains(request.operation) else {
+            throw AdmissionDecodingError(
+                "operation is \(quoted(request.operation)); expected CREATE, UPDATE, DELETE or CONNECT",
+                path: "request.operation")
+        }
+        guard !request.kind.kind.isEmpty else {
+            throw AdmissionDecodingError("kind.kind is missing or empty", path: "request.kind")
         }
         return request
     }

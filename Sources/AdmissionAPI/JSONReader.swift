@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A strict, bounded, pull-style JSON reader that decodes only the members Portcullis reads and skips
 /// (while still fully validating) everything else.
 ///
@@ -174,6 +180,19 @@ struct JSONReader {
         }
     }
 
+    /// Reads an object of which only member `name` matters: `body` reads its value unless it is null, a
+    /// repeat of it is an error, everything else is skipped.
+    mutating func readMember(
+        _ name: StaticString, _ body: (inout JSONReader) throws(AdmissionDecodingError) -> Void
+    ) throws(AdmissionDecodingError) {
+        var seen = SeenMembers()
+        try readObject { reader, key throws(AdmissionDecodingError) in
+            guard name ~= key, try !reader.consumeNull() else { return try reader.skipValue() }
+            try seen.once(0, name, at: reader)
+            try body(&reader)
+        }
+    }
+
     /// Reads an array, calling `element` with the index for each element; errors are prefixed with `[i]`.
     mutating func readArray(
         _ element: (inout JSONReader, Int) throws(AdmissionDecodingError) -> Void
@@ -315,11 +334,6 @@ struct JSONReader {
         return try scanString().string(in: bytes)
     }
 
-    /// A string, or nil for `null`.
-    mutating func readOptionalString() throws(AdmissionDecodingError) -> String? {
-        try consumeNull() ? nil : try readString()
-    }
-
     mutating func readBool() throws(AdmissionDecodingError) -> Bool {
         let kind = try peekKind()
         guard kind == .bool else { throw mismatch(.bool, found: kind) }
@@ -422,7 +436,8 @@ struct JSONReader {
                     cursor += 8
                 }
             }
-            while cursor < bytes.count, bytes[cursor] >= 0x20, bytes[cursor] < 0x80, bytes[cursor] != UInt8(ascii: "\""),
+            while cursor < bytes.count, bytes[cursor] >= 0x20, bytes[cursor] < 0x80,
+                bytes[cursor] != UInt8(ascii: "\""),
                 bytes[cursor] != UInt8(ascii: "\\")
             {
                 cursor += 1
@@ -514,12 +529,20 @@ struct JSONReader {
         var upper: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lower = 0xA0
+        case 0xE0:
+            length = 3
+            lower = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; upper = 0x9F
-        case 0xF0: length = 4; lower = 0x90
+        case 0xED:
+            length = 3
+            upper = 0x9F
+        case 0xF0:
+            length = 4
+            lower = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upper = 0x8F
+        case 0xF4:
+            length = 4
+            upper = 0x8F
         default: throw error("invalid UTF-8")
         }
         guard position + length <= bytes.count else { throw error("truncated UTF-8 sequence") }
@@ -551,13 +574,12 @@ struct JSONKey {
 
     var string: String { escaped ? Self.unescape(bytes) : String(decoding: bytes, as: UTF8.self) }
 
+    @inline(__always)
     static func ~= (pattern: StaticString, key: JSONKey) -> Bool {
-        if key.escaped { return key.string == pattern.description }
         let count = pattern.utf8CodeUnitCount
-        guard count == key.bytes.count else { return false }
-        let start = pattern.utf8Start
-        for index in 0..<count where key.bytes[index] != start[index] { return false }
-        return true
+        guard !key.escaped else { return key.string == pattern.description }
+        guard count == key.bytes.count, let base = key.bytes.baseAddress else { return false }
+        return memcmp(base, pattern.utf8Start, count) == 0
     }
 
     /// Unescapes already-validated string content.

@@ -45,10 +45,8 @@ extension KubernetesObject {
                 object.templateSpec = try decodeTemplate(from: &reader)
             case "jobTemplate":
                 try seen.once(SeenMembers.extra + 1, "jobTemplate", at: reader)
-                try reader.readObject { reader, key throws(AdmissionDecodingError) in
-                    guard case "spec" = key, try !reader.consumeNull() else { return try reader.skipValue() }
-                    try reader.readObject { reader, key throws(AdmissionDecodingError) in
-                        guard case "template" = key, try !reader.consumeNull() else { return try reader.skipValue() }
+                try reader.readMember("spec") { reader throws(AdmissionDecodingError) in
+                    try reader.readMember("template") { reader throws(AdmissionDecodingError) in
                         object.jobTemplateSpec = try decodeTemplate(from: &reader)
                     }
                 }
@@ -62,10 +60,7 @@ extension KubernetesObject {
     /// A PodTemplateSpec: only its `spec` matters to the checks.
     private static func decodeTemplate(from reader: inout JSONReader) throws(AdmissionDecodingError) -> PodSpec {
         var spec = PodSpec()
-        var seen = SeenMembers()
-        try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            guard case "spec" = key, try !reader.consumeNull() else { return try reader.skipValue() }
-            try seen.once(0, "spec", at: reader)
+        try reader.readMember("spec") { reader throws(AdmissionDecodingError) in
             spec = try PodSpec.decode(from: &reader)
         }
         return spec
@@ -93,5 +88,25 @@ extension ObjectMeta {
             }
         }
         return meta
+    }
+}
+
+extension KubernetesObject {
+    /// The JSON of each entry of `items` of a list document (`kind: List`, as `kubectl get -o json` prints),
+    /// so each can be decoded and evaluated on its own.
+    public static func listItems(json: [UInt8]) throws(AdmissionDecodingError) -> [[UInt8]] {
+        var ranges: [Range<Int>] = []
+        try JSONReader.read(json) { reader throws(AdmissionDecodingError) in
+            try reader.readObject { reader, key throws(AdmissionDecodingError) in
+                guard case "items" = key else { return try reader.skipValue() }
+                try reader.readArray { reader, _ throws(AdmissionDecodingError) in
+                    reader.skipWhitespace()
+                    let start = reader.position
+                    try reader.skipValue()
+                    ranges.append(start..<reader.position)
+                }
+            }
+        }
+        return ranges.map { Array(json[$0]) }
     }
 }

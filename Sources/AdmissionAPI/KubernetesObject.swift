@@ -27,7 +27,8 @@ public struct KubernetesObject: Sendable, Equatable {
     public func podSpec(forKind kind: String) -> (spec: PodSpec, path: String)? {
         switch kind {
         case "Pod": spec.map { ($0, "spec") }
-        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job": templateSpec.map { ($0, "spec.template.spec") }
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job":
+            templateSpec.map { ($0, "spec.template.spec") }
         case "CronJob": jobTemplateSpec.map { ($0, "spec.jobTemplate.spec.template.spec") }
         default: nil
         }

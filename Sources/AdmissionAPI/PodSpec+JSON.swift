@@ -48,17 +48,11 @@ extension PodSpec {
         from reader: inout JSONReader
     ) throws(AdmissionDecodingError) -> [NodeSelectorTerm]? {
         var terms: [NodeSelectorTerm]?
-        try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            guard case "nodeAffinity" = key, try !reader.consumeNull() else { return try reader.skipValue() }
-            try reader.readObject { reader, key throws(AdmissionDecodingError) in
-                guard case "requiredDuringSchedulingIgnoredDuringExecution" = key, try !reader.consumeNull() else {
-                    return try reader.skipValue()
-                }
+        try reader.readMember("nodeAffinity") { reader throws(AdmissionDecodingError) in
+            try reader.readMember("requiredDuringSchedulingIgnoredDuringExecution") {
+                reader throws(AdmissionDecodingError) in
                 var found: [NodeSelectorTerm] = []
-                try reader.readObject { reader, key throws(AdmissionDecodingError) in
-                    guard case "nodeSelectorTerms" = key, try !reader.consumeNull() else {
-                        return try reader.skipValue()
-                    }
+                try reader.readMember("nodeSelectorTerms") { reader throws(AdmissionDecodingError) in
                     try reader.readArray { reader, _ throws(AdmissionDecodingError) in
                         found.append(try NodeSelectorTerm.decode(from: &reader))
                     }

@@ -1,3 +1,5 @@
+import JSONText
+
 /// Builds one JSON object as bytes, keys in the order they are added.
 ///
 /// Audit lines are hashed byte for byte, so their encoding must be deterministic and stable
@@ -85,35 +87,7 @@ struct JSONLine {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     mutating func appendString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            // Copy runs of plain bytes in one go; only quotes, backslashes and control bytes need escaping.
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let unit = utf8[index]
-                guard unit < 0x20 || unit == 0x7f || unit == UInt8(ascii: "\"") || unit == UInt8(ascii: "\\") else {
-                    continue
-                }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
-                switch unit {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-                case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                default:
-                    bytes.append(contentsOf: Array("\\u00".utf8))
-                    bytes.append(JSONLine.hexDigits[Int(unit >> 4)])
-                    bytes.append(JSONLine.hexDigits[Int(unit & 0x0f)])
-                }
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONWriter.appendQuoted(value, to: &bytes)
     }
 }

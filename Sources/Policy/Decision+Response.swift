@@ -18,7 +18,7 @@ extension Decision {
             response.status = AdmissionResponse.Status(
                 code: 403, message: "portcullis denied \(subject)\(classPart): \(reasons)", reason: "Forbidden")
         }
-        let warnings = violations.filter { $0.mode == .warn }.map { Self.warning($0.text) }
+        let warnings = self.warnings
         if !warnings.isEmpty { response.warnings = warnings }
         response.auditAnnotations = auditAnnotations
         return response

@@ -40,6 +40,9 @@ public struct Decision: Sendable, Equatable {
 
     /// The violations that deny the request.
     public var denials: [Violation] { violations.filter { $0.mode == .enforce } }
+
+    /// The `warn`-mode violations as the response's warnings: single-line, at most 120 characters each.
+    public var warnings: [String] { violations.filter { $0.mode == .warn }.map { Self.warning($0.text) } }
 }
 
 /// One broken rule.

@@ -4,9 +4,9 @@
 /// Reads: `resources.requests` and `resources.limits` of every container, init container and ephemeral
 /// container (a GPU only in limits, or only in an init container, still counts; a zero quantity does not);
 /// `tolerations`; `nodeSelector` and required node affinity on the policy's node-pool label.
-/// Allows: a pod using a GPU that tolerates every GPU taint (not required of workload templates when the
-/// cluster runs `ExtendedResourceToleration`, which adds it to the pods) and is confined to the class's
-/// `gpuNodePools`; a pod using no GPU that tolerates no GPU taint.
+/// Allows: a pod using a GPU that tolerates every GPU taint that applies to the GPUs it uses (not required
+/// of workload templates when the cluster runs `ExtendedResourceToleration`, which adds it to the pods) and
+/// is confined to the class's `gpuNodePools`; a pod using no GPU that tolerates no GPU taint.
 enum GPUPlacementCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass, gpu: GPUSettings) -> [Finding] {
         var className: String { dataClass.name.quotedForMessage }
@@ -20,8 +20,10 @@ enum GPUPlacementCheck {
                 findings.append(
                     Finding(
                         rule: .gpuSquatting, path: "\(tolerationsPath)[\(index)]",
-                        message: "\(pod.subject): toleration \(toleration.summary) (\(tolerationsPath)[\(index)]) tolerates"
-                            + " the GPU taint \(taint) but no container requests a GPU; remove it, GPU nodes are reserved"
+                        message:
+                            "\(pod.subject): toleration \(toleration.summary) (\(tolerationsPath)[\(index)]) tolerates"
+                            + " the GPU taint \(taint) but no container requests a GPU; remove it,"
+                            + " GPU nodes are reserved"
                             + " for GPU workloads"))
             }
             return findings
@@ -29,11 +31,16 @@ enum GPUPlacementCheck {
         var findings: [Finding] = []
         let exemptFromToleration = pod.isTemplate && gpu.extendedResourceToleration
         if !exemptFromToleration {
-            for taint in gpu.taints where !pod.spec.tolerations.contains(where: { $0.certainlyTolerates(taint) }) {
+            let requested = requestedGPUResources(pod, gpu: gpu)
+            let required = gpu.taints.filter { taint in
+                taint.resources.isEmpty || requested.contains { GPUSettings.resource($0, matches: taint.resources) }
+            }
+            for taint in required where !pod.spec.tolerations.contains(where: { $0.certainlyTolerates(taint) }) {
                 findings.append(
                     Finding(
                         rule: .gpuToleration, path: tolerationsPath,
-                        message: "\(pod.subject): \(use) but no toleration in \(tolerationsPath) tolerates the GPU taint"
+                        message:
+                            "\(pod.subject): \(use) but no toleration in \(tolerationsPath) tolerates the GPU taint"
                             + " \(taint); add {key: \(taint.key), operator: Exists, effect: \(taint.effect)}"))
             }
         }
@@ -54,13 +61,15 @@ enum GPUPlacementCheck {
                 findings.append(
                     Finding(
                         rule: .gpuPool, path: path,
-                        message: "\(pod.subject): \(use) and selects node pool \(key)=\(value.quotedForMessage) (\(path));"
+                        message:
+                            "\(pod.subject): \(use) and selects node pool \(key)=\(value.quotedForMessage) (\(path));"
                             + " class \(className) allows only GPU pools \(pools)"))
             case .unconfined(let reason):
                 findings.append(
                     Finding(
                         rule: .gpuPool, path: pod.specPath,
-                        message: "\(pod.subject): \(use) but is not confined to a GPU pool of class \(className): \(reason);"
+                        message:
+                            "\(pod.subject): \(use) but is not confined to a GPU pool of class \(className): \(reason);"
                             + " set nodeSelector \(gpu.nodePoolLabel) to one of \(pools)"))
             }
         }
@@ -78,6 +87,20 @@ enum GPUPlacementCheck {
         var description: String {
             "\(entry.role) \(entry.container.name.quotedForMessage) \(field) \(resource)=\(quantity)"
         }
+    }
+
+    /// Every GPU resource any container asks for (non-zero), for taints that apply to some GPUs only.
+    private static func requestedGPUResources(_ pod: PodUnderReview, gpu: GPUSettings) -> Set<String> {
+        var names: Set<String> = []
+        for entry in pod.containers {
+            for (name, quantity) in entry.container.requests where gpu.isGPU(name) && !isZero(quantity) {
+                names.insert(name)
+            }
+            for (name, quantity) in entry.container.limits where gpu.isGPU(name) && !isZero(quantity) {
+                names.insert(name)
+            }
+        }
+        return names
     }
 
     private static func firstGPUUse(_ pod: PodUnderReview, gpu: GPUSettings) -> GPUUse? {

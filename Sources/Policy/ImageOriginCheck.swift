@@ -21,7 +21,8 @@ enum ImageOriginCheck {
                 findings.append(
                     Finding(
                         rule: .imageReference, path: path,
-                        message: "\(who): image \(image.quotedForMessage) is not a valid image reference: \(error.reason)",
+                        message:
+                            "\(who): image \(image.quotedForMessage) is not a valid image reference: \(error.reason)",
                         image: image))
                 continue
             }
@@ -30,18 +31,22 @@ enum ImageOriginCheck {
                 findings.append(
                     Finding(
                         rule: .registryOrigin, path: path,
-                        message: "\(who): image \(image.quotedForMessage) is from registry \(reference.domain.quotedForMessage)"
+                        message:
+                            "\(who): image \(image.quotedForMessage) is from registry"
+                            + " \(reference.domain.quotedForMessage)"
                             + " (repository \(repository)); class \(dataClass.name.quotedForMessage) allows only "
                             + dataClass.registries.joined(separator: ", "),
                         image: image))
             }
             if dataClass.requireDigest && !reference.isPinnedBySHA256 {
-                let found = reference.digest.map { "is pinned by \($0.prefix(while: { $0 != ":" })), not sha256" }
+                let found =
+                    reference.digest.map { "is pinned by \($0.prefix(while: { $0 != ":" })), not sha256" }
                     ?? "is not pinned by digest (tag \(reference.tag ?? "latest"))"
                 findings.append(
                     Finding(
                         rule: .imageDigest, path: path,
-                        message: "\(who): image \(image.quotedForMessage) \(found); class \(dataClass.name.quotedForMessage)"
+                        message:
+                            "\(who): image \(image.quotedForMessage) \(found); class \(dataClass.name.quotedForMessage)"
                             + " requires @sha256:<64 lowercase hex>",
                         image: image))
             }

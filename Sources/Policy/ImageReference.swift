@@ -72,7 +72,8 @@ public struct ImageReference: Sendable, Equatable {
         var pathStart = 0
         if let slash = bytes[0..<end].firstIndex(of: UInt8(ascii: "/")) {
             let first = bytes[0..<slash]
-            let looksLikeHost = first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":"))
+            let looksLikeHost =
+                first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":"))
                 || first.elementsEqual("localhost".utf8) || first.contains(where: isUpper)
             if looksLikeHost {
                 let host = string(bytes, 0..<slash)
@@ -181,12 +182,15 @@ public struct ImageReference: Sendable, Equatable {
         func fail() -> ParseError {
             let component = string(bytes, range)
             if component.lowercased() != component {
-                return ParseError(reason: "repository path \"\(component)\" contains upper case; names must be lowercase")
+                return ParseError(
+                    reason: "repository path \"\(component)\" contains upper case; names must be lowercase")
             }
             return ParseError(
-                reason: "repository path component \"\(component)\" must be [a-z0-9]+ joined by '.', '_', '__' or dashes")
+                reason:
+                    "repository path component \"\(component)\" must be [a-z0-9]+ joined by '.', '_', '__' or dashes")
         }
-        guard !range.isEmpty, isLowerAlphanumeric(bytes[range.lowerBound]), isLowerAlphanumeric(bytes[range.upperBound - 1])
+        guard !range.isEmpty, isLowerAlphanumeric(bytes[range.lowerBound]),
+            isLowerAlphanumeric(bytes[range.upperBound - 1])
         else { throw fail() }
         var index = range.lowerBound
         while index < range.upperBound {
@@ -209,7 +213,8 @@ public struct ImageReference: Sendable, Equatable {
     private static func validateTag(_ tag: String) throws(ParseError) {
         let bytes = Array(tag.utf8)
         func isWord(_ byte: UInt8) -> Bool {
-            isLowerAlphanumeric(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "_")
+            isLowerAlphanumeric(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || byte == UInt8(ascii: "_")
         }
         guard let first = bytes.first, isWord(first), bytes.count <= 128,
             bytes.allSatisfy({ isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
@@ -220,7 +225,8 @@ public struct ImageReference: Sendable, Equatable {
     private static func validateDigest(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(ParseError) {
         let digest = UnsafeBufferPointer(rebasing: bytes[range])
         guard let colon = digest.firstIndex(of: UInt8(ascii: ":")) else {
-            throw ParseError(reason: "digest \"\(string(bytes, range))\" has no algorithm (expected sha256:<64 lowercase hex>)")
+            throw ParseError(
+                reason: "digest \"\(string(bytes, range))\" has no algorithm (expected sha256:<64 lowercase hex>)")
         }
         let algorithm = UnsafeBufferPointer(rebasing: digest[..<colon])
         let hex = UnsafeBufferPointer(rebasing: digest[(colon + 1)...])

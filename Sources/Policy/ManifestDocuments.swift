@@ -1,3 +1,4 @@
+import JSONText
 import AdmissionAPI
 import Yams
 
@@ -18,8 +19,12 @@ enum ManifestDocuments {
         }
         var documents: [[UInt8]] = []
         do {
-            for node in try Yams.compose_all(yaml: text) {
-                if case .scalar(let scalar) = node, scalar.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue {
+            // Parser.nextRoot, not compose_all: its sequence ends silently at a syntax error, which would
+            // let a broken third document pass CI unevaluated.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
+                if case .scalar(let scalar) = node, scalar.string.isEmpty || node.tag.rawValue == Tag.Name.null.rawValue
+                {
                     continue
                 }
                 var writer = JSONWriter()
@@ -29,7 +34,8 @@ enum ManifestDocuments {
         } catch let error as InputError {
             throw error
         } catch let error as YamlError {
-            throw InputError(message: "invalid YAML: \(error)")
+            let (line, column, message) = error.positioned
+            throw InputError(message: "line \(line), column \(column): \(message)")
         } catch {
             throw InputError(message: "invalid YAML: \(error)")
         }
@@ -58,7 +64,8 @@ enum ManifestDocuments {
             case Tag.Name.bool.rawValue: writer.bool(node.bool ?? false)
             case Tag.Name.int.rawValue:
                 guard let value = node.int else {
-                    throw InputError(message: "line \(scalar.mark?.line ?? 0): integer \(scalar.string) is out of range")
+                    throw InputError(
+                        message: "line \(scalar.mark?.line ?? 0): integer \(scalar.string) is out of range")
                 }
                 writer.int(value)
             case Tag.Name.float.rawValue:

@@ -1,3 +1,4 @@
+import JSONText
 import AdmissionAPI
 
 extension ManifestEvaluation {
@@ -20,7 +21,10 @@ extension ManifestEvaluation {
                 lines.append("       \(violation.mode.rawValue): \(violation.text)")
             }
             for exemption in decision.exemptions {
-                lines.append("       exempt (\(exemption.subject): \(exemption.reason)): [\(exemption.ruleID.rawValue)] \(exemption.message)")
+                lines.append(
+                    "       exempt (\(exemption.subject): \(exemption.reason)):"
+                        + " [\(exemption.ruleID.rawValue)] \(exemption.message)"
+                )
             }
         }
         return lines.joined(separator: "\n") + "\n"

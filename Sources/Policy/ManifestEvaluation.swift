@@ -6,7 +6,7 @@ import Foundation
 public struct ManifestEvaluation: Sendable {
     /// The outcome for one document of the input.
     public struct Row: Sendable {
-        /// 1-based position in the input.
+        /// 1-based position of the object in the input (items of a list count one by one).
         public var document: Int
         public var kind: String
         public var namespace: String
@@ -29,7 +29,7 @@ public struct ManifestEvaluation: Sendable {
 
     /// 0 when every object is allowed, 1 when any is denied, 2 when any input could not be read.
     public var exitCode: Int32 {
-        if rows.isEmpty || rows.contains(where: { $0.decision == nil }) { return 2 }
+        if rows.contains(where: { $0.decision == nil }) { return 2 }
         return rows.contains { $0.decision?.allowed == false } ? 1 : 0
     }
 
@@ -45,13 +45,23 @@ public struct ManifestEvaluation: Sendable {
         }
         if documents.isEmpty {
             return ManifestEvaluation(
-                rows: [Row(document: 1, kind: "", namespace: "", name: "", decision: nil, error: "the input holds no documents")])
+                rows: [
+                    Row(
+                        document: 1, kind: "", namespace: "", name: "", decision: nil,
+                        error: "the input holds no documents")
+                ])
         }
         var rows: [Row] = []
-        for (offset, json) in documents.enumerated() {
-            var row = Row(document: offset + 1, kind: "", namespace: "", name: "", decision: nil, error: nil)
+        var pending = documents[...]
+        while let json = pending.popFirst() {
+            var row = Row(document: rows.count + 1, kind: "", namespace: "", name: "", decision: nil, error: nil)
             do {
-                let request = try request(from: json, document: offset + 1)
+                // A list (`kubectl get -o yaml` output) is evaluated item by item, never skipped as a whole.
+                if try KubernetesObject.decode(json: json).kind.hasSuffix("List") {
+                    pending = try KubernetesObject.listItems(json: json)[...] + pending
+                    continue
+                }
+                let request = try request(from: json, document: rows.count + 1)
                 row.kind = request.kind.kind
                 row.namespace = request.namespace
                 row.name = request.object?.metadata.name ?? request.name

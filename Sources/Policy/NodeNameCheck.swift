@@ -12,8 +12,10 @@ enum NodeNameCheck {
         return [
             Finding(
                 rule: .nodeName, path: path,
-                message: "\(pod.subject): \(path) is \(nodeName.quotedForMessage), which bypasses the scheduler and with"
-                    + " it every zone, pool and taint rule of class \(dataClass.name.quotedForMessage); remove nodeName and"
+                message:
+                    "\(pod.subject): \(path) is \(nodeName.quotedForMessage), which bypasses the scheduler and with"
+                    + " it every zone, pool and taint rule of class \(dataClass.name.quotedForMessage);"
+                    + " remove nodeName and"
                     + " use nodeSelector or node affinity")
         ]
     }

@@ -37,7 +37,9 @@ struct PlacementConstraint {
         // Reasons are built only when reported: this runs for every request.
         var unconfinedReason = { "neither nodeSelector nor a required node affinity sets \(keys[0])" }
         if let terms = spec.requiredNodeAffinity {
-            var affinityPath: String { "\(specPath).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution" }
+            var affinityPath: String {
+                "\(specPath).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+            }
             var everyTermConfined = !terms.isEmpty
             if terms.isEmpty { unconfinedReason = { "the required node affinity has no terms" } }
             for (index, term) in terms.enumerated() {
@@ -55,7 +57,8 @@ struct PlacementConstraint {
                     everyTermConfined = false
                     unconfinedReason = {
                         "required node affinity term \(index) has no \(keys[0]) In [allowed values]"
-                            + " (terms are ORed, so that term admits any \(noun); NotIn, Exists, DoesNotExist, Gt and Lt"
+                            + " (terms are ORed, so that term admits any \(noun);"
+                            + " NotIn, Exists, DoesNotExist, Gt and Lt"
                             + " prove nothing)"
                     }
                 }

@@ -56,11 +56,16 @@ private final class PolicyParser {
         }
         let gpu = fields["gpu"].map(parseGPU) ?? GPUSettings()
         var classes: [String: DataClass] = [:]
-        if let node = require("classes", in: fields, of: root, named: "the policy"), let entries = pairs(of: node, named: "classes") {
+        if let node = require("classes", in: fields, of: root, named: "the policy"),
+            let entries = pairs(of: node, named: "classes")
+        {
             if entries.isEmpty { report("classes is empty; define at least one data class", at: node) }
             for (name, keyNode, value) in entries {
                 guard isDNSLabel(name) else {
-                    report("class name \"\(name)\" must be a DNS label (lower case letters, digits, '-'), as it is used in /validate/<class>", at: keyNode)
+                    report(
+                        "class name \"\(name)\" must be a DNS label (lower case letters, digits, '-'),"
+                            + " as it is used in /validate/<class>",
+                        at: keyNode)
                     continue
                 }
                 if let dataClass = parseClass(name, value) { classes[name] = dataClass }
@@ -79,7 +84,10 @@ private final class PolicyParser {
             for (namespace, _, value) in entries {
                 guard let name = string(value, "namespaceClasses.\(namespace)") else { continue }
                 if classes[name] == nil && !classes.isEmpty {
-                    report("namespace \"\(namespace)\" maps to class \"\(name)\", which is not defined (defined: \(known))", at: value)
+                    report(
+                        "namespace \"\(namespace)\" maps to class \"\(name)\", which is not defined"
+                            + " (defined: \(known))",
+                        at: value)
                 }
                 namespaceClasses[namespace] = name
             }
@@ -96,18 +104,8 @@ private final class PolicyParser {
     }
 
     private func reportYAMLError(_ error: YamlError) {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            issues.append(PolicyLoadError.Issue(line: mark.line, column: mark.column, message: "invalid YAML: \(problem)"))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            issues.append(
-                PolicyLoadError.Issue(
-                    line: context.mark.line, column: context.mark.column,
-                    message: "duplicate keys: \(duplicates.joined(separator: ", "))"))
-        default:
-            report("invalid YAML: \(error)", at: nil)
-        }
+        let (line, column, message) = error.positioned
+        issues.append(PolicyLoadError.Issue(line: line, column: column, message: message))
     }
 
     // MARK: Sections
@@ -118,10 +116,14 @@ private final class PolicyParser {
         guard let fields = fields(of: node, named: "gpu", allowed: allowed) else { return settings }
         if let node = fields["resources"], let names = strings(node, "gpu.resources") {
             if names.isEmpty { report("gpu.resources is empty; list the resource names that count as GPUs", at: node) }
+            for name in names where name.isEmpty || name == "*" || name.dropLast().contains("*") {
+                report(
+                    "gpu.resources entry \"\(name)\" must be a resource name, or a prefix ending in one '*'", at: node)
+            }
             settings.resources = names
         }
         if let node = fields["taints"], let items = sequence(node, "gpu.taints") {
-            settings.taints = items.compactMap { parseTaint($0, named: "gpu.taints") }
+            settings.taints = items.compactMap { parseTaint($0, named: "gpu.taints", gpuResources: settings.resources) }
         }
         if let node = fields["nodePoolLabel"], let label = string(node, "gpu.nodePoolLabel") {
             if label.isEmpty { report("gpu.nodePoolLabel is empty", at: node) }
@@ -145,28 +147,41 @@ private final class PolicyParser {
         if let node = fields["rules"], let entries = pairs(of: node, named: "\(context) rules") {
             for (ruleName, keyNode, value) in entries {
                 guard let rule = RuleID(rawValue: ruleName) else {
-                    report("\(context): unknown rule \"\(ruleName)\" (rules: \(RuleID.allCases.map(\.rawValue).joined(separator: ", ")))", at: keyNode)
+                    report(
+                        "\(context): unknown rule \"\(ruleName)\""
+                            + " (rules: \(RuleID.allCases.map(\.rawValue).joined(separator: ", ")))",
+                        at: keyNode)
                     continue
                 }
                 if let mode = mode(value, "\(context) rules.\(ruleName)") { dataClass.ruleModes[rule] = mode }
             }
         }
-        if let node = require("registries", in: fields, of: node, named: context), let entries = strings(node, "\(context) registries") {
+        if let node = require("registries", in: fields, of: node, named: context),
+            let entries = strings(node, "\(context) registries")
+        {
             if entries.isEmpty { report("\(context) registries is empty; every image would be denied", at: node) }
             for (offset, entry) in entries.enumerated() {
                 do {
                     dataClass.registries.append(try ImageReference.parseRegistryPrefix(entry))
                 } catch {
-                    report("\(context) registries[\(offset)] \"\(entry)\": \(error.reason)", at: sequence(node, "")?[offset])
+                    report(
+                        "\(context) registries[\(offset)] \"\(entry)\": \(error.reason)",
+                        at: sequence(node, "")?[offset])
                 }
             }
         }
-        if let node = fields["requireDigest"], let value = bool(node, "\(context) requireDigest") { dataClass.requireDigest = value }
+        if let node = fields["requireDigest"], let value = bool(node, "\(context) requireDigest") {
+            dataClass.requireDigest = value
+        }
         if let node = fields["requireSignatures"], let value = bool(node, "\(context) requireSignatures") {
             dataClass.requireSignatures = value
         }
-        if let node = fields["zones"], let values = nonEmptyStrings(node, "\(context) zones") { dataClass.zones = values }
-        if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") { dataClass.regions = values }
+        if let node = fields["zones"], let values = nonEmptyStrings(node, "\(context) zones") {
+            dataClass.zones = values
+        }
+        if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") {
+            dataClass.regions = values
+        }
         if let node = fields["gpuNodePools"], let values = nonEmptyStrings(node, "\(context) gpuNodePools") {
             dataClass.gpuNodePools = values
         }
@@ -176,9 +191,18 @@ private final class PolicyParser {
         return dataClass
     }
 
-    private func parseTaint(_ node: Node, named context: String) -> Taint? {
-        guard let fields = fields(of: node, named: "a taint in \(context)", allowed: ["key", "value", "effect"]) else {
+    /// A taint; `gpuResources` is non-nil for GPU taints, which may name the resources whose nodes carry them.
+    private func parseTaint(_ node: Node, named context: String, gpuResources: [String]? = nil) -> Taint? {
+        let allowed = gpuResources == nil ? ["key", "value", "effect"] : ["key", "value", "effect", "resources"]
+        guard let fields = fields(of: node, named: "a taint in \(context)", allowed: allowed) else {
             return nil
+        }
+        var resources: [String] = []
+        if let resourcesNode = fields["resources"], let names = strings(resourcesNode, "\(context) resources") {
+            for name in names where !GPUSettings.resource(name, matches: gpuResources ?? []) && !name.hasSuffix("*") {
+                report("\(context): \"\(name)\" is not one of gpu.resources", at: resourcesNode)
+            }
+            resources = names
         }
         guard let keyNode = require("key", in: fields, of: node, named: "a taint in \(context)"),
             let key = string(keyNode, "\(context) key")
@@ -189,10 +213,12 @@ private final class PolicyParser {
             let effect = string(effectNode, "\(context) effect")
         else { return nil }
         guard ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(effect) else {
-            report("\(context): taint effect \"\(effect)\" is not NoSchedule, PreferNoSchedule or NoExecute", at: effectNode)
+            report(
+                "\(context): taint effect \"\(effect)\" is not NoSchedule, PreferNoSchedule or NoExecute",
+                at: effectNode)
             return nil
         }
-        return Taint(key: key, value: value, effect: effect)
+        return Taint(key: key, value: value, effect: effect, resources: resources)
     }
 
     private func parseExemption(_ node: Node, index: Int, classes: [String: DataClass]) -> Exemption? {
@@ -208,7 +234,10 @@ private final class PolicyParser {
             do {
                 let reference = try ImageReference.parse(image)
                 if reference.tag != nil || reference.digest != nil || reference.repository != image {
-                    report("\(context): image must be a full repository without tag or digest, e.g. \"\(reference.repository)\"", at: imageNode)
+                    report(
+                        "\(context): image must be a full repository without tag or digest,"
+                            + " e.g. \"\(reference.repository)\"",
+                        at: imageNode)
                 } else {
                     subject = .image(image)
                 }
@@ -219,14 +248,18 @@ private final class PolicyParser {
             report("\(context) needs exactly one of namespace or image", at: node)
         }
         var reason = ""
-        if let reasonNode = require("reason", in: fields, of: node, named: context), let text = string(reasonNode, "\(context) reason") {
+        if let reasonNode = require("reason", in: fields, of: node, named: context),
+            let text = string(reasonNode, "\(context) reason")
+        {
             reason = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if reason.isEmpty { report("\(context): reason is empty; every exemption must say why", at: reasonNode) }
         }
         var rules: [RuleID] = []
         if let rulesNode = fields["rules"], let names = strings(rulesNode, "\(context) rules") {
             for name in names {
-                if let rule = RuleID(rawValue: name) { rules.append(rule) } else {
+                if let rule = RuleID(rawValue: name) {
+                    rules.append(rule)
+                } else {
                     report("\(context): unknown rule \"\(name)\"", at: rulesNode)
                 }
             }
@@ -243,7 +276,9 @@ private final class PolicyParser {
             if let date = expiresNode.timestamp {
                 expires = date
             } else {
-                report("\(context): expires must be a date or timestamp (2026-06-30 or 2026-06-30T00:00:00Z)", at: expiresNode)
+                report(
+                    "\(context): expires must be a date or timestamp (2026-06-30 or 2026-06-30T00:00:00Z)",
+                    at: expiresNode)
             }
         }
         guard let subject, !reason.isEmpty else { return nil }
@@ -340,7 +375,8 @@ private final class PolicyParser {
     private func isDNSLabel(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
         guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
         return isLowerAlphanumeric(first) && isLowerAlphanumeric(last)

@@ -107,8 +107,11 @@ public struct GPUSettings: Sendable, Equatable {
     }
 
     /// True when `resource` names a GPU.
-    public func isGPU(_ resource: String) -> Bool {
-        resources.contains { entry in
+    public func isGPU(_ resource: String) -> Bool { Self.resource(resource, matches: resources) }
+
+    /// True when `resource` equals an entry of `entries`, or starts with an entry ending in `*`.
+    static func resource(_ resource: String, matches entries: [String]) -> Bool {
+        entries.contains { entry in
             entry.utf8.last == UInt8(ascii: "*") ? resource.utf8.starts(with: entry.utf8.dropLast()) : resource == entry
         }
     }
@@ -121,11 +124,16 @@ public struct Taint: Sendable, Hashable, CustomStringConvertible {
     public var value: String?
     /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
     public var effect: String
+    /// GPU taints only: the GPU resources whose nodes carry this taint (entries as in
+    /// ``GPUSettings/resources``), so an NVIDIA pod need not tolerate the AMD nodes' taint in a mixed
+    /// fleet. Empty: the nodes of every GPU resource carry it.
+    public var resources: [String]
 
-    public init(key: String, value: String? = nil, effect: String) {
+    public init(key: String, value: String? = nil, effect: String, resources: [String] = []) {
         self.key = key
         self.value = value
         self.effect = effect
+        self.resources = resources
     }
 
     /// `key=value:Effect`, as kubectl prints taints.
@@ -135,6 +143,7 @@ public struct Taint: Sendable, Hashable, CustomStringConvertible {
 /// An exception to the policy, for a namespace or an image repository, always with a reason that every
 /// decision it affects records.
 public struct Exemption: Sendable, Equatable {
+    /// What the exemption covers.
     public enum Subject: Sendable, Equatable, CustomStringConvertible {
         case namespace(String)
         /// A normalised repository (`docker.io/nvidia/dcgm-exporter`), matched regardless of tag and digest.

@@ -44,7 +44,8 @@ public struct PolicyEngine: Sendable {
             return .unresolved(
                 Violation(
                     ruleID: .unknownClass,
-                    message: "the request path names data class \(classFromPath.quotedForMessage), which the policy does"
+                    message:
+                        "the request path names data class \(classFromPath.quotedForMessage), which the policy does"
                         + " not define (defined: \(known)); fix the webhook configuration's path",
                     mode: .enforce, path: ""))
         }
@@ -54,7 +55,8 @@ public struct PolicyEngine: Sendable {
         return .unresolved(
             Violation(
                 ruleID: .unknownClass,
-                message: "no data class for namespace \(namespace.quotedForMessage): the path names none, the policy maps"
+                message:
+                    "no data class for namespace \(namespace.quotedForMessage): the path names none, the policy maps"
                     + " no class to it and sets no defaultClass (defined: \(known))",
                 mode: .enforce, path: ""))
     }
@@ -65,9 +67,14 @@ public struct PolicyEngine: Sendable {
         case unresolved(Violation)
     }
 
+    /// Decides one request. `classFromPath` is the `<class>` of `/validate/<class>` (nil for `/validate`);
+    /// `now` decides whether exemptions have expired. Requests out of scope are allowed unexamined
+    /// (`evaluated == false`); every other outcome, denials included, is a value, never a thrown error.
     public func evaluate(_ request: AdmissionRequest, classFromPath: String?, now: Date) -> Decision {
         var name = request.object?.metadata.name ?? request.name
         if name.isEmpty { name = request.name }
+        // A CREATE with generateName has no name yet; `prefix-*` still tells the reader which object it is.
+        if name.isEmpty, let prefix = request.object?.metadata.generateName, !prefix.isEmpty { name = prefix + "*" }
         var decision = Decision(
             allowed: true, evaluated: false, className: nil, classMode: nil, subject: "", violations: [],
             exemptions: [], images: [], policySHA256: policySHA256)
@@ -88,7 +95,9 @@ public struct PolicyEngine: Sendable {
             decision.violations = [
                 Violation(
                     ruleID: .unreadableObject,
-                    message: "\(decision.subject): the request carries no \(request.kind.kind) object with a pod spec to check",
+                    message:
+                        "\(decision.subject): the request carries no \(request.kind.kind) object"
+                        + " with a pod spec to check",
                     mode: .enforce, path: "object")
             ]
             decision.allowed = false
@@ -96,7 +105,6 @@ public struct PolicyEngine: Sendable {
         }
         let pod = PodUnderReview(
             workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            operation: request.operation,
             previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
@@ -108,7 +116,9 @@ public struct PolicyEngine: Sendable {
             + ResidencyCheck.check(pod, in: dataClass)
             + NodeNameCheck.check(pod, in: dataClass)
         for finding in findings {
-            if let exemption = exemption(for: finding, namespace: request.namespace, className: dataClass.name, now: now) {
+            if let exemption = exemption(
+                for: finding, namespace: request.namespace, className: dataClass.name, now: now)
+            {
                 decision.exemptions.append(
                     AppliedExemption(
                         ruleID: finding.rule, subject: exemption.subject, reason: exemption.reason,

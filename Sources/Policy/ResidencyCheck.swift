@@ -11,7 +11,9 @@ enum ResidencyCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
         var findings: [Finding] = []
         var className: String { dataClass.name.quotedForMessage }
-        for (noun, keys, allowedValues) in [("zone", zoneKeys, dataClass.zones), ("region", regionKeys, dataClass.regions)]
+        for (noun, keys, allowedValues) in [
+            ("zone", zoneKeys, dataClass.zones), ("region", regionKeys, dataClass.regions),
+        ]
         where !allowedValues.isEmpty {
             let constraint = PlacementConstraint(noun: noun, keys: keys, allowed: allowedValues)
             var allowed: String { constraint.allowed.joined(separator: ", ") }

@@ -27,7 +27,8 @@ enum TolerationScopeCheck {
                     Finding(
                         rule: .blanketToleration, path: path,
                         message: "\(pod.subject): toleration \(toleration.summary) (\(path)) has an empty key, so it"
-                            + " tolerates every taint\(widened); class \(className) runs on dedicated pools: tolerate only"
+                            + " tolerates every taint\(widened); class \(className) runs on dedicated pools:"
+                            + " tolerate only"
                             + " specific taints (\(permitted))"))
                 continue
             }
@@ -36,7 +37,8 @@ enum TolerationScopeCheck {
                     Finding(
                         rule: .foreignTaint, path: path,
                         message: "\(pod.subject): toleration \(toleration.summary) (\(path)) tolerates taint \(taint),"
-                            + " which dedicates nodes to class \(owner.quotedForMessage); class \(className) may tolerate"
+                            + " which dedicates nodes to class \(owner.quotedForMessage);"
+                            + " class \(className) may tolerate"
                             + " only its own dedicated taints"
                             + (dataClass.dedicatedTaints.isEmpty
                                 ? " (it has none)"

@@ -1,4 +1,4 @@
-import AdmissionAPI
+import JSONText
 import Foundation
 #if canImport(Glibc)
 import Glibc

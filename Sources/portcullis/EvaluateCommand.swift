@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Policy
+import PortcullisCrypto
 
 /// `portcullis evaluate`: run manifests or AdmissionReviews through the policy, the way a platform team's
 /// CI would before `kubectl apply`. Exit 0 when every object is allowed, 1 when any is denied, 2 on bad input.
@@ -27,17 +28,23 @@ struct EvaluateCommand: ParsableCommand {
     var output: Format = .text
 
     func run() throws {
-        let (document, _) = try InputFile.loadPolicy(policy)
-        let input: [UInt8]
-        do {
-            input = try InputFile.read(file)
-        } catch {
-            InputFile.printError("error: \(error)")
+        let (document, policyBytes) = try InputFile.loadPolicy(policy)
+        if let className, document.classes[className] == nil {
+            InputFile.printError(
+                "error: \(policy) defines no class \"\(className)\" (defined: \(document.classNames.joined(separator: ", ")))"
+            )
             throw ExitCode(2)
         }
-        let engine = PolicyEngine(policy: document, policySHA256: "")
+        let input = try InputFile.read(file)
+        let digest = SHA256.hex(of: policyBytes)
+        let engine = PolicyEngine(policy: document, policySHA256: digest)
         let result = ManifestEvaluation.run(input: input, engine: engine, className: className, now: Date())
-        print(output == .json ? result.json() : result.text(), terminator: "")
+        if output == .json {
+            print(result.json(), terminator: "")
+        } else {
+            print("policy \(policy) sha256:\(digest)")
+            print(result.text(), terminator: "")
+        }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 }

@@ -12,11 +12,12 @@ struct PolicyCommand: ParsableCommand {
 
 /// Reading files for the commands that take a policy or an input file.
 enum InputFile {
-    /// The bytes of `path`, or of standard input for `-`.
+    /// The bytes of `path`, or of standard input for `-`; an unreadable file is bad input (exit 2).
     static func read(_ path: String) throws -> [UInt8] {
         if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read \(path)")
+            printError("error: cannot read \(path)")
+            throw ExitCode(2)
         }
         return Array(data)
     }
@@ -25,7 +26,8 @@ enum InputFile {
     static func loadPolicy(_ path: String) throws -> (policy: PolicyDocument, bytes: [UInt8]) {
         let bytes = try read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ValidationError("\(path) is not valid UTF-8")
+            printError("error: \(path) is not valid UTF-8")
+            throw ExitCode(2)
         }
         do {
             return (try PolicyDocument.parse(yaml: text), bytes)
@@ -78,15 +80,20 @@ struct PolicyBenchCommand: ParsableCommand {
         var checks: [Double] = []
         for _ in 0..<rounds {
             total.append(try microseconds { for _ in 0..<1000 { _ = try once() } } / 1000)
-            decode.append(try microseconds { for _ in 0..<1000 { _ = try AdmissionReviewCodec.decodeRequest(body) } } / 1000)
+            decode.append(
+                try microseconds { for _ in 0..<1000 { _ = try AdmissionReviewCodec.decodeRequest(body) } } / 1000)
             checks.append(
-                microseconds { for _ in 0..<1000 { _ = engine.evaluate(request, classFromPath: className, now: now) } } / 1000)
+                microseconds { for _ in 0..<1000 { _ = engine.evaluate(request, classFromPath: className, now: now) } }
+                    / 1000)
         }
         func summary(_ values: [Double]) -> String {
             let sorted = values.sorted()
             return String(format: "best %.2f, median %.2f", sorted[0], sorted[sorted.count / 2])
         }
-        print("\(review): \(body.count) bytes, \(sample ? "allowed" : "denied") in class \(className), \(rounds * 1000) iterations")
+        print(
+            "\(review): \(body.count) bytes, \(sample ? "allowed" : "denied") in class \(className),"
+                + " \(rounds * 1000) iterations"
+        )
         print("  decode + all checks: \(summary(total)) µs/review")
         print("  decode only:         \(summary(decode)) µs/review")
         print("  checks only:         \(summary(checks)) µs/review")

@@ -11,6 +11,8 @@ struct PolicyLintCommand: ParsableCommand {
 
     func run() throws {
         let (policy, _) = try InputFile.loadPolicy(file)
-        print("\(file): ok, classes \(policy.classNames.joined(separator: ", ")), \(policy.exemptions.count) exemption(s)")
+        print(
+            "\(file): ok, classes \(policy.classNames.joined(separator: ", ")), \(policy.exemptions.count) exemption(s)"
+        )
     }
 }

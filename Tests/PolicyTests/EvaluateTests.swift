@@ -38,9 +38,10 @@ import Testing
 
     @Test func deniedExamplesNameTheirRules() throws {
         let result = Self.run(try Self.example("denied-workloads.yaml"))
-        #expect(result.rows.map { $0.decision?.ruleIDs ?? [] } == [
-            [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
-        ])
+        #expect(
+            result.rows.map { $0.decision?.ruleIDs ?? [] } == [
+                [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
+            ])
         #expect(result.text().contains("CronJob clinical-nlp/nightly-eval"))
     }
 
@@ -57,12 +58,37 @@ import Testing
         ("no kind", "metadata: {name: x}\n"),
         ("containers not a list", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: 3}\n"),
         ("a bad document among good ones", "apiVersion: v1\nkind: ConfigMap\n---\njust a string\n"),
+        ("a syntax error after a good document", "apiVersion: v1\nkind: ConfigMap\n---\nkind: Pod\n  spec: [\n"),
     ]
 
     @Test(arguments: badInputs)
     func badInputExitsTwo(name: String, input: String) {
         let result = Self.run(Array(input.utf8))
         #expect(result.exitCode == 2, "\(name): \(result.text())")
+    }
+
+    @Test func listsAreEvaluatedItemByItem() throws {
+        let yaml = """
+            apiVersion: v1
+            kind: List
+            items:
+              - apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: c}
+              - apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: d, namespace: clinical-nlp}
+                spec:
+                  template:
+                    spec:
+                      containers: [{name: c, image: nginx}]
+            """
+        let result = Self.run(Array(yaml.utf8))
+        #expect(result.rows.map(\.verdict) == ["skip", "deny"])
+        #expect(result.exitCode == 1)
+        let json = #"{"apiVersion":"v1","kind":"DeploymentList","items":[]}"#
+        #expect(Self.run(Array(json.utf8)).rows.isEmpty)
+        #expect(Self.run(Array(json.utf8)).exitCode == 0)
     }
 
     @Test func jsonOutputIsParseableAndCarriesThePolicyHash() throws {

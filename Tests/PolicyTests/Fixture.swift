@@ -51,7 +51,9 @@ enum Fixture {
             kind == "CronJob"
             ? ["schedule": "0 * * * *", "jobTemplate": ["spec": ["template": template]]]
             : ["selector": ["matchLabels": ["app": "x"]], "template": template]
-        return ["apiVersion": apiVersion, "kind": kind, "metadata": ["name": "w", "namespace": "clinical"], "spec": spec]
+        return [
+            "apiVersion": apiVersion, "kind": kind, "metadata": ["name": "w", "namespace": "clinical"], "spec": spec,
+        ]
     }
 
     static func review(

@@ -107,7 +107,12 @@ import Testing
         PodCase("the usual not-ready toleration", []) { pod in
             pod.set(
                 "spec.tolerations",
-                [["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300]])
+                [
+                    [
+                        "key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+                        "tolerationSeconds": 300,
+                    ]
+                ])
         },
     ]
 
@@ -134,6 +139,31 @@ import Testing
         let decision = try Fixture.decide(pod, className: "pci")
         #expect(decision.ruleIDs == [.gpuPool])
         #expect(decision.violations[0].message.contains("has no GPU node pools"))
+    }
+
+    @Test func gpuTaintsScopedToTheirResources() throws {
+        let text = Fixture.policyText.replacingOccurrences(
+            of: "    - {key: nvidia.com/gpu, effect: NoSchedule}",
+            with: """
+                    - {key: nvidia.com/gpu, effect: NoSchedule, resources: [nvidia.com/gpu, "nvidia.com/mig-*"]}
+                    - {key: amd.com/gpu, effect: NoSchedule, resources: [amd.com/gpu]}
+                """)
+        let engine = PolicyEngine(policy: try PolicyDocument.parse(yaml: text), policySHA256: "")
+        func decide(_ pod: JSONObject) throws -> Set<RuleID> {
+            let request = try AdmissionReviewCodec.decodeRequest(Fixture.review(pod))
+            return Set(engine.evaluate(request, classFromPath: "ephi", now: Fixture.now).ruleIDs)
+        }
+        // An NVIDIA pod need not tolerate the AMD nodes' taint, and the reverse.
+        #expect(try decide(Fixture.gpuPod()) == [])
+        var amd = Fixture.gpuPod()
+        amd.set("spec.containers.0.resources.limits", ["amd.com/gpu": "1"])
+        #expect(try decide(amd) == [.gpuToleration])
+        amd.set("spec.tolerations", [["key": "amd.com/gpu", "operator": "Exists", "effect": "NoSchedule"]])
+        #expect(try decide(amd) == [])
+        // A pod using no GPU still may not tolerate either.
+        var cpu = Fixture.pod()
+        cpu.set("spec.tolerations", [["key": "amd.com/gpu", "operator": "Exists"]])
+        #expect(try decide(cpu) == [.gpuSquatting])
     }
 
     @Test(arguments: [false, true])

@@ -76,7 +76,8 @@ import Testing
 
     @Test func sidecarImageIsChecked() throws {
         var pod = Fixture.pod()
-        pod.set("spec.initContainers.0", ["name": "shipper", "image": "fluent/fluent-bit:3.1", "restartPolicy": "Always"])
+        pod.set(
+            "spec.initContainers.0", ["name": "shipper", "image": "fluent/fluent-bit:3.1", "restartPolicy": "Always"])
         let decision = try Fixture.decide(pod)
         #expect(Set(decision.ruleIDs) == [.registryOrigin, .imageDigest])
         #expect(decision.violations[0].message.contains("sidecar container \"shipper\""))

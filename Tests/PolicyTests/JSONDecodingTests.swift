@@ -1,3 +1,4 @@
+import JSONText
 import AdmissionAPI
 import Foundation
 import Testing
@@ -11,7 +12,8 @@ import Testing
 
     static func pod(spec: String) -> String {
         review(
-            request: #"{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","object":{"kind":"Pod","spec":\#(spec)}}"#
+            request:
+                #"{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","object":{"kind":"Pod","spec":\#(spec)}}"#
         )
     }
 
@@ -26,9 +28,19 @@ import Testing
     static let hostile: [Hostile] = [
         ("empty input", [], "end of input"),
         ("deep nesting", Array(("{\"x\":" + String(repeating: "[", count: 100_000)).utf8), "nesting"),
-        ("deep nesting in a container", Array(pod(spec: #"{"containers":[{"name":"c","env":"# + String(repeating: "[", count: 300)).utf8), "nesting"),
-        ("deep nesting in a skipped member", Array(review(request: #"{"uid":"u","x":"# + String(repeating: "{\"a\":", count: 200)).utf8), "nesting"),
-        ("huge number", Array(review(request: #"{"uid":"u","n":1"# + String(repeating: "0", count: 5000) + "}").utf8), "limit is 256"),
+        (
+            "deep nesting in a container",
+            Array(pod(spec: #"{"containers":[{"name":"c","env":"# + String(repeating: "[", count: 300)).utf8), "nesting"
+        ),
+        (
+            "deep nesting in a skipped member",
+            Array(review(request: #"{"uid":"u","x":"# + String(repeating: "{\"a\":", count: 200)).utf8), "nesting"
+        ),
+        (
+            "huge number",
+            Array(review(request: #"{"uid":"u","n":1"# + String(repeating: "0", count: 5000) + "}").utf8),
+            "limit is 256"
+        ),
         ("leading zero", Array(review(request: #"{"uid":"u","n":01}"#).utf8), "leading zero"),
         ("NaN", Array(review(request: #"{"uid":"u","n":NaN}"#).utf8), "unexpected character"),
         ("trailing comma", Array(review(request: #"{"uid":"u",}"#).utf8), "quoted object key"),
@@ -43,15 +55,57 @@ import Testing
         ("lone surrogate escape", Array(review(request: #"{"uid":"\ud800"}"#).utf8), "surrogate"),
         ("bad escape", Array(review(request: #"{"uid":"\x41"}"#).utf8), "escape"),
         ("duplicate uid", Array(review(request: #"{"uid":"a","uid":"b"}"#).utf8), "duplicate key \"uid\""),
-        ("duplicate image", Array(pod(spec: #"{"containers":[{"name":"c","image":"ok","image":"evil"}]}"#).utf8), "duplicate key \"image\""),
-        ("duplicate resource", Array(pod(spec: #"{"containers":[{"name":"c","image":"i","resources":{"limits":{"nvidia.com/gpu":"1","nvidia.com/gpu":"0"}}}]}"#).utf8), "duplicate key"),
+        (
+            "duplicate image", Array(pod(spec: #"{"containers":[{"name":"c","image":"ok","image":"evil"}]}"#).utf8),
+            "duplicate key \"image\""
+        ),
+        (
+            "duplicate resource",
+            Array(
+                pod(
+                    spec:
+                        #"{"containers":[{"name":"c","image":"i","resources":{"limits":{"nvidia.com/gpu":"1","nvidia.com/gpu":"0"}}}]}"#
+                ).utf8), "duplicate key"
+        ),
+        (
+            "duplicate template spec",
+            Array(
+                review(
+                    request:
+                        #"{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","object":{"kind":"Deployment","spec":{"template":{"spec":{},"spec":{}}}}}"#
+                ).utf8), "duplicate key \"spec\""
+        ),
+        (
+            "duplicate affinity terms",
+            Array(
+                pod(
+                    spec:
+                        #"{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[],"nodeSelectorTerms":[]}}}}"#
+                ).utf8), "duplicate key"
+        ),
         ("duplicate nodeSelector key", Array(pod(spec: #"{"nodeSelector":{"z":"a","z":"b"}}"#).utf8), "duplicate key"),
-        ("containers of the wrong type", Array(pod(spec: #"{"containers":"all"}"#).utf8), "request.object.spec.containers: expected an array, found a string"),
-        ("image of the wrong type", Array(pod(spec: #"{"containers":[{"name":"c","image":7}]}"#).utf8), "request.object.spec.containers[0].image: expected a string"),
-        ("wrong apiVersion", Array(#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u"}}"#.utf8), "admission.k8s.io/v1"),
+        (
+            "containers of the wrong type", Array(pod(spec: #"{"containers":"all"}"#).utf8),
+            "request.object.spec.containers: expected an array, found a string"
+        ),
+        (
+            "image of the wrong type", Array(pod(spec: #"{"containers":[{"name":"c","image":7}]}"#).utf8),
+            "request.object.spec.containers[0].image: expected a string"
+        ),
+        (
+            "wrong apiVersion",
+            Array(#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u"}}"#.utf8),
+            "admission.k8s.io/v1"
+        ),
         ("wrong kind", Array(#"{"apiVersion":"admission.k8s.io/v1","kind":"Pod","request":{"uid":"u"}}"#.utf8), "kind"),
         ("no request", Array(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.utf8), "no request"),
         ("empty uid", Array(review(request: #"{"uid":""}"#).utf8), "uid"),
+        ("no operation", Array(review(request: #"{"uid":"u","kind":{"kind":"Pod"}}"#).utf8), "operation"),
+        (
+            "unknown operation", Array(review(request: #"{"uid":"u","kind":{"kind":"Pod"},"operation":"PATCH"}"#).utf8),
+            "operation"
+        ),
+        ("no kind", Array(review(request: #"{"uid":"u","operation":"CREATE"}"#).utf8), "kind.kind"),
         ("top level array", Array("[]".utf8), "expected an object"),
     ].map { Hostile(name: $0.0, bytes: $0.1, mentions: $0.2) }
 
@@ -72,7 +126,8 @@ import Testing
 
     @Test func escapedKeysAndValuesMeanWhatTheySay() throws {
         let text = Self.pod(
-            spec: #"{"containers":[{"n\u0061me":"caf\u00e9 \ud83d\ude80","im\u0061ge":"registry.internal\/ephi\/app"}]}"#)
+            spec:
+                #"{"containers":[{"n\u0061me":"caf\u00e9 \ud83d\ude80","im\u0061ge":"registry.internal\/ephi\/app"}]}"#)
         let request = try AdmissionReviewCodec.decodeRequest(Array(text.utf8))
         let container = try #require(request.object?.spec?.containers.first)
         #expect(container.name == "café 🚀")
@@ -80,7 +135,8 @@ import Testing
     }
 
     @Test func nullMeansAbsent() throws {
-        let text = Self.pod(spec: #"{"containers":[{"name":"c","image":"i","resources":null}],"nodeSelector":null,"affinity":null}"#)
+        let text = Self.pod(
+            spec: #"{"containers":[{"name":"c","image":"i","resources":null}],"nodeSelector":null,"affinity":null}"#)
         let request = try AdmissionReviewCodec.decodeRequest(Array(text.utf8))
         #expect(request.object?.spec?.nodeSelector == [:])
         #expect(request.object?.spec?.requiredNodeAffinity == nil)

@@ -116,7 +116,10 @@ import Testing
             let alnum: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
             #expect(bytes.count <= 63)
             #expect(alnum(bytes.first!) && alnum(bytes.last!))
-            #expect(bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
+            #expect(
+                bytes.allSatisfy {
+                    alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+                })
         }
     }
 

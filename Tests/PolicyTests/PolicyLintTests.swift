@@ -40,23 +40,66 @@ import Testing
     static let header = "apiVersion: portcullis.dev/v1\nkind: Policy\n"
 
     static let cases: [(name: String, yaml: String, line: Int, column: Int, mentions: String)] = [
-        ("unknown key in a class", header + "classes:\n  a:\n    registries: [r.io]\n    requireDigets: true\n", 6, 5, "requireDigets"),
+        (
+            "unknown key in a class", header + "classes:\n  a:\n    registries: [r.io]\n    requireDigets: true\n", 6,
+            5, "requireDigets"
+        ),
         ("unknown top-level key", header + "clases: {}\nclasses:\n  a: {registries: [r.io]}\n", 3, 1, "clases"),
-        ("registry without a host", header + "classes:\n  a:\n    registries: [pytorch]\n", 5, 18, "not a registry host"),
+        (
+            "registry without a host", header + "classes:\n  a:\n    registries: [pytorch]\n", 5, 18,
+            "not a registry host"
+        ),
         ("registry with a scheme", header + "classes:\n  a:\n    registries: [\"https://r.io\"]\n", 5, 18, "scheme"),
-        ("unknown rule override", header + "classes:\n  a:\n    registries: [r.io]\n    rules: {no-such-rule: warn}\n", 6, 13, "no-such-rule"),
-        ("bad mode", header + "classes:\n  a:\n    mode: block\n    registries: [r.io]\n", 5, 11, "enforce, warn or audit"),
-        ("bool that is not a bool", header + "classes:\n  a:\n    registries: [r.io]\n    requireDigest: yes please\n", 6, 20, "true or false"),
-        ("unknown default class", header + "defaultClass: b\nclasses:\n  a: {registries: [r.io]}\n", 3, 15, "not a defined class"),
-        ("exemption without reason", header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - namespace: x\n", 6, 5, "missing \"reason\""),
-        ("exemption with an empty reason", header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {namespace: x, reason: \" \"}\n", 6, 28, "reason is empty"),
-        ("exemption with both subjects", header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {namespace: x, image: r.io/a, reason: y}\n", 6, 5, "exactly one"),
-        ("bad taint effect", header + "classes:\n  a:\n    registries: [r.io]\n    dedicatedTaints: [{key: k, effect: NoRun}]\n", 6, 40, "NoSchedule"),
+        (
+            "unknown rule override",
+            header + "classes:\n  a:\n    registries: [r.io]\n    rules: {no-such-rule: warn}\n", 6, 13, "no-such-rule"
+        ),
+        (
+            "bad mode", header + "classes:\n  a:\n    mode: block\n    registries: [r.io]\n", 5, 11,
+            "enforce, warn or audit"
+        ),
+        (
+            "bool that is not a bool",
+            header + "classes:\n  a:\n    registries: [r.io]\n    requireDigest: yes please\n", 6, 20, "true or false"
+        ),
+        (
+            "unknown default class", header + "defaultClass: b\nclasses:\n  a: {registries: [r.io]}\n", 3, 15,
+            "not a defined class"
+        ),
+        (
+            "exemption without reason", header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - namespace: x\n",
+            6, 5, "missing \"reason\""
+        ),
+        (
+            "exemption with an empty reason",
+            header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {namespace: x, reason: \" \"}\n", 6, 28,
+            "reason is empty"
+        ),
+        (
+            "exemption with both subjects",
+            header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {namespace: x, image: r.io/a, reason: y}\n",
+            6, 5, "exactly one"
+        ),
+        (
+            "bad taint effect",
+            header + "classes:\n  a:\n    registries: [r.io]\n    dedicatedTaints: [{key: k, effect: NoRun}]\n", 6, 40,
+            "NoSchedule"
+        ),
         ("class name unusable in a path", header + "classes:\n  Bad_Name: {registries: [r.io]}\n", 4, 3, "DNS label"),
-        ("wrong apiVersion", "apiVersion: v1\nkind: Policy\nclasses:\n  a: {registries: [r.io]}\n", 1, 13, "portcullis.dev/v1"),
+        (
+            "wrong apiVersion", "apiVersion: v1\nkind: Policy\nclasses:\n  a: {registries: [r.io]}\n", 1, 13,
+            "portcullis.dev/v1"
+        ),
         ("invalid YAML", header + "classes:\n  a: {registries: [r.io]\n", 5, 1, "invalid YAML"),
-        ("duplicate keys", header + "classes:\n  a: {registries: [r.io]}\n  a: {registries: [r.io]}\n", 4, 3, "duplicate"),
+        (
+            "duplicate keys", header + "classes:\n  a: {registries: [r.io]}\n  a: {registries: [r.io]}\n", 4, 3,
+            "duplicate"
+        ),
         ("empty file", "", 0, 0, "empty"),
+        (
+            "GPU resource wildcard", header + "gpu: {resources: [\"*\"]}\nclasses:\n  a: {registries: [r.io]}\n", 3, 18,
+            "prefix"
+        ),
     ]
 
     @Test(arguments: cases)

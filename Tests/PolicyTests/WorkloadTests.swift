@@ -84,6 +84,17 @@ import Testing
         #expect(decision.ruleIDs == [.unknownClass])
     }
 
+    @Test func generatedNamesAreShownByTheirPrefix() throws {
+        var pod = Fixture.pod()
+        pod.set("metadata", ["generateName": "trainer-", "namespace": "clinical"])
+        pod.set("spec.nodeSelector", nil)
+        var review = Fixture.review(pod)
+        review = Array(String(decoding: review, as: UTF8.self).replacingOccurrences(of: #""name":"p","#, with: "").utf8)
+        let request = try AdmissionReviewCodec.decodeRequest(review)
+        let decision = Fixture.engine.evaluate(request, classFromPath: "ephi", now: Fixture.now)
+        #expect(decision.subject == #"Pod "trainer-*""#)
+    }
+
     @Test func createWithoutAnObjectIsDenied() throws {
         let request = try AdmissionReviewCodec.decodeRequest(Fixture.review(nil))
         let decision = Fixture.engine.evaluate(request, classFromPath: "ephi", now: Fixture.now)
