@@ -45,7 +45,7 @@ let package = Package(
             dependencies: ["PortcullisCrypto", "Compression", "JSONText", .product(name: "Logging", package: "swift-log")]
         ),
         // OCI registry client, cosign signature verification, verification cache; knows no policy rules.
-        .target(name: "Signatures", dependencies: ["PortcullisCrypto", "HTTPTransport"]),
+        .target(name: "Signatures", dependencies: ["AdmissionAPI", "PortcullisCrypto", "HTTPTransport"]),
         // Composition: HTTP routes -> AdmissionReview -> policy -> audit -> response.
         .target(
             name: "Webhook",
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Yams"]),
-        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "PortcullisCrypto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "AdmissionAPI", "PortcullisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "PortcullisCrypto", "Compression"]),
         // Start the real `portcullis` binary and talk to it with curl and openssl.
         .testTarget(name: "LiveTests", dependencies: []),

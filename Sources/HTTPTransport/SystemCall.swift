@@ -44,8 +44,8 @@ func monotonicNanos() -> UInt64 {
 }
 
 extension Duration {
-    /// Whole nanoseconds, saturating at zero for negative durations.
-    var nanoseconds: UInt64 {
+    /// Whole nanoseconds, saturating at zero for negative durations; the one conversion every deadline uses.
+    public var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         guard seconds >= 0 else { return 0 }
         return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)

@@ -16,12 +16,21 @@ extension Decision {
             let reasons = denials.map(\.text).joined(separator: "; ")
             let classPart = className.map { " (data class \($0))" } ?? ""
             response.status = AdmissionResponse.Status(
-                code: 403, message: "portcullis denied \(subject)\(classPart): \(reasons)", reason: "Forbidden")
+                code: 403, message: "portcullis denied \(subject)\(classPart): \(reasons)", reason: statusReason)
         }
         let warnings = self.warnings
         if !warnings.isEmpty { response.warnings = warnings }
         response.auditAnnotations = auditAnnotations
         return response
+    }
+
+    /// `CouldNotVerify` when an image's signatures could not be checked (retrying may help), `Unsigned` when an
+    /// image lacks a valid signature, else `Forbidden`; so a client can tell "fix the image" from "try again".
+    var statusReason: String {
+        let rules = Set(denials.map(\.ruleID))
+        if rules.contains(.signatureUnverifiable) { return "CouldNotVerify" }
+        if rules.contains(.imageSignature) { return "Unsigned" }
+        return "Forbidden"
     }
 
     /// Audit annotation keys: plain names (the API server prefixes them with the webhook's name).

@@ -19,6 +19,8 @@ public struct Decision: Sendable, Equatable {
     public var images: [String]
     /// SHA-256 (hex) of the policy text that made the decision.
     public var policySHA256: String
+    /// The signature evidence the decision used, per verified image, for the audit line.
+    public var signatures: [SignatureEvidence] = []
 
     public init(
         allowed: Bool, evaluated: Bool, className: String?, classMode: EnforcementMode?, subject: String,

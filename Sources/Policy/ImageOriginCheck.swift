@@ -1,3 +1,5 @@
+import AdmissionAPI
+
 /// Rules `image-reference`, `registry-origin` and `image-digest`: where every image comes from and whether
 /// it is pinned.
 ///

@@ -1,3 +1,4 @@
+import AdmissionAPI
 import Foundation
 import Yams
 
@@ -19,7 +20,7 @@ extension PolicyDocument {
 }
 
 /// Walks the YAML node tree, collecting every problem with its position.
-private final class PolicyParser {
+final class PolicyParser {
     var issues: [PolicyLoadError.Issue] = []
 
     func report(_ message: String, at node: Node?) {
@@ -42,7 +43,10 @@ private final class PolicyParser {
             report("cannot read YAML: \(error)", at: nil)
             return nil
         }
-        let allowed = ["apiVersion", "kind", "defaultClass", "namespaceClasses", "gpu", "classes", "exemptions"]
+        let allowed = [
+            "apiVersion", "kind", "defaultClass", "namespaceClasses", "gpu", "classes", "exemptions", "authorities",
+            "registries", "registryCredentials", "signatureCache",
+        ]
         guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
         if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
             let value = string(node, "apiVersion"), value != PolicyDocument.apiVersion
@@ -98,9 +102,11 @@ private final class PolicyParser {
                 if let exemption = parseExemption(item, index: index, classes: classes) { exemptions.append(exemption) }
             }
         }
+        let trust = parseSignatureTrust(fields)
+        checkSignatureRequirements(classes, trust: trust, classesNode: fields["classes"])
         return PolicyDocument(
             defaultClass: defaultClass, namespaceClasses: namespaceClasses, gpu: gpu, classes: classes,
-            exemptions: exemptions)
+            exemptions: exemptions, signatures: trust)
     }
 
     private func reportYAMLError(_ error: YamlError) {
@@ -139,7 +145,7 @@ private final class PolicyParser {
         let context = "class \"\(name)\""
         let allowed = [
             "mode", "rules", "registries", "requireDigest", "zones", "regions", "gpuNodePools", "dedicatedTaints",
-            "requireSignatures",
+            "requireSignatures", "signatures",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -176,6 +182,7 @@ private final class PolicyParser {
         if let node = fields["requireSignatures"], let value = bool(node, "\(context) requireSignatures") {
             dataClass.requireSignatures = value
         }
+        if let node = fields["signatures"] { dataClass.signatures = parseSignatureRequirement(node, context: context) }
         if let node = fields["zones"], let values = nonEmptyStrings(node, "\(context) zones") {
             dataClass.zones = values
         }
@@ -288,7 +295,7 @@ private final class PolicyParser {
     // MARK: Typed node access
 
     /// The members of a mapping as (key, key node, value), or nil (reported) when `node` is not a mapping.
-    private func pairs(of node: Node, named context: String) -> [(String, Node, Node)]? {
+    func pairs(of node: Node, named context: String) -> [(String, Node, Node)]? {
         guard let mapping = node.mapping else {
             report("\(context) must be a mapping", at: node)
             return nil
@@ -305,7 +312,7 @@ private final class PolicyParser {
     }
 
     /// The members of a mapping by key; unknown keys are reported.
-    private func fields(of node: Node, named context: String, allowed: [String]) -> [String: Node]? {
+    func fields(of node: Node, named context: String, allowed: [String]) -> [String: Node]? {
         guard let entries = pairs(of: node, named: context) else { return nil }
         var result: [String: Node] = [:]
         for (name, keyNode, value) in entries {
@@ -318,7 +325,7 @@ private final class PolicyParser {
         return result
     }
 
-    private func require(_ key: String, in fields: [String: Node], of node: Node, named context: String) -> Node? {
+    func require(_ key: String, in fields: [String: Node], of node: Node, named context: String) -> Node? {
         guard let value = fields[key] else {
             report("\(context) is missing \"\(key)\"", at: node)
             return nil
@@ -326,7 +333,7 @@ private final class PolicyParser {
         return value
     }
 
-    private func string(_ node: Node, _ context: String) -> String? {
+    func string(_ node: Node, _ context: String) -> String? {
         let tag = node.tag.rawValue
         guard let scalar = node.scalar, tag != Tag.Name.null.rawValue, tag != Tag.Name.bool.rawValue else {
             report("\(context) must be a string", at: node)
@@ -335,7 +342,7 @@ private final class PolicyParser {
         return scalar.string
     }
 
-    private func bool(_ node: Node, _ context: String) -> Bool? {
+    func bool(_ node: Node, _ context: String) -> Bool? {
         guard node.scalar != nil, node.tag.rawValue == Tag.Name.bool.rawValue, let value = node.bool else {
             report("\(context) must be true or false", at: node)
             return nil
@@ -352,7 +359,7 @@ private final class PolicyParser {
         return mode
     }
 
-    private func sequence(_ node: Node, _ context: String) -> [Node]? {
+    func sequence(_ node: Node, _ context: String) -> [Node]? {
         guard let sequence = node.sequence else {
             if !context.isEmpty { report("\(context) must be a list", at: node) }
             return nil
@@ -360,13 +367,13 @@ private final class PolicyParser {
         return Array(sequence)
     }
 
-    private func strings(_ node: Node, _ context: String) -> [String]? {
+    func strings(_ node: Node, _ context: String) -> [String]? {
         guard let items = sequence(node, context) else { return nil }
         let values = items.compactMap { string($0, "an entry of \(context)") }
         return values.count == items.count ? values : nil
     }
 
-    private func nonEmptyStrings(_ node: Node, _ context: String) -> [String]? {
+    func nonEmptyStrings(_ node: Node, _ context: String) -> [String]? {
         guard let values = strings(node, context) else { return nil }
         if values.contains(where: \.isEmpty) { report("\(context) contains an empty value", at: node) }
         return values

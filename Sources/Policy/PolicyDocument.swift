@@ -13,11 +13,14 @@ public struct PolicyDocument: Sendable, Equatable {
     public var gpu: GPUSettings
     public var classes: [String: DataClass]
     public var exemptions: [Exemption]
+    /// Authorities, registries and cache for classes that require signatures.
+    public var signatures: SignatureTrust
 
     public init(
         defaultClass: String? = nil, namespaceClasses: [String: String] = [:], gpu: GPUSettings = GPUSettings(),
-        classes: [String: DataClass], exemptions: [Exemption] = []
+        classes: [String: DataClass], exemptions: [Exemption] = [], signatures: SignatureTrust = SignatureTrust()
     ) {
+        self.signatures = signatures
         self.defaultClass = defaultClass
         self.namespaceClasses = namespaceClasses
         self.gpu = gpu
@@ -47,14 +50,18 @@ public struct DataClass: Sendable, Equatable {
     public var gpuNodePools: [String]
     /// Taints on this class's dedicated nodes; its pods may tolerate them, other classes' pods may not.
     public var dedicatedTaints: [Taint]
-    /// Whether images must carry a verified signature; read by the signature verifier, not by these checks.
+    /// Whether images must carry a verified signature; the webhook verifies them before the pure checks run.
     public var requireSignatures: Bool
+    /// Which authorities count and which promotion annotations apply; required when ``requireSignatures`` is set.
+    public var signatures: SignatureRequirement?
 
     public init(
         name: String, mode: EnforcementMode = .enforce, ruleModes: [RuleID: EnforcementMode] = [:],
         registries: [String], requireDigest: Bool = false, zones: [String] = [], regions: [String] = [],
-        gpuNodePools: [String] = [], dedicatedTaints: [Taint] = [], requireSignatures: Bool = false
+        gpuNodePools: [String] = [], dedicatedTaints: [Taint] = [], requireSignatures: Bool = false,
+        signatures: SignatureRequirement? = nil
     ) {
+        self.signatures = signatures
         self.name = name
         self.mode = mode
         self.ruleModes = ruleModes

@@ -67,10 +67,19 @@ public struct PolicyEngine: Sendable {
         case unresolved(Violation)
     }
 
+    /// Gathers signature evidence for the distinct images of a pod in a class that requires signatures. The
+    /// webhook and `image verify` pass one that asks the registry; policy itself stays a pure function of its answer.
+    public typealias SignatureVerifier = (_ images: [String], _ dataClass: DataClass) -> [String: SignatureEvidence]
+
     /// Decides one request. `classFromPath` is the `<class>` of `/validate/<class>` (nil for `/validate`);
-    /// `now` decides whether exemptions have expired. Requests out of scope are allowed unexamined
-    /// (`evaluated == false`); every other outcome, denials included, is a value, never a thrown error.
-    public func evaluate(_ request: AdmissionRequest, classFromPath: String?, now: Date) -> Decision {
+    /// `now` decides whether exemptions and signed approvals have expired. `verifySignatures` is called only for a
+    /// class with `requireSignatures`, with the images from its allowed registries (so a pod cannot make the
+    /// webhook contact an arbitrary host); without it such images are denied as unverified.
+    /// Requests out of scope are allowed unexamined (`evaluated == false`); every other outcome, denials
+    /// included, is a value, never a thrown error.
+    public func evaluate(
+        _ request: AdmissionRequest, classFromPath: String?, now: Date, verifySignatures: SignatureVerifier? = nil
+    ) -> Decision {
         var name = request.object?.metadata.name ?? request.name
         if name.isEmpty { name = request.name }
         // A CREATE with generateName has no name yet; `prefix-*` still tells the reader which object it is.
@@ -108,6 +117,14 @@ public struct PolicyEngine: Sendable {
             previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
+        if dataClass.requireSignatures, let verifySignatures {
+            let verifiable = Self.verifiableImages(decision.images, in: dataClass)
+            if !verifiable.isEmpty {
+                let evidence = verifySignatures(verifiable, dataClass)
+                decision.signatures = verifiable.compactMap { evidence[$0] }
+            }
+        }
+        let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
         let findings =
             ImageOriginCheck.check(pod, in: dataClass)
             + GPUPlacementCheck.check(pod, in: dataClass, gpu: policy.gpu)
@@ -115,6 +132,7 @@ public struct PolicyEngine: Sendable {
                 pod, in: dataClass, gpu: policy.gpu, foreign: foreignTaints[dataClass.name] ?? [])
             + ResidencyCheck.check(pod, in: dataClass)
             + NodeNameCheck.check(pod, in: dataClass)
+            + ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
         for finding in findings {
             if let exemption = exemption(
                 for: finding, namespace: request.namespace, className: dataClass.name, now: now)
@@ -132,6 +150,16 @@ public struct PolicyEngine: Sendable {
         }
         decision.allowed = decision.denials.isEmpty
         return decision
+    }
+
+    /// The distinct images that parse and come from one of the class's registries: the only ones worth a
+    /// registry request (the others are denied by `image-reference` or `registry-origin` anyway).
+    static func verifiableImages(_ images: [String], in dataClass: DataClass) -> [String] {
+        var seen = Set<String>()
+        return images.filter { image in
+            guard seen.insert(image).inserted, let reference = try? ImageReference.parse(image) else { return false }
+            return dataClass.registries.contains { ImageReference.repository(reference.repository, isUnder: $0) }
+        }
     }
 
     /// The first exemption that lifts `finding`: same class (or any), same rule (or any), not expired, and

@@ -21,6 +21,16 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case zoneResidency = "zone-residency"
     /// `spec.nodeName` bypasses the scheduler, its taints and its affinity.
     case nodeName = "node-name"
+    /// An image in a class that requires signatures has no valid signature of an accepted authority.
+    case imageSignature = "image-signature"
+    /// An image's signatures could not be checked (registry down, slow, garbage); nothing is known either way.
+    case signatureUnverifiable = "signature-unverifiable"
+    /// The signed `approved-for` annotation does not list the class.
+    case signatureApproval = "signature-approval"
+    /// The signed `expires` annotation has passed (or is missing or unreadable).
+    case signatureExpired = "signature-expired"
+    /// The signed `review-by` annotation has passed (or is missing or unreadable).
+    case signatureReviewOverdue = "signature-review-overdue"
     /// The data class named by the request path does not exist, or no class could be resolved.
     case unknownClass = "unknown-class"
     /// The request carries no object with a pod spec the checks could read.

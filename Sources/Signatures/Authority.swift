@@ -1,3 +1,4 @@
+import AdmissionAPI
 import PortcullisCrypto
 
 /// A signer Portcullis trusts: its keys (several during a rotation), the images it may vouch for, and how a
@@ -20,7 +21,7 @@ public struct Authority: Sendable {
 
     /// Whether this authority may sign `image` at all.
     public func covers(_ image: ImageReference) -> Bool {
-        imagePatterns.contains { $0.matches(image.name) }
+        imagePatterns.contains { $0.matches(image.repository) }
     }
 
     /// Name plus key fingerprints: two authorities with the same identity give the same answers, so this is what a

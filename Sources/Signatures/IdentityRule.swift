@@ -1,3 +1,5 @@
+import AdmissionAPI
+
 /// Which repository a signature's `critical.identity.docker-reference` must name for the image being admitted.
 ///
 /// cosign itself checks only the digest (`any`). That lets a signature made for `intake/tool` vouch for the same
@@ -23,21 +25,21 @@ public enum IdentityRule: Sendable, Hashable, CustomStringConvertible {
     public func problem(signedReference: String, image: ImageReference) -> String? {
         if case .any = self { return nil }
         let signed: ImageReference
-        do { signed = try ImageReference(parsing: signedReference) } catch {
-            return "the signed docker-reference \"\(signedReference)\" is not an image reference (\(error.problem))"
+        do { signed = try ImageReference.parse(signedReference) } catch {
+            return "the signed docker-reference \"\(signedReference)\" is not an image reference (\(error.reason))"
         }
         let expected: String
         switch self {
         case .any: return nil
-        case .matchRepository: expected = image.name
+        case .matchRepository: expected = image.repository
         case .remap(let imagePrefix, let signedPrefix):
-            guard image.name == imagePrefix || image.name.hasPrefix(imagePrefix + "/") else {
-                return "image \(image.name) is not under the remap prefix \(imagePrefix)"
+            guard image.repository == imagePrefix || image.repository.hasPrefix(imagePrefix + "/") else {
+                return "image \(image.repository) is not under the remap prefix \(imagePrefix)"
             }
-            expected = signedPrefix + image.name.dropFirst(imagePrefix.count)
+            expected = signedPrefix + image.repository.dropFirst(imagePrefix.count)
         }
-        guard signed.name == expected else {
-            return "the signature is for repository \(signed.name), expected \(expected) (identity rule \(self))"
+        guard signed.repository == expected else {
+            return "the signature is for repository \(signed.repository), expected \(expected) (identity rule \(self))"
         }
         return nil
     }

@@ -1,3 +1,4 @@
+import AdmissionAPI
 import Dispatch
 
 /// The outcome of verifying one image, with what `portcullis image verify` and the audit log need.
@@ -42,30 +43,35 @@ public final class ImageVerifier: Sendable {
     ///   is needed; the webhook passes its admission budget minus a margin.
     public func verify(image text: String, authorities: [Authority], requireAll: Bool, deadline: UInt64) -> ImageVerification {
         let image: ImageReference
-        do { image = try ImageReference(parsing: text) } catch {
+        do { image = try ImageReference.parse(text) } catch {
             let failure = VerificationFailure(.invalid, image: text, registry: "-", error.description)
             return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
         }
         var warnings: [String] = []
         let digest: String
         if let pinned = image.digest {
+            guard ImageReference.isSHA256Digest(pinned) else {
+                let failure = VerificationFailure(
+                    .invalid, image: text, registry: image.domain, "only sha256 digests can carry a cosign signature")
+                return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
+            }
             digest = pinned
         } else {
             do {
                 digest = try client.manifest(
-                    registry: image.registry, repository: image.repository, reference: image.tag ?? "latest",
+                    registry: image.domain, repository: image.path, reference: image.tag ?? "latest",
                     deadline: deadline
                 ).digest
             } catch {
                 let reason: VerificationFailure.Reason = error.kind == .notFound ? .invalid : .unverifiable
-                let failure = VerificationFailure(reason, image: text, registry: image.registry, "resolving the tag: \(error)")
+                let failure = VerificationFailure(reason, image: text, registry: image.domain, "resolving the tag: \(error)")
                 return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
             }
             warnings.append(
                 "image \(text) is not pinned by digest; verified \(digest), but the kubelet may later pull a different digest "
                     + "for tag \(image.tag ?? "latest")")
         }
-        let key = ([image.name, digest, requireAll ? "all" : "any"] + authorities.map(\.identityKey).sorted())
+        let key = ([image.repository, digest, requireAll ? "all" : "any"] + authorities.map(\.identityKey).sorted())
             .joined(separator: "\n")
         switch cache.lookup(key, now: DispatchTime.now().uptimeNanoseconds) {
         case .hit(let result):
@@ -74,7 +80,7 @@ public final class ImageVerifier: Sendable {
             let result =
                 flight.wait(deadline: deadline)
                 ?? .failure(VerificationFailure(
-                    .unverifiable, image: text, registry: image.registry,
+                    .unverifiable, image: text, registry: image.domain,
                     "the concurrent verification of \(digest) did not finish within the admission deadline"))
             return ImageVerification(image: text, digest: digest, result: result, warnings: warnings, checks: [], fromCache: true)
         case .lead(let stale):
@@ -99,7 +105,7 @@ public final class ImageVerifier: Sendable {
             candidates =
                 covered ? try SignatureFetcher(client: client).candidates(image: image, digest: digest, deadline: deadline) : []
         } catch {
-            let failure = VerificationFailure(.unverifiable, image: text, registry: image.registry, "fetching signatures: \(error)")
+            let failure = VerificationFailure(.unverifiable, image: text, registry: image.domain, "fetching signatures: \(error)")
             return (.failure(failure), [])
         }
         let evaluation = SignatureEvaluation(

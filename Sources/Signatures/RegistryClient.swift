@@ -146,7 +146,7 @@ public final class RegistryClient: Sendable {
     private func send(
         _ request: HTTPClientRequest, to endpoint: HTTPEndpoint, registry: String, maxBytes: Int, deadline: UInt64
     ) throws(RegistryError) -> HTTPClientResponse {
-        let perRequest = DispatchTime.now().uptimeNanoseconds + configuration.requestTimeout.wholeNanoseconds
+        let perRequest = DispatchTime.now().uptimeNanoseconds + configuration.requestTimeout.nanoseconds
         do {
             return try http.send(request, to: endpoint, maxBodyBytes: maxBytes, deadlineNanos: min(deadline, perRequest))
         } catch {
@@ -270,13 +270,5 @@ struct RegistryURL {
         guard !host.isEmpty else { return nil }
         endpoint = HTTPEndpoint(useTLS: useTLS, host: String(host), port: port)
         target = path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : String(path))
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating at zero.
-    var wholeNanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        return seconds < 0 ? 0 : UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
 }

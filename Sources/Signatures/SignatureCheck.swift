@@ -1,3 +1,4 @@
+import AdmissionAPI
 import Foundation
 import PortcullisCrypto
 

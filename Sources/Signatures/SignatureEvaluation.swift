@@ -1,3 +1,5 @@
+import AdmissionAPI
+
 /// The verdict over every fetched signature for one image digest and the authorities a class accepts.
 ///
 /// Pure: the registry work happens before, so this is the same function in the webhook, in `image verify` and in
@@ -16,14 +18,14 @@ public struct SignatureEvaluation: Sendable {
     ) {
         let shown = imageText ?? image.description
         func failure(_ reason: VerificationFailure.Reason, _ message: String) -> VerificationFailure {
-            VerificationFailure(reason, image: shown, registry: image.registry, message)
+            VerificationFailure(reason, image: shown, registry: image.domain, message)
         }
         let covering = authorities.filter { $0.covers(image) }
         guard !covering.isEmpty else {
             let names = authorities.map(\.name).joined(separator: ", ")
             checks = []
             result = .failure(
-                failure(.unsigned, "no accepted authority (\(names.isEmpty ? "none configured" : names)) covers \(image.name)"))
+                failure(.unsigned, "no accepted authority (\(names.isEmpty ? "none configured" : names)) covers \(image.repository)"))
             return
         }
         guard !candidates.isEmpty else {

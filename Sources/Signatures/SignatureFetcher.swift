@@ -1,3 +1,4 @@
+import AdmissionAPI
 import Foundation
 
 /// Collects every cosign signature stored for one image digest: the legacy `.sig` tag's simple-signing layers and
@@ -25,7 +26,7 @@ struct SignatureFetcher {
         let tag = digest.replacingOccurrences(of: ":", with: "-") + ".sig"
         let manifest: RegistryClient.Manifest
         do {
-            manifest = try client.manifest(registry: image.registry, repository: image.repository, reference: tag, deadline: deadline)
+            manifest = try client.manifest(registry: image.domain, repository: image.path, reference: tag, deadline: deadline)
         } catch where error.kind == .notFound {
             return []
         }
@@ -44,33 +45,33 @@ struct SignatureFetcher {
     private func bundles(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError) -> [SignatureCandidate] {
         let index: [UInt8]
         if let listed = try client.referrers(
-            registry: image.registry, repository: image.repository, digest: digest, deadline: deadline)
+            registry: image.domain, repository: image.path, digest: digest, deadline: deadline)
         {
             index = listed
         } else {
             let tag = digest.replacingOccurrences(of: ":", with: "-")
             do {
                 index = try client.manifest(
-                    registry: image.registry, repository: image.repository, reference: tag, deadline: deadline
+                    registry: image.domain, repository: image.path, reference: tag, deadline: deadline
                 ).bytes
             } catch where error.kind == .notFound {
                 return []
             }
         }
         guard let root = try? JSONSerialization.jsonObject(with: Data(index)) as? [String: Any] else {
-            throw RegistryError(.malformed, "\(image.registry) sent a referrers list for \(digest) that is not JSON")
+            throw RegistryError(.malformed, "\(image.domain) sent a referrers list for \(digest) that is not JSON")
         }
         let descriptors = (root["manifests"] as? [[String: Any]] ?? []).filter {
             ($0["artifactType"] as? String).map { $0 == SignatureFetcher.bundleMediaType } ?? true
         }
         guard descriptors.count <= SignatureFetcher.maxReferrers else {
-            throw RegistryError(.tooLarge, "\(image.registry) lists \(descriptors.count) referrers for \(digest)")
+            throw RegistryError(.tooLarge, "\(image.domain) lists \(descriptors.count) referrers for \(digest)")
         }
         var result: [SignatureCandidate] = []
         for descriptor in descriptors {
-            guard let referrer = descriptor["digest"] as? String, ImageReference.isDigest(referrer) else { continue }
+            guard let referrer = descriptor["digest"] as? String, ImageReference.isSHA256Digest(referrer) else { continue }
             let manifest = try client.manifest(
-                registry: image.registry, repository: image.repository, reference: referrer, deadline: deadline)
+                registry: image.domain, repository: image.path, reference: referrer, deadline: deadline)
             let layers = try layers(of: manifest.bytes, what: "referrer \(referrer)")
             guard layers.count == 1, let layer = layers.first, layer.mediaType == SignatureFetcher.bundleMediaType else { continue }
             let source = "referrer \(referrer)"
@@ -94,7 +95,7 @@ struct SignatureFetcher {
         var result: [Layer] = []
         for layer in layers {
             guard let mediaType = layer["mediaType"] as? String, let digest = layer["digest"] as? String,
-                ImageReference.isDigest(digest)
+                ImageReference.isSHA256Digest(digest)
             else { throw RegistryError(.malformed, "the \(what) has a layer without a media type or sha256 digest") }
             result.append(Layer(
                 mediaType: mediaType, digest: digest, size: layer["size"] as? Int ?? 0,
@@ -108,6 +109,6 @@ struct SignatureFetcher {
             throw RegistryError(
                 .tooLarge, "\(source) declares a \(layer.size)-byte blob, over the \(client.configuration.maxBlobBytes)-byte limit")
         }
-        return try client.blob(registry: image.registry, repository: image.repository, digest: layer.digest, deadline: deadline)
+        return try client.blob(registry: image.domain, repository: image.path, digest: layer.digest, deadline: deadline)
     }
 }

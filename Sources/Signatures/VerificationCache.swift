@@ -1,4 +1,5 @@
 import Dispatch
+import HTTPTransport
 import Synchronization
 
 /// Verification results keyed by (image repository, digest, authority set), bounded in size (LRU) and time (TTL),
@@ -92,7 +93,7 @@ public final class VerificationCache: Sendable {
                     return .hit(entry.result)
                 }
                 if case .success(let signatures) = entry.result,
-                    entry.expires + settings.staleGrace.wholeNanoseconds > now
+                    entry.expires + settings.staleGrace.nanoseconds > now
                 {
                     stale = signatures
                 }
@@ -118,7 +119,7 @@ public final class VerificationCache: Sendable {
                 // Keep the stale success so later lookups can still fall back to it.
                 state.entries[key]?.lastUse = state.tick
             } else {
-                state.entries[key] = Entry(result: result, expires: now + ttl.wholeNanoseconds, lastUse: state.tick)
+                state.entries[key] = Entry(result: result, expires: now + ttl.nanoseconds, lastUse: state.tick)
             }
             if state.entries.count > settings.capacity,
                 let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key

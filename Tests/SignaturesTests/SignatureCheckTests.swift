@@ -1,12 +1,13 @@
 import Foundation
 import PortcullisCrypto
 import Testing
+import AdmissionAPI
 @testable import Signatures
 
 /// Signatures made by others (containers/image, cosign) and by the independent Python signer, and each single
 /// change an attacker or a broken pipeline could make to them.
 @Suite struct SignatureCheckTests {
-    static let image = try! ImageReference(parsing: FixtureData.signer.image)
+    static let image = try! ImageReference.parse(FixtureData.signer.image)
     static let digest = FixtureData.signer.digest
 
     static func authority(_ keys: [String], identity: IdentityRule = .matchRepository) throws -> Authority {
@@ -27,7 +28,7 @@ import Testing
     // MARK: public known-good data
 
     @Test func verifiesContainersImageCosignSignature() throws {
-        let image = try ImageReference(parsing: "192.168.64.2:5000/test-repo-2100826901021538654/alpine")
+        let image = try ImageReference.parse("192.168.64.2:5000/test-repo-2100826901021538654/alpine")
         let payload = FixtureData.bytes("containers-image-rekor-payload.json")
         let candidate = SignatureCandidate(
             source: "containers/image rekor-payload",
@@ -62,7 +63,7 @@ import Testing
             SignatureCandidate(
                 source: "cosign bundle",
                 material: .sigstoreBundle(bundle: bundle, layerDigest: "sha256:" + SHA256.hex(of: bundle))),
-            image: try ImageReference(parsing: "127.0.0.1:60943/repo"),
+            image: try ImageReference.parse("127.0.0.1:60943/repo"),
             digest: "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4",
             authority: Authority(
                 name: "upstream", keys: [try FixtureData.key("cosign-oci-attestation-cert-key.pub")],

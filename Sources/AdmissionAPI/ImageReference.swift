@@ -9,7 +9,7 @@
 ///   a look-alike of an allowed host);
 /// - `@` only introduces a digest, so `registry.internal@evil.io/x` is invalid, not userinfo;
 /// - path components are `[a-z0-9]+` joined by `.`, `_`, `__` or dashes: no `..`, no empty components.
-public struct ImageReference: Sendable, Equatable {
+public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// The registry host with its port, lower case: `docker.io`, `registry.internal:5000`, `[::1]:5000`.
     public var domain: String
     /// The repository path inside the registry: `library/nginx`, `ephi/trainer`.
@@ -23,6 +23,20 @@ public struct ImageReference: Sendable, Equatable {
 
     /// True when the reference carries a `sha256` digest (the only pin the digest rule accepts).
     public var isPinnedBySHA256: Bool { digest?.hasPrefix("sha256:") ?? false }
+
+    /// `domain/path` and `tag`/`digest` as written back: the normalised spelling of the reference.
+    public var description: String { repository + (tag.map { ":" + $0 } ?? "") + (digest.map { "@" + $0 } ?? "") }
+
+    /// The same repository pinned to `digest`, tag dropped: what a tag resolves to.
+    public func pinned(to digest: String) -> ImageReference {
+        ImageReference(domain: domain, path: path, tag: nil, digest: digest)
+    }
+
+    /// Whether `value` is `sha256:` and 64 lower-case hex digits, the only digest form a signature can bind.
+    public static func isSHA256Digest(_ value: String) -> Bool {
+        let hex = value.utf8.dropFirst(7)
+        return value.hasPrefix("sha256:") && hex.count == 64 && hex.allSatisfy(isHexDigit)
+    }
 
     public init(domain: String, path: String, tag: String? = nil, digest: String? = nil) {
         self.domain = domain
@@ -105,7 +119,7 @@ public struct ImageReference: Sendable, Equatable {
 
     /// Parses an allowed-registry entry of a policy: a host, optionally followed by a path prefix
     /// (`registry.internal`, `registry.internal/ephi`); no tag, no digest, nothing implicit.
-    static func parseRegistryPrefix(_ text: String) throws(ParseError) -> String {
+    public static func parseRegistryPrefix(_ text: String) throws(ParseError) -> String {
         guard !text.isEmpty else { throw ParseError(reason: "the entry is empty") }
         if text.contains("@") || text.contains("://") {
             throw ParseError(reason: "write a registry host and optional path, without scheme, tag or digest")
@@ -128,7 +142,7 @@ public struct ImageReference: Sendable, Equatable {
 
     /// True when `repository` is `prefix` itself or lies under it at a path-segment boundary, so an
     /// entry `registry.internal/ephi` allows `registry.internal/ephi/x` but not `registry.internal/ephi-x`.
-    static func repository(_ repository: String, isUnder prefix: String) -> Bool {
+    public static func repository(_ repository: String, isUnder prefix: String) -> Bool {
         guard repository.hasPrefix(prefix) else { return false }
         return repository.utf8.count == prefix.utf8.count
             || repository.utf8[repository.utf8.index(repository.utf8.startIndex, offsetBy: prefix.utf8.count)]

@@ -1,0 +1,201 @@
+import AdmissionAPI
+import Yams
+
+/// The signature sections of a policy: `authorities`, `registries`, `registryCredentials`, `signatureCache` and
+/// each class's `signatures` block. Paths are validated as text only; the loader reads the files.
+extension PolicyParser {
+    func parseSignatureTrust(_ fields: [String: Node]) -> SignatureTrust {
+        var trust = SignatureTrust()
+        if let node = fields["authorities"], let entries = pairs(of: node, named: "authorities") {
+            for (name, keyNode, value) in entries {
+                guard !name.isEmpty, !name.contains(where: \.isWhitespace) else {
+                    report("authority name \"\(name)\" must be a non-empty word", at: keyNode)
+                    continue
+                }
+                if let authority = parseAuthority(name, value) { trust.authorities[name] = authority }
+            }
+        }
+        if let node = fields["registries"], let entries = pairs(of: node, named: "registries") {
+            for (host, keyNode, value) in entries {
+                do {
+                    let prefix = try ImageReference.parseRegistryPrefix(host)
+                    guard !prefix.contains("/") else {
+                        report("registries key \"\(host)\" must be a host[:port], without a path", at: keyNode)
+                        continue
+                    }
+                } catch {
+                    report("registries key \"\(host)\": \(error.reason)", at: keyNode)
+                    continue
+                }
+                let context = "registries.\(host)"
+                guard let settings = self.fields(of: value, named: context, allowed: ["ca", "insecure"]) else { continue }
+                var registry = RegistrySettings()
+                if let ca = settings["ca"] { registry.caFile = path(ca, "\(context).ca") }
+                if let insecure = settings["insecure"], let flag = bool(insecure, "\(context).insecure") {
+                    registry.insecure = flag
+                }
+                if registry.insecure && registry.caFile != nil {
+                    report("\(context): a registry is either insecure (plain HTTP) or has a ca, not both", at: value)
+                }
+                trust.registries[host] = registry
+            }
+        }
+        if let node = fields["registryCredentials"] { trust.registryCredentials = path(node, "registryCredentials") }
+        if let node = fields["signatureCache"],
+            let settings = self.fields(of: node, named: "signatureCache", allowed: ["ttl", "failureTTL", "size"])
+        {
+            if let ttl = settings["ttl"], let value = duration(ttl, "signatureCache.ttl") { trust.cache.ttl = value }
+            if let ttl = settings["failureTTL"], let value = duration(ttl, "signatureCache.failureTTL") {
+                trust.cache.failureTTL = value
+            }
+            if let size = settings["size"] {
+                if let value = size.int, size.tag.rawValue == Tag.Name.int.rawValue, (1...1_000_000).contains(value) {
+                    trust.cache.size = value
+                } else {
+                    report("signatureCache.size must be a whole number from 1 to 1000000", at: size)
+                }
+            }
+        }
+        return trust
+    }
+
+    private func parseAuthority(_ name: String, _ node: Node) -> SignatureAuthority? {
+        let context = "authority \"\(name)\""
+        guard let fields = fields(of: node, named: context, allowed: ["keys", "images", "identity"]) else { return nil }
+        var authority = SignatureAuthority(name: name, keyFiles: [], images: [])
+        if let keys = require("keys", in: fields, of: node, named: context), let items = sequence(keys, "\(context) keys") {
+            authority.keyFiles = items.compactMap { path($0, "an entry of \(context) keys") }
+            if items.isEmpty { report("\(context) keys is empty; list at least one PEM public key file", at: keys) }
+        }
+        if let images = require("images", in: fields, of: node, named: context),
+            let globs = strings(images, "\(context) images")
+        {
+            if globs.isEmpty { report("\(context) images is empty; it could vouch for no image", at: images) }
+            for glob in globs where glob.isEmpty || glob.contains(":") && !glob.contains("/") || glob.contains("@") {
+                report("\(context) images entry \"\(glob)\" must be a glob over registry/repository", at: images)
+            }
+            authority.images = globs
+        }
+        if let identity = fields["identity"] { authority.identity = parseIdentity(identity, context: context) }
+        return authority
+    }
+
+    private func parseIdentity(_ node: Node, context: String) -> SignatureAuthority.Identity {
+        if node.scalar != nil {
+            switch string(node, "\(context) identity") {
+            case "matchRepository": return .matchRepository
+            case "any": return .any
+            case let other?:
+                report("\(context) identity \"\(other)\" is not matchRepository, any or {remap: {from, to}}", at: node)
+            case nil: break
+            }
+            return .matchRepository
+        }
+        guard let outer = fields(of: node, named: "\(context) identity", allowed: ["remap"]),
+            let remap = require("remap", in: outer, of: node, named: "\(context) identity"),
+            let inner = fields(of: remap, named: "\(context) identity.remap", allowed: ["from", "to"]),
+            let fromNode = require("from", in: inner, of: remap, named: "\(context) identity.remap"),
+            let toNode = require("to", in: inner, of: remap, named: "\(context) identity.remap"),
+            let from = repositoryPrefix(fromNode, "\(context) identity.remap.from"),
+            let to = repositoryPrefix(toNode, "\(context) identity.remap.to")
+        else { return .matchRepository }
+        return .remap(from: from, to: to)
+    }
+
+    func parseSignatureRequirement(_ node: Node, context: String) -> SignatureRequirement? {
+        let context = "\(context) signatures"
+        let allowed = ["authorities", "require", "budget", "annotations"]
+        guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
+        var requirement = SignatureRequirement(authorities: [])
+        if let names = require("authorities", in: fields, of: node, named: context),
+            let values = strings(names, "\(context) authorities")
+        {
+            if values.isEmpty { report("\(context) authorities is empty; no signature could count", at: names) }
+            requirement.authorities = values
+        }
+        if let require = fields["require"], let value = string(require, "\(context) require") {
+            switch value {
+            case "any": requirement.requireAll = false
+            case "all": requirement.requireAll = true
+            default: report("\(context) require \"\(value)\" is not any or all", at: require)
+            }
+        }
+        if let budget = fields["budget"], let value = duration(budget, "\(context) budget") {
+            if value < .milliseconds(100) || value > .seconds(30) {
+                report("\(context) budget must be between 100ms and 30s (the webhook timeout is at most 30s)", at: budget)
+            }
+            requirement.budget = value
+        }
+        if let annotations = fields["annotations"],
+            let flags = self.fields(
+                of: annotations, named: "\(context) annotations", allowed: ["approvedFor", "expires", "reviewBy"])
+        {
+            func flag(_ key: String) -> Bool { flags[key].flatMap { bool($0, "\(context) annotations.\(key)") } ?? false }
+            requirement.promotion = PromotionRules(
+                approvedFor: flag("approvedFor"), expires: flag("expires"), reviewBy: flag("reviewBy"))
+        }
+        return requirement
+    }
+
+    /// `requireSignatures: true` needs a `signatures` block naming defined authorities, and a `signatures` block
+    /// without `requireSignatures: true` would be a control that silently does nothing.
+    func checkSignatureRequirements(_ classes: [String: DataClass], trust: SignatureTrust, classesNode: Node?) {
+        let nodes = classesNode.flatMap { $0.mapping }.map { mapping in
+            Dictionary(mapping.compactMap { key, value in key.scalar.map { ($0.string, value) } }) { first, _ in first }
+        } ?? [:]
+        let defined = trust.authorities.keys.sorted().joined(separator: ", ")
+        for (name, dataClass) in classes.sorted(by: { $0.key < $1.key }) {
+            let node = nodes[name]
+            switch (dataClass.requireSignatures, dataClass.signatures) {
+            case (true, nil):
+                report("class \"\(name)\" has requireSignatures: true but no signatures block naming its authorities",
+                       at: node)
+            case (false, _?):
+                report("class \"\(name)\" has a signatures block but not requireSignatures: true", at: node)
+            case (_, let requirement?):
+                for authority in requirement.authorities where trust.authorities[authority] == nil {
+                    report(
+                        "class \"\(name)\" signatures: authority \"\(authority)\" is not defined"
+                            + " (authorities: \(defined.isEmpty ? "none" : defined))",
+                        at: node)
+                }
+            default: break
+            }
+        }
+    }
+
+    /// A file path: non-empty; the loader reads it.
+    private func path(_ node: Node, _ context: String) -> String? {
+        guard let value = string(node, context) else { return nil }
+        guard !value.isEmpty else {
+            report("\(context) is an empty path", at: node)
+            return nil
+        }
+        return value
+    }
+
+    private func repositoryPrefix(_ node: Node, _ context: String) -> String? {
+        guard let value = string(node, context) else { return nil }
+        do {
+            return try ImageReference.parseRegistryPrefix(value)
+        } catch {
+            report("\(context) \"\(value)\": \(error.reason)", at: node)
+            return nil
+        }
+    }
+
+    /// A duration of one whole number and one unit: `500ms`, `4s`, `5m`, `1h`. Policy durations are short and
+    /// human-written; one unit is enough and leaves no ambiguity to review.
+    private func duration(_ node: Node, _ context: String) -> Duration? {
+        guard let text = string(node, context) else { return nil }
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let units: [Substring: Duration] = ["ms": .milliseconds(1), "s": .seconds(1), "m": .seconds(60), "h": .seconds(3600)]
+        guard !digits.isEmpty, digits.count <= 9, let count = Int(digits), let unit = units[text.dropFirst(digits.count)],
+            count > 0
+        else {
+            report("\(context) \"\(text)\" must be a positive whole number with a unit: ms, s, m or h (e.g. 4s)", at: node)
+            return nil
+        }
+        return unit * count
+    }
+}

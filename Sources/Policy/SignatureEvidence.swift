@@ -1,0 +1,45 @@
+/// What signature verification found for one image, normalised before policy sees it: who signed which digest
+/// with which key and with which annotations, or why no signature counts. Policy never sees raw crypto.
+public struct SignatureEvidence: Sendable, Equatable {
+    /// One signature that verified.
+    public struct Signer: Sendable, Equatable {
+        public var authority: String
+        /// `sha256:` fingerprint of the public key.
+        public var keyFingerprint: String
+        /// The signed `optional` annotations (`cosign sign -a key=value`).
+        public var annotations: [String: String]
+
+        public init(authority: String, keyFingerprint: String, annotations: [String: String] = [:]) {
+            self.authority = authority
+            self.keyFingerprint = keyFingerprint
+            self.annotations = annotations
+        }
+    }
+
+    /// Why no signature counts.
+    public enum FailureReason: String, Sendable, Equatable {
+        /// Nobody an accepted authority trusts signed the image.
+        case unsigned
+        /// Signatures exist but none passed (wrong key, tampered, another digest or repository).
+        case invalid
+        /// The registry could not be asked or gave an unusable answer; nothing is known either way.
+        case unverifiable
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case verified([Signer])
+        case failed(FailureReason, message: String)
+    }
+
+    /// The image as the pod names it.
+    public var image: String
+    /// The digest verified (the pinned one or the one the tag resolved to), when known.
+    public var digest: String?
+    public var outcome: Outcome
+
+    public init(image: String, digest: String?, outcome: Outcome) {
+        self.image = image
+        self.digest = digest
+        self.outcome = outcome
+    }
+}
