@@ -48,7 +48,7 @@ extension Decision {
     }
 
     /// One line, control characters replaced, cut to ``maxWarningLength`` characters with an ellipsis.
-    static func warning(_ text: String) -> String {
+    public static func warning(_ text: String) -> String {
         var line = String(
             String.UnicodeScalarView(
                 text.unicodeScalars.map { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) ? " " : $0 }))

@@ -14,45 +14,51 @@ enum ImageSignatureCheck {
         _ pod: PodUnderReview, in dataClass: DataClass, evidence: [String: SignatureEvidence], now: Date
     ) -> [Finding] {
         guard dataClass.requireSignatures else { return [] }
-        let rules = dataClass.signatures?.promotion ?? PromotionRules()
-        var findings: [Finding] = []
         var seen = Set<String>()
-        for entry in pod.containers where seen.insert(entry.container.image).inserted {
-            let image = entry.container.image
-            let path = entry.path + ".image"
-            let who = "\(pod.subject): image \(image.quotedForMessage)"
-            guard let found = evidence[image] else {
-                findings.append(
-                    Finding(
-                        rule: .imageSignature, path: path,
-                        message: "\(who) was not verified; class \(dataClass.name.quotedForMessage) requires signatures",
-                        image: image))
-                continue
+        return pod.containers.filter { seen.insert($0.container.image).inserted }.flatMap { entry in
+            findings(
+                image: entry.container.image, evidence: evidence[entry.container.image], in: dataClass, now: now,
+                subject: pod.subject, path: entry.path + ".image")
+        }
+    }
+
+    /// The findings for one image given what verification found (nil: it was not verified at all).
+    static func findings(
+        image: String, evidence: SignatureEvidence?, in dataClass: DataClass, now: Date, subject: String, path: String
+    ) -> [Finding] {
+        let who = "\(subject): image \(image.quotedForMessage)"
+        guard let evidence else {
+            return [
+                Finding(
+                    rule: .imageSignature, path: path,
+                    message: "\(who) was not verified; class \(dataClass.name.quotedForMessage) requires signatures",
+                    image: image)
+            ]
+        }
+        let digest = evidence.digest.map { " (\($0))" } ?? ""
+        switch evidence.outcome {
+        case .failed(.unverifiable, let message):
+            return [
+                Finding(
+                    rule: .signatureUnverifiable, path: path, message: "\(who)\(digest) could not be verified: \(message)",
+                    image: image)
+            ]
+        case .failed(let reason, let message):
+            return [
+                Finding(
+                    rule: .imageSignature, path: path, message: "\(who)\(digest) is \(reason.rawValue): \(message)",
+                    image: image)
+            ]
+        case .verified(let signers):
+            let rules = dataClass.signatures?.promotion ?? PromotionRules()
+            let problems = signers.map { promotionProblems($0, rules: rules, className: dataClass.name, now: now) }
+            guard !problems.contains(where: \.isEmpty), let first = problems.first, let signer = signers.first else {
+                return []
             }
-            let digest = found.digest.map { " (\($0))" } ?? ""
-            switch found.outcome {
-            case .failed(.unverifiable, let message):
-                findings.append(
-                    Finding(
-                        rule: .signatureUnverifiable, path: path, message: "\(who)\(digest) could not be verified: \(message)",
-                        image: image))
-            case .failed(let reason, let message):
-                findings.append(
-                    Finding(
-                        rule: .imageSignature, path: path, message: "\(who)\(digest) is \(reason.rawValue): \(message)",
-                        image: image))
-            case .verified(let signers):
-                let problems = signers.map { promotionProblems($0, rules: rules, className: dataClass.name, now: now) }
-                guard !problems.contains(where: \.isEmpty), let first = problems.first else { continue }
-                for (rule, message) in first {
-                    findings.append(
-                        Finding(
-                            rule: rule, path: path,
-                            message: "\(who)\(digest), signed by \(signers[0].authority): \(message)", image: image))
-                }
+            return first.map { rule, message in
+                Finding(rule: rule, path: path, message: "\(who)\(digest), signed by \(signer.authority): \(message)", image: image)
             }
         }
-        return findings
     }
 
     /// Each enforced promotion rule the signer's annotations break, with why.

@@ -152,6 +152,16 @@ public struct PolicyEngine: Sendable {
         return decision
     }
 
+    /// What policy concludes from one image's signature evidence in `dataClass`: the violations, each in the
+    /// class's mode for its rule (empty: the image passes). `portcullis image verify` uses it to explain a verdict
+    /// the same way the webhook reaches it.
+    public func signatureViolations(image: String, evidence: SignatureEvidence?, in dataClass: DataClass, now: Date)
+        -> [Violation]
+    {
+        ImageSignatureCheck.findings(image: image, evidence: evidence, in: dataClass, now: now, subject: "image check", path: "")
+            .map { Violation(ruleID: $0.rule, message: $0.message, mode: dataClass.mode(for: $0.rule), path: $0.path) }
+    }
+
     /// The distinct images that parse and come from one of the class's registries: the only ones worth a
     /// registry request (the others are denied by `image-reference` or `registry-origin` anyway).
     static func verifiableImages(_ images: [String], in dataClass: DataClass) -> [String] {

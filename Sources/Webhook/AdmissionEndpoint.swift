@@ -4,6 +4,7 @@ import Foundation
 import HTTPTransport
 import Logging
 import Policy
+import Signatures
 
 /// `POST /validate[/<class>]`: decode the AdmissionReview, decide, record, answer.
 ///
@@ -41,14 +42,25 @@ public final class AdmissionEndpoint: Sendable {
             return WebhookError(status: 400, message: error.message).response
         }
         let policy = policies.current
-        let decision = policy.engine.evaluate(request, classFromPath: className, now: clock())
+        var verifications: [String: ImageVerification] = [:]
+        let decision = policy.engine.evaluate(
+            request, classFromPath: className, now: clock(),
+            verifySignatures: policy.signatures.map { signatures in
+                { images, dataClass in
+                    verifications = self.verify(images, in: dataClass, with: signatures, requestDeadline: context.deadlineNanos)
+                    return verifications.mapValues(SignatureEvidence.init)
+                }
+            })
         var response = decision.response(uid: request.uid)
+        let verificationWarnings = verifications.values.flatMap(\.warnings).sorted().map(Decision.warning)
+        if !verificationWarnings.isEmpty { response.warnings = (response.warnings ?? []) + verificationWarnings }
         var outcome = AuditRecord.Decision(decision)
         var forcedReason: String?
 
         if let audit {
             let latency = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-            let record = AuditRecord(request: request, decision: decision, latencyMicros: latency)
+            var record = AuditRecord(request: request, decision: decision, latencyMicros: latency)
+            record.images = Self.withSignatures(record.images, decision.signatures)
             let syncStarted = DispatchTime.now().uptimeNanoseconds
             do {
                 _ = try audit.append(record)
@@ -69,6 +81,38 @@ public final class AdmissionEndpoint: Sendable {
             latencySeconds: Self.seconds(since: started))
         log(request, decision, response)
         return .json(200, AdmissionReviewCodec.encodeResponse(response))
+    }
+
+    /// Verifies a class's images within min(class budget, request deadline − margin), counting cache hits and
+    /// registry failures.
+    private func verify(
+        _ images: [String], in dataClass: DataClass, with signatures: SignatureVerification, requestDeadline: UInt64
+    ) -> [String: ImageVerification] {
+        let deadline = SignatureVerification.deadline(
+            budget: dataClass.signatures?.budget ?? .seconds(4), requestDeadline: requestDeadline)
+        let results = signatures.verify(images: images, in: dataClass, deadline: deadline)
+        for verification in results.values {
+            metrics.recordSignatureCache(hit: verification.fromCache)
+            if case .failure(let failure) = verification.result, failure.reason == .unverifiable {
+                metrics.recordRegistryError(registry: failure.registry)
+            }
+        }
+        return results
+    }
+
+    /// Each audited image with the digest that was verified and the authority and key that vouched for it.
+    static func withSignatures(_ images: [AuditRecord.Image], _ evidence: [SignatureEvidence]) -> [AuditRecord.Image] {
+        let byImage = Dictionary(evidence.map { ($0.image, $0) }) { first, _ in first }
+        return images.map { image in
+            guard let found = byImage[image.reference] else { return image }
+            var image = image
+            image.digest = found.digest ?? image.digest
+            if case .verified(let signers) = found.outcome, let signer = signers.first {
+                image.authority = signer.authority
+                image.key = signer.keyFingerprint
+            }
+            return image
+        }
     }
 
     /// The answer when evidence cannot be written: deny, or allow with a warning for a fail-open class.

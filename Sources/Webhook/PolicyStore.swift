@@ -16,6 +16,8 @@ public final class PolicyStore: Sendable {
         public var document: PolicyDocument
         public var sha256: String
         public var fingerprint: FileStamp
+        /// The verifier for classes that require signatures; nil when no class does.
+        public var signatures: SignatureVerification?
     }
 
     /// What a reload check did, for logs, metrics and the audit trail.
@@ -43,7 +45,7 @@ public final class PolicyStore: Sendable {
         let old = current
         guard let fingerprint = FileStamp(path: path), fingerprint != old.fingerprint else { return .unchanged }
         do {
-            let new = try PolicyStore.load(path)
+            let new = try PolicyStore.load(path, previous: old.signatures)
             guard new.sha256 != old.sha256 else {
                 state.withLock { $0.fingerprint = new.fingerprint }
                 return .unchanged
@@ -61,7 +63,7 @@ public final class PolicyStore: Sendable {
         }
     }
 
-    static func load(_ path: String) throws(PolicyFileError) -> Loaded {
+    static func load(_ path: String, previous: SignatureVerification? = nil) throws(PolicyFileError) -> Loaded {
         guard let fingerprint = FileStamp(path: path),
             let data = FileManager.default.contents(atPath: path)
         else { throw PolicyFileError(path: path, reason: "cannot read the file (missing or not readable)") }
@@ -75,9 +77,18 @@ public final class PolicyStore: Sendable {
             throw PolicyFileError(path: path, reason: "\(error)")
         }
         let sha = SHA256.hex(of: Array(data))
+        var signatures: SignatureVerification?
+        if document.classes.values.contains(where: \.requireSignatures) {
+            do {
+                signatures = try SignatureVerification(
+                    document.signatures, relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent().path, reusing: previous)
+            } catch {
+                throw PolicyFileError(path: path, reason: "signature trust: \(error)")
+            }
+        }
         return Loaded(
             engine: PolicyEngine(policy: document, policySHA256: sha), document: document, sha256: sha,
-            fingerprint: fingerprint)
+            fingerprint: fingerprint, signatures: signatures)
     }
 }
 

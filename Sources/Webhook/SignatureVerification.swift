@@ -1,0 +1,133 @@
+import Dispatch
+import Foundation
+import HTTPTransport
+import Policy
+import PortcullisCrypto
+import Signatures
+
+/// The signature verification one loaded policy configures: its authorities with their keys read from disk, one
+/// registry client (per-registry CA bundles, insecure registries, credentials) and one verification cache.
+///
+/// Built when the policy loads, so a missing or unreadable key, CA bundle or credentials file makes the whole
+/// policy invalid (and a reload keeps the previous one) instead of failing admissions later. The webhook and
+/// `portcullis image verify` both verify through ``verify(images:in:deadline:)``.
+public final class SignatureVerification: Sendable {
+    public let verifier: ImageVerifier
+    /// Authorities by policy name, keys loaded.
+    public let authorities: [String: Authority]
+    let cacheSettings: SignatureCacheSettings
+
+    /// Loads the trust material `trust` names; relative paths are relative to `directory` (the policy's own).
+    /// - Parameter previous: the verification of the policy being replaced; its cache is kept when the cache
+    ///   settings are unchanged (cache keys include each authority's key fingerprints, so results for other keys
+    ///   can never be reused by mistake).
+    public init(
+        _ trust: SignatureTrust, relativeTo directory: String, reusing previous: SignatureVerification? = nil
+    ) throws(SignatureTrustError) {
+        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : directory + "/" + path }
+        func read(_ path: String, _ what: String) throws(SignatureTrustError) -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: resolve(path)) else {
+                throw SignatureTrustError(file: resolve(path), "cannot read the \(what) (missing or not readable)")
+            }
+            return [UInt8](data)
+        }
+        var authorities: [String: Authority] = [:]
+        for (name, authority) in trust.authorities {
+            var keys: [PublicKey] = []
+            for path in authority.keyFiles {
+                do {
+                    keys.append(try PublicKey(pem: try read(path, "public key of authority \(name)"), source: resolve(path)))
+                } catch let error as SignatureTrustError {
+                    throw error
+                } catch {
+                    throw SignatureTrustError(file: resolve(path), "authority \(name): not a usable public key: \(error)")
+                }
+            }
+            let identity: IdentityRule =
+                switch authority.identity {
+                case .matchRepository: .matchRepository
+                case .any: .any
+                case .remap(let from, let to): .remap(imagePrefix: from, signedPrefix: to)
+                }
+            authorities[name] = Authority(
+                name: name, keys: keys, imagePatterns: authority.images.map(ImagePattern.init), identity: identity)
+        }
+        var tls: [String: TLSClientContext] = [:]
+        for (host, settings) in trust.registries {
+            guard let ca = settings.caFile else { continue }
+            _ = try read(ca, "CA bundle of registry \(host)")
+            do { tls[host] = try TLSClientContext(caBundlePath: resolve(ca)) } catch {
+                throw SignatureTrustError(file: resolve(ca), "registry \(host): not a usable CA bundle: \(error)")
+            }
+        }
+        var credentials = RegistryCredentials()
+        if let path = trust.registryCredentials {
+            let bytes = try read(path, "registry credentials")
+            do { credentials = try RegistryCredentials(dockerConfigJSON: bytes) } catch {
+                throw SignatureTrustError(file: resolve(path), "not a Docker config.json: \(error)")
+            }
+        }
+        let client = RegistryClient(
+            configuration: .init(insecureRegistries: Set(trust.registries.filter(\.value.insecure).keys)),
+            http: HTTPClient(tlsByHost: tls), credentials: credentials)
+        let cache =
+            previous.flatMap { $0.cacheSettings == trust.cache ? $0.verifier.cache : nil }
+            ?? VerificationCache(
+                settings: .init(successTTL: trust.cache.ttl, failureTTL: trust.cache.failureTTL, capacity: trust.cache.size))
+        self.verifier = ImageVerifier(client: client, cache: cache)
+        self.authorities = authorities
+        self.cacheSettings = trust.cache
+    }
+
+    /// Verifies each distinct image once against the authorities `dataClass` accepts, by `deadline` (monotonic ns).
+    public func verify(images: [String], in dataClass: DataClass, deadline: UInt64) -> [String: ImageVerification] {
+        let requirement = dataClass.signatures
+        let accepted = (requirement?.authorities ?? []).compactMap { authorities[$0] }
+        return verifier.verify(
+            images: images, authorities: accepted, requireAll: requirement?.requireAll ?? false, deadline: deadline)
+    }
+
+    /// The deadline for one admission: the class's budget, cut short so the answer still leaves `margin` before
+    /// the request's own deadline (the API server's `timeoutSeconds`).
+    public static func deadline(budget: Duration, requestDeadline: UInt64, margin: Duration = .milliseconds(250)) -> UInt64 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let latest = requestDeadline > margin.nanoseconds ? requestDeadline - margin.nanoseconds : 0
+        return min(now + budget.nanoseconds, max(now, latest))
+    }
+}
+
+extension SignatureEvidence {
+    /// The normalised form policy reads: who signed which digest with which key, or why nothing counts.
+    public init(_ verification: ImageVerification) {
+        let outcome: Outcome
+        switch verification.result {
+        case .success(let signatures):
+            outcome = .verified(
+                signatures.map {
+                    Signer(authority: $0.authority, keyFingerprint: $0.keyFingerprint, annotations: $0.annotations)
+                })
+        case .failure(let failure):
+            let reason: FailureReason =
+                switch failure.reason {
+                case .unsigned: .unsigned
+                case .invalid: .invalid
+                case .unverifiable: .unverifiable
+                }
+            outcome = .failed(reason, message: "registry \(failure.registry): \(failure.message)")
+        }
+        self.init(image: verification.image, digest: verification.digest, outcome: outcome)
+    }
+}
+
+/// A trust file named by the policy cannot be used; says which file and why.
+public struct SignatureTrustError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+
+    init(file: String, _ reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
+    public var description: String { "\(file): \(reason)" }
+}
