@@ -74,7 +74,7 @@ def main() -> None:
 
     scenarios = {}
     names = ["signed", "counted", "rotated", "wrong-key", "tampered", "other-digest", "wrong-reference", "unsigned",
-             "annotated", "bundle", "two-signatures"]
+             "annotated", "expired", "not-approved", "bundle", "two-signatures"]
     if token[0]:
         names = ["signed"]
     for name in names:
@@ -99,6 +99,12 @@ def main() -> None:
         elif name == "annotated":
             push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(
                 reference, digest, {"approved-for": "ephi", "expires": "2030-01-01T00:00:00Z"}))])
+        elif name == "expired":
+            push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(
+                reference, digest, {"approved-for": "ephi", "expires": "2020-01-01T00:00:00Z"}))])
+        elif name == "not-approved":
+            push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(
+                reference, digest, {"approved-for": "staging,ephi-test", "expires": "2030-01-01T00:00:00Z"}))])
         elif name == "bundle":
             push_bundle(registry, repo, digest, size, cf.bundle(keys["trusted"], reference, digest))
         elif name == "two-signatures":

@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+/// Signature admission end to end: Debian's `docker-registry` over TLS filled by the independent Python signer
+/// (`tests/signer/push_scenarios.py`), a policy trusting the signer's keys, the real `portcullis serve`, curl.
+@Suite("portcullis serve: image signatures", .serialized, .timeLimit(.minutes(2)))
+struct SignatureLiveTests {
+    /// A registry with every scenario, a policy that trusts the signer's `trusted` and `rotated` keys, and a server
+    /// with an audit log. Class `release` needs a signature; class `ephi` also the promotion annotations.
+    final class Environment: @unchecked Sendable {
+        let certs: DevCertificates
+        let work: String
+        let host: String
+        let scenarios: [String: String]
+        let server: LiveServer
+
+        init() throws {
+            certs = try DevCertificates()
+            work = certs.path("registry")
+            let port = try Self.freePort()
+            host = "127.0.0.1:\(port)"
+            let start = try ChildProcess.run(
+                "/usr/bin/env",
+                ["OWNER_PID=\(getpid())", repositoryRoot.appendingPathComponent("tests/registry/start-registry.sh").path,
+                 work, String(port)], timeout: .seconds(30))
+            guard start.status == 0 else { throw LiveTestError("docker-registry did not start: \(start.stderr)") }
+            let push = try ChildProcess.run(
+                "python3",
+                [repositoryRoot.appendingPathComponent("tests/signer/push_scenarios.py").path, host,
+                 work + "/certs/ca.pem", work + "/out"], timeout: .seconds(60))
+            guard push.status == 0, let data = FileManager.default.contents(atPath: work + "/out/scenarios.json"),
+                let scenarios = try JSONSerialization.jsonObject(with: data) as? [String: String]
+            else { throw LiveTestError("the signer failed: \(push.stderr)") }
+            self.scenarios = scenarios
+            let policy = """
+                apiVersion: portcullis.dev/v1
+                kind: Policy
+                authorities:
+                  release:
+                    keys: [registry/out/trusted.pub, registry/out/rotated.pub]
+                    images: ["\(host)/live/*"]
+                registries:
+                  "\(host)": {ca: registry/certs/ca.pem}
+                signatureCache: {ttl: 5m, failureTTL: 1m, size: 100}
+                classes:
+                  release:
+                    registries: ["\(host)/live"]
+                    requireSignatures: true
+                    signatures: {authorities: [release], budget: 3s}
+                  ephi:
+                    registries: ["\(host)/live"]
+                    requireSignatures: true
+                    signatures:
+                      authorities: [release]
+                      annotations: {approvedFor: true, expires: true}
+
+                """
+            try policy.write(toFile: certs.path("policy.yaml"), atomically: true, encoding: .utf8)
+            let keygen = try ChildProcess.run(
+                try portcullisBinary(),
+                ["audit", "keygen", "--private-key", certs.path("audit.pem"), "--public-key", certs.path("audit.pub")])
+            guard keygen.status == 0 else { throw LiveTestError("audit keygen failed: \(keygen.stderr)") }
+            server = try LiveServer(
+                certs, policy: certs.path("policy.yaml"),
+                extraArguments: ["--audit-dir", certs.path("audit"), "--audit-key", certs.path("audit.pem")])
+        }
+
+        /// The AdmissionReview `response` for a pod running `image` in `className`.
+        func admit(_ image: String, in className: String, uid: String = UUID().uuidString) throws -> [String: Any] {
+            let review: [String: Any] = [
+                "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                "request": [
+                    "uid": uid, "kind": ["group": "", "version": "v1", "kind": "Pod"],
+                    "resource": ["group": "", "version": "v1", "resource": "pods"], "namespace": "clinical",
+                    "name": "p", "operation": "CREATE", "userInfo": ["username": "alice"],
+                    "object": [
+                        "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p", "namespace": "clinical"],
+                        "spec": ["containers": [["name": "a", "image": image], ["name": "b", "image": image]]],
+                    ],
+                ] as [String: Any],
+            ]
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: review), as: UTF8.self)
+            let (status, json) = try AdmissionLiveTests.post(
+                server, certs, path: "/validate/\(className)?timeout=10s", body: body)
+            guard status == 200, let response = json["response"] as? [String: Any] else {
+                throw LiveTestError("HTTP \(status) for \(image)")
+            }
+            return response
+        }
+
+        /// Requests the registry served for `path` so far (one access-log line per request).
+        func registryRequests(_ path: String) -> Int {
+            let log = (try? String(contentsOfFile: work + "/registry.log", encoding: .utf8)) ?? ""
+            return log.split(separator: "\n").filter { $0.contains("response completed") && $0.contains(path) }.count
+        }
+
+        func stopRegistry() throws {
+            let pid = try String(contentsOfFile: work + "/registry.pid", encoding: .utf8)
+            guard let value = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+            kill(value, SIGKILL)
+        }
+
+        static func freePort() throws -> Int {
+            let result = try ChildProcess.run(
+                "python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+            guard let port = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw LiveTestError("no free port: \(result.stderr)")
+            }
+            return port
+        }
+
+        deinit { try? stopRegistry() }
+    }
+
+    static let shared = Result { try Environment() }
+
+    static func reason(_ response: [String: Any]) -> String? { (response["status"] as? [String: Any])?["reason"] as? String }
+    static func message(_ response: [String: Any]) -> String {
+        (response["status"] as? [String: Any])?["message"] as? String ?? ""
+    }
+
+    @Test(
+        "each signature scenario gets the webhook verdict and status reason it deserves",
+        arguments: [
+            ("release", "signed", nil, nil),
+            ("release", "bundle", nil, nil),
+            ("release", "rotated", nil, nil),
+            ("release", "unsigned", "Unsigned", "[image-signature]"),
+            ("release", "wrong-key", "Unsigned", "[image-signature]"),
+            ("release", "tampered", "Unsigned", "[image-signature]"),
+            ("ephi", "annotated", nil, nil),
+            ("ephi", "not-approved", "Forbidden", "[signature-approval]"),
+            ("ephi", "expired", "Forbidden", "[signature-expired]"),
+            ("ephi", "signed", "Forbidden", "[signature-approval]"),
+        ] as [(String, String, String?, String?)])
+    func verdicts(className: String, scenario: String, reason: String?, rule: String?) throws {
+        let live = try Self.shared.get()
+        let image = try #require(live.scenarios[scenario])
+        let response = try live.admit(image, in: className)
+        #expect(response["allowed"] as? Bool == (reason == nil), "\(Self.message(response))")
+        #expect(Self.reason(response) == reason)
+        if let rule {
+            let message = Self.message(response)
+            #expect(message.contains(rule) && message.contains(image) && message.contains(live.host), "\(message)")
+        }
+    }
+
+    @Test("a second admission of a verified image asks the registry nothing, and the audit line names digest and key")
+    func cachedAndAudited() throws {
+        let live = try Self.shared.get()
+        let image = try #require(live.scenarios["counted"])
+        let uid = "counted-" + UUID().uuidString
+        #expect(try live.admit(image, in: "release", uid: uid)["allowed"] as? Bool == true)
+        let afterFirst = live.registryRequests("/v2/live/counted/")
+        #expect(afterFirst >= 2)
+        #expect(try live.admit(image, in: "release")["allowed"] as? Bool == true)
+        #expect(live.registryRequests("/v2/live/counted/") == afterFirst)
+
+        let query = try ChildProcess.run(
+            try portcullisBinary(), ["audit", "query", "-o", "json", live.certs.path("audit")], timeout: .seconds(30))
+        let line = try #require(query.stdout.split(separator: "\n").first { $0.contains(uid) })
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let images = try #require(record["images"] as? [[String: Any]])
+        #expect(images.count == 2)
+        #expect(images.first?["digest"] as? String == String(image.split(separator: "@")[1]))
+        #expect(images.first?["authority"] as? String == "release")
+        #expect((images.first?["key"] as? String)?.hasPrefix("sha256:") == true)
+
+        let metrics = try live.server.curl(live.certs, [live.server.url + "/metrics"])
+        #expect(metrics.stdout.contains(#"portcullis_signature_cache_requests_total{result="hit"}"#))
+    }
+
+    @Test("a tag is resolved to its digest, verified, and answered with a warning")
+    func tagResolution() throws {
+        let live = try Self.shared.get()
+        let image = "\(live.host)/live/signed:v1"
+        let response = try live.admit(image, in: "release")
+        #expect(response["allowed"] as? Bool == true, "\(Self.message(response))")
+        let warnings = response["warnings"] as? [String] ?? []
+        #expect(warnings.contains { $0.contains("not pinned by digest") }, "\(warnings)")
+    }
+
+    /// Its own registry and server, since it stops the registry.
+    @Test("with the registry down a verified digest is still admitted from cache; others are CouldNotVerify")
+    func registryDown() throws {
+        let live = try Environment()
+        let cached = try #require(live.scenarios["two-signatures"])
+        #expect(try live.admit(cached, in: "release")["allowed"] as? Bool == true)
+        try live.stopRegistry()
+        #expect(try live.admit(cached, in: "release")["allowed"] as? Bool == true)
+        let never = try #require(live.scenarios["other-digest"])
+        let response = try live.admit(never, in: "release")
+        #expect(response["allowed"] as? Bool == false)
+        #expect(Self.reason(response) == "CouldNotVerify")
+        #expect(Self.message(response).contains("[signature-unverifiable]") && Self.message(response).contains(live.host))
+    }
+}
