@@ -2,11 +2,12 @@
 # Side-by-side benchmark: Portcullis against the Go peer webhook (../shared/peer) on this machine,
 # same body, same client (h2load over TLS, HTTP/1.1 keep-alive), one server at a time.
 #
-#   bench/run.sh [server|audit] [SECONDS]
+#   bench/run.sh [server|audit|signatures] [SECONDS]
 #
 #   server  (default) concurrency 1, 16, 64, 256, no audit log: throughput, p50/p99, peak RSS.
 #   audit   concurrency 16 and 64: Portcullis with and without its durable audit log, and the peer
 #           with -audit -fsync (one fdatasync per line).
+#   signatures  image signature verification against a loopback docker-registry (bench/signatures.sh).
 #
 # The peer gets bench/peer-config.json: the same registries, zones and GPU pools as the ephi class of
 # deploy/policy.yaml, so both servers admit the sample review after the same checks.
@@ -19,14 +20,15 @@ seconds=${2:-10}
 root=$PWD
 out=$root/bench/out
 mkdir -p "$out"
-body=$root/examples/admission-review-pod.json
+body=${body:-$root/examples/admission-review-pod.json}
+policy=${policy:-deploy/policy.yaml}
 certs=$root/certs-dev/out
 peer_src=${PEER_SRC:-$root/../shared/peer}
 
 scripts/ensure-packages.sh nghttp2-client golang-go libssl-dev zlib1g-dev openssl curl python3 >/dev/null
 [ -x .build/release/portcullis ] || swift build -c release >/dev/null
 certs-dev/make-dev-certs.sh "$certs" >/dev/null
-if [ ! -x .build/peerwebhook ]; then
+if [ "$mode" != signatures ] && [ ! -x .build/peerwebhook ]; then
     (cd "$peer_src" && GOFLAGS=-mod=mod go build -o "$root/.build/peerwebhook" .)
 fi
 
@@ -70,7 +72,7 @@ peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 start_portcullis() { # extra args...
     .build/release/portcullis serve --listen 127.0.0.1:18443 --cert "$certs/server.pem" \
-        --key "$certs/server-key.pem" --policy deploy/policy.yaml "$@" >"$out/portcullis.log" 2>&1 &
+        --key "$certs/server-key.pem" --policy "$policy" "$@" >"$out/portcullis.log" 2>&1 &
     pid=$!
     wait_ready https://127.0.0.1:18443/healthz
 }
@@ -89,8 +91,10 @@ row() { # name c result rss
     printf "| %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$4" "$bad"
 }
 
-echo "| server | c | req/s | p50 ms | p99 ms | peak RSS MiB | non-200 |"
-echo "|---|---|---|---|---|---|---|"
+if [ "$mode" != signatures ]; then
+    echo "| server | c | req/s | p50 ms | p99 ms | peak RSS MiB | non-200 |"
+    echo "|---|---|---|---|---|---|---|"
+fi
 case $mode in
 server)
     for c in 1 16 64 256; do
@@ -116,5 +120,9 @@ audit)
         row "go peer, -audit -fsync" "$c" "$r" "$rss"
     done
     ;;
-*) echo "usage: bench/run.sh [server|audit] [SECONDS]" >&2; exit 2 ;;
+signatures)
+    # shellcheck source=bench/signatures.sh
+    source bench/signatures.sh
+    ;;
+*) echo "usage: bench/run.sh [server|audit|signatures] [SECONDS]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Signature verification cost: cold verification against a loopback docker-registry (TLS), a cached
+# verification, and throughput at c=16 with signatures required and a warm cache, each next to the same
+# pod in a class without signatures.
+#
+#   bench/signatures.sh [SECONDS]      (the same as: bench/run.sh signatures [SECONDS])
+#
+# Images and cosign signatures come from the independent Python signer (tests/signer/push_scenarios.py).
+# "registry ms" is the time docker-registry itself logged for the requests of that verification, so
+# "cold − plain − registry" bounds what Portcullis spends around the round trips (CPU, TLS, loopback).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then exec "$(dirname "$0")/run.sh" signatures "$@"; fi
+
+sig=$(mktemp -d "$out/signatures.XXXX")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+host=127.0.0.1:$port
+OWNER_PID=$$ tests/registry/start-registry.sh "$sig/registry" "$port"
+for run in 1 2 3 4; do
+    python3 tests/signer/push_scenarios.py "$host" "$sig/registry/certs/ca.pem" "$sig/out$run" >/dev/null
+done
+registry_pid=$(cat "$sig/registry/registry.pid")
+stop_registry() { kill -KILL "$registry_pid" 2>/dev/null || true; cleanup; }
+trap stop_registry EXIT
+
+# The signed images of every run, and a policy trusting every run's keys.
+python3 - "$sig" "$host" <<'PY'
+import json, sys, glob
+sig, host = sys.argv[1], sys.argv[2]
+images, keys = [], []
+for out in sorted(glob.glob(f"{sig}/out*")):
+    scenarios = json.load(open(f"{out}/scenarios.json"))
+    images += [scenarios[n] for n in ("signed", "counted", "rotated", "two-signatures", "bundle", "annotated")]
+    keys += [f"{out}/trusted.pub", f"{out}/rotated.pub"]
+open(f"{sig}/images.txt", "w").write("\n".join(images) + "\n")
+klist = ", ".join(keys)
+open(f"{sig}/policy.yaml", "w").write(f"""apiVersion: portcullis.dev/v1
+kind: Policy
+authorities:
+  release: {{keys: [{klist}], images: ["{host}/live/*"]}}
+registries:
+  "{host}": {{ca: registry/certs/ca.pem}}
+classes:
+  signed:
+    registries: ["{host}/live"]
+    requireSignatures: true
+    signatures: {{authorities: [release], budget: 4s}}
+  plain:
+    registries: ["{host}/live"]
+""")
+def review(image):
+    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "bench", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"}, "namespace": "bench", "name": "p",
+        "operation": "CREATE", "userInfo": {"username": "bench"},
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "bench"},
+                   "spec": {"containers": [{"name": "a", "image": image}]}}}})
+for i, image in enumerate(images):
+    open(f"{sig}/review-{i}.json", "w").write(review(image))
+PY
+
+policy=$sig/policy.yaml
+start_portcullis
+
+# Server-side time of one admission: curl's time to first byte minus the time to send the request.
+admit() { # class body
+    curl -s -o "$sig/last.json" -w '%{time_pretransfer} %{time_starttransfer}\n' --cacert "$certs/ca.pem" \
+        -H 'Content-Type: application/json' --data-binary "@$2" "https://127.0.0.1:18443/validate/$1?timeout=10s" |
+        awk '{printf "%.3f", ($2 - $1) * 1000}'
+    grep -q '"allowed":true' "$sig/last.json" || { echo "not allowed: $(cat "$sig/last.json")" >&2; exit 1; }
+}
+registry_ms() { # from-line: ms docker-registry logged after that line
+    tail -n "+$(($1 + 1))" "$sig/registry/registry.log" | grep 'response completed' |
+        sed -n 's/.*http.response.duration=\([0-9.]*\)\(m\?s\|µs\).*/\1 \2/p' |
+        awk '{ v = $1; if ($2 == "s") v *= 1000; if ($2 == "µs") v /= 1000; t += v; n++ } END { printf "%.3f %d", t, n }'
+}
+
+echo
+echo "| image | plain ms | cold ms | registry requests | registry ms | cached ms |"
+echo "|---|---|---|---|---|---|"
+count=$(wc -l <"$sig/images.txt")
+for i in $(seq 0 $((count - 1))); do
+    plain=$(admit plain "$sig/review-$i.json")
+    before=$(wc -l <"$sig/registry/registry.log")
+    cold=$(admit signed "$sig/review-$i.json")
+    read -r reg n <<<"$(registry_ms "$before")"
+    cached=$(admit signed "$sig/review-$i.json")
+    echo "| $(sed -n "$((i + 1))p" "$sig/images.txt" | sed 's/.*\/live\///; s/@sha256:\(.\{8\}\).*/@\1…/') | $plain | $cold | $n | $reg | $cached |"
+done
+
+# Warm cache: the same image at c=1 and c=16, with and without required signatures.
+echo
+echo "| class | c | req/s | p50 ms | p99 ms | peak RSS MiB | non-200 |"
+echo "|---|---|---|---|---|---|---|"
+body=$sig/review-0.json
+for c in 1 16; do
+    r=$(load https://127.0.0.1:18443/validate/plain "$c" sig-plain); row "plain (no signatures)" "$c" "$r" "$(peak_rss_mib "$pid")"
+    r=$(load https://127.0.0.1:18443/validate/signed "$c" sig-cached); row "signatures, warm cache" "$c" "$r" "$(peak_rss_mib "$pid")"
+done
+stop
