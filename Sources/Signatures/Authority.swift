@@ -17,6 +17,9 @@ public struct Authority: Sendable {
         self.keys = keys
         self.imagePatterns = imagePatterns
         self.identity = identity
+        let text = ([name, identity.description] + keys.map(\.fingerprint).sorted() + imagePatterns.map(\.text))
+            .joined(separator: "|")
+        self.identityKey = SHA256.hex(of: Array(text.utf8))
     }
 
     /// Whether this authority may sign `image` at all.
@@ -24,9 +27,8 @@ public struct Authority: Sendable {
         imagePatterns.contains { $0.matches(image.repository) }
     }
 
-    /// Name plus key fingerprints: two authorities with the same identity give the same answers, so this is what a
-    /// cached verification is keyed by (a rotated key changes it and so invalidates old results).
-    public var identityKey: String {
-        ([name, identity.description] + keys.map(\.fingerprint).sorted() + imagePatterns.map(\.text)).joined(separator: "|")
-    }
+    /// SHA-256 of name, identity rule, key fingerprints and patterns: two authorities with the same identity give
+    /// the same answers, so this is what a cached verification is keyed by (a rotated key changes it and so
+    /// invalidates old results). Computed once, so a cache key stays short and quick to hash under the cache lock.
+    public let identityKey: String
 }

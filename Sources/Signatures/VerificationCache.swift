@@ -86,10 +86,11 @@ public final class VerificationCache: Sendable {
             state.tick += 1
             let tick = state.tick
             var stale: [VerifiedSignature]?
-            if var entry = state.entries[key] {
+            if let index = state.entries.index(forKey: key) {
+                // One hash and an in-place update: this runs under the lock for every admission.
+                let entry = state.entries.values[index]
                 if entry.expires > now {
-                    entry.lastUse = tick
-                    state.entries[key] = entry
+                    state.entries.values[index].lastUse = tick
                     return .hit(entry.result)
                 }
                 if case .success(let signatures) = entry.result,
