@@ -180,6 +180,25 @@ struct SignatureLiveTests {
         #expect(warnings.contains { $0.contains("not pinned by digest") }, "\(warnings)")
     }
 
+    @Test("portcullis image verify gives the webhook's verdict and shows each check")
+    func imageVerifyCommand() throws {
+        let live = try Self.shared.get()
+        func verify(_ scenario: String, _ className: String) throws -> (Int32?, String) {
+            let result = try ChildProcess.run(
+                try portcullisBinary(),
+                ["image", "verify", live.scenarios[scenario]!, "--policy", live.certs.path("policy.yaml"), "--class",
+                 className], timeout: .seconds(30))
+            return (result.status, result.stdout + result.stderr)
+        }
+        let (signedStatus, signed) = try verify("signed", "release")
+        #expect(signedStatus == 0 && signed.contains("ok   signature verifies with ECDSA P-256 key"), "\(signed)")
+        #expect(signed.hasSuffix("ALLOWED\n"))
+        let (wrongStatus, wrong) = try verify("wrong-key", "release")
+        #expect(wrongStatus == 1 && wrong.contains("[image-signature]") && wrong.contains("DENIED"), "\(wrong)")
+        let (expiredStatus, expired) = try verify("expired", "ephi")
+        #expect(expiredStatus == 1 && expired.contains("[signature-expired]"), "\(expired)")
+    }
+
     /// Its own registry and server, since it stops the registry.
     @Test("with the registry down a verified digest is still admitted from cache; others are CouldNotVerify")
     func registryDown() throws {
