@@ -205,10 +205,28 @@ public struct AuditReportBuilder: Sendable {
         }
         thread.start()
         var aggregate = Aggregate(since: since.map(RFC3339.format), until: until.map(RFC3339.format))
-        let aggregation = Result { try AuditQuery().scan(paths: paths, types: [.decision, .control]) { line in
-            aggregate.add(line, controlCap: controlCap)
-            return true
-        } }
+        let aggregation = Result { () throws in
+            let decoder = JSONDecoder()
+            for (_, segments) in try AuditLogFiles.resolve(paths) {
+                for segment in segments {
+                    let reader = try LineReader(path: segment.path, compressed: segment.compressed)
+                    _ = try reader.forEachLine { line in
+                        switch AuditLineFormat.parsePrefix(line)?.type {
+                        case .decision:
+                            // An unreadable line is the verifier's finding, not a reason to stop the report.
+                            if let facts = DecisionFacts.parse(line) { aggregate.add(facts) }
+                        case .control:
+                            if let entry = try? decoder.decode(ControlEntry.self, from: Data(line)) {
+                                aggregate.add(entry, controlCap: controlCap)
+                            }
+                        default:
+                            break
+                        }
+                        return true
+                    }
+                }
+            }
+        }
         verification.done.wait()
         try aggregation.get()
         let logs = try verification.result!.get()
@@ -222,6 +240,13 @@ private final class VerificationBox: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
 }
 
+/// An image as the report counts it: the same reference admitted under another digest or signer is another row.
+struct ImageKey: Hashable {
+    var reference: String
+    var digest: String?
+    var authority: String?
+}
+
 /// The running totals of one report.
 struct Aggregate {
     let since: String?
@@ -233,7 +258,7 @@ struct Aggregate {
     var deniedByNamespace = BoundedCounter()
     var deniedByUser = BoundedCounter()
     var denialMessages = BoundedCounter()
-    var images: [String: AuditReport.ImageCount] = [:]
+    var images: [ImageKey: Int] = [:]
     var imagesOverflow = 0
     var wouldHaveDenied = BoundedCounter()
     var exemptions = BoundedCounter()
@@ -249,35 +274,30 @@ struct Aggregate {
         self.until = until
     }
 
-    mutating func add(_ line: AuditQuery.Line, controlCap: Int) {
-        let time: String
-        switch line {
-        case .decision(let entry): time = entry.time
-        case .control(let entry): time = entry.time
-        }
+    /// Notes the line's time as the log's first or last, and whether it falls in the period.
+    private mutating func inPeriod(_ time: String) -> Bool {
         if firstTime == nil { firstTime = time }
         lastTime = time
-        if case .control(let entry) = line {
-            // Integrity facts cover the whole log, whatever the period.
-            if entry.event.event == .tornTailQuarantined { quarantines += 1 }
-            if entry.event.event == .auditUnavailable { outages += 1 }
-        }
-        if let since, time < since { return }
-        if let until, time >= until { return }
-        switch line {
-        case .decision(let entry): add(entry)
-        case .control(let entry):
-            totals.control += 1
-            if controlLines.count < controlCap {
-                controlLines.append(AuditReport.ControlLine(seq: entry.seq, time: entry.time, event: entry.event))
-            } else {
-                controlOmitted += 1
-            }
+        if let since, time < since { return false }
+        if let until, time >= until { return false }
+        return true
+    }
+
+    mutating func add(_ entry: ControlEntry, controlCap: Int) {
+        // Integrity facts cover the whole log, whatever the period.
+        if entry.event.event == .tornTailQuarantined { quarantines += 1 }
+        if entry.event.event == .auditUnavailable { outages += 1 }
+        guard inPeriod(entry.time) else { return }
+        totals.control += 1
+        if controlLines.count < controlCap {
+            controlLines.append(AuditReport.ControlLine(seq: entry.seq, time: entry.time, event: entry.event))
+        } else {
+            controlOmitted += 1
         }
     }
 
-    private mutating func add(_ entry: AuditEntry) {
-        let record = entry.record
+    mutating func add(_ record: DecisionFacts) {
+        guard inPeriod(record.time) else { return }
         totals.decisions += 1
         switch record.decision {
         case .allowed: totals.allowed += 1
@@ -285,7 +305,7 @@ struct Aggregate {
         case .warned: totals.warned += 1
         case .error: totals.error += 1
         }
-        if let seconds = RFC3339.epochSeconds(entry.time) {
+        if let seconds = RFC3339.epochSeconds(record.time) {
             buckets.add(epochSeconds: seconds, decision: record.decision)
         }
         for exemption in record.exemptions {
@@ -308,12 +328,9 @@ struct Aggregate {
                 for rule in record.rules { wouldHaveDenied.add(rule.id) }
             }
             for image in record.images {
-                let key = "\(image.reference)\u{0}\(image.digest ?? "")\u{0}\(image.authority ?? "")"
-                if images[key] != nil {
-                    images[key]!.count += 1
-                } else if images.count < 10_000 {
-                    images[key] = AuditReport.ImageCount(
-                        reference: image.reference, digest: image.digest, authority: image.authority, count: 1)
+                let key = ImageKey(reference: image.reference, digest: image.digest, authority: image.authority)
+                if images[key] != nil || images.count < 10_000 {
+                    images[key, default: 0] += 1
                 } else {
                     imagesOverflow += 1
                 }
@@ -335,9 +352,11 @@ struct Aggregate {
                     signaturesChecked: log.signaturesChecked, finding: log.finding?.description,
                     findingCause: log.finding?.cause.rawValue)
             }, quarantines: quarantines, outages: outages, firstTime: firstTime, lastTime: lastTime)
-        var imageRows = images.values.sorted { ($0.count, $1.reference) > ($1.count, $0.reference) }
-            .prefix(topN * 5).map { $0 }
-        let imageRest = images.values.reduce(imagesOverflow) { $0 + $1.count } - imageRows.reduce(0) { $0 + $1.count }
+        var imageRows = images.map { key, count in
+            AuditReport.ImageCount(reference: key.reference, digest: key.digest, authority: key.authority, count: count)
+        }.sorted { ($0.count, $1.reference, $1.digest ?? "") > ($1.count, $0.reference, $0.digest ?? "") }
+            .prefix(topN).map { $0 }
+        let imageRest = images.values.reduce(imagesOverflow, +) - imageRows.reduce(0) { $0 + $1.count }
         if imageRest > 0 {
             imageRows.append(AuditReport.ImageCount(reference: BoundedCounter.other, count: imageRest))
         }
@@ -355,7 +374,11 @@ extension RFC3339 {
     /// Whole seconds since 1970 of a `YYYY-MM-DDTHH:MM:SS…Z` time as this log writes it, without a
     /// formatter (the report calls this once per line).
     static func epochSeconds(_ text: String) -> Int64? {
-        let utf8 = Array(text.utf8.prefix(20))
+        var text = text
+        return text.withUTF8 { epochSeconds(UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func epochSeconds(_ utf8: UnsafeRawBufferPointer) -> Int64? {
         guard utf8.count >= 19, utf8[4] == 0x2D, utf8[7] == 0x2D, utf8[10] == 0x54, utf8[13] == 0x3A,
             utf8[16] == 0x3A
         else { return nil }

@@ -22,6 +22,7 @@ public enum AuditReportHTML {
         html += integrity(report.integrity)
         html += totals(report.totals)
         html += section("Admissions and denials over time", timeline(report.timeline))
+        html += section("Controls in force: policy, trust material, certificates, audit health", controls(report))
         html += "<div class=\"grid\">"
         html += section("Denials by rule", counts(report.deniedByRule, id: "denied-by-rule"))
         html += section("Denials by class", counts(report.deniedByClass, id: "denied-by-class"))
@@ -30,7 +31,6 @@ public enum AuditReportHTML {
         html += "</div>"
         html += section("Top denial messages", counts(report.topDenialMessages, id: "denial-messages"))
         html += section("Images admitted", images(report.imagesAdmitted))
-        html += section("Controls in force: policy, trust material, certificates, audit health", controls(report))
         html += "<div class=\"grid\">"
         html += section(
             "Admitted in warn/audit mode that enforce mode would have denied",
@@ -134,10 +134,12 @@ public enum AuditReportHTML {
     }
 
     private static func counts(_ counts: [AuditReport.Count], id: String) -> String {
-        guard let top = counts.map(\.count).max() else { return "<p class=\"empty\" id=\"\(id)\">None.</p>" }
+        guard !counts.isEmpty else { return "<p class=\"empty\" id=\"\(id)\">None.</p>" }
+        // Bars are scaled to the largest named row; "(other)" sums many and would dwarf them.
+        let top = max(1, counts.filter { $0.name != BoundedCounter.other }.map(\.count).max() ?? counts[0].count)
         var html = "<table class=\"counts\" id=\"\(id)\">"
         for count in counts {
-            let share = Int((Double(count.count) / Double(top) * 100).rounded())
+            let share = min(100, Int((Double(count.count) / Double(top) * 100).rounded()))
             html += "<tr data-name=\"\(e(count.name))\" data-count=\"\(count.count)\"><td>\(e(count.name))</td>"
                 + "<td class=\"num\">\(count.count)</td><td class=\"bar\"><div style=\"width:\(share)%\"></div></td></tr>"
         }

@@ -207,3 +207,37 @@ enum Browser {
         return rows
     }
 }
+
+@Suite("Decision facts read from line bytes")
+struct DecisionFactsTests {
+    private func parse(_ text: String) -> DecisionFacts? {
+        Array(text.utf8).withUnsafeBytes { DecisionFacts.parse($0) }
+    }
+
+    @Test("a line the writer produced reads back with the same members, escapes included")
+    func writerLine() throws {
+        var record = Fixtures.record(
+            1, decision: .denied, namespace: "ns-\u{e9}", user: "a\"b\\c\nd \u{1F600}",
+            rules: [.init(id: "r1", message: "tab\there")],
+            images: [.init(reference: "reg/x:1", digest: "sha256:ab", authority: "corp")])
+        record.exemptions = [.init(rule: nil, reason: "why")]
+        var json = AuditLineFormat.begin(
+            seq: 1, prev: AuditLineFormat.genesis, type: .decision, time: "2027-01-15T08:00:00.000000Z", chain: "c")
+        json.append(members: record.encodedMembers())
+        let line = AuditLineFormat.end(json)
+        let facts = try #require(line.withUnsafeBytes { DecisionFacts.parse($0) })
+        #expect(facts.time == "2027-01-15T08:00:00.000000Z" && facts.decision == .denied)
+        #expect(facts.namespace == record.namespace && facts.user == record.user && facts.dataClass == "ephi")
+        #expect(facts.rules == record.rules && facts.images == record.images && facts.exemptions == record.exemptions)
+    }
+
+    @Test("members in any order and \\u escapes (surrogate pairs too) are read; malformed lines are nil")
+    func anyValidJSON() {
+        let facts = parse(#"{ "user" : "\u00e9\ud83d\ude00", "extra": {"a": [1, true, null]}, "decision": "allowed", "time": "t" }"#)
+        #expect(facts?.user == "\u{e9}\u{1F600}" && facts?.decision == .allowed)
+        #expect(parse(#"{"decision":"maybe","time":"t"}"#) == nil)
+        #expect(parse(#"{"decision":"allowed","time":"t""#) == nil)
+        #expect(parse(#"{"decision":"allowed"}"#) == nil)
+        #expect(parse("not json") == nil)
+    }
+}
