@@ -26,7 +26,7 @@ struct RekorEntry {
         guard let body = payload["body"] as? String, let time = RekorEntry.integer(payload["integratedTime"]),
             let index = RekorEntry.integer(payload["logIndex"]), let logID = payload["logID"] as? String
         else { throw PayloadError("the Rekor bundle Payload lacks body, integratedTime, logIndex or logID") }
-        let set = (root["SignedEntryTimestamp"] as? String).flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) }
+        let set = try RekorEntry.signedEntryTimestamp(root["SignedEntryTimestamp"])
         try self.init(encodedBody: body, integratedTime: time, logIndex: index, logID: logID.lowercased(), set: set)
     }
 
@@ -37,8 +37,7 @@ struct RekorEntry {
             let index = RekorEntry.integer(entry["logIndex"]),
             let keyID = ((entry["logId"] as? [String: Any])?["keyId"] as? String).flatMap({ Data(base64Encoded: $0) })
         else { throw PayloadError("the bundle's tlog entry lacks canonicalizedBody, integratedTime, logIndex or logId") }
-        let set = ((entry["inclusionPromise"] as? [String: Any])?["signedEntryTimestamp"] as? String)
-            .flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) }
+        let set = try RekorEntry.signedEntryTimestamp((entry["inclusionPromise"] as? [String: Any])?["signedEntryTimestamp"])
         try self.init(encodedBody: body, integratedTime: time, logIndex: index, logID: Hex.encode(keyID), set: set)
     }
 
@@ -60,6 +59,15 @@ struct RekorEntry {
             "body": .string(encodedBody), "integratedTime": .integer(integratedTime), "logID": .string(logID),
             "logIndex": .integer(logIndex),
         ]).bytes
+    }
+
+    /// A present but undecodable SET is an error of its own, not "no promise": the message should say what is wrong.
+    private static func signedEntryTimestamp(_ value: Any?) throws(PayloadError) -> [UInt8]? {
+        guard let value else { return nil }
+        guard let text = value as? String, let bytes = Data(base64Encoded: text), !bytes.isEmpty else {
+            throw PayloadError("the Rekor SignedEntryTimestamp is not base64")
+        }
+        return [UInt8](bytes)
     }
 
     private static func integer(_ value: Any?) -> Int64? {
