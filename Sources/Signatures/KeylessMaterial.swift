@@ -19,9 +19,10 @@ struct KeylessMaterial {
         guard let pem = annotations[KeylessMaterial.certificateAnnotation] else { return nil }
         do {
             certificate = try Certificate.pemCertificates(Array(pem.utf8), source: KeylessMaterial.certificateAnnotation)[0]
-            chain = try annotations[KeylessMaterial.chainAnnotation].map {
-                try Certificate.pemCertificates(Array($0.utf8), source: KeylessMaterial.chainAnnotation)
-            } ?? []
+            // cosign writes an empty chain annotation when Fulcio returned no chain; that is no chain, not an error.
+            let chainPEM = annotations[KeylessMaterial.chainAnnotation] ?? ""
+            chain = chainPEM.allSatisfy(\.isWhitespace)
+                ? [] : try Certificate.pemCertificates(Array(chainPEM.utf8), source: KeylessMaterial.chainAnnotation)
         } catch { throw PayloadError("\(error)") }
         entry = try annotations[KeylessMaterial.bundleAnnotation].map { text throws(PayloadError) in
             try RekorEntry(cosignBundle: text)
