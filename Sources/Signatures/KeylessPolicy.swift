@@ -18,7 +18,7 @@ public struct KeylessPolicy: Sendable, CustomStringConvertible {
 
     /// Stable text for cache keys and messages: a changed subject, issuer or trust file changes it.
     public var description: String {
-        "keyless(root \(trustedRoot.source); issuer \(issuer); subjects \(subjects.map(\.description).joined(separator: ", ")))"
+        "keyless(root \(trustedRoot.source) \(trustedRoot.fingerprint); issuer \(issuer); subjects \(subjects.map(\.description).joined(separator: ", ")))"
     }
 }
 

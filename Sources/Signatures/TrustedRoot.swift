@@ -119,6 +119,17 @@ public struct TrustedRoot: Sendable {
         self.init(certificateAuthorities: authorities, transparencyLogs: logs, source: source)
     }
 
+    /// `sha256:` over every CA certificate, log key and validity window: what cached verdicts are keyed by, so a
+    /// refreshed file at the same path (a rotated CA, a retired log) invalidates them.
+    public var fingerprint: String {
+        let authorities = certificateAuthorities.map { authority in
+            authority.certificates.map(\.fingerprint).joined(separator: ",")
+                + "@\(authority.validFrom)-\(authority.validUntil.map(String.init) ?? "")"
+        }
+        let logs = transparencyLogs.map { "\($0.logID)@\($0.validFrom)-\($0.validUntil.map(String.init) ?? "")" }
+        return "sha256:" + SHA256.hex(of: Array((authorities + logs).joined(separator: "\n").utf8))
+    }
+
     static func logID(of key: PublicKey) -> String { String(key.fingerprint.dropFirst("sha256:".count)) }
 
     private static func read(_ path: String) throws(LoadError) -> [UInt8] {
