@@ -14,7 +14,9 @@ extension Certificate {
     }
 
     /// Every certificate in PEM text, in file order (a leaf, or a chain from the leaf's issuer up to the root).
-    public static func pemCertificates(_ pem: [UInt8], source: String = "PEM data") throws(OpenSSLError) -> [Certificate] {
+    public static func pemCertificates(_ pem: [UInt8], source: String = "PEM data") throws(OpenSSLError)
+        -> [Certificate]
+    {
         var result: [Certificate] = []
         try PEMBuffer.withBIO(pem, source: source) { bio in
             while let x509 = PEM_read_bio_X509(bio, nil, nil, nil) { result.append(Certificate(owning: x509)) }
@@ -67,7 +69,9 @@ extension Certificate {
         }
         defer { ASN1_OBJECT_free(object) }
         let index = X509_get_ext_by_OBJ(pointer, object, -1)
-        guard index >= 0, let ext = X509_get_ext(pointer, index), let data = X509_EXTENSION_get_data(ext) else { return nil }
+        guard index >= 0, let ext = X509_get_ext(pointer, index), let data = X509_EXTENSION_get_data(ext) else {
+            return nil
+        }
         guard let bytes = ASN1_STRING_get0_data(data) else { return [] }
         return Array(UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(data))))
     }
@@ -85,7 +89,9 @@ extension Certificate {
                 entry.pointee.type == type, let string = entry.pointee.d.ia5,
                 let bytes = ASN1_STRING_get0_data(string)
             else { continue }
-            result.append(String(decoding: UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(string))), as: UTF8.self))
+            result.append(
+                String(
+                    decoding: UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(string))), as: UTF8.self))
         }
         return result
     }

@@ -24,13 +24,17 @@ public enum X509Chain {
         for root in roots where X509_STORE_add_cert(store, root.pointer) != 1 {
             return .failure(Failure(message: OpenSSLError("adding trust anchor \(root.subject)").description))
         }
-        guard let untrusted = OPENSSL_sk_new_null() else { return .failure(Failure(message: "allocating a certificate stack")) }
+        guard let untrusted = OPENSSL_sk_new_null() else {
+            return .failure(Failure(message: "allocating a certificate stack"))
+        }
         // The stack borrows the pointers; `withExtendedLifetime` below keeps their owners alive until verification ends.
         defer { OPENSSL_sk_free(untrusted) }
         for certificate in intermediates {
             _ = OPENSSL_sk_push(untrusted, UnsafeRawPointer(certificate.pointer))
         }
-        guard let context = X509_STORE_CTX_new() else { return .failure(Failure(message: "allocating an X509_STORE_CTX")) }
+        guard let context = X509_STORE_CTX_new() else {
+            return .failure(Failure(message: "allocating an X509_STORE_CTX"))
+        }
         defer { X509_STORE_CTX_free(context) }
         guard X509_STORE_CTX_init(context, store, leaf.pointer, untrusted) == 1 else {
             return .failure(Failure(message: OpenSSLError("preparing chain verification").description))
@@ -40,11 +44,14 @@ public enum X509Chain {
         guard verified == 1 else {
             let code = X509_STORE_CTX_get_error(context)
             let depth = X509_STORE_CTX_get_error_depth(context)
-            let culprit = X509_STORE_CTX_get_current_cert(context).map { Certificate.rfc2253(X509_get_subject_name($0)) }
+            let culprit = X509_STORE_CTX_get_current_cert(context).map {
+                Certificate.rfc2253(X509_get_subject_name($0))
+            }
             OpenSSLError.drain()
             let reason = String(cString: X509_verify_cert_error_string(Int(code)))
             let named = culprit.map { $0.isEmpty ? "the leaf (empty subject)" : $0 } ?? "?"
-            return .failure(Failure(message: "\(reason) at depth \(depth) (\(named)) as of \(Certificate.iso8601(time))"))
+            return .failure(
+                Failure(message: "\(reason) at depth \(depth) (\(named)) as of \(Certificate.iso8601(time))"))
         }
         return .success(())
     }

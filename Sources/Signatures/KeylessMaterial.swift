@@ -18,10 +18,12 @@ struct KeylessMaterial {
     init?(annotations: [String: String]) throws(PayloadError) {
         guard let pem = annotations[KeylessMaterial.certificateAnnotation] else { return nil }
         do {
-            certificate = try Certificate.pemCertificates(Array(pem.utf8), source: KeylessMaterial.certificateAnnotation)[0]
+            certificate = try Certificate.pemCertificates(
+                Array(pem.utf8), source: KeylessMaterial.certificateAnnotation)[0]
             // cosign writes an empty chain annotation when Fulcio returned no chain; that is no chain, not an error.
             let chainPEM = annotations[KeylessMaterial.chainAnnotation] ?? ""
-            chain = chainPEM.allSatisfy(\.isWhitespace)
+            chain =
+                chainPEM.allSatisfy(\.isWhitespace)
                 ? [] : try Certificate.pemCertificates(Array(chainPEM.utf8), source: KeylessMaterial.chainAnnotation)
         } catch { throw PayloadError("\(error)") }
         entry = try annotations[KeylessMaterial.bundleAnnotation].map { text throws(PayloadError) in
@@ -37,14 +39,17 @@ struct KeylessMaterial {
         var encoded: [String] = []
         if let single = (material["certificate"] as? [String: Any])?["rawBytes"] as? String {
             encoded = [single]
-        } else if let chain = (material["x509CertificateChain"] as? [String: Any])?["certificates"] as? [[String: Any]] {
+        } else if let chain = (material["x509CertificateChain"] as? [String: Any])?["certificates"] as? [[String: Any]]
+        {
             encoded = chain.compactMap { $0["rawBytes"] as? String }
         }
         guard !encoded.isEmpty else { return nil }
         var certificates: [Certificate] = []
         for text in encoded {
             guard let der = Data(base64Encoded: text) else { throw PayloadError("a bundle certificate is not base64") }
-            do { certificates.append(try Certificate(der: [UInt8](der), source: "the bundle's verificationMaterial")) } catch {
+            do {
+                certificates.append(try Certificate(der: [UInt8](der), source: "the bundle's verificationMaterial"))
+            } catch {
                 throw PayloadError("\(error)")
             }
         }

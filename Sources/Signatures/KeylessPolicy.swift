@@ -18,7 +18,8 @@ public struct KeylessPolicy: Sendable, CustomStringConvertible {
 
     /// Stable text for cache keys and messages: a changed subject, issuer or trust file changes it.
     public var description: String {
-        "keyless(root \(trustedRoot.source) \(trustedRoot.fingerprint); issuer \(issuer); subjects \(subjects.map(\.description).joined(separator: ", ")))"
+        let accepted = subjects.map(\.description).joined(separator: ", ")
+        return "keyless(root \(trustedRoot.source) \(trustedRoot.fingerprint); issuer \(issuer); subjects \(accepted))"
     }
 }
 

@@ -34,10 +34,12 @@ struct KeylessVerification {
         let root = policy.trustedRoot
 
         guard let entry = material.entry else {
-            throw PayloadError("the signature carries no Rekor entry, so its certificate's time cannot be proven offline")
+            throw PayloadError(
+                "the signature carries no Rekor entry, so its certificate's time cannot be proven offline")
         }
         guard let set = entry.signedEntryTimestamp else {
-            throw PayloadError("Rekor entry \(entry.logIndex) has no inclusion promise (SignedEntryTimestamp) to verify offline")
+            throw PayloadError(
+                "Rekor entry \(entry.logIndex) has no inclusion promise (SignedEntryTimestamp) to verify offline")
         }
         let time = Int(entry.integratedTime)
         guard let log = root.transparencyLogs.first(where: { $0.logID == entry.logID }) else {
@@ -50,7 +52,8 @@ struct KeylessVerification {
                 "the SignedEntryTimestamp of Rekor entry \(entry.logIndex) does not verify with the log key over "
                     + "{body, integratedTime \(time), logID, logIndex}")
         }
-        steps.append("ok   SignedEntryTimestamp verifies: entry \(entry.logIndex) integrated \(Certificate.iso8601(time))")
+        steps.append(
+            "ok   SignedEntryTimestamp verifies: entry \(entry.logIndex) integrated \(Certificate.iso8601(time))")
         guard log.isValid(at: time) else {
             throw PayloadError("the Rekor key was not valid at the integrated time \(Certificate.iso8601(time))")
         }
@@ -67,7 +70,9 @@ struct KeylessVerification {
 
         let chained = try chain(leaf: leaf, at: time)
         steps.append("ok   certificate chains to trusted Fulcio root \(chained) as of \(Certificate.iso8601(time))")
-        guard leaf.allowsCodeSigning else { throw PayloadError("the certificate lacks the code-signing extended key usage") }
+        guard leaf.allowsCodeSigning else {
+            throw PayloadError("the certificate lacks the code-signing extended key usage")
+        }
         steps.append("ok   certificate allows code signing")
 
         let key: PublicKey
@@ -102,19 +107,29 @@ struct KeylessVerification {
         switch (try RekorBody(json: entry.body), signed) {
         case (.hashedRekord(let hash, let signature, let certificate), .blob(let payload)):
             guard hash == SHA256.hex(of: payload) else {
-                throw PayloadError("the Rekor entry is for content sha256:\(hash), not this payload (sha256:\(SHA256.hex(of: payload)))")
+                throw PayloadError(
+                    "the Rekor entry is for content sha256:\(hash), not this payload (sha256:\(SHA256.hex(of: payload)))"
+                )
             }
-            guard signatures.contains(signature) else { throw PayloadError("the Rekor entry records a different signature") }
-            guard sameCertificate(certificate) else { throw PayloadError("the Rekor entry records a different certificate") }
+            guard signatures.contains(signature) else {
+                throw PayloadError("the Rekor entry records a different signature")
+            }
+            guard sameCertificate(certificate) else {
+                throw PayloadError("the Rekor entry records a different certificate")
+            }
             return signature
         case (.dsse(let hash, let recorded), .dsse(let payload, _)):
             guard hash == SHA256.hex(of: payload) else {
-                throw PayloadError("the Rekor entry is for DSSE payload sha256:\(hash), not this one (sha256:\(SHA256.hex(of: payload)))")
+                throw PayloadError(
+                    "the Rekor entry is for DSSE payload sha256:\(hash), not this one (sha256:\(SHA256.hex(of: payload)))"
+                )
             }
             guard let match = recorded.first(where: { signatures.contains($0.signature) }) else {
                 throw PayloadError("the Rekor entry records none of the envelope's signatures")
             }
-            guard sameCertificate(match.certificatePEM) else { throw PayloadError("the Rekor entry records a different certificate") }
+            guard sameCertificate(match.certificatePEM) else {
+                throw PayloadError("the Rekor entry records a different certificate")
+            }
             return match.signature
         default:
             throw PayloadError("the Rekor entry's kind does not fit this signature format")
@@ -136,7 +151,8 @@ struct KeylessVerification {
             case .failure(let failure): problems.append("\(authority.root.subject): \(failure.message)")
             }
         }
-        throw PayloadError("the certificate does not chain to a trusted Fulcio root: " + problems.joined(separator: "; "))
+        throw PayloadError(
+            "the certificate does not chain to a trusted Fulcio root: " + problems.joined(separator: "; "))
     }
 
     /// The OIDC issuer: the current extension holds a DER UTF8String, the deprecated one raw text; both must agree.
@@ -155,7 +171,8 @@ struct KeylessVerification {
         case (let value?, let old?) where value != old:
             throw PayloadError("the certificate names two issuers: \(value) (.1.8) and \(old) (.1.1)")
         case (let value?, _), (nil, let value?): return value
-        case (nil, nil): throw PayloadError("the certificate has no OIDC issuer extension; it is not a Fulcio certificate")
+        case (nil, nil):
+            throw PayloadError("the certificate has no OIDC issuer extension; it is not a Fulcio certificate")
         }
     }
 

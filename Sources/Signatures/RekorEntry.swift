@@ -36,15 +36,20 @@ struct RekorEntry {
         guard let body = entry["canonicalizedBody"] as? String, let time = RekorEntry.integer(entry["integratedTime"]),
             let index = RekorEntry.integer(entry["logIndex"]),
             let keyID = ((entry["logId"] as? [String: Any])?["keyId"] as? String).flatMap({ Data(base64Encoded: $0) })
-        else { throw PayloadError("the bundle's tlog entry lacks canonicalizedBody, integratedTime, logIndex or logId") }
-        let set = try RekorEntry.signedEntryTimestamp((entry["inclusionPromise"] as? [String: Any])?["signedEntryTimestamp"])
+        else {
+            throw PayloadError("the bundle's tlog entry lacks canonicalizedBody, integratedTime, logIndex or logId")
+        }
+        let set = try RekorEntry.signedEntryTimestamp(
+            (entry["inclusionPromise"] as? [String: Any])?["signedEntryTimestamp"])
         try self.init(encodedBody: body, integratedTime: time, logIndex: index, logID: Hex.encode(keyID), set: set)
     }
 
     private init(encodedBody: String, integratedTime: Int64, logIndex: Int64, logID: String, set: [UInt8]?)
         throws(PayloadError)
     {
-        guard let body = Data(base64Encoded: encodedBody) else { throw PayloadError("the Rekor entry body is not base64") }
+        guard let body = Data(base64Encoded: encodedBody) else {
+            throw PayloadError("the Rekor entry body is not base64")
+        }
         self.encodedBody = encodedBody
         self.body = [UInt8](body)
         self.integratedTime = integratedTime
@@ -118,7 +123,8 @@ enum RekorBody {
             }
             self = .dsse(payloadSHA256: value.lowercased(), signatures: signatures)
         default:
-            throw PayloadError("the Rekor entry is of kind \(kind) \(version); only hashedrekord 0.0.1 and dsse 0.0.1 are supported")
+            throw PayloadError(
+                "the Rekor entry is of kind \(kind) \(version); only hashedrekord 0.0.1 and dsse 0.0.1 are supported")
         }
     }
 }

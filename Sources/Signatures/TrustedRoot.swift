@@ -69,10 +69,14 @@ public struct TrustedRoot: Sendable {
             do {
                 let key = try PublicKey(pem: read(path), source: path)
                 logs.append(TransparencyLog(key: key, logID: logID(of: key), validFrom: Int.min, validUntil: nil))
-            } catch let error as LoadError { throw error } catch { throw LoadError("cannot read the Rekor key: \(error)") }
+            } catch let error as LoadError { throw error } catch {
+                throw LoadError("cannot read the Rekor key: \(error)")
+            }
         }
         return TrustedRoot(
-            certificateAuthorities: [CertificateAuthority(certificates: certificates, validFrom: Int.min, validUntil: nil)],
+            certificateAuthorities: [
+                CertificateAuthority(certificates: certificates, validFrom: Int.min, validUntil: nil)
+            ],
             transparencyLogs: logs, source: ([fulcioChainFile] + rekorKeyFiles).joined(separator: ", "))
     }
 
@@ -81,7 +85,8 @@ public struct TrustedRoot: Sendable {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw LoadError("\(source) is not a JSON object")
         }
-        guard let mediaType = root["mediaType"] as? String, mediaType.hasPrefix("application/vnd.dev.sigstore.trustedroot")
+        guard let mediaType = root["mediaType"] as? String,
+            mediaType.hasPrefix("application/vnd.dev.sigstore.trustedroot")
         else { throw LoadError("\(source) has no sigstore trusted root mediaType") }
         var authorities: [CertificateAuthority] = []
         for (index, entry) in (root["certificateAuthorities"] as? [[String: Any]] ?? []).enumerated() {
@@ -111,7 +116,8 @@ public struct TrustedRoot: Sendable {
                 throw LoadError("\(what): \(error)")
             }
             let (from, until) = try TrustedRoot.validity(publicKey["validFor"], what: what)
-            logs.append(TransparencyLog(key: key, logID: TrustedRoot.logID(of: key), validFrom: from, validUntil: until))
+            logs.append(
+                TransparencyLog(key: key, logID: TrustedRoot.logID(of: key), validFrom: from, validUntil: until))
         }
         guard !authorities.isEmpty, !logs.isEmpty else {
             throw LoadError("\(source) needs at least one certificate authority and one transparency log")
@@ -147,7 +153,9 @@ public struct TrustedRoot: Sendable {
         guard let window = value as? [String: Any], let start = window["start"] as? String else {
             throw LoadError("\(what) has no validFor.start")
         }
-        guard let from = epochSeconds(start) else { throw LoadError("\(what): validFor.start \(start) is not RFC 3339") }
+        guard let from = epochSeconds(start) else {
+            throw LoadError("\(what): validFor.start \(start) is not RFC 3339")
+        }
         guard let end = window["end"] as? String else { return (from, nil) }
         guard let until = epochSeconds(end) else { throw LoadError("\(what): validFor.end \(end) is not RFC 3339") }
         return (from, until)

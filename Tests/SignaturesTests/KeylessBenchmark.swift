@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Signatures
 
 /// CPU cost of one keyless verification (SET, body match, chain as of the integrated time, signature, identity) for
@@ -23,8 +24,10 @@ struct KeylessBenchmark {
                 count += 1
             }
             let elapsed = Date().timeIntervalSince(started)
-            print(String(format: "keyless %@: %d verifications in %.2f s = %.0f µs each", name, count, elapsed,
-                         elapsed / Double(count) * 1e6))
+            print(
+                String(
+                    format: "keyless %@: %d verifications in %.2f s = %.0f µs each", name, count, elapsed,
+                    elapsed / Double(count) * 1e6))
         }
     }
 }

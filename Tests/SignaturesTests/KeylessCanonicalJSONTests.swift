@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Signatures
 
 /// RFC 8785 output for the shapes Rekor signs; a single differing byte would make every SET fail to verify.
@@ -9,7 +10,9 @@ import Testing
         let value = CanonicalJSON.object([
             "\u{FB33}": .integer(1), "\u{1F600}": .integer(2), "b": .array([.bool(true), .null]), "a": .string("x"),
         ])
-        #expect(String(decoding: value.bytes, as: UTF8.self) == "{\"a\":\"x\",\"b\":[true,null],\"\u{1F600}\":2,\"\u{FB33}\":1}")
+        #expect(
+            String(decoding: value.bytes, as: UTF8.self)
+                == "{\"a\":\"x\",\"b\":[true,null],\"\u{1F600}\":2,\"\u{FB33}\":1}")
     }
 
     @Test func stringsAreEscapedAsECMAScriptDoes() {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
+
 @testable import Signatures
 
 /// Keyless signatures pushed to the real `docker-registry` by the Python signer (local Fulcio/Rekor stand-in, leaves
@@ -12,7 +13,9 @@ import Testing
         let root = try TrustedRoot.load(trustedRootFile: live.work + "/out/keyless_trusted_root.json")
         let policy = KeylessPolicy(
             trustedRoot: root,
-            subjects: [try .regex(#"https://github\.com/corp/trainer/\.github/workflows/release\.yml@refs/heads/main"#)],
+            subjects: [
+                try .regex(#"https://github\.com/corp/trainer/\.github/workflows/release\.yml@refs/heads/main"#)
+            ],
             issuer: .exact("https://token.actions.githubusercontent.com"))
         return Authority(name: "ci", keys: [], imagePatterns: [ImagePattern("**")], keyless: policy)
     }

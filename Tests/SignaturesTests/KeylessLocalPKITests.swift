@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCrypto
 import Testing
+
 @testable import Signatures
 
 /// Keyless signatures from a local Fulcio/Rekor stand-in (tests/signer/make_keyless_fixtures.py): identity rules,
@@ -20,14 +21,16 @@ import Testing
         let cases: [String: Case]
     }
 
-    static let fixture = try! JSONDecoder().decode(Fixture.self, from: Data(FixtureData.bytes("keyless/local/cases.json")))
+    static let fixture = try! JSONDecoder().decode(
+        Fixture.self, from: Data(FixtureData.bytes("keyless/local/cases.json")))
     static let image = try! ImageReference(parsing: fixture.image)
     static let digest = fixture.digest
     static let workflow = fixture.workflow
     static let root = try! TrustedRoot.load(
         trustedRootFile: FixtureData.root.appendingPathComponent("keyless/local/trusted_root.json").path)
     static let github = IdentityMatcher.exact("https://token.actions.githubusercontent.com")
-    static let mainBranch = try! IdentityMatcher.regex(#"https://github\.com/corp/trainer/\.github/workflows/[^/]+@refs/heads/main"#)
+    static let mainBranch = try! IdentityMatcher.regex(
+        #"https://github\.com/corp/trainer/\.github/workflows/[^/]+@refs/heads/main"#)
 
     static func candidate(_ name: String) -> SignatureCandidate {
         let entry = fixture.cases[name]!
@@ -67,7 +70,10 @@ import Testing
     }
 
     static let failures: [(String, String)] = [
-        ("legacy-feature-branch", "signed by https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/feature"),
+        (
+            "legacy-feature-branch",
+            "signed by https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/feature"
+        ),
         ("legacy-workflow-after-expiry", "is outside the certificate's validity"),
         ("legacy-issuers-disagree", "names two issuers"),
         ("legacy-no-code-signing", "lacks the code-signing extended key usage"),
@@ -89,9 +95,11 @@ import Testing
     @Test func aWrongIdentityIsInvalidWithFoundAndExpected() {
         let evaluation = SignatureEvaluation(
             candidates: [Self.candidate("legacy-feature-branch")], image: Self.image, digest: Self.digest,
-            authorities: [Authority(
-                name: "ci", keys: [], imagePatterns: [ImagePattern("registry.internal/**")],
-                keyless: KeylessPolicy(trustedRoot: Self.root, subjects: [Self.mainBranch], issuer: Self.github))],
+            authorities: [
+                Authority(
+                    name: "ci", keys: [], imagePatterns: [ImagePattern("registry.internal/**")],
+                    keyless: KeylessPolicy(trustedRoot: Self.root, subjects: [Self.mainBranch], issuer: Self.github))
+            ],
             requireAll: false)
         guard case .failure(let failure) = evaluation.result else {
             Issue.record("verified")
@@ -103,8 +111,10 @@ import Testing
     }
 
     @Test func aKeyBasedAuthorityDoesNotAcceptTheCertificateKeyAlone() throws {
-        let authority = Authority(name: "keys", keys: [try FixtureData.signerKey("p256")], imagePatterns: [ImagePattern("**")])
-        let check = SignatureCheck.run(Self.candidate("legacy-workflow"), image: Self.image, digest: Self.digest, authority: authority)
+        let authority = Authority(
+            name: "keys", keys: [try FixtureData.signerKey("p256")], imagePatterns: [ImagePattern("**")])
+        let check = SignatureCheck.run(
+            Self.candidate("legacy-workflow"), image: Self.image, digest: Self.digest, authority: authority)
         #expect(throws: SignatureCheck.Rejection.self) { try check.result.get() }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCrypto
 import Testing
+
 @testable import Signatures
 
 /// Keyless signatures made by the public sigstore instance (containers/image and cosign test data), verified offline
@@ -48,7 +49,8 @@ import Testing
 
     /// Rewrites one field of the Rekor bundle annotation's JSON.
     static func rekorBundle(_ edit: (inout [String: Any], inout [String: Any]) -> Void) -> [String: String] {
-        var root = try! JSONSerialization.jsonObject(with: Data(FixtureData.bytes("keyless/containers-image-rekor-set.json")))
+        var root =
+            try! JSONSerialization.jsonObject(with: Data(FixtureData.bytes("keyless/containers-image-rekor-set.json")))
             as! [String: Any]
         var payload = root["Payload"] as! [String: Any]
         edit(&root, &payload)
@@ -74,7 +76,8 @@ import Testing
         let root = try TrustedRoot.load(
             fulcioChainFile: FixtureData.root.appendingPathComponent("keyless/containers-image-fulcio-chain.pem").path,
             rekorKeyFiles: [FixtureData.root.appendingPathComponent("keyless/sigstore-rekor.pub").path])
-        #expect(root.transparencyLogs.first?.logID == "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d")
+        #expect(
+            root.transparencyLogs.first?.logID == "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d")
         _ = try Self.check(policy: Self.policy(root: root)).result.get()
     }
 
@@ -87,32 +90,62 @@ import Testing
 
     /// Each tampering, and the words the failure must contain.
     static let tamperings: [(String, [String: String], [UInt8], KeylessPolicy, String)] = [
-        ("SET", rekorBundle { root, _ in
-            var set = [UInt8](Data(base64Encoded: root["SignedEntryTimestamp"] as! String)!)
-            set[20] ^= 1
-            root["SignedEntryTimestamp"] = Data(set).base64EncodedString()
-        }, payload, policy(), "SignedEntryTimestamp of Rekor entry 8949589 does not verify"),
-        ("SET not base64", rekorBundle { root, _ in root["SignedEntryTimestamp"] = "not base64!" }, payload, policy(),
-         "SignedEntryTimestamp is not base64"),
-        ("integrated time", rekorBundle { _, payload in payload["integratedTime"] = 1_670_870_900 }, payload, policy(),
-         "does not verify"),
-        ("log index", rekorBundle { _, payload in payload["logIndex"] = 8_949_590 }, payload, policy(), "does not verify"),
-        ("log ID", rekorBundle { _, payload in payload["logID"] = String(repeating: "ab", count: 32) }, payload, policy(),
-         "Rekor log ID abab"),
-        ("no inclusion promise", rekorBundle { root, _ in root["SignedEntryTimestamp"] = nil }, payload, policy(),
-         "no inclusion promise"),
-        ("body hash (other payload)", annotations, Array(#"{"critical":{}}"#.utf8), policy(),
-         "the Rekor entry is for content sha256:0fd1e983"),
-        ("certificate swapped", annotations.merging([KeylessMaterial.certificateAnnotation: otherCertificatePEM]) { $1 },
-         payload, policy(), "records a different certificate"),
-        ("no Rekor bundle", annotations.filter { $0.key != KeylessMaterial.bundleAnnotation }, payload, policy(),
-         "carries no Rekor entry"),
-        ("identity", annotations, payload, policy(subjects: [.exact("release@corp.example")]),
-         "signed by mitr@redhat.com (issuer https://github.com/login/oauth), but authority ci accepts \"release@corp.example\""),
-        ("issuer", annotations, payload, policy(issuer: .exact("https://token.actions.githubusercontent.com")),
-         "accepts \"mitr@redhat.com\" (issuer \"https://token.actions.githubusercontent.com\")"),
-        ("untrusted root", annotations, payload, policy(root: rootWithOnlyTheRetiredCA),
-         "does not chain to a trusted Fulcio root"),
+        (
+            "SET",
+            rekorBundle { root, _ in
+                var set = [UInt8](Data(base64Encoded: root["SignedEntryTimestamp"] as! String)!)
+                set[20] ^= 1
+                root["SignedEntryTimestamp"] = Data(set).base64EncodedString()
+            }, payload, policy(), "SignedEntryTimestamp of Rekor entry 8949589 does not verify"
+        ),
+        (
+            "SET not base64", rekorBundle { root, _ in root["SignedEntryTimestamp"] = "not base64!" }, payload,
+            policy(),
+            "SignedEntryTimestamp is not base64"
+        ),
+        (
+            "integrated time", rekorBundle { _, payload in payload["integratedTime"] = 1_670_870_900 }, payload,
+            policy(),
+            "does not verify"
+        ),
+        (
+            "log index", rekorBundle { _, payload in payload["logIndex"] = 8_949_590 }, payload, policy(),
+            "does not verify"
+        ),
+        (
+            "log ID", rekorBundle { _, payload in payload["logID"] = String(repeating: "ab", count: 32) }, payload,
+            policy(),
+            "Rekor log ID abab"
+        ),
+        (
+            "no inclusion promise", rekorBundle { root, _ in root["SignedEntryTimestamp"] = nil }, payload, policy(),
+            "no inclusion promise"
+        ),
+        (
+            "body hash (other payload)", annotations, Array(#"{"critical":{}}"#.utf8), policy(),
+            "the Rekor entry is for content sha256:0fd1e983"
+        ),
+        (
+            "certificate swapped",
+            annotations.merging([KeylessMaterial.certificateAnnotation: otherCertificatePEM]) { $1 },
+            payload, policy(), "records a different certificate"
+        ),
+        (
+            "no Rekor bundle", annotations.filter { $0.key != KeylessMaterial.bundleAnnotation }, payload, policy(),
+            "carries no Rekor entry"
+        ),
+        (
+            "identity", annotations, payload, policy(subjects: [.exact("release@corp.example")]),
+            "signed by mitr@redhat.com (issuer https://github.com/login/oauth), but authority ci accepts \"release@corp.example\""
+        ),
+        (
+            "issuer", annotations, payload, policy(issuer: .exact("https://token.actions.githubusercontent.com")),
+            "accepts \"mitr@redhat.com\" (issuer \"https://token.actions.githubusercontent.com\")"
+        ),
+        (
+            "untrusted root", annotations, payload, policy(root: rootWithOnlyTheRetiredCA),
+            "does not chain to a trusted Fulcio root"
+        ),
         ("CA not valid then", annotations, payload, policy(root: rootValidFrom2023), "no Fulcio CA"),
     ]
 
@@ -136,18 +169,24 @@ import Testing
 
     /// A different genuine Fulcio certificate (the cosign bundle's), as PEM.
     static var otherCertificatePEM: String {
-        let bundle = try! JSONSerialization.jsonObject(with: Data(FixtureData.bytes("cosign-oci-attestation.sigstore.json")))
+        let bundle =
+            try! JSONSerialization.jsonObject(with: Data(FixtureData.bytes("cosign-oci-attestation.sigstore.json")))
             as! [String: Any]
-        let raw = ((bundle["verificationMaterial"] as! [String: Any])["certificate"] as! [String: Any])["rawBytes"] as! String
-        let body = Data(base64Encoded: raw)!.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        let raw =
+            ((bundle["verificationMaterial"] as! [String: Any])["certificate"] as! [String: Any])["rawBytes"] as! String
+        let body = Data(base64Encoded: raw)!.base64EncodedString(options: [
+            .lineLength64Characters, .endLineWithLineFeed,
+        ])
         return "-----BEGIN CERTIFICATE-----\n\(body)\n-----END CERTIFICATE-----\n"
     }
 
     // MARK: sigstore bundle v0.3 (cosign attest, DSSE entry)
 
-    static func bundleCheck(_ bytes: [UInt8], policy: KeylessPolicy) -> (Result<KeylessSigner, PayloadError>, [String]) {
+    static func bundleCheck(_ bytes: [UInt8], policy: KeylessPolicy) -> (Result<KeylessSigner, PayloadError>, [String])
+    {
         let candidate = SignatureCandidate(
-            source: "cosign bundle", material: .sigstoreBundle(bundle: bytes, layerDigest: "sha256:" + SHA256.hex(of: bytes)))
+            source: "cosign bundle",
+            material: .sigstoreBundle(bundle: bytes, layerDigest: "sha256:" + SHA256.hex(of: bytes)))
         var steps: [String] = []
         let envelope = try! DSSEEnvelope(bundle: bytes)
         let result = Result { () throws(PayloadError) -> KeylessSigner in
@@ -161,7 +200,8 @@ import Testing
     static let bundlePolicy = policy(subjects: [.exact("cody@soyland.com")])
 
     @Test func bundleVerifiesOfflineWithItsInclusionPromise() throws {
-        let (result, steps) = Self.bundleCheck(FixtureData.bytes("cosign-oci-attestation.sigstore.json"), policy: Self.bundlePolicy)
+        let (result, steps) = Self.bundleCheck(
+            FixtureData.bytes("cosign-oci-attestation.sigstore.json"), policy: Self.bundlePolicy)
         let signer = try result.get()
         #expect(signer.subject == "cody@soyland.com")
         #expect(signer.logIndex == 175_508_996)
@@ -170,25 +210,34 @@ import Testing
 
     @Test func bundleTamperingFails() throws {
         let original = FixtureData.text("cosign-oci-attestation.sigstore.json")
+        let set = "MEUCIQDIgcWm5sXPh52rA/3BLyvfymD4RLEze5cx0WrDCF7tXAIgDtDq9wgYo8Z6RQ/LIaMRY/clocjCbX1qZTI9EVrGb"
         let cases: [(String, String, String)] = [
             ("\"integratedTime\":\"1740770291\"", "\"integratedTime\":\"1740770292\"", "does not verify"),
-            ("\"signedEntryTimestamp\":\"MEUCIQDIgcWm5sXPh52rA/3BLyvfymD4RLEze5cx0WrDCF7tXAIgDtDq9wgYo8Z6RQ/LIaMRY/clocjCbX1qZTI9EVrGbzQ=\"",
-             "\"signedEntryTimestamp\":\"MEUCIQDIgcWm5sXPh52rA/3BLyvfymD4RLEze5cx0WrDCF7tXAIgDtDq9wgYo8Z6RQ/LIaMRY/clocjCbX1qZTI9EVrGbzM=\"",
-             "does not verify"),
-            ("wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=", "AAAAatQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=", "is not a trusted log"),
-            (",\"inclusionPromise\":{\"signedEntryTimestamp\":\"MEUCIQDIgcWm5sXPh52rA/3BLyvfymD4RLEze5cx0WrDCF7tXAIgDtDq9wgYo8Z6RQ/LIaMRY/clocjCbX1qZTI9EVrGbzQ=\"}",
-             "", "no inclusion promise"),
+            (
+                "\"signedEntryTimestamp\":\"\(set)zQ=\"", "\"signedEntryTimestamp\":\"\(set)zM=\"",
+                "does not verify"
+            ),
+            (
+                "wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=", "AAAAatQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=",
+                "is not a trusted log"
+            ),
+            (
+                ",\"inclusionPromise\":{\"signedEntryTimestamp\":\"\(set)zQ=\"}",
+                "", "no inclusion promise"
+            ),
         ]
         for (from, to, expected) in cases {
             #expect(original.contains(from))
-            let (result, _) = Self.bundleCheck(Array(original.replacingOccurrences(of: from, with: to).utf8), policy: Self.bundlePolicy)
+            let (result, _) = Self.bundleCheck(
+                Array(original.replacingOccurrences(of: from, with: to).utf8), policy: Self.bundlePolicy)
             guard case .failure(let error) = result else {
                 Issue.record("\(to) verified")
                 continue
             }
             #expect(error.message.contains(expected), "\(error.message)")
         }
-        let (wrong, _) = Self.bundleCheck(FixtureData.bytes("cosign-oci-attestation.sigstore.json"), policy: Self.policy())
+        let (wrong, _) = Self.bundleCheck(
+            FixtureData.bytes("cosign-oci-attestation.sigstore.json"), policy: Self.policy())
         #expect(throws: PayloadError.self) { try wrong.get() }
     }
 }
