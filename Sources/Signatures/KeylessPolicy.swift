@@ -36,7 +36,19 @@ public struct IdentityMatcher: Sendable, Hashable, CustomStringConvertible {
     public let kind: Kind
     public let text: String
 
+    private init(kind: Kind, text: String) {
+        self.kind = kind
+        self.text = text
+    }
+
     public static func exact(_ text: String) -> IdentityMatcher { IdentityMatcher(kind: .exact, text: text) }
+
+    /// The policy-file spelling: `regex:<pattern>` for a pattern, anything else exact text.
+    public init(policyText: String) throws(PatternError) {
+        self =
+            policyText.hasPrefix("regex:")
+            ? try .regex(String(policyText.dropFirst("regex:".count))) : .exact(policyText)
+    }
 
     /// Compiles `pattern` once to refuse a broken expression when the policy loads, not at admission time.
     public static func regex(_ pattern: String) throws(PatternError) -> IdentityMatcher {
