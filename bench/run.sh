@@ -24,7 +24,7 @@ certs=$root/certs-dev/out
 peer_src=${PEER_SRC:-$root/../shared/peer}
 
 scripts/ensure-packages.sh nghttp2-client golang-go libssl-dev zlib1g-dev openssl curl python3 >/dev/null
-[ -x .build/release/portcullis ] || swift build -c release >/dev/null
+swift build -c release --static-swift-stdlib >/dev/null  # as `make release` and the Containerfile build it
 certs-dev/make-dev-certs.sh "$certs" >/dev/null
 if [ ! -x .build/peerwebhook ]; then
     (cd "$peer_src" && GOFLAGS=-mod=mod go build -o "$root/.build/peerwebhook" .)

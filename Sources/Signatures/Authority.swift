@@ -10,12 +10,19 @@ public struct Authority: Sendable {
     public let keys: [PublicKey]
     public let imagePatterns: [ImagePattern]
     public let identity: IdentityRule
+    /// Set for a keyless (Fulcio + Rekor) authority, whose `keys` are then unused: signatures must carry a
+    /// certificate that chains to `keyless.trustedRoot` and names an accepted identity (see KeylessVerification).
+    public let keyless: KeylessPolicy?
 
-    public init(name: String, keys: [PublicKey], imagePatterns: [ImagePattern], identity: IdentityRule = .matchRepository) {
+    public init(
+        name: String, keys: [PublicKey], imagePatterns: [ImagePattern], identity: IdentityRule = .matchRepository,
+        keyless: KeylessPolicy? = nil
+    ) {
         self.name = name
         self.keys = keys
         self.imagePatterns = imagePatterns
         self.identity = identity
+        self.keyless = keyless
     }
 
     /// Whether this authority may sign `image` at all.
@@ -26,6 +33,7 @@ public struct Authority: Sendable {
     /// Name plus key fingerprints: two authorities with the same identity give the same answers, so this is what a
     /// cached verification is keyed by (a rotated key changes it and so invalidates old results).
     public var identityKey: String {
-        ([name, identity.description] + keys.map(\.fingerprint).sorted() + imagePatterns.map(\.text)).joined(separator: "|")
+        ([name, identity.description, keyless?.description ?? "key"] + keys.map(\.fingerprint).sorted()
+            + imagePatterns.map(\.text)).joined(separator: "|")
     }
 }

@@ -87,18 +87,19 @@ public final class AdmissionEndpoint: Sendable {
         return response
     }
 
+    /// One debug line per request, one info line per denial; metadata is built only when it will be written.
     private func log(_ request: AdmissionRequest, _ decision: Decision, _ response: AdmissionResponse) {
+        let level: Logger.Level = response.allowed ? .debug : .info
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "uid": "\(request.uid)", "namespace": "\(request.namespace)", "operation": "\(request.operation)",
             "kind": "\(request.kind.kind)", "class": "\(decision.className ?? "")", "allowed": "\(response.allowed)",
         ]
-        if response.allowed {
-            logger.debug("admission", metadata: metadata)
-        } else {
+        if !response.allowed {
             metadata["rules"] = "\(decision.ruleIDs.map(\.rawValue).joined(separator: ","))"
             metadata["reason"] = "\(response.status?.reason ?? "")"
-            logger.info("denied", metadata: metadata)
         }
+        logger.log(level: level, response.allowed ? "admission" : "denied", metadata: metadata)
     }
 
     private static func seconds(since start: UInt64) -> Double {

@@ -10,12 +10,18 @@ import Synchronization
 /// what the path resolves to, not by inotify on the path. A new text that fails to parse keeps the
 /// last good policy in force: a typo pushed to a ConfigMap must not open (or shut) the gate.
 public final class PolicyStore: Sendable {
-    /// One loaded policy and where it came from.
-    public struct Loaded: Sendable {
-        public var engine: PolicyEngine
-        public var document: PolicyDocument
-        public var sha256: String
-        public var fingerprint: FileStamp
+    /// One loaded policy. A class, so reading `current` on the request path is one retain under the
+    /// lock rather than a copy of every field: the lock is taken by every admission on every thread.
+    public final class Loaded: Sendable {
+        public let engine: PolicyEngine
+        public let document: PolicyDocument
+        public let sha256: String
+
+        init(engine: PolicyEngine, document: PolicyDocument, sha256: String) {
+            self.engine = engine
+            self.document = document
+            self.sha256 = sha256
+        }
     }
 
     /// What a reload check did, for logs, metrics and the audit trail.
@@ -27,43 +33,41 @@ public final class PolicyStore: Sendable {
 
     public let path: String
     private let state: Mutex<Loaded>
-    /// The hash of the last text that was rejected, so one bad file is reported once, not every poll.
-    private let lastRejected = Mutex<String?>(nil)
+    /// The identity of the file as last read (good or bad), so an unchanged file is not re-read each poll.
+    private let lastStamp: Mutex<FileStamp?>
 
     /// Loads the policy at `path`; throws a `PolicyFileError` a person can act on if it is unreadable or invalid.
     public init(path: String) throws(PolicyFileError) {
         self.path = path
+        let stamp = FileStamp(path: path)
         self.state = Mutex(try PolicyStore.load(path))
+        self.lastStamp = Mutex(stamp)
     }
 
     public var current: Loaded { state.withLock { $0 } }
 
     /// Re-reads the file if its identity changed; swaps the policy only when the new text is valid.
     public func reloadIfChanged() -> ReloadOutcome {
+        let stamp = FileStamp(path: path)
+        let changed = lastStamp.withLock { last in
+            defer { last = stamp }
+            return last != stamp
+        }
+        guard changed, stamp != nil else { return .unchanged }
         let old = current
-        guard let fingerprint = FileStamp(path: path), fingerprint != old.fingerprint else { return .unchanged }
         do {
             let new = try PolicyStore.load(path)
-            guard new.sha256 != old.sha256 else {
-                state.withLock { $0.fingerprint = new.fingerprint }
-                return .unchanged
-            }
+            guard new.sha256 != old.sha256 else { return .unchanged }
             state.withLock { $0 = new }
-            lastRejected.withLock { $0 = nil }
             return .reloaded(previousSHA256: old.sha256, newSHA256: new.sha256)
         } catch {
             let hash = (try? Data(contentsOf: URL(fileURLWithPath: path))).map { SHA256.hex(of: Array($0)) } ?? ""
-            let isNew = lastRejected.withLock { last in
-                defer { last = hash }
-                return last != hash
-            }
-            return isNew ? .rejected(sha256: hash, error: error.description) : .unchanged
+            return .rejected(sha256: hash, error: error.description)
         }
     }
 
     static func load(_ path: String) throws(PolicyFileError) -> Loaded {
-        guard let fingerprint = FileStamp(path: path),
-            let data = FileManager.default.contents(atPath: path)
+        guard let data = FileManager.default.contents(atPath: path)
         else { throw PolicyFileError(path: path, reason: "cannot read the file (missing or not readable)") }
         guard let text = String(data: data, encoding: .utf8) else {
             throw PolicyFileError(path: path, reason: "the file is not UTF-8 text")
@@ -75,9 +79,7 @@ public final class PolicyStore: Sendable {
             throw PolicyFileError(path: path, reason: "\(error)")
         }
         let sha = SHA256.hex(of: Array(data))
-        return Loaded(
-            engine: PolicyEngine(policy: document, policySHA256: sha), document: document, sha256: sha,
-            fingerprint: fingerprint)
+        return Loaded(engine: PolicyEngine(policy: document, policySHA256: sha), document: document, sha256: sha)
     }
 }
 

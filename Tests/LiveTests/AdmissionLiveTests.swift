@@ -105,6 +105,24 @@ struct AdmissionLiveTests {
         #expect(expiry > 360 * 86400 && expiry <= 366 * 86400)
     }
 
+    @Test("a short-lived certificate shows its remaining lifetime in the expiry gauge")
+    func shortLivedCertificateExpiry() throws {
+        let certs = try DevCertificates()
+        let script = """
+            set -e; cd "$1"
+            openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out short-key.pem
+            openssl req -new -key short-key.pem -subj /CN=localhost |
+                openssl x509 -req -CA ca.pem -CAkey ca-key.pem -days 1 -sha256 -out short.pem \
+                    -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n')
+            """
+        let made = try ChildProcess.run("bash", ["-c", script, "short-cert", certs.directory.path])
+        try #require(made.status == 0, "\(made.stderr)")
+        let server = try LiveServer(cert: certs.path("short.pem"), key: certs.path("short-key.pem"))
+        let samples = try PrometheusSamples(try server.curl(certs, [server.url + "/metrics"]).stdout)
+        let expiry = try #require(samples.value("portcullis_tls_certificate_expiry_seconds", [:]))
+        #expect(expiry > 86400 - 120 && expiry <= 86400, "\(expiry)")
+    }
+
     @Test("a policy edit is picked up without a restart; an invalid edit keeps the last good policy")
     func policyReload() throws {
         let certs = try DevCertificates()
