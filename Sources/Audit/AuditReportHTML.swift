@@ -236,7 +236,7 @@ public enum AuditReportHTML {
         .key.error{background:#78909c}
         .grid{display:grid;grid-template-columns:1fr 1fr;gap:0 24px}
         .bar{width:35%}.bar div{height:10px;background:#e57373;border-radius:2px}
-        tr.policy td{background:#f3f0fb}.empty{color:#5b6474}
+        tr.policy td{background:#f3f0fb}.empty{color:#5b6474}#controls td:first-child{white-space:nowrap}
         @media print{body{margin:0;max-width:none}.grid{grid-template-columns:1fr 1fr}\
         *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
         """
