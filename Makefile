@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 20
 # Build and runtime needs, then what the test suite drives: real TLS clients, a real OCI registry,
 # an independent signer (python3-cryptography), the Go peer for benchmarks.
 RUN_PACKAGES  := libssl-dev zlib1g-dev openssl pkg-config ca-certificates curl
-TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-pip python3-cryptography kubectl docker-registry
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-pip python3-cryptography kubectl docker-registry chromium
 
 .PHONY: run test build release certs deps-run deps-test fuzz bench deploy-dev clean
 

@@ -2,7 +2,7 @@ import Foundation
 import PortcullisCrypto
 
 /// The v1 line format: every line starts with a fixed prefix
-/// `{"v":1,"seq":<n>,"prev":"<64 hex>","type":"<decision|checkpoint|event>",`
+/// `{"v":1,"seq":<n>,"prev":"<64 hex>","type":"<decision|checkpoint|control>",`
 /// so the verifier can follow the chain by position, without a JSON parser per line.
 enum AuditLineFormat {
     static let version: UInt64 = 1
@@ -11,7 +11,7 @@ enum AuditLineFormat {
     static let genesis = SHA256Digest.zero
 
     enum LineType: String {
-        case decision, checkpoint, event
+        case decision, checkpoint, control
     }
 
     /// The positional fields every line begins with.

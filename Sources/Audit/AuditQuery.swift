@@ -15,6 +15,11 @@ public struct AuditQuery: Sendable {
     public init() {}
 
     public func matches(_ entry: AuditEntry) -> Bool {
+        matches(entry, since: since.map(RFC3339.format), until: until.map(RFC3339.format))
+    }
+
+    /// `matches` with the time bounds already formatted, so a scan formats them once, not per line.
+    private func matches(_ entry: AuditEntry, since: String?, until: String?) -> Bool {
         let record = entry.record
         if !decisions.isEmpty, !decisions.contains(record.decision) { return false }
         if let namespace, record.namespace != namespace { return false }
@@ -27,8 +32,8 @@ public struct AuditQuery: Sendable {
             return false
         }
         // Times are fixed-width UTC text, so comparing the text compares the instants.
-        if let since, entry.time < RFC3339.format(since) { return false }
-        if let until, entry.time >= RFC3339.format(until) { return false }
+        if let since, entry.time < since { return false }
+        if let until, entry.time >= until { return false }
         return true
     }
 
@@ -38,17 +43,54 @@ public struct AuditQuery: Sendable {
         paths: [String], follow: Bool = false, pollInterval: TimeInterval = 0.25,
         _ body: (AuditEntry) throws -> Bool
     ) throws {
+        try scan(paths: paths, types: [.decision], follow: follow, pollInterval: pollInterval) { line in
+            guard case .decision(let entry) = line else { return true }
+            return try body(entry)
+        }
+    }
+
+    /// What `scan` hands out: a decision (filtered by every set filter) or a control line (by time only).
+    public enum Line: Sendable {
+        case decision(AuditEntry)
+        case control(ControlEntry)
+    }
+
+    /// The line types `scan` can read; checkpoints are for `audit verify`.
+    public enum LineType: String, Sendable, CaseIterable {
+        case decision, control
+    }
+
+    /// Calls `body` with each matching line of the given types, oldest first, across plain and gzip segments.
+    public func scan(
+        paths: [String], types: Set<LineType>, follow: Bool = false, pollInterval: TimeInterval = 0.25,
+        _ body: (Line) throws -> Bool
+    ) throws {
         let decoder = JSONDecoder()
+        let since = since.map(RFC3339.format)
+        let until = until.map(RFC3339.format)
         var keepGoing = true
         func handle(_ line: UnsafeRawBufferPointer) throws -> Bool {
-            guard AuditLineFormat.parsePrefix(line)?.type == .decision else { return true }
-            var entry: AuditEntry
-            do { entry = try decoder.decode(AuditEntry.self, from: Data(line)) } catch {
-                throw AuditError("a decision line cannot be read (\(error)); run `portcullis audit verify`")
-            }
-            if matches(entry) {
+            switch AuditLineFormat.parsePrefix(line)?.type {
+            case .decision where types.contains(.decision):
+                var entry: AuditEntry
+                do { entry = try decoder.decode(AuditEntry.self, from: Data(line)) } catch {
+                    throw AuditError("a decision line cannot be read (\(error)); run `portcullis audit verify`")
+                }
+                guard matches(entry, since: since, until: until) else { return true }
                 entry.line = String(decoding: line.dropLast(), as: UTF8.self)
-                keepGoing = try body(entry)
+                keepGoing = try body(.decision(entry))
+            case .control where types.contains(.control):
+                var entry: ControlEntry
+                do { entry = try decoder.decode(ControlEntry.self, from: Data(line)) } catch {
+                    throw AuditError("a control line cannot be read (\(error)); run `portcullis audit verify`")
+                }
+                // Times are fixed-width UTC text, so comparing the text compares the instants.
+                if let since, entry.time < since { return true }
+                if let until, entry.time >= until { return true }
+                entry.line = String(decoding: line.dropLast(), as: UTF8.self)
+                keepGoing = try body(.control(entry))
+            default:
+                break
             }
             return keepGoing
         }
@@ -84,8 +126,17 @@ public struct AuditSummary: Sendable {
     public private(set) var deniedByRule: [String: Int] = [:]
     public private(set) var deniedByNamespace: [String: Int] = [:]
     public private(set) var deniedByUser: [String: Int] = [:]
+    /// Control lines by event name (server start, policy reload, certificate rotation…).
+    public private(set) var controlEvents: [String: Int] = [:]
 
     public init() {}
+
+    public mutating func add(_ line: AuditQuery.Line) {
+        switch line {
+        case .decision(let entry): add(entry)
+        case .control(let entry): controlEvents[entry.event.event.rawValue, default: 0] += 1
+        }
+    }
 
     public mutating func add(_ entry: AuditEntry) {
         let record = entry.record

@@ -43,7 +43,17 @@ public final class AuditWriter: Sendable {
     /// Appends one decision line and returns its sequence number once it is durable.
     /// Throws when the line could not be written or synced; `isHealthy` is then false.
     public func append(_ record: AuditRecord) throws(AuditError) -> UInt64 {
-        let pending = PendingLine(members: record.encodedMembers())
+        try append(PendingLine(type: .decision, members: record.encodedMembers()))
+    }
+
+    /// Appends one control line (server start, policy reload, trust material, certificate…) to the
+    /// same chain, durably, and returns its sequence number.
+    @discardableResult
+    public func append(_ event: ControlEvent) throws(AuditError) -> UInt64 {
+        try append(PendingLine(type: .control, members: event.encodedMembers()))
+    }
+
+    private func append(_ pending: PendingLine) throws(AuditError) -> UInt64 {
         guard shared.enqueue(pending) else { throw AuditError("the audit writer is closed") }
         return try pending.wait()
     }
@@ -60,11 +70,15 @@ public final class AuditWriter: Sendable {
 
 /// One caller waiting for its line to become durable.
 final class PendingLine: Sendable {
+    let type: AuditLineFormat.LineType
     let members: [UInt8]
     private let done = DispatchSemaphore(value: 0)
     private let result = Mutex<Result<UInt64, AuditError>?>(nil)
 
-    init(members: [UInt8]) { self.members = members }
+    init(type: AuditLineFormat.LineType, members: [UInt8]) {
+        self.type = type
+        self.members = members
+    }
 
     func complete(_ outcome: Result<UInt64, AuditError>) {
         result.withLock { $0 = outcome }

@@ -62,16 +62,10 @@ extension WriterCore {
     {
         var bytes: [UInt8] = []
         if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
-        bytes += eventLine(
-            now: now, event: "tornTailQuarantined",
-            message: "\(q.bytes.count) bytes after the last whole line of \(segment) (a write cut off by a crash) were "
-                + "moved to \(q.file); the chain continues from the last whole line"
-        ) { json in
-            json.field("file", q.file)
-            json.field("offset", UInt64(q.offset))
-            json.field("length", UInt64(q.bytes.count))
-            json.field("sha256", SHA256.hex(of: q.bytes))
-        }
+        bytes += controlLine(
+            now: now,
+            .tornTailQuarantined(
+                file: q.file, segment: segment, offset: q.offset, bytes: q.bytes, sha256: SHA256.hex(of: q.bytes)))
         bytes += try checkpointLine(now: now)
         try file.append(bytes)
         try file.sync()

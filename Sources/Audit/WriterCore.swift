@@ -34,6 +34,9 @@ final class WriterCore: @unchecked Sendable {
     var lastFailureAt = DispatchTime.now()
     /// Set when a failed batch could not be cut back off the file; the next write must do it first.
     var repairSize: Int64?
+    /// The rotation to record in the next batch that reaches the disk (right after the new segment's opening
+    /// checkpoint), kept until then so a failed batch does not lose it.
+    var pendingRotation: ControlEvent?
     /// Closed segments are compressed, and retention applied, one at a time in order, so retention
     /// never races a compression of the segment it removes.
     let compressions = DispatchQueue(label: "audit-compression")
@@ -120,18 +123,19 @@ final class WriterCore: @unchecked Sendable {
         bytes.reserveCapacity(lines.count * 700 + 1024)
         do {
             if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
+            if let rotation = pendingRotation { bytes += controlLine(now: now, rotation) }
             if let (since, message) = firstFailure {
-                bytes += eventLine(
-                    now: now, event: "writeRecovered",
-                    message: "\(failures) audit write(s) failed since \(RFC3339.format(since)) and were answered with "
-                        + "AuditUnavailable; first error: \(message)")
+                let sinceText = RFC3339.format(since)
+                bytes += controlLine(
+                    now: now, .auditUnavailable(since: sinceText, failedWrites: failures, error: message))
+                bytes += controlLine(now: now, .auditRecovered(since: sinceText))
             }
             var seqs: [UInt64] = []
             seqs.reserveCapacity(lines.count)
             for line in lines {
                 seqs.append(nextSeq)
                 var json = AuditLineFormat.begin(
-                    seq: nextSeq, prev: prevHash, type: .decision, time: time,
+                    seq: nextSeq, prev: prevHash, type: line.type, time: time,
                     chain: configuration.chainID)
                 json.append(members: line.members)
                 appendLeaf(AuditLineFormat.end(json), to: &bytes)
@@ -144,6 +148,7 @@ final class WriterCore: @unchecked Sendable {
             if !bytes.isEmpty { try commit(bytes) }
             failures = 0
             firstFailure = nil
+            pendingRotation = nil
             shared.setHealthy(true)
             for (line, seq) in zip(lines, seqs) { line.complete(.success(seq)) }
             if configuration.mirrorToStdout { mirror(bytes) }
@@ -193,13 +198,12 @@ final class WriterCore: @unchecked Sendable {
         bytes += line
     }
 
-    func eventLine(now: Date, event: String, message: String, extra: (inout JSONLine) -> Void = { _ in }) -> [UInt8] {
+    /// A control line the writer records about itself (rotation, quarantine, outage).
+    func controlLine(now: Date, _ event: ControlEvent) -> [UInt8] {
         var json = AuditLineFormat.begin(
-            seq: nextSeq, prev: prevHash, type: .event, time: RFC3339.format(now),
+            seq: nextSeq, prev: prevHash, type: .control, time: RFC3339.format(now),
             chain: configuration.chainID)
-        json.field("event", event)
-        json.field("message", message)
-        extra(&json)
+        json.append(members: event.encodedMembers())
         var bytes: [UInt8] = []
         appendLeaf(AuditLineFormat.end(json), to: &bytes)
         return bytes
@@ -247,6 +251,8 @@ final class WriterCore: @unchecked Sendable {
         let next = try configuration.openSegment(segmentPath(firstSeq: nextSeq, compressed: false))
         FileSystem.syncDirectory(configuration.directory)
         let closed = segmentPath(firstSeq: segmentFirstSeq, compressed: false)
+        pendingRotation = .segmentRotated(
+            closed: closed, opened: segmentPath(firstSeq: nextSeq, compressed: false))
         file.close()
         file = next
         segmentFirstSeq = nextSeq

@@ -11,14 +11,21 @@ public struct Authority: Sendable {
     public let keys: [PublicKey]
     public let imagePatterns: [ImagePattern]
     public let identity: IdentityRule
+    /// Set for a keyless (Fulcio + Rekor) authority, whose `keys` are then unused: signatures must carry a
+    /// certificate that chains to `keyless.trustedRoot` and names an accepted identity (see KeylessVerification).
+    public let keyless: KeylessPolicy?
 
-    public init(name: String, keys: [PublicKey], imagePatterns: [ImagePattern], identity: IdentityRule = .matchRepository) {
+    public init(
+        name: String, keys: [PublicKey], imagePatterns: [ImagePattern], identity: IdentityRule = .matchRepository,
+        keyless: KeylessPolicy? = nil
+    ) {
         self.name = name
         self.keys = keys
         self.imagePatterns = imagePatterns
         self.identity = identity
-        let text = ([name, identity.description] + keys.map(\.fingerprint).sorted() + imagePatterns.map(\.text))
-            .joined(separator: "|")
+        self.keyless = keyless
+        let text = ([name, identity.description, keyless?.description ?? "key"] + keys.map(\.fingerprint).sorted()
+            + imagePatterns.map(\.text)).joined(separator: "|")
         self.identityKey = SHA256.hex(of: Array(text.utf8))
     }
 
@@ -27,8 +34,9 @@ public struct Authority: Sendable {
         imagePatterns.contains { $0.matches(image.repository) }
     }
 
-    /// SHA-256 of name, identity rule, key fingerprints and patterns: two authorities with the same identity give
-    /// the same answers, so this is what a cached verification is keyed by (a rotated key changes it and so
-    /// invalidates old results). Computed once, so a cache key stays short and quick to hash under the cache lock.
+    /// SHA-256 of name, identity rule, keyless policy, key fingerprints and patterns: two authorities with the
+    /// same identity give the same answers, so this is what a cached verification is keyed by (a rotated key
+    /// changes it and so invalidates old results). Computed once, so a cache key stays short and quick to hash
+    /// under the cache lock.
     public let identityKey: String
 }

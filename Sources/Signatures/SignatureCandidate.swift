@@ -14,10 +14,14 @@ public struct SignatureCandidate: Sendable {
     /// Where it came from, for messages: `tag sha256-….sig, layer 0` or `referrer sha256:…`.
     public let source: String
     public let material: Material
+    /// The `.sig` layer's annotations, where cosign puts keyless material (`dev.sigstore.cosign/certificate`,
+    /// `…/chain`, `…/bundle`); empty for bundles, which carry it inside.
+    public let annotations: [String: String]
 
-    public init(source: String, material: Material) {
+    public init(source: String, material: Material, annotations: [String: String] = [:]) {
         self.source = source
         self.material = material
+        self.annotations = annotations
     }
 
     public var format: VerifiedSignature.Format {

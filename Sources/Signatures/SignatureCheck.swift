@@ -58,12 +58,25 @@ public struct SignatureCheck: Sendable {
             signatures = parsed.signatures
         }
 
-        guard let key = authority.keys.first(where: { key in signatures.contains { key.isValidSignature($0, for: signed) } })
-        else {
-            let keys = authority.keys.map(\.fingerprint).joined(separator: ", ")
-            return reject("the signature does not verify with any key of authority \(authority.name) (\(keys))")
+        let keyFingerprint: String
+        var signer: KeylessSigner?
+        if let keyless = authority.keyless {
+            do {
+                let proven = try KeylessVerification.run(
+                    candidate, envelope: envelope, signatures: signatures, policy: keyless, authority: authority.name,
+                    steps: &steps)
+                signer = proven
+                keyFingerprint = proven.certificateFingerprint
+            } catch { return reject(error.message) }
+        } else {
+            guard let key = authority.keys.first(where: { key in signatures.contains { key.isValidSignature($0, for: signed) } })
+            else {
+                let keys = authority.keys.map(\.fingerprint).joined(separator: ", ")
+                return reject("the signature does not verify with any key of authority \(authority.name) (\(keys))")
+            }
+            steps.append("ok   signature verifies with \(key.algorithm.rawValue) key \(key.fingerprint)")
+            keyFingerprint = key.fingerprint
         }
-        steps.append("ok   signature verifies with \(key.algorithm.rawValue) key \(key.fingerprint)")
 
         let annotations: [String: String]
         let signedReference: String?
@@ -113,8 +126,8 @@ public struct SignatureCheck: Sendable {
             signedReference = subject.name.isEmpty ? nil : subject.name
         }
         let verified = VerifiedSignature(
-            authority: authority.name, keyFingerprint: key.fingerprint, digest: digest, annotations: annotations,
-            format: candidate.format, signedReference: signedReference)
+            authority: authority.name, keyFingerprint: keyFingerprint, digest: digest, annotations: annotations,
+            format: candidate.format, signedReference: signedReference, signer: signer)
         return SignatureCheck(candidate: candidate.source, authority: authority.name, steps: steps, result: .success(verified))
     }
 }

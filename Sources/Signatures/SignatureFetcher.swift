@@ -37,7 +37,8 @@ struct SignatureFetcher {
             guard let signature = layer.annotations[SignatureFetcher.signatureAnnotation] else { continue }
             let payload = try blob(image: image, layer: layer, source: source, deadline: deadline)
             result.append(SignatureCandidate(
-                source: source, material: .simpleSigning(payload: payload, layerDigest: layer.digest, signature: signature)))
+                source: source, material: .simpleSigning(payload: payload, layerDigest: layer.digest, signature: signature),
+                annotations: layer.annotations))
         }
         return result
     }

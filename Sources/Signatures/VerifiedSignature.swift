@@ -19,10 +19,12 @@ public struct VerifiedSignature: Sendable, Hashable {
     public let format: Format
     /// The repository the signer named, when the format carries one.
     public let signedReference: String?
+    /// For a keyless authority: the certificate identity and log entry that proved the signature.
+    public let signer: KeylessSigner?
 
     public init(
         authority: String, keyFingerprint: String, digest: String, annotations: [String: String], format: Format,
-        signedReference: String?
+        signedReference: String?, signer: KeylessSigner? = nil
     ) {
         self.authority = authority
         self.keyFingerprint = keyFingerprint
@@ -30,5 +32,6 @@ public struct VerifiedSignature: Sendable, Hashable {
         self.annotations = annotations
         self.format = format
         self.signedReference = signedReference
+        self.signer = signer
     }
 }

@@ -3,13 +3,19 @@ import Logging
 
 extension PolicyStore {
     /// Checks the policy file every `interval` on a background thread for the life of the process,
-    /// logging and counting each reload so a rejected ConfigMap edit is visible on the dashboard.
-    public func watch(every interval: Duration, metrics: WebhookMetrics, logger: Logger) {
+    /// logging and counting each reload so a rejected ConfigMap edit is visible on the dashboard;
+    /// `onChange` sees every reload and rejection (the audit log records them as control events).
+    public func watch(
+        every interval: Duration, metrics: WebhookMetrics, logger: Logger,
+        onChange: @escaping @Sendable (ReloadOutcome) -> Void = { _ in }
+    ) {
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let thread = Thread { [self] in
             while true {
                 Thread.sleep(forTimeInterval: seconds)
-                report(reloadIfChanged(), metrics: metrics, logger: logger)
+                let outcome = reloadIfChanged()
+                report(outcome, metrics: metrics, logger: logger)
+                onChange(outcome)
             }
         }
         thread.name = "policy-watch"

@@ -5,11 +5,12 @@ import Foundation
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Verify, query and summarise Portcullis audit logs.",
+        abstract: "Verify, query, summarise and report on Portcullis audit logs.",
         discussion:
             "Audit logs are directories of <name>-<first seq>.jsonl segments (closed ones gzip-compressed). See docs/AUDIT.md.",
         subcommands: [
-            AuditVerifyCommand.self, AuditQueryCommand.self, AuditSummaryCommand.self, AuditKeygenCommand.self,
+            AuditVerifyCommand.self, AuditQueryCommand.self, AuditSummaryCommand.self, AuditReportCommand.self,
+            AuditKeygenCommand.self,
         ]
     )
 }

@@ -22,6 +22,8 @@ struct AuditQueryCommand: ParsableCommand {
     @Option(name: .long, help: "Before this time (same forms as --since).") var until: TimeArgument?
     @Option(name: .shortAndLong, help: "table (default) or json (one stored line per decision).") var output: Format =
         .table
+    @Option(name: .long, help: "decision (default) or control (server start/stop, policy, trust, certificate, audit health).")
+    var type: AuditQuery.LineType = .decision
     @Flag(name: .long, help: "Keep printing decisions as they are written.") var follow = false
     @Argument(help: "Segment files or directories of segments.") var paths: [String]
 
@@ -40,27 +42,35 @@ struct AuditQueryCommand: ParsableCommand {
         query.image = image
         query.since = since?.date
         query.until = until?.date
-        var table = TableWriter(headers: [
-            "TIME", "SEQ", "DECISION", "CLASS", "NAMESPACE", "NAME", "KIND", "USER", "RULES",
-        ])
+        if type == .control {
+            guard decision.isEmpty, namespace == nil, dataClass == nil, rule == nil, user == nil, image == nil else {
+                throw ValidationError("--type control filters by --since/--until only; the other filters are for decisions")
+            }
+        }
+        var table = TableWriter(
+            headers: type == .control
+                ? ["TIME", "SEQ", "EVENT", "MESSAGE"]
+                : ["TIME", "SEQ", "DECISION", "CLASS", "NAMESPACE", "NAME", "KIND", "USER", "RULES"])
         var printedHeader = false
         do {
-            try query.run(paths: paths, follow: follow) { entry in
-                switch output {
-                case .json:
-                    print(entry.line)
-                case .table:
+            try query.scan(paths: paths, types: [type], follow: follow) { line in
+                switch (line, output) {
+                case (.decision(let entry), .json): print(entry.line)
+                case (.control(let entry), .json): print(entry.line)
+                case (.decision(let entry), .table):
                     let r = entry.record
                     table.add([
                         entry.time, String(entry.seq), r.decision.rawValue, r.dataClass ?? "-", r.namespace ?? "-",
                         r.name ?? r.generateName ?? "-", r.kind.kind, r.user,
                         r.rules.map(\.id).joined(separator: ",") + (r.reason.map { " (\($0))" } ?? ""),
                     ])
-                    // Follow mode prints each row as it arrives; otherwise blocks of rows are aligned together.
-                    if follow || table.count >= 1000 {
-                        table.flush(header: !printedHeader)
-                        printedHeader = true
-                    }
+                case (.control(let entry), .table):
+                    table.add([entry.time, String(entry.seq), entry.event.event.rawValue, entry.event.message])
+                }
+                // Follow mode prints each row as it arrives; otherwise blocks of rows are aligned together.
+                if output == .table, follow || table.count >= 1000 {
+                    table.flush(header: !printedHeader)
+                    printedHeader = true
                 }
                 if follow { fflush(nil) }  // nil flushes every stream, stdout included
                 return true
@@ -72,3 +82,5 @@ struct AuditQueryCommand: ParsableCommand {
         if output == .table { table.flush(header: !printedHeader) }
     }
 }
+
+extension AuditQuery.LineType: ExpressibleByArgument {}

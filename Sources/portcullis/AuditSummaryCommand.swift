@@ -5,7 +5,7 @@ import Foundation
 /// `portcullis audit summary`: what was denied, by class, rule, namespace and user.
 struct AuditSummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "summary", abstract: "Count decisions, and denials by class, rule, namespace and user."
+        commandName: "summary", abstract: "Count decisions, denials by class, rule, namespace and user, and control events."
     )
 
     @Option(name: .long, help: "From this time: 24h, 30m, 7d back from now, or RFC 3339.")
@@ -17,8 +17,8 @@ struct AuditSummaryCommand: ParsableCommand {
         query.since = since.date
         var summary = AuditSummary()
         do {
-            try query.run(paths: paths) { entry in
-                summary.add(entry)
+            try query.scan(paths: paths, types: [.decision, .control]) { line in
+                summary.add(line)
                 return true
             }
         } catch {
@@ -27,8 +27,10 @@ struct AuditSummaryCommand: ParsableCommand {
         }
         let total = summary.decisions.values.reduce(0, +)
         let byDecision = AuditRecord.Decision.allCases.map { "\($0.rawValue) \(summary.decisions[$0] ?? 0)" }
+        let controls = summary.controlEvents.values.reduce(0, +)
         print(
             "\(total) decisions since \(ISO8601DateFormatter().string(from: since.date)): \(byDecision.joined(separator: ", "))"
+                + "; \(controls) control events"
         )
         for (title, counts) in [
             ("CLASS", summary.deniedByClass), ("RULE", summary.deniedByRule),
@@ -41,5 +43,11 @@ struct AuditSummaryCommand: ParsableCommand {
             }
             table.flush(header: true)
         }
+        print("")
+        var table = TableWriter(headers: ["CONTROL EVENT", "COUNT"])
+        for (name, count) in summary.controlEvents.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+            table.add([name, String(count)])
+        }
+        table.flush(header: true)
     }
 }

@@ -46,10 +46,14 @@ struct ServeCommand: ParsableCommand {
             "path": "\(policy)", "sha256": "\(policies.current.sha256)",
             "classes": "\(policies.current.document.classNames.joined(separator: ","))",
         ])
-        policies.watch(every: policyReloadInterval, metrics: metrics, logger: logger)
-
         let writer = try audit.makeWriter(logger: logger)
         defer { writer?.close() }
+        let controls = ControlEvents(writer: writer, logger: logger)
+        controls.serverStarted(policy: policies.current.document)
+        controls.policyLoaded(policies)
+        policies.watch(every: policyReloadInterval, metrics: metrics, logger: logger) { outcome in
+            controls.policyChanged(outcome, store: policies)
+        }
         if writer == nil {
             logger.warning("audit log disabled (no --audit-dir): decisions leave no evidence")
         }
@@ -60,11 +64,18 @@ struct ServeCommand: ParsableCommand {
         let readiness = Readiness([
             { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil },
         ])
-        try transport.serve(
-            handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger,
-            onCertificate: { certificate in
-                metrics.setCertificate(notAfter: Date(timeIntervalSince1970: TimeInterval(certificate.notAfter)))
-            })
+        do {
+            try transport.serve(
+                handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger,
+                onCertificate: { certificate in
+                    metrics.setCertificate(notAfter: Date(timeIntervalSince1970: TimeInterval(certificate.notAfter)))
+                    controls.certificateInService(certificate)
+                })
+        } catch {
+            controls.serverStopped(reason: "\(error)")
+            throw error
+        }
+        controls.serverStopped(reason: "termination signal; in-flight requests drained")
     }
 }
 

@@ -61,12 +61,14 @@ struct AuditDiskFullTests {
 
         full.mutate { $0 = false }
         #expect(waitUntil { writer.isHealthy }, "the writer should retry on its own and become healthy")
-        #expect(try writer.append(Fixtures.record(4)) == 3)
+        #expect(try writer.append(Fixtures.record(4)) == 4)
         writer.close()
         let lines = try Fixtures.lines(of: try Fixtures.segmentPaths(directory.path)[0])
-        #expect(lines[1].contains("\"event\":\"writeRecovered\"") && lines[1].contains("No space left"))
+        #expect(lines[1].contains("\"type\":\"control\"") && lines[1].contains("\"event\":\"auditUnavailable\""))
+        #expect(lines[1].contains("No space left") && lines[1].contains("\"failedWrites\":"))
+        #expect(lines[2].contains("\"event\":\"auditRecovered\""))
         let report = try Fixtures.verify([directory.path], key: key.publicKey, sealed: true)
-        #expect(report.isIntact && report.treeSize == 3)
+        #expect(report.isIntact && report.treeSize == 4)
     }
 
     @Test(

@@ -3,19 +3,24 @@
 
 Usage: push_scenarios.py HOST:PORT CA_FILE OUTDIR [TOKEN_URL USER PASSWORD]
 Writes OUTDIR/trusted.pub, rotated.pub, untrusted.pub and OUTDIR/scenarios.json ({"name": "HOST:PORT/repo@digest"}).
+Keyless scenarios (a local Fulcio/Rekor stand-in) also write OUTDIR/keyless_trusted_root.json.
 Each scenario is one repository, so tests can count the registry requests for one of them.
 """
 import base64
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import cosign_format as cf
+import keyless_format as kf
 from oci_push import OCI_INDEX, OCI_MANIFEST, Registry
 
 SIMPLE = "application/vnd.dev.cosign.simplesigning.v1+json"
 EMPTY = b"{}"
+WORKFLOW = "https://github.com/corp/trainer/.github/workflows/release.yml"
+GITHUB = "https://token.actions.githubusercontent.com"
 
 
 def push_image(registry: Registry, repo: str, tag: str = "v1") -> tuple:
@@ -32,13 +37,15 @@ def push_image(registry: Registry, repo: str, tag: str = "v1") -> tuple:
     return registry.push_manifest(repo, tag, manifest), size
 
 
-def push_sig(registry: Registry, repo: str, digest: str, payloads_and_signatures) -> None:
-    """The legacy `.sig` tag: one simple-signing layer per (payload, base64 signature)."""
+def push_sig(registry: Registry, repo: str, digest: str, payloads_and_signatures, extra_annotations=None) -> None:
+    """The legacy `.sig` tag: one simple-signing layer per (payload, base64 signature); keyless layers also carry
+    the dev.sigstore.cosign/* certificate and Rekor annotations."""
     registry.push_blob(repo, EMPTY)
     layers = []
     for payload, signature in payloads_and_signatures:
         registry.push_blob(repo, payload)
-        layers.append(registry.descriptor(SIMPLE, payload, {"dev.cosignproject.cosign/signature": signature}))
+        layers.append(registry.descriptor(SIMPLE, payload, {"dev.cosignproject.cosign/signature": signature,
+                                                            **(extra_annotations or {})}))
     manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                 "config": registry.descriptor("application/vnd.oci.image.config.v1+json", EMPTY), "layers": layers}
     registry.push_manifest(repo, digest.replace(":", "-") + ".sig", manifest)
@@ -58,6 +65,31 @@ def push_bundle(registry: Registry, repo: str, digest: str, subject_size: int, b
              "manifests": [{"mediaType": OCI_MANIFEST, "digest": referrer, "size": len(body),
                             "artifactType": cf.BUNDLE_MEDIA_TYPE}]}
     registry.push_manifest(repo, digest.replace(":", "-"), index, OCI_INDEX)
+
+
+def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> None:
+    """Keyless signatures from a local Fulcio/Rekor stand-in, made half an hour ago: the leaves have expired."""
+    now = int(time.time())
+    root = kf.CA("live root", now - 86400)
+    intermediate = kf.CA("live intermediate", now - 86400, parent=root)
+    rekor = kf.Rekor()
+    (out / "keyless_trusted_root.json").write_text(
+        json.dumps(kf.trusted_root([[intermediate.cert, root.cert]], rekor, now - 86400)))
+    for name, branch in (("keyless", "main"), ("keyless-feature", "feature"), ("keyless-bundle", "main")):
+        repo = f"live/{name}"
+        digest, size = push_image(registry, repo)
+        scenarios[name] = f"{host}/{repo}@{digest}"
+        reference = f"{host}/{repo}"
+        key, cert = intermediate.leaf(now - 1800, uri=f"{WORKFLOW}@refs/heads/{branch}", issuer=GITHUB,
+                                      deprecated_issuer=GITHUB)
+        if name == "keyless-bundle":
+            document = kf.bundle(key, cert, rekor, reference, digest, now - 1790, 7)
+            push_bundle(registry, repo, digest, size, base64.b64decode(document["blob"]))
+        else:
+            layer = kf.legacy(key, cert, [intermediate.cert], rekor, cf.simple_signing_payload(reference, digest),
+                              now - 1790, 7)
+            push_sig(registry, repo, digest, [(base64.b64decode(layer["blob"]), layer["signature"])],
+                     layer["annotations"])
 
 
 def main() -> None:
@@ -109,6 +141,8 @@ def main() -> None:
             push_bundle(registry, repo, digest, size, cf.bundle(keys["trusted"], reference, digest))
         elif name == "two-signatures":
             push_sig(registry, repo, digest, [signed(good, "untrusted"), signed(good, "rotated")])
+    if not token[0]:
+        push_keyless(registry, host, out, scenarios)
     (out / "scenarios.json").write_text(json.dumps(scenarios, indent=1, sort_keys=True) + "\n")
 
 

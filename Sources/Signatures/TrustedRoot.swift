@@ -1,0 +1,171 @@
+import Foundation
+import PortcullisCrypto
+
+/// The keyless trust material: Fulcio certificate authorities and Rekor transparency-log keys, each with the period
+/// it may vouch for.
+///
+/// Always read from a file the operator mounted (sigstore's `trusted_root.json`, or PEM files); Portcullis never
+/// fetches it, so an air-gapped cluster verifies keyless signatures exactly like a connected one. docs/KEYLESS.md
+/// says how to refresh the file from an online machine.
+public struct TrustedRoot: Sendable {
+    /// One Fulcio CA: its certificates from the issuing intermediate up to the self-signed root (last).
+    public struct CertificateAuthority: Sendable {
+        public let certificates: [Certificate]
+        /// UNIX seconds; certificates issued outside this window do not count, even if the chain is otherwise valid.
+        public let validFrom: Int
+        public let validUntil: Int?
+
+        public var root: Certificate { certificates[certificates.count - 1] }
+
+        func isValid(at time: Int) -> Bool { time >= validFrom && validUntil.map { time <= $0 } ?? true }
+    }
+
+    /// One Rekor log: the key that signs its SignedEntryTimestamps and the log ID entries name it by.
+    public struct TransparencyLog: Sendable {
+        public let key: PublicKey
+        /// Lower-case hex SHA-256 of the key's DER SubjectPublicKeyInfo, as Rekor v1 writes `logID`.
+        public let logID: String
+        public let validFrom: Int
+        public let validUntil: Int?
+
+        func isValid(at time: Int) -> Bool { time >= validFrom && validUntil.map { time <= $0 } ?? true }
+    }
+
+    /// Why trust material could not be loaded; Portcullis refuses to start rather than verify against half a root.
+    public struct LoadError: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        init(_ message: String) { self.message = message }
+        public var description: String { message }
+    }
+
+    public let certificateAuthorities: [CertificateAuthority]
+    public let transparencyLogs: [TransparencyLog]
+    /// Where it was loaded from, for messages.
+    public let source: String
+
+    public init(certificateAuthorities: [CertificateAuthority], transparencyLogs: [TransparencyLog], source: String) {
+        self.certificateAuthorities = certificateAuthorities
+        self.transparencyLogs = transparencyLogs
+        self.source = source
+    }
+
+    /// A file over this size is not a trusted root; refusing it bounds what a bad mount can cost at start.
+    static let maxFileBytes = 4 << 20
+
+    /// Loads sigstore's `trusted_root.json` (media type `application/vnd.dev.sigstore.trustedroot+json;version=0.1`).
+    public static func load(trustedRootFile path: String) throws(LoadError) -> TrustedRoot {
+        try TrustedRoot(json: read(path), source: path)
+    }
+
+    /// Loads explicit PEM files: one Fulcio chain (intermediates, then the root last) and one or more Rekor public
+    /// keys. No validity windows are known then, so each is trusted for all time; the chain's own dates still apply.
+    public static func load(fulcioChainFile: String, rekorKeyFiles: [String]) throws(LoadError) -> TrustedRoot {
+        let certificates: [Certificate]
+        do { certificates = try Certificate.pemCertificates(read(fulcioChainFile), source: fulcioChainFile) } catch {
+            throw LoadError("cannot read the Fulcio chain: \(error)")
+        }
+        var logs: [TransparencyLog] = []
+        for path in rekorKeyFiles {
+            do {
+                let key = try PublicKey(pem: read(path), source: path)
+                logs.append(TransparencyLog(key: key, logID: logID(of: key), validFrom: Int.min, validUntil: nil))
+            } catch let error as LoadError { throw error } catch {
+                throw LoadError("cannot read the Rekor key: \(error)")
+            }
+        }
+        return TrustedRoot(
+            certificateAuthorities: [
+                CertificateAuthority(certificates: certificates, validFrom: Int.min, validUntil: nil)
+            ],
+            transparencyLogs: logs, source: ([fulcioChainFile] + rekorKeyFiles).joined(separator: ", "))
+    }
+
+    /// Parses a trusted root document; every CA and log must be usable, or the whole file is refused.
+    public init(json bytes: [UInt8], source: String) throws(LoadError) {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw LoadError("\(source) is not a JSON object")
+        }
+        guard let mediaType = root["mediaType"] as? String,
+            mediaType.hasPrefix("application/vnd.dev.sigstore.trustedroot")
+        else { throw LoadError("\(source) has no sigstore trusted root mediaType") }
+        var authorities: [CertificateAuthority] = []
+        for (index, entry) in (root["certificateAuthorities"] as? [[String: Any]] ?? []).enumerated() {
+            let what = "\(source): certificateAuthorities[\(index)]"
+            let raw = ((entry["certChain"] as? [String: Any])?["certificates"] as? [[String: Any]] ?? [])
+            var certificates: [Certificate] = []
+            for item in raw {
+                guard let der = (item["rawBytes"] as? String).flatMap({ Data(base64Encoded: $0) }) else {
+                    throw LoadError("\(what) has a certificate without base64 rawBytes")
+                }
+                do { certificates.append(try Certificate(der: [UInt8](der), source: what)) } catch {
+                    throw LoadError("\(what): \(error)")
+                }
+            }
+            guard !certificates.isEmpty else { throw LoadError("\(what) has no certificates") }
+            let (from, until) = try TrustedRoot.validity(entry["validFor"], what: what)
+            authorities.append(CertificateAuthority(certificates: certificates, validFrom: from, validUntil: until))
+        }
+        var logs: [TransparencyLog] = []
+        for (index, entry) in (root["tlogs"] as? [[String: Any]] ?? []).enumerated() {
+            let what = "\(source): tlogs[\(index)]"
+            guard let publicKey = entry["publicKey"] as? [String: Any],
+                let der = (publicKey["rawBytes"] as? String).flatMap({ Data(base64Encoded: $0) })
+            else { throw LoadError("\(what) has no base64 publicKey.rawBytes") }
+            let key: PublicKey
+            do { key = try PublicKey(pem: TrustedRoot.pem(spki: [UInt8](der)), source: what) } catch {
+                throw LoadError("\(what): \(error)")
+            }
+            let (from, until) = try TrustedRoot.validity(publicKey["validFor"], what: what)
+            logs.append(
+                TransparencyLog(key: key, logID: TrustedRoot.logID(of: key), validFrom: from, validUntil: until))
+        }
+        guard !authorities.isEmpty, !logs.isEmpty else {
+            throw LoadError("\(source) needs at least one certificate authority and one transparency log")
+        }
+        self.init(certificateAuthorities: authorities, transparencyLogs: logs, source: source)
+    }
+
+    /// `sha256:` over every CA certificate, log key and validity window: what cached verdicts are keyed by, so a
+    /// refreshed file at the same path (a rotated CA, a retired log) invalidates them.
+    public var fingerprint: String {
+        let authorities = certificateAuthorities.map { authority in
+            authority.certificates.map(\.fingerprint).joined(separator: ",")
+                + "@\(authority.validFrom)-\(authority.validUntil.map(String.init) ?? "")"
+        }
+        let logs = transparencyLogs.map { "\($0.logID)@\($0.validFrom)-\($0.validUntil.map(String.init) ?? "")" }
+        return "sha256:" + SHA256.hex(of: Array((authorities + logs).joined(separator: "\n").utf8))
+    }
+
+    static func logID(of key: PublicKey) -> String { String(key.fingerprint.dropFirst("sha256:".count)) }
+
+    private static func read(_ path: String) throws(LoadError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw LoadError("cannot read \(path)") }
+        guard data.count <= maxFileBytes else { throw LoadError("\(path) is over \(maxFileBytes) bytes") }
+        return [UInt8](data)
+    }
+
+    private static func pem(spki der: [UInt8]) -> [UInt8] {
+        let body = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return Array("-----BEGIN PUBLIC KEY-----\n\(body)\n-----END PUBLIC KEY-----\n".utf8)
+    }
+
+    private static func validity(_ value: Any?, what: String) throws(LoadError) -> (Int, Int?) {
+        guard let window = value as? [String: Any], let start = window["start"] as? String else {
+            throw LoadError("\(what) has no validFor.start")
+        }
+        guard let from = epochSeconds(start) else {
+            throw LoadError("\(what): validFor.start \(start) is not RFC 3339")
+        }
+        guard let end = window["end"] as? String else { return (from, nil) }
+        guard let until = epochSeconds(end) else { throw LoadError("\(what): validFor.end \(end) is not RFC 3339") }
+        return (from, until)
+    }
+
+    /// RFC 3339 UTC time with optional fractional seconds (which are dropped: validity is checked in whole seconds).
+    static func epochSeconds(_ text: String) -> Int? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return Int(date.timeIntervalSince1970) }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text).map { Int($0.timeIntervalSince1970) }
+    }
+}
