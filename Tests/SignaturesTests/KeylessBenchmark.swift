@@ -1,4 +1,3 @@
-import AdmissionAPI
 import Foundation
 import Testing
 

@@ -1,4 +1,3 @@
-import AdmissionAPI
 import Testing
 
 @testable import Signatures

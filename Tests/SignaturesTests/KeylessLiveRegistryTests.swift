@@ -1,4 +1,3 @@
-import AdmissionAPI
 import Dispatch
 import Foundation
 import Testing
