@@ -112,42 +112,45 @@ struct SignatureLiveTests {
         deinit { try? stopRegistry() }
     }
 
-    static let shared = Result { try Environment() }
-
     static func reason(_ response: [String: Any]) -> String? { (response["status"] as? [String: Any])?["reason"] as? String }
     static func message(_ response: [String: Any]) -> String {
         (response["status"] as? [String: Any])?["message"] as? String ?? ""
     }
 
-    @Test(
-        "each signature scenario gets the webhook verdict and status reason it deserves",
-        arguments: [
-            ("release", "signed", nil, nil),
-            ("release", "bundle", nil, nil),
-            ("release", "rotated", nil, nil),
-            ("release", "unsigned", "Unsigned", "[image-signature]"),
-            ("release", "wrong-key", "Unsigned", "[image-signature]"),
-            ("release", "tampered", "Unsigned", "[image-signature]"),
-            ("ephi", "annotated", nil, nil),
-            ("ephi", "not-approved", "Forbidden", "[signature-approval]"),
-            ("ephi", "expired", "Forbidden", "[signature-expired]"),
-            ("ephi", "signed", "Forbidden", "[signature-approval]"),
-        ] as [(String, String, String?, String?)])
-    func verdicts(className: String, scenario: String, reason: String?, rule: String?) throws {
-        let live = try Self.shared.get()
-        let image = try #require(live.scenarios[scenario])
-        let response = try live.admit(image, in: className)
-        #expect(response["allowed"] as? Bool == (reason == nil), "\(Self.message(response))")
-        #expect(Self.reason(response) == reason)
-        if let rule {
-            let message = Self.message(response)
-            #expect(message.contains(rule) && message.contains(image) && message.contains(live.host), "\(message)")
+    /// (class, scenario, status reason or nil when allowed, rule named in the message).
+    static let verdicts: [(String, String, String?, String?)] = [
+        ("release", "signed", nil, nil),
+        ("release", "bundle", nil, nil),
+        ("release", "rotated", nil, nil),
+        ("release", "unsigned", "Unsigned", "[image-signature]"),
+        ("release", "wrong-key", "Unsigned", "[image-signature]"),
+        ("release", "tampered", "Unsigned", "[image-signature]"),
+        ("ephi", "annotated", nil, nil),
+        ("ephi", "not-approved", "Forbidden", "[signature-approval]"),
+        ("ephi", "expired", "Forbidden", "[signature-expired]"),
+        ("ephi", "signed", "Forbidden", "[signature-approval]"),
+    ]
+
+    // Each test builds its own registry and server (about a second): a shared static one would outlive the test
+    // process, since statics are never deinitialised.
+    @Test("each signature scenario gets the webhook verdict and status reason it deserves")
+    func verdicts() throws {
+        let live = try Environment()
+        for (className, scenario, reason, rule) in Self.verdicts {
+            let image = try #require(live.scenarios[scenario])
+            let response = try live.admit(image, in: className)
+            #expect(response["allowed"] as? Bool == (reason == nil), "\(scenario) in \(className): \(Self.message(response))")
+            #expect(Self.reason(response) == reason, "\(scenario) in \(className)")
+            if let rule {
+                let message = Self.message(response)
+                #expect(message.contains(rule) && message.contains(image) && message.contains(live.host), "\(message)")
+            }
         }
     }
 
     @Test("a second admission of a verified image asks the registry nothing, and the audit line names digest and key")
     func cachedAndAudited() throws {
-        let live = try Self.shared.get()
+        let live = try Environment()
         let image = try #require(live.scenarios["counted"])
         let uid = "counted-" + UUID().uuidString
         #expect(try live.admit(image, in: "release", uid: uid)["allowed"] as? Bool == true)
@@ -172,7 +175,7 @@ struct SignatureLiveTests {
 
     @Test("a tag is resolved to its digest, verified, and answered with a warning")
     func tagResolution() throws {
-        let live = try Self.shared.get()
+        let live = try Environment()
         let image = "\(live.host)/live/signed:v1"
         let response = try live.admit(image, in: "release")
         #expect(response["allowed"] as? Bool == true, "\(Self.message(response))")
@@ -182,7 +185,7 @@ struct SignatureLiveTests {
 
     @Test("portcullis image verify gives the webhook's verdict and shows each check")
     func imageVerifyCommand() throws {
-        let live = try Self.shared.get()
+        let live = try Environment()
         func verify(_ scenario: String, _ className: String) throws -> (Int32?, String) {
             let result = try ChildProcess.run(
                 try portcullisBinary(),
@@ -199,7 +202,6 @@ struct SignatureLiveTests {
         #expect(expiredStatus == 1 && expired.contains("[signature-expired]"), "\(expired)")
     }
 
-    /// Its own registry and server, since it stops the registry.
     @Test("with the registry down a verified digest is still admitted from cache; others are CouldNotVerify")
     func registryDown() throws {
         let live = try Environment()
