@@ -1,5 +1,11 @@
 import COpenSSL
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A SHA-256 digest held inline (four words), so hashing millions of audit lines allocates nothing.
 public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     private var words: (UInt64, UInt64, UInt64, UInt64)
@@ -149,6 +155,26 @@ public final class SHA256 {
 
     /// One-shot digest in lower-case hex.
     public static func hex(of bytes: [UInt8]) -> String { hash(bytes).hex }
+
+    /// Digest of a file, read in 1 MiB pieces so hashing a large file (the running binary, say) never
+    /// holds it in memory. Nil when the file cannot be opened or read.
+    public static func hash(fileAt path: String) -> SHA256Digest? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let hasher = SHA256()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count == 0 { return hasher.finalize() }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
 }
 
 /// Lower-case hex encoding, shared by digests and key IDs.

@@ -38,7 +38,7 @@ public final class ControlEvents: Sendable {
     /// Records the start: version, the SHA-256 of the running binary (`build`), of the command line
     /// (`configuration`, paths and settings only — no secret is ever an argument) and each class's mode.
     public func serverStarted(policy: PolicyDocument, arguments: [String] = CommandLine.arguments) {
-        let build = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/self/exe"))).map { SHA256.hex(of: Array($0)) }
+        let build = SHA256.hash(fileAt: "/proc/self/exe")?.hex
         let configuration = SHA256.hex(of: Array(arguments.joined(separator: "\u{0}").utf8))
         record(
             .serverStarted(

@@ -64,7 +64,7 @@ public final class PolicyStore: Sendable {
             state.withLock { $0 = new }
             return .reloaded(previousSHA256: old.sha256, newSHA256: new.sha256)
         } catch {
-            let hash = (try? Data(contentsOf: URL(fileURLWithPath: path))).map { SHA256.hex(of: Array($0)) } ?? ""
+            let hash = SHA256.hash(fileAt: path)?.hex ?? ""
             return .rejected(sha256: hash, error: error.description)
         }
     }
