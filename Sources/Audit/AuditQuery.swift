@@ -98,7 +98,7 @@ public struct AuditQuery: Sendable {
         // being followed is resumed inside its .gz at the same offset, so no line is shown twice or skipped.
         var progress: [String: Int64] = [:]
         repeat {
-            for (_, segments) in try AuditLogFiles.resolve(paths) {
+            rounds: for (_, segments) in try AuditLogFiles.resolve(paths) {
                 for segment in segments where keepGoing {
                     let key = "\(segment.base)/\(segment.firstSeq)"
                     let already = progress[key] ?? 0
@@ -108,7 +108,16 @@ public struct AuditQuery: Sendable {
                         _ = try reader.forEachLine { line in reader.offset <= already ? true : try handle(line) }
                         progress[key] = .max
                     } else {
-                        let reader = try LineReader(path: segment.path, compressed: false, startOffset: already)
+                        // The writer may compress this segment between listing and opening it (the plain file
+                        // is unlinked once its .gz is in place). When following, look again next round, where
+                        // the .gz resumes at the same offset; skipping ahead would show later lines first.
+                        let reader: LineReader
+                        do {
+                            reader = try LineReader(path: segment.path, compressed: false, startOffset: already)
+                        } catch {
+                            if follow && !FileManager.default.fileExists(atPath: segment.path) { break rounds }
+                            throw error
+                        }
                         _ = try reader.forEachLine(handle)
                         progress[key] = reader.offset
                     }

@@ -101,18 +101,24 @@ struct AuditQueryTests {
             signingKey: key, clock: { Date() }, logger: Fixtures.logger)
         _ = try writer.append(Fixtures.record(0))
         let seen = ConcurrentBox<[String]>([])
+        let failure = ConcurrentBox<String?>(nil)
         let finished = DispatchSemaphore(value: 0)
         let path = directory.path
         Thread {
-            try? AuditQuery().run(paths: [path], follow: true, pollInterval: 0.01) { entry in
-                seen.mutate { $0.append(entry.record.uid) }
-                return seen.value.count < 8
+            do {
+                try AuditQuery().run(paths: [path], follow: true, pollInterval: 0.01) { entry in
+                    seen.mutate { $0.append(entry.record.uid) }
+                    return seen.value.count < 8
+                }
+            } catch {
+                failure.mutate { $0 = "\(error)" }
             }
             finished.signal()
         }.start()
         for index in 1..<8 { _ = try writer.append(Fixtures.record(index)) }
         #expect(finished.wait(timeout: .now() + 20) == .success)
         writer.close()
+        #expect(failure.value == nil)
         #expect(seen.value == (0..<8).map { "uid-\($0)" })
     }
 }
