@@ -100,7 +100,8 @@ public final class AdmissionEndpoint: Sendable {
         return results
     }
 
-    /// Each audited image with the digest that was verified and the authority and key that vouched for it.
+    /// Each audited image with the digest that was verified, the authority and key (or keyless identity) that
+    /// vouched for it, and the signed promotion annotations.
     static func withSignatures(_ images: [AuditRecord.Image], _ evidence: [SignatureEvidence]) -> [AuditRecord.Image] {
         let byImage = Dictionary(evidence.map { ($0.image, $0) }) { first, _ in first }
         return images.map { image in
@@ -110,6 +111,11 @@ public final class AdmissionEndpoint: Sendable {
             if case .verified(let signers) = found.outcome, let signer = signers.first {
                 image.authority = signer.authority
                 image.key = signer.keyFingerprint
+                image.subject = signer.subject
+                image.issuer = signer.issuer
+                image.approvedFor = signer.annotations["approved-for"]
+                image.expires = signer.annotations["expires"]
+                image.reviewBy = signer.annotations["review-by"]
             }
             return image
         }
