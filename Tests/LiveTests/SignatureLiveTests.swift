@@ -234,6 +234,11 @@ struct SignatureLiveTests {
         #expect(wrongStatus == 1 && wrong.contains("[image-signature]") && wrong.contains("DENIED"), "\(wrong)")
         let (expiredStatus, expired) = try verify("expired", "ephi")
         #expect(expiredStatus == 1 && expired.contains("[signature-expired]"), "\(expired)")
+        let (keylessStatus, keyless) = try verify("keyless", "ci")
+        #expect(keylessStatus == 0 && keyless.contains("SignedEntryTimestamp verifies"), "\(keyless)")
+        #expect(keyless.contains("keyless signer https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main"))
+        let (featureStatus, feature) = try verify("keyless-feature", "ci")
+        #expect(featureStatus == 1 && feature.contains("refs/heads/feature") && feature.contains("DENIED"), "\(feature)")
     }
 
     @Test("with the registry down a verified digest is still admitted from cache; others are CouldNotVerify")
