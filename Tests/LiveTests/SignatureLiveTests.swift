@@ -270,10 +270,13 @@ struct SignatureLiveTests {
         let message = Self.message(feature)
         #expect(message.contains("workflows/release.yml@refs/heads/feature") && message.contains(#"refs/heads/main/"#),
                 "\(message)")
-        for stranger in ["keyless-unknown-log", "keyless-untrusted-root"] {
+        for (stranger, why) in [
+            ("keyless-unknown-log", "is not a trusted log"), ("keyless-untrusted-root", "does not chain to a trusted Fulcio root"),
+        ] {
             let response = try live.admit(try #require(live.scenarios[stranger]), in: "ci")
             #expect(response["allowed"] as? Bool == false, "\(stranger) was admitted")
-            #expect(Self.message(response).contains("[image-signature]"), "\(stranger): \(Self.message(response))")
+            let message = Self.message(response)
+            #expect(message.contains("[image-signature]") && message.contains(why), "\(stranger): \(message)")
         }
         // A key-signed image is not vouched for by the keyless authority.
         #expect(try live.admit(try #require(live.scenarios["signed"]), in: "ci")["allowed"] as? Bool == false)
