@@ -166,6 +166,22 @@ import Testing
         #expect(Self.problems(["expires": "2000-01-01T00:00:00Z"], rules: PromotionRules(approvedFor: true)) == [.signatureApproval])
     }
 
+    @Test func theDecidingSignerIsTheOneWhoseAnnotationsSatisfyTheClass() {
+        let ephi = DataClass(
+            name: "ephi", registries: ["registry.internal"], requireSignatures: true,
+            signatures: SignatureRequirement(authorities: ["release"], promotion: Self.all))
+        var stale = Self.good
+        stale["expires"] = "2020-01-01T00:00:00Z"
+        let signers = [stale, Self.good].enumerated().map { index, annotations in
+            SignatureEvidence.Signer(authority: "release", keyFingerprint: "sha256:k\(index)", annotations: annotations)
+        }
+        let evidence = SignatureEvidence(image: "i", digest: nil, outcome: .verified(signers))
+        #expect(evidence.decidingSigner(in: ephi, now: Self.now)?.keyFingerprint == "sha256:k1")
+        #expect(evidence.decidingSigner(in: nil, now: Self.now)?.keyFingerprint == "sha256:k0")
+        let failed = SignatureEvidence(image: "i", digest: nil, outcome: .failed(.unsigned, message: "none"))
+        #expect(failed.decidingSigner(in: ephi, now: Self.now) == nil)
+    }
+
     // MARK: the check in the engine
 
     static let engine = PolicyEngine(
