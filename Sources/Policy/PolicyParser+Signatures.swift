@@ -118,6 +118,14 @@ extension PolicyParser {
                 report("\(context).subjects must list at least one non-empty e-mail, URI or regex:pattern", at: node)
             }
         }
+        // The loader compiles these too (Signatures' IdentityMatcher); checking here puts a typo's line and column in
+        // `policy lint`, which reads no trust files.
+        for (value, at) in (issuer.map { [($0, fields["issuer"])] } ?? []) + (subjects ?? []).map({ ($0, fields["subjects"]) })
+        where value.hasPrefix("regex:") {
+            do { _ = try Regex(String(value.dropFirst("regex:".count))) } catch {
+                report("\(context): \(value.quotedForMessage) is not a regular expression: \(error)", at: at)
+            }
+        }
         guard let trust, let issuer, !issuer.isEmpty, let subjects, !subjects.isEmpty else { return nil }
         return KeylessSettings(trust: trust, issuer: issuer, subjects: subjects)
     }

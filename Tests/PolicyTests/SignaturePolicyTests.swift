@@ -124,6 +124,8 @@ import Testing
          "needs either trustedRoot", 4),
         ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: [s], audience: x}\n",
          "unknown key \"audience\"", 4),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: ['regex:a(b']}\n",
+         "\"regex:a(b\" is not a regular expression", 4),
     ])
     func trustMistakesAreErrorsWithPositions(section: String, expected: String, line: Int) {
         let yaml = PolicyLintTests.header + section + "classes:\n  open: {registries: [registry.internal]}\n"

@@ -69,7 +69,6 @@ import Testing
     @Test(arguments: [
         ("trustedRoot: sigstore/missing.json\n" + identity, "sigstore/missing.json"),
         ("trustedRoot: policy.yaml\n" + identity, "policy.yaml"),
-        ("trustedRoot: sigstore/trusted_root.json\nissuer: 'regex:(unclosed'\nsubjects: [a@b.c]", "(unclosed"),
     ])
     func unusableTrustFailsTheLoadNamingIt(keyless: String, named: String) throws {
         let directory = try Directory()
