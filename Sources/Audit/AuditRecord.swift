@@ -51,14 +51,32 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         public var digest: String?
         /// The trust authority whose signature verified the image, if any.
         public var authority: String?
-        /// The key (or identity) within that authority.
+        /// The key within that authority: the public key's fingerprint, or for a keyless signature the leaf
+        /// certificate's.
         public var key: String?
+        /// For a keyless signature, the identity the certificate proved: its SAN (e-mail or URI) and OIDC issuer.
+        public var subject: String?
+        public var issuer: String?
+        /// The signed promotion annotations the verdict could rest on (`approved-for`, `expires`, `review-by`), as
+        /// signed; other annotations are not copied (annotation values are not evidence).
+        public var approvedFor: String?
+        public var expires: String?
+        public var reviewBy: String?
 
-        public init(reference: String, digest: String? = nil, authority: String? = nil, key: String? = nil) {
+        public init(
+            reference: String, digest: String? = nil, authority: String? = nil, key: String? = nil,
+            subject: String? = nil, issuer: String? = nil, approvedFor: String? = nil, expires: String? = nil,
+            reviewBy: String? = nil
+        ) {
             self.reference = reference
             self.digest = digest
             self.authority = authority
             self.key = key
+            self.subject = subject
+            self.issuer = issuer
+            self.approvedFor = approvedFor
+            self.expires = expires
+            self.reviewBy = reviewBy
         }
     }
 
@@ -147,6 +165,11 @@ public struct AuditRecord: Sendable, Codable, Equatable {
             o.field("digest", image.digest)
             o.field("authority", image.authority)
             o.field("key", image.key)
+            o.field("subject", image.subject)
+            o.field("issuer", image.issuer)
+            o.field("approvedFor", image.approvedFor)
+            o.field("expires", image.expires)
+            o.field("reviewBy", image.reviewBy)
         }
         line.field("policySHA256", policySHA256)
         line.field("dryRun", dryRun)

@@ -105,3 +105,16 @@ enum ImageSignatureCheck {
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
+
+extension SignatureEvidence {
+    /// The verified signer the verdict rests on: the first whose signed annotations satisfy every promotion rule
+    /// `dataClass` enforces at `now`, else the first verified one; nil when nothing verified. What the audit line
+    /// names, so its annotations are the ones that admitted the image.
+    public func decidingSigner(in dataClass: DataClass?, now: Date) -> Signer? {
+        guard case .verified(let signers) = outcome else { return nil }
+        guard let dataClass, let rules = dataClass.signatures?.promotion, !rules.isEmpty else { return signers.first }
+        return signers.first {
+            ImageSignatureCheck.promotionProblems($0, rules: rules, className: dataClass.name, now: now).isEmpty
+        } ?? signers.first
+    }
+}

@@ -61,11 +61,21 @@ extension PolicyParser {
 
     private func parseAuthority(_ name: String, _ node: Node) -> SignatureAuthority? {
         let context = "authority \"\(name)\""
-        guard let fields = fields(of: node, named: context, allowed: ["keys", "images", "identity"]) else { return nil }
+        let allowed = ["keys", "keyless", "images", "identity"]
+        guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var authority = SignatureAuthority(name: name, keyFiles: [], images: [])
-        if let keys = require("keys", in: fields, of: node, named: context), let items = sequence(keys, "\(context) keys") {
-            authority.keyFiles = items.compactMap { path($0, "an entry of \(context) keys") }
-            if items.isEmpty { report("\(context) keys is empty; list at least one PEM public key file", at: keys) }
+        switch (fields["keys"], fields["keyless"]) {
+        case (let keys?, nil):
+            if let items = sequence(keys, "\(context) keys") {
+                authority.keyFiles = items.compactMap { path($0, "an entry of \(context) keys") }
+                if items.isEmpty { report("\(context) keys is empty; list at least one PEM public key file", at: keys) }
+            }
+        case (nil, let keyless?):
+            authority.keyless = parseKeyless(keyless, context: context)
+        case (_?, _?):
+            report("\(context) has both keys and keyless; an authority is one or the other", at: node)
+        case (nil, nil):
+            report("\(context) needs keys (PEM public key files) or keyless (Fulcio and Rekor trust)", at: node)
         }
         if let images = require("images", in: fields, of: node, named: context),
             let globs = strings(images, "\(context) images")
@@ -78,6 +88,46 @@ extension PolicyParser {
         }
         if let identity = fields["identity"] { authority.identity = parseIdentity(identity, context: context) }
         return authority
+    }
+
+    /// `keyless: {trustedRoot | fulcioChain + rekorKeys, issuer, subjects}`; issuer and subjects are both required,
+    /// since a Fulcio certificate alone proves only that someone with some OIDC login signed.
+    private func parseKeyless(_ node: Node, context: String) -> KeylessSettings? {
+        let context = "\(context) keyless"
+        let allowed = ["trustedRoot", "fulcioChain", "rekorKeys", "issuer", "subjects"]
+        guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
+        var trust: KeylessSettings.TrustMaterial?
+        switch (fields["trustedRoot"], fields["fulcioChain"], fields["rekorKeys"]) {
+        case (let root?, nil, nil):
+            trust = path(root, "\(context).trustedRoot").map { .trustedRoot($0) }
+        case (nil, let chain?, let keys?):
+            let files = sequence(keys, "\(context).rekorKeys")?.compactMap { path($0, "an entry of \(context).rekorKeys") }
+            if files?.isEmpty == true { report("\(context).rekorKeys is empty; list at least one Rekor public key", at: keys) }
+            if let chain = path(chain, "\(context).fulcioChain"), let files, !files.isEmpty {
+                trust = .pem(fulcioChain: chain, rekorKeys: files)
+            }
+        default:
+            report("\(context) needs either trustedRoot (a sigstore trusted_root.json) or fulcioChain and rekorKeys", at: node)
+        }
+        let issuer = require("issuer", in: fields, of: node, named: context).flatMap { string($0, "\(context).issuer") }
+        if issuer?.isEmpty == true { report("\(context).issuer is empty; name the OIDC issuer", at: fields["issuer"]) }
+        var subjects: [String]?
+        if let node = require("subjects", in: fields, of: node, named: context) {
+            subjects = strings(node, "\(context).subjects")
+            if subjects?.isEmpty == true || subjects?.contains("") == true {
+                report("\(context).subjects must list at least one non-empty e-mail, URI or regex:pattern", at: node)
+            }
+        }
+        // The loader compiles these too (Signatures' IdentityMatcher); checking here puts a typo's line and column in
+        // `policy lint`, which reads no trust files.
+        for (value, at) in (issuer.map { [($0, fields["issuer"])] } ?? []) + (subjects ?? []).map({ ($0, fields["subjects"]) })
+        where value.hasPrefix("regex:") {
+            do { _ = try Regex(String(value.dropFirst("regex:".count))) } catch {
+                report("\(context): \(value.quotedForMessage) is not a regular expression: \(error)", at: at)
+            }
+        }
+        guard let trust, let issuer, !issuer.isEmpty, let subjects, !subjects.isEmpty else { return nil }
+        return KeylessSettings(trust: trust, issuer: issuer, subjects: subjects)
     }
 
     private func parseIdentity(_ node: Node, context: String) -> SignatureAuthority.Identity {

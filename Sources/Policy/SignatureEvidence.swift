@@ -8,11 +8,19 @@ public struct SignatureEvidence: Sendable, Equatable {
         public var keyFingerprint: String
         /// The signed `optional` annotations (`cosign sign -a key=value`).
         public var annotations: [String: String]
+        /// For a keyless signature: the certificate subject (SAN e-mail or URI) and OIDC issuer that were accepted.
+        public var subject: String?
+        public var issuer: String?
 
-        public init(authority: String, keyFingerprint: String, annotations: [String: String] = [:]) {
+        public init(
+            authority: String, keyFingerprint: String, annotations: [String: String] = [:], subject: String? = nil,
+            issuer: String? = nil
+        ) {
             self.authority = authority
             self.keyFingerprint = keyFingerprint
             self.annotations = annotations
+            self.subject = subject
+            self.issuer = issuer
         }
     }
 

@@ -22,8 +22,8 @@ public struct SignatureTrust: Sendable, Equatable {
     }
 }
 
-/// A signer: its PEM public key files (several during a rotation), the image globs it may vouch for, and how the
-/// signed docker-reference must relate to the image.
+/// A signer: its PEM public key files (several during a rotation) or its keyless trust and identities, the image
+/// globs it may vouch for, and how the signed docker-reference must relate to the image.
 public struct SignatureAuthority: Sendable, Equatable {
     /// How a signature's docker-reference must relate to the admitted image.
     public enum Identity: Sendable, Equatable {
@@ -34,15 +34,42 @@ public struct SignatureAuthority: Sendable, Equatable {
     }
 
     public var name: String
+    /// Empty for a keyless authority: a policy names either keys or `keyless`, never both.
     public var keyFiles: [String]
     public var images: [String]
     public var identity: Identity
+    public var keyless: KeylessSettings?
 
-    public init(name: String, keyFiles: [String], images: [String], identity: Identity = .matchRepository) {
+    public init(
+        name: String, keyFiles: [String], images: [String], identity: Identity = .matchRepository,
+        keyless: KeylessSettings? = nil
+    ) {
         self.name = name
         self.keyFiles = keyFiles
         self.images = images
         self.identity = identity
+        self.keyless = keyless
+    }
+}
+
+/// A keyless (Fulcio + Rekor) authority as written: where its trust material is, and which OIDC issuer and
+/// certificate subjects may sign (docs/KEYLESS.md). Identity values are policy text: exact, or `regex:<pattern>`;
+/// the loader compiles them, so a broken pattern fails the policy load rather than an admission.
+public struct KeylessSettings: Sendable, Equatable {
+    /// Where the Fulcio CAs and Rekor keys come from: sigstore's `trusted_root.json`, or PEM files.
+    public enum TrustMaterial: Sendable, Equatable {
+        case trustedRoot(String)
+        case pem(fulcioChain: String, rekorKeys: [String])
+    }
+
+    public var trust: TrustMaterial
+    public var issuer: String
+    public var subjects: [String]
+
+    public init(trust: TrustMaterial, issuer: String, subjects: [String]) {
+        self.trust = trust
+        self.issuer = issuer
+        self.subjects = subjects
     }
 }
 

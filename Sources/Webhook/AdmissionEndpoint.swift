@@ -43,8 +43,9 @@ public final class AdmissionEndpoint: Sendable {
         }
         let policy = policies.current
         var verifications: [String: ImageVerification] = [:]
+        let now = clock()
         let decision = policy.engine.evaluate(
-            request, classFromPath: className, now: clock(),
+            request, classFromPath: className, now: now,
             verifySignatures: policy.signatures.map { signatures in
                 { images, dataClass in
                     verifications = self.verify(images, in: dataClass, with: signatures, requestDeadline: context.deadlineNanos)
@@ -60,7 +61,8 @@ public final class AdmissionEndpoint: Sendable {
         if let audit {
             let latency = (DispatchTime.now().uptimeNanoseconds - started) / 1000
             var record = AuditRecord(request: request, decision: decision, latencyMicros: latency)
-            record.images = Self.withSignatures(record.images, decision.signatures)
+            record.images = Self.withSignatures(
+                record.images, decision.signatures, in: decision.className.flatMap { policy.document.classes[$0] }, now: now)
             let syncStarted = DispatchTime.now().uptimeNanoseconds
             do {
                 _ = try audit.append(record)
@@ -100,16 +102,24 @@ public final class AdmissionEndpoint: Sendable {
         return results
     }
 
-    /// Each audited image with the digest that was verified and the authority and key that vouched for it.
-    static func withSignatures(_ images: [AuditRecord.Image], _ evidence: [SignatureEvidence]) -> [AuditRecord.Image] {
+    /// Each audited image with the digest that was verified, the authority and key (or keyless identity) that
+    /// vouched for it, and the signed promotion annotations.
+    static func withSignatures(
+        _ images: [AuditRecord.Image], _ evidence: [SignatureEvidence], in dataClass: DataClass?, now: Date
+    ) -> [AuditRecord.Image] {
         let byImage = Dictionary(evidence.map { ($0.image, $0) }) { first, _ in first }
         return images.map { image in
             guard let found = byImage[image.reference] else { return image }
             var image = image
             image.digest = found.digest ?? image.digest
-            if case .verified(let signers) = found.outcome, let signer = signers.first {
+            if let signer = found.decidingSigner(in: dataClass, now: now) {
                 image.authority = signer.authority
                 image.key = signer.keyFingerprint
+                image.subject = signer.subject
+                image.issuer = signer.issuer
+                image.approvedFor = signer.annotations["approved-for"]
+                image.expires = signer.annotations["expires"]
+                image.reviewBy = signer.annotations["review-by"]
             }
             return image
         }

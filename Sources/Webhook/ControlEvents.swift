@@ -51,8 +51,11 @@ public final class ControlEvents: Sendable {
         record(.serverStopped(reason: reason))
     }
 
+    /// Records the policy in force at start, and the trust material it loaded.
     public func policyLoaded(_ store: PolicyStore) {
-        record(.policyLoaded(path: store.path, sha256: store.current.sha256))
+        let loaded = store.current
+        record(.policyLoaded(path: store.path, sha256: loaded.sha256))
+        trustMaterialLoaded(authorities: loaded.signatures?.trustFingerprints ?? [])
     }
 
     /// For `PolicyStore.watch(onChange:)`: a reload in force or a rejected one.
@@ -62,15 +65,17 @@ public final class ControlEvents: Sendable {
             break
         case .reloaded(let previous, let new):
             record(.policyReloaded(path: store.path, previousSHA256: previous, sha256: new))
+            trustMaterialLoaded(authorities: store.current.signatures?.trustFingerprints ?? [])
         case .rejected(let sha256, let error):
             record(
                 .policyRejected(path: store.path, activeSHA256: store.current.sha256, rejectedSHA256: sha256, error: error))
         }
     }
 
-    /// Records the image-signing authorities now trusted, with their key fingerprints (SHA-256, hex).
-    /// The first call logs `trustMaterialLoaded`; a later call with a different set `trustMaterialChanged`;
-    /// the same set again nothing, so callers may call it on every policy or key-file reload.
+    /// Records the image-signing authorities now trusted, with their key fingerprints (SHA-256, hex; for a keyless
+    /// authority its trusted root's). The first non-empty set logs `trustMaterialLoaded`; a later call with a
+    /// different set `trustMaterialChanged` (an empty one included: trust withdrawn); the same set again, or no
+    /// trust before any was loaded, nothing, so callers may call it on every policy or key-file reload.
     public func trustMaterialLoaded(authorities: [(name: String, fingerprints: [String])]) {
         let sorted = authorities.map { ControlEvent.Authority(name: $0.name, fingerprints: $0.fingerprints.sorted()) }
             .sorted { $0.name < $1.name }
@@ -78,8 +83,8 @@ public final class ControlEvents: Sendable {
             defer { current = sorted }
             return current
         }
-        guard previous != sorted else { return }
-        record(.trustMaterial(sorted, changed: previous != nil))
+        guard (previous ?? []) != sorted else { return }
+        record(.trustMaterial(sorted, changed: previous?.isEmpty == false))
     }
 
     /// For the transport's certificate observer: the first certificate is `certificateLoaded`, a new one `certificateRotated`.

@@ -49,8 +49,12 @@ public final class SignatureVerification: Sendable {
                 case .any: .any
                 case .remap(let from, let to): .remap(imagePrefix: from, signedPrefix: to)
                 }
+            let keyless = try authority.keyless.map { settings throws(SignatureTrustError) in
+                try Self.keylessPolicy(settings, authority: name, resolve: resolve)
+            }
             authorities[name] = Authority(
-                name: name, keys: keys, imagePatterns: authority.images.map(ImagePattern.init), identity: identity)
+                name: name, keys: keys, imagePatterns: authority.images.map(ImagePattern.init), identity: identity,
+                keyless: keyless)
         }
         var tls: [String: TLSClientContext] = [:]
         for (host, settings) in trust.registries {
@@ -79,6 +83,44 @@ public final class SignatureVerification: Sendable {
         self.cacheSettings = trust.cache
     }
 
+    /// Reads a keyless authority's trust file(s) and compiles its identity patterns; the error names the file or
+    /// the pattern, so a bad mount or a typo fails the policy load (and a reload keeps the previous policy).
+    static func keylessPolicy(
+        _ settings: KeylessSettings, authority name: String, resolve: (String) -> String
+    ) throws(SignatureTrustError) -> KeylessPolicy {
+        let root: TrustedRoot
+        let files: String
+        do {
+            switch settings.trust {
+            case .trustedRoot(let path):
+                files = resolve(path)
+                root = try TrustedRoot.load(trustedRootFile: resolve(path))
+            case .pem(let chain, let keys):
+                files = ([chain] + keys).map(resolve).joined(separator: ", ")
+                root = try TrustedRoot.load(fulcioChainFile: resolve(chain), rekorKeyFiles: keys.map(resolve))
+            }
+        } catch {
+            throw SignatureTrustError(file: files, "keyless trust of authority \(name) is not usable: \(error)")
+        }
+        do {
+            return KeylessPolicy(
+                trustedRoot: root, subjects: try settings.subjects.map { text throws(IdentityMatcher.PatternError) in
+                    try IdentityMatcher(policyText: text)
+                },
+                issuer: try IdentityMatcher(policyText: settings.issuer))
+        } catch {
+            throw SignatureTrustError(file: files, "authority \(name) keyless: \(error)")
+        }
+    }
+
+    /// Each authority's name with the fingerprints of what it trusts (its keys, or its keyless trusted root), for
+    /// the `trustMaterialLoaded` control event.
+    public var trustFingerprints: [(name: String, fingerprints: [String])] {
+        authorities.values.sorted { $0.name < $1.name }.map { authority in
+            (authority.name, authority.keyless.map { [$0.trustedRoot.fingerprint] } ?? authority.keys.map(\.fingerprint))
+        }
+    }
+
     /// Verifies each distinct image once against the authorities `dataClass` accepts, by `deadline` (monotonic ns).
     public func verify(images: [String], in dataClass: DataClass, deadline: UInt64) -> [String: ImageVerification] {
         let requirement = dataClass.signatures
@@ -104,7 +146,9 @@ extension SignatureEvidence {
         case .success(let signatures):
             outcome = .verified(
                 signatures.map {
-                    Signer(authority: $0.authority, keyFingerprint: $0.keyFingerprint, annotations: $0.annotations)
+                    Signer(
+                        authority: $0.authority, keyFingerprint: $0.keyFingerprint, annotations: $0.annotations,
+                        subject: $0.signer?.subject, issuer: $0.signer?.issuer)
                 })
         case .failure(let failure):
             let reason: FailureReason =

@@ -52,8 +52,14 @@ struct ImageVerifyCommand: ParsableCommand {
         print("class      \(className): \(requirement.requireAll ? "all" : "one") of \(requirement.authorities.joined(separator: ", ")) must have signed")
         for name in requirement.authorities {
             guard let authority = signatures.authorities[name] else { continue }
+            let scope = "images \(authority.imagePatterns.map(\.text).joined(separator: ", ")); identity \(authority.identity)"
+            if let keyless = authority.keyless {
+                print("trusting   keyless signers for authority \(name) (\(scope)): Fulcio and Rekor from \(keyless.trustedRoot.source)"
+                    + " \(keyless.trustedRoot.fingerprint); issuer \(keyless.issuer); subjects "
+                    + keyless.subjects.map(\.description).joined(separator: ", "))
+            }
             for key in authority.keys {
-                print("trusting   \(key) for authority \(name) (images \(authority.imagePatterns.map(\.text).joined(separator: ", ")); identity \(authority.identity))")
+                print("trusting   \(key) for authority \(name) (\(scope))")
             }
         }
         guard let outcome = signatures.verify(images: [image], in: dataClass, deadline: deadline)[image] else { return }
@@ -68,7 +74,8 @@ struct ImageVerifyCommand: ParsableCommand {
         if case .success(let verified) = outcome.result {
             for signature in verified {
                 let annotations = signature.annotations.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                print("verified   by \(signature.authority) with key \(signature.keyFingerprint) (\(signature.format.rawValue))"
+                let signer = signature.signer.map { "keyless signer \($0), certificate" } ?? "key"
+                print("verified   by \(signature.authority) with \(signer) \(signature.keyFingerprint) (\(signature.format.rawValue))"
                     + (annotations.isEmpty ? "" : "; annotations: \(annotations.joined(separator: ", "))"))
             }
         }

@@ -32,37 +32,74 @@ struct SignatureLiveTests {
                 let scenarios = try JSONSerialization.jsonObject(with: data) as? [String: String]
             else { throw LiveTestError("the signer failed: \(push.stderr)") }
             self.scenarios = scenarios
-            let policy = """
-                apiVersion: portcullis.dev/v1
-                kind: Policy
-                authorities:
-                  release:
-                    keys: [registry/out/trusted.pub, registry/out/rotated.pub]
-                    images: ["\(host)/live/*"]
-                registries:
-                  "\(host)": {ca: registry/certs/ca.pem}
-                signatureCache: {ttl: 5m, failureTTL: 1m, size: 100}
-                classes:
-                  release:
-                    registries: ["\(host)/live"]
-                    requireSignatures: true
-                    signatures: {authorities: [release], budget: 3s}
-                  ephi:
-                    registries: ["\(host)/live"]
-                    requireSignatures: true
-                    signatures:
-                      authorities: [release]
-                      annotations: {approvedFor: true, expires: true}
-
-                """
-            try policy.write(toFile: certs.path("policy.yaml"), atomically: true, encoding: .utf8)
+            try Self.policy(host: host, keys: ["trusted.pub", "rotated.pub"]).write(
+                toFile: certs.path("policy.yaml"), atomically: true, encoding: .utf8)
             let keygen = try ChildProcess.run(
                 try portcullisBinary(),
                 ["audit", "keygen", "--private-key", certs.path("audit.pem"), "--public-key", certs.path("audit.pub")])
             guard keygen.status == 0 else { throw LiveTestError("audit keygen failed: \(keygen.stderr)") }
             server = try LiveServer(
                 certs, policy: certs.path("policy.yaml"),
-                extraArguments: ["--audit-dir", certs.path("audit"), "--audit-key", certs.path("audit.pem")])
+                extraArguments: [
+                    "--audit-dir", certs.path("audit"), "--audit-key", certs.path("audit.pem"),
+                    "--policy-reload-interval", "100ms",
+                ])
+        }
+
+        /// Class `release` needs a signature by a `release` key (the signer's `keys`), `ephi` also the promotion
+        /// annotations, and `ci` a keyless signature from the release workflow on main.
+        static func policy(host: String, keys: [String]) -> String {
+            """
+            apiVersion: portcullis.dev/v1
+            kind: Policy
+            authorities:
+              release:
+                keys: [\(keys.map { "registry/out/" + $0 }.joined(separator: ", "))]
+                images: ["\(host)/live/*"]
+              ci:
+                keyless:
+                  trustedRoot: registry/out/keyless_trusted_root.json
+                  issuer: https://token.actions.githubusercontent.com
+                  subjects: ['regex:https://github\\.com/corp/trainer/\\.github/workflows/release\\.yml@refs/heads/main']
+                images: ["\(host)/live/keyless*"]
+            registries:
+              "\(host)": {ca: registry/certs/ca.pem}
+            signatureCache: {ttl: 5m, failureTTL: 1m, size: 100}
+            classes:
+              release:
+                registries: ["\(host)/live"]
+                requireSignatures: true
+                signatures: {authorities: [release], budget: 3s}
+              ephi:
+                registries: ["\(host)/live"]
+                requireSignatures: true
+                signatures:
+                  authorities: [release]
+                  annotations: {approvedFor: true, expires: true}
+              ci:
+                registries: ["\(host)/live"]
+                requireSignatures: true
+                signatures: {authorities: [ci]}
+
+            """
+        }
+
+        /// The decision line with request `uid`, as `audit query -o json` prints it.
+        func auditRecord(uid: String) throws -> [String: Any] {
+            let query = try ChildProcess.run(
+                try portcullisBinary(), ["audit", "query", "-o", "json", certs.path("audit")], timeout: .seconds(30))
+            let line = try #require(query.stdout.split(separator: "\n").first { $0.contains(uid) })
+            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+
+        /// The control lines so far, as `audit query --type control -o json` prints them.
+        func controlEvents() throws -> [[String: Any]] {
+            let query = try ChildProcess.run(
+                try portcullisBinary(), ["audit", "query", "--type", "control", "-o", "json", certs.path("audit")],
+                timeout: .seconds(30))
+            return query.stdout.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
         }
 
         /// The AdmissionReview `response` for a pod running `image` in `className`.
@@ -159,10 +196,7 @@ struct SignatureLiveTests {
         #expect(try live.admit(image, in: "release")["allowed"] as? Bool == true)
         #expect(live.registryRequests("/v2/live/counted/") == afterFirst)
 
-        let query = try ChildProcess.run(
-            try portcullisBinary(), ["audit", "query", "-o", "json", live.certs.path("audit")], timeout: .seconds(30))
-        let line = try #require(query.stdout.split(separator: "\n").first { $0.contains(uid) })
-        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let record = try live.auditRecord(uid: uid)
         let images = try #require(record["images"] as? [[String: Any]])
         #expect(images.count == 2)
         #expect(images.first?["digest"] as? String == String(image.split(separator: "@")[1]))
@@ -200,6 +234,11 @@ struct SignatureLiveTests {
         #expect(wrongStatus == 1 && wrong.contains("[image-signature]") && wrong.contains("DENIED"), "\(wrong)")
         let (expiredStatus, expired) = try verify("expired", "ephi")
         #expect(expiredStatus == 1 && expired.contains("[signature-expired]"), "\(expired)")
+        let (keylessStatus, keyless) = try verify("keyless", "ci")
+        #expect(keylessStatus == 0 && keyless.contains("SignedEntryTimestamp verifies"), "\(keyless)")
+        #expect(keyless.contains("keyless signer https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main"))
+        let (featureStatus, feature) = try verify("keyless-feature", "ci")
+        #expect(featureStatus == 1 && feature.contains("refs/heads/feature") && feature.contains("DENIED"), "\(feature)")
     }
 
     @Test("with the registry down a verified digest is still admitted from cache; others are CouldNotVerify")
@@ -214,5 +253,72 @@ struct SignatureLiveTests {
         #expect(response["allowed"] as? Bool == false)
         #expect(Self.reason(response) == "CouldNotVerify")
         #expect(Self.message(response).contains("[signature-unverifiable]") && Self.message(response).contains(live.host))
+    }
+
+    @Test("a keyless class admits main's workflow with an expired leaf, denies other identities and strange roots")
+    func keyless() throws {
+        let live = try Environment()
+        let main = try #require(live.scenarios["keyless"])
+        let uid = "keyless-" + UUID().uuidString
+        let allowed = try live.admit(main, in: "ci", uid: uid)
+        #expect(allowed["allowed"] as? Bool == true, "\(Self.message(allowed))")
+        #expect(try live.admit(try #require(live.scenarios["keyless-bundle"]), in: "ci")["allowed"] as? Bool == true)
+
+        let feature = try live.admit(try #require(live.scenarios["keyless-feature"]), in: "ci")
+        #expect(feature["allowed"] as? Bool == false)
+        #expect(Self.reason(feature) == "Unsigned")
+        let message = Self.message(feature)
+        #expect(message.contains("workflows/release.yml@refs/heads/feature") && message.contains(#"refs/heads/main/"#),
+                "\(message)")
+        for (stranger, why) in [
+            ("keyless-unknown-log", "is not a trusted log"), ("keyless-untrusted-root", "does not chain to a trusted Fulcio root"),
+        ] {
+            let response = try live.admit(try #require(live.scenarios[stranger]), in: "ci")
+            #expect(response["allowed"] as? Bool == false, "\(stranger) was admitted")
+            let message = Self.message(response)
+            #expect(message.contains("[image-signature]") && message.contains(why), "\(stranger): \(message)")
+        }
+        // A key-signed image is not vouched for by the keyless authority.
+        #expect(try live.admit(try #require(live.scenarios["signed"]), in: "ci")["allowed"] as? Bool == false)
+
+        let image = try #require((try live.auditRecord(uid: uid)["images"] as? [[String: Any]])?.first)
+        #expect(image["authority"] as? String == "ci")
+        #expect(image["subject"] as? String
+            == "https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main")
+        #expect(image["issuer"] as? String == "https://token.actions.githubusercontent.com")
+    }
+
+    @Test("the audit line carries the signed promotion annotations the ephi class enforced")
+    func promotionAnnotationsAudited() throws {
+        let live = try Environment()
+        let uid = "annotated-" + UUID().uuidString
+        #expect(try live.admit(try #require(live.scenarios["annotated"]), in: "ephi", uid: uid)["allowed"] as? Bool == true)
+        let image = try #require((try live.auditRecord(uid: uid)["images"] as? [[String: Any]])?.first)
+        #expect(image["approvedFor"] as? String == "ephi")
+        #expect(image["expires"] as? String == "2030-01-01T00:00:00Z")
+        #expect(image["reviewBy"] == nil && image["subject"] == nil)
+    }
+
+    @Test("the trust material in force is a control event at start, and a key added by a reload is a change")
+    func trustMaterialEvents() throws {
+        let live = try Environment()
+        func authorities(_ event: [String: Any]) -> [String: [String]] {
+            Dictionary(
+                uniqueKeysWithValues: (event["authorities"] as? [[String: Any]] ?? []).map {
+                    ($0["name"] as? String ?? "", $0["fingerprints"] as? [String] ?? [])
+                })
+        }
+        let loaded = try #require(try live.controlEvents().first { $0["event"] as? String == "trustMaterialLoaded" })
+        let atStart = authorities(loaded)
+        #expect(atStart["release"]?.count == 2 && atStart["ci"]?.count == 1, "\(atStart)")
+        #expect(atStart.values.joined().allSatisfy { $0.hasPrefix("sha256:") })
+
+        try Environment.policy(host: live.host, keys: ["trusted.pub", "rotated.pub", "untrusted.pub"]).write(
+            toFile: live.certs.path("policy.yaml"), atomically: true, encoding: .utf8)
+        #expect(live.server.child.stdout.waitFor("policy reloaded", timeout: .seconds(10)))
+        let changed = try #require(try live.controlEvents().first { $0["event"] as? String == "trustMaterialChanged" })
+        let afterReload = authorities(changed)
+        #expect(afterReload["release"]?.count == 3 && afterReload["ci"] == atStart["ci"], "\(afterReload)")
+        #expect(Set(afterReload["release"] ?? []).isSuperset(of: atStart["release"] ?? []))
     }
 }

@@ -78,6 +78,32 @@ import Testing
         #expect(issues.contains { $0.message.contains(expected) && $0.line > 0 }, "\(issues)")
     }
 
+    @Test func keylessAuthoritiesAreReadAsWritten() throws {
+        let yaml = PolicyLintTests.header + """
+            authorities:
+              ci:
+                keyless:
+                  trustedRoot: sigstore/trusted_root.json
+                  issuer: https://token.actions.githubusercontent.com
+                  subjects: ['regex:https://github\\.com/corp/.+@refs/heads/main', release@corp.example]
+                images: ["registry.internal/**"]
+              pem:
+                keyless: {fulcioChain: fulcio.pem, rekorKeys: [rekor.pub, rekor-2.pub], issuer: i, subjects: [s]}
+                images: ["registry.internal/**"]
+            classes:
+              open: {registries: [registry.internal]}
+
+            """
+        let trust = try PolicyDocument.parse(yaml: yaml).signatures
+        #expect(trust.authorities["ci"]?.keyFiles == [])
+        #expect(
+            trust.authorities["ci"]?.keyless
+                == KeylessSettings(
+                    trust: .trustedRoot("sigstore/trusted_root.json"), issuer: "https://token.actions.githubusercontent.com",
+                    subjects: [#"regex:https://github\.com/corp/.+@refs/heads/main"#, "release@corp.example"]))
+        #expect(trust.authorities["pem"]?.keyless?.trust == .pem(fulcioChain: "fulcio.pem", rekorKeys: ["rekor.pub", "rekor-2.pub"]))
+    }
+
     @Test(arguments: [
         ("authorities:\n  a: {keys: [], images: [\"**\"]}\n", "keys is empty", 2),
         ("authorities:\n  a: {keys: [k.pem], images: [\"**\"], identity: mine}\n", "is not matchRepository", 2),
@@ -88,6 +114,18 @@ import Testing
         ("signatureCache: {ttl: forever}\n", "signatureCache.ttl", 1),
         ("signatureCache: {size: 0}\n", "signatureCache.size", 1),
         ("registryCredentials: \"\"\n", "empty path", 1),
+        ("authorities:\n  a: {keys: [k.pem], keyless: {trustedRoot: r.json}, images: [\"**\"]}\n", "both keys and keyless", 2),
+        ("authorities:\n  a: {images: [\"**\"]}\n", "needs keys (PEM public key files) or keyless", 2),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r.json, subjects: [x]}\n", "missing \"issuer\"", 4),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r.json, issuer: i}\n", "missing \"subjects\"", 4),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: []}\n", "subjects must list", 4),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {issuer: i, subjects: [s]}\n", "needs either trustedRoot", 4),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, fulcioChain: c, issuer: i, subjects: [s]}\n",
+         "needs either trustedRoot", 4),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: [s], audience: x}\n",
+         "unknown key \"audience\"", 4),
+        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: ['regex:a(b']}\n",
+         "\"regex:a(b\" is not a regular expression", 4),
     ])
     func trustMistakesAreErrorsWithPositions(section: String, expected: String, line: Int) {
         let yaml = PolicyLintTests.header + section + "classes:\n  open: {registries: [registry.internal]}\n"
@@ -128,6 +166,22 @@ import Testing
     @Test func unenforcedAnnotationsAreIgnored() {
         #expect(Self.problems([:], rules: PromotionRules()) == [])
         #expect(Self.problems(["expires": "2000-01-01T00:00:00Z"], rules: PromotionRules(approvedFor: true)) == [.signatureApproval])
+    }
+
+    @Test func theDecidingSignerIsTheOneWhoseAnnotationsSatisfyTheClass() {
+        let ephi = DataClass(
+            name: "ephi", registries: ["registry.internal"], requireSignatures: true,
+            signatures: SignatureRequirement(authorities: ["release"], promotion: Self.all))
+        var stale = Self.good
+        stale["expires"] = "2020-01-01T00:00:00Z"
+        let signers = [stale, Self.good].enumerated().map { index, annotations in
+            SignatureEvidence.Signer(authority: "release", keyFingerprint: "sha256:k\(index)", annotations: annotations)
+        }
+        let evidence = SignatureEvidence(image: "i", digest: nil, outcome: .verified(signers))
+        #expect(evidence.decidingSigner(in: ephi, now: Self.now)?.keyFingerprint == "sha256:k1")
+        #expect(evidence.decidingSigner(in: nil, now: Self.now)?.keyFingerprint == "sha256:k0")
+        let failed = SignatureEvidence(image: "i", digest: nil, outcome: .failed(.unsigned, message: "none"))
+        #expect(failed.decidingSigner(in: ephi, now: Self.now) == nil)
     }
 
     // MARK: the check in the engine

@@ -68,25 +68,31 @@ def push_bundle(registry: Registry, repo: str, digest: str, subject_size: int, b
 
 
 def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> None:
-    """Keyless signatures from a local Fulcio/Rekor stand-in, made half an hour ago: the leaves have expired."""
+    """Keyless signatures from a local Fulcio/Rekor stand-in, made half an hour ago: the leaves have expired.
+
+    Two are made by strangers: a log the trusted root does not list, and a CA outside it."""
     now = int(time.time())
     root = kf.CA("live root", now - 86400)
     intermediate = kf.CA("live intermediate", now - 86400, parent=root)
     rekor = kf.Rekor()
     (out / "keyless_trusted_root.json").write_text(
         json.dumps(kf.trusted_root([[intermediate.cert, root.cert]], rekor, now - 86400)))
-    for name, branch in (("keyless", "main"), ("keyless-feature", "feature"), ("keyless-bundle", "main")):
+    stranger, other_rekor = kf.CA("stranger root", now - 86400), kf.Rekor()
+    cases = (("keyless", "main", intermediate, rekor), ("keyless-feature", "feature", intermediate, rekor),
+             ("keyless-bundle", "main", intermediate, rekor), ("keyless-unknown-log", "main", intermediate, other_rekor),
+             ("keyless-untrusted-root", "main", stranger, rekor))
+    for name, branch, ca, log in cases:
         repo = f"live/{name}"
         digest, size = push_image(registry, repo)
         scenarios[name] = f"{host}/{repo}@{digest}"
         reference = f"{host}/{repo}"
-        key, cert = intermediate.leaf(now - 1800, uri=f"{WORKFLOW}@refs/heads/{branch}", issuer=GITHUB,
-                                      deprecated_issuer=GITHUB)
+        key, cert = ca.leaf(now - 1800, uri=f"{WORKFLOW}@refs/heads/{branch}", issuer=GITHUB,
+                            deprecated_issuer=GITHUB)
         if name == "keyless-bundle":
-            document = kf.bundle(key, cert, rekor, reference, digest, now - 1790, 7)
+            document = kf.bundle(key, cert, log, reference, digest, now - 1790, 7)
             push_bundle(registry, repo, digest, size, base64.b64decode(document["blob"]))
         else:
-            layer = kf.legacy(key, cert, [intermediate.cert], rekor, cf.simple_signing_payload(reference, digest),
+            layer = kf.legacy(key, cert, [ca.cert], log, cf.simple_signing_payload(reference, digest),
                               now - 1790, 7)
             push_sig(registry, repo, digest, [(base64.b64decode(layer["blob"]), layer["signature"])],
                      layer["annotations"])
