@@ -7,7 +7,9 @@ import Testing
 
 /// Verification against the real `docker-registry` over TLS, with images and signatures pushed by the independent
 /// Python signer, and against misbehaving registries.
-@Suite struct LiveRegistryTests {
+/// Serialized: the tests share one registry and count its requests, so a parallel test's fetches of the
+/// same image would be counted as this one's.
+@Suite(.serialized) struct LiveRegistryTests {
     var deadline: UInt64 { DispatchTime.now().uptimeNanoseconds + 5_000_000_000 }
 
     func registry() throws -> LiveRegistry { try LiveRegistry.shared.get() }
