@@ -96,7 +96,6 @@ final class HTTPConnection {
         var deadline = monotonicNanos() + config.headerTimeout.nanoseconds
         var timedPhase: HTTPRequestParser.Phase? = .idle
         let clientSubject = session?.peerSubject
-        let stack = StackTrimmer()
         while true {
             switch parser.next() {
             case .request(let request, let keepAlive):
@@ -112,10 +111,8 @@ final class HTTPConnection {
                 let bytes = response.serialized(
                     keepAlive: keepOpen, includeBody: request.method != "HEAD", date: httpDate(time(nil)))
                 guard write(bytes), keepOpen else { return }
-                // The body is gone with the handler's answer; give its bytes back to the server's budget,
-                // and the handler's stack pages back to the kernel while the connection waits.
+                // The body is gone with the handler's answer; give its bytes back to the server's budget.
                 _ = claimHeldBytes()
-                stack.trim()
                 timedPhase = nil
             case .expectsContinue:
                 guard write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }

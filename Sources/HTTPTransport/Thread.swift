@@ -1,5 +1,3 @@
-import CShims
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -32,34 +30,5 @@ func spawnThread(stackBytes: Int, _ body: @escaping @Sendable () -> Void) throws
     if rc != 0 {
         Unmanaged<Box>.fromOpaque(box).release()
         throw SystemError(call: "pthread_create", errno: rc)
-    }
-}
-
-/// Returns a connection thread's dead stack pages to the kernel while the connection waits.
-///
-/// Handling one admission (JSON decoding, policy, TLS records) touches about 50 KiB of stack that
-/// stays resident afterwards; with one thread per keep-alive connection that is 12 MiB at 256 mostly
-/// idle connections. Between requests everything below the current frame is dead, so it is dropped
-/// with `madvise(MADV_DONTNEED)`: one system call per request, and a few zero-filled page faults
-/// when the next request arrives.
-struct StackTrimmer {
-    /// First page above the guard area; nil when the bounds are unknown (then trimming is skipped).
-    private let low: UInt?
-    private static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
-    /// Kept below the current frame: the calls made while waiting (poll, OpenSSL reads) live here.
-    private static let keepBytes: UInt = 16 * 1024
-
-    /// Call on the thread whose stack is to be trimmed.
-    init() {
-        low = portcullis_thread_stack_low().map { (UInt(bitPattern: $0) + Self.pageSize) & ~(Self.pageSize - 1) }
-    }
-
-    func trim() {
-        guard let low else { return }
-        var marker: UInt8 = 0
-        let current = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
-        guard current > low + Self.keepBytes + Self.pageSize else { return }
-        let high = (current - Self.keepBytes) & ~(Self.pageSize - 1)
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: low), Int(high - low), MADV_DONTNEED)
     }
 }

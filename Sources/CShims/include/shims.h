@@ -1,8 +1,7 @@
-// Umbrella for Portcullis' C shims: OpenSSL 3 macros turned into real functions, because the
-// Swift importer cannot call function-like macros, and the one GNU extension Glibc hides from Swift.
+// Umbrella for Portcullis' C shims: OpenSSL 3 macros turned into real functions,
+// because the Swift importer cannot call function-like macros.
 #ifndef PORTCULLIS_SHIMS_H
 #define PORTCULLIS_SHIMS_H
 #include "tls_shims.h"
 #include "tls_client_shims.h"
-#include "thread_shims.h"
 #endif
