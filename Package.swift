@@ -67,7 +67,7 @@ let package = Package(
 
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Yams"]),
+        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Audit", "AdmissionAPI", "Yams"]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "AdmissionAPI", "PortcullisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "PortcullisCrypto", "Compression"]),
         // Start the real `portcullis` binary and talk to it with curl and openssl.
