@@ -245,23 +245,3 @@ extension ControlEvent {
         return event
     }
 }
-
-/// A control line read back from the log: the event plus what the writer added.
-public struct ControlEntry: Sendable, Decodable, Equatable {
-    public var seq: UInt64
-    public var time: String
-    public var chain: String
-    public var event: ControlEvent
-    /// The line exactly as stored (without its newline).
-    public internal(set) var line = ""
-
-    private enum CodingKeys: String, CodingKey { case seq, time, chain }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        seq = try container.decode(UInt64.self, forKey: .seq)
-        time = try container.decode(String.self, forKey: .time)
-        chain = try container.decode(String.self, forKey: .chain)
-        event = try ControlEvent(from: decoder)
-    }
-}
