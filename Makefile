@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 20
 RUN_PACKAGES  := libssl-dev zlib1g-dev openssl pkg-config ca-certificates curl
 TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-pip python3-cryptography kubectl docker-registry chromium
 
-.PHONY: run test build release certs deps-run deps-test fuzz bench deploy-dev clean
+.PHONY: run test lint format build release certs deps-run deps-test fuzz bench deploy-dev clean
 
 run: deps-run release certs
 	@mkdir -p $(AUDIT_DIR)
@@ -25,10 +25,17 @@ run: deps-run release certs
 		--cert $(CERTS)/server.pem --key $(CERTS)/server-key.pem \
 		--policy $(POLICY) --audit-dir $(AUDIT_DIR) --audit-key $(AUDIT_KEY)
 
-test: deps-test build certs
+test: deps-test lint build certs
 	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) PORTCULLIS_ROOT=$(CURDIR) $(SWIFT) test
 	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) scripts/validate-manifests.sh
 	fuzz/run.sh $(FUZZ_SECONDS)
+
+# One style for every module (.swift-format: 4 spaces, 120 columns); format with `make format`.
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format -i -r Sources Tests Package.swift
 
 build:
 	$(SWIFT) build

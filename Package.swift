@@ -42,7 +42,9 @@ let package = Package(
         // Append-only, hash-chained decision lines with signed checkpoints.
         .target(
             name: "Audit",
-            dependencies: ["PortcullisCrypto", "Compression", "JSONText", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "PortcullisCrypto", "Compression", "JSONText", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // OCI registry client, cosign signature verification, verification cache; knows no policy rules.
         .target(name: "Signatures", dependencies: ["AdmissionAPI", "PortcullisCrypto", "HTTPTransport"]),
@@ -66,9 +68,12 @@ let package = Package(
         ),
 
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Audit", "AdmissionAPI", "Yams"]),
-        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "AdmissionAPI", "PortcullisCrypto"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SignaturesTests", dependencies: ["Signatures", "AdmissionAPI", "PortcullisCrypto"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "PortcullisCrypto", "Compression"]),
         // Start the real `portcullis` binary and talk to it with curl and openssl.
         .testTarget(name: "LiveTests", dependencies: []),

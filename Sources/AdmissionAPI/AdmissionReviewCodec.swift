@@ -1,4 +1,5 @@
 import JSONText
+
 /// Reads AdmissionReview requests from the API server and writes the responses it expects.
 public enum AdmissionReviewCodec {
     public static let apiVersion = "admission.k8s.io/v1"

@@ -66,13 +66,15 @@ public enum AuditReportHTML {
             }
         }
         html += "<table class=\"facts\">"
-        html += row("Checkpoint key (SHA-256 of the Ed25519 public key)", integrity.keyFingerprint ?? "not given",
+        html += row(
+            "Checkpoint key (SHA-256 of the Ed25519 public key)", integrity.keyFingerprint ?? "not given",
             id: "key-fingerprint")
         for log in integrity.logs {
             html += row("Log", log.log)
             html += row("Segments / lines / checkpoints", "\(log.segments) / \(log.lines) / \(log.checkpoints)")
             html += row(
-                "First / last sequence", "\(log.firstSeq.map(String.init) ?? "-") / \(log.lastSeq.map(String.init) ?? "-")",
+                "First / last sequence",
+                "\(log.firstSeq.map(String.init) ?? "-") / \(log.lastSeq.map(String.init) ?? "-")",
                 id: "seq-range")
             if log.unsignedTail > 0 {
                 html += row("Lines after the last checkpoint (not yet signed)", String(log.unsignedTail))
@@ -119,15 +121,18 @@ public enum AuditReportHTML {
             ] where value > 0 {
                 let h = plot * Double(value) / Double(maximum)
                 y -= h
-                svg += "<rect class=\"\(kind)\" x=\"\(f(x + step * 0.1))\" y=\"\(f(y))\" width=\"\(f(step * 0.8))\" "
+                svg +=
+                    "<rect class=\"\(kind)\" x=\"\(f(x + step * 0.1))\" y=\"\(f(y))\" width=\"\(f(step * 0.8))\" "
                     + "height=\"\(f(h))\"><title>\(e(bucket.start)): \(value) \(kind)</title></rect>"
             }
         }
         let first = timeline.buckets.first!.start
         let last = timeline.buckets.last!.start
         svg += "<text x=\"2\" y=\"\(Int(height) - 6)\" class=\"tick\">\(e(first))</text>"
-        svg += "<text x=\"\(Int(width) - 2)\" y=\"\(Int(height) - 6)\" class=\"tick\" text-anchor=\"end\">\(e(last))</text>"
-        svg += "</svg><p class=\"legend\"><span class=\"key allowed\"></span>allowed <span class=\"key warned\"></span>"
+        svg +=
+            "<text x=\"\(Int(width) - 2)\" y=\"\(Int(height) - 6)\" class=\"tick\" text-anchor=\"end\">\(e(last))</text>"
+        svg +=
+            "</svg><p class=\"legend\"><span class=\"key allowed\"></span>allowed <span class=\"key warned\"></span>"
             + "warned <span class=\"key denied\"></span>denied <span class=\"key error\"></span>error · one bar per "
             + "\(timeline.bucketSeconds / 60) min</p>"
         return svg
@@ -140,7 +145,8 @@ public enum AuditReportHTML {
         var html = "<table class=\"counts\" id=\"\(id)\">"
         for count in counts {
             let share = min(100, Int((Double(count.count) / Double(top) * 100).rounded()))
-            html += "<tr data-name=\"\(e(count.name))\" data-count=\"\(count.count)\"><td>\(e(count.name))</td>"
+            html +=
+                "<tr data-name=\"\(e(count.name))\" data-count=\"\(count.count)\"><td>\(e(count.name))</td>"
                 + "<td class=\"num\">\(count.count)</td><td class=\"bar\"><div style=\"width:\(share)%\"></div></td></tr>"
         }
         return html + "</table>"
@@ -148,10 +154,12 @@ public enum AuditReportHTML {
 
     private static func images(_ images: [AuditReport.ImageCount]) -> String {
         guard !images.isEmpty else { return "<p class=\"empty\" id=\"images\">No images admitted.</p>" }
-        var html = "<table class=\"list\" id=\"images\"><tr><th>Image</th><th>Digest</th><th>Signed by</th>"
+        var html =
+            "<table class=\"list\" id=\"images\"><tr><th>Image</th><th>Digest</th><th>Signed by</th>"
             + "<th class=\"num\">Admissions</th></tr>"
         for image in images {
-            html += "<tr data-reference=\"\(e(image.reference))\" data-count=\"\(image.count)\">"
+            html +=
+                "<tr data-reference=\"\(e(image.reference))\" data-count=\"\(image.count)\">"
                 + "<td>\(e(image.reference))</td><td class=\"mono\">\(e(image.digest ?? "-"))</td>"
                 + "<td>\(e(image.authority ?? "unsigned"))</td><td class=\"num\">\(image.count)</td></tr>"
         }
@@ -160,7 +168,8 @@ public enum AuditReportHTML {
 
     private static func controls(_ report: AuditReport) -> String {
         guard !report.controlEvents.isEmpty else { return "<p class=\"empty\" id=\"controls\">No control events.</p>" }
-        var html = "<table class=\"list\" id=\"controls\"><tr><th>Time</th><th>Seq</th><th>Event</th><th>Details</th></tr>"
+        var html =
+            "<table class=\"list\" id=\"controls\"><tr><th>Time</th><th>Seq</th><th>Event</th><th>Details</th></tr>"
         for line in report.controlEvents {
             let event = line.event
             var details = e(event.message)
@@ -170,15 +179,18 @@ public enum AuditReportHTML {
             }
             if let error = event.error { details += "<br>error: \(e(error))" }
             for authority in event.authorities ?? [] {
-                details += "<br>\(e(authority.name)): <span class=\"mono\">"
+                details +=
+                    "<br>\(e(authority.name)): <span class=\"mono\">"
                     + authority.fingerprints.map(e).joined(separator: ", ") + "</span>"
             }
             let highlight = event.event.isPolicyOrTrust ? " class=\"policy\"" : ""
-            html += "<tr\(highlight) data-event=\"\(e(event.event.rawValue))\"><td>\(e(line.time))</td>"
+            html +=
+                "<tr\(highlight) data-event=\"\(e(event.event.rawValue))\"><td>\(e(line.time))</td>"
                 + "<td class=\"num\">\(line.seq)</td><td>\(e(event.event.rawValue))</td><td>\(details)</td></tr>"
         }
         if report.controlEventsOmitted > 0 {
-            html += "<tr><td colspan=\"4\">… and \(report.controlEventsOmitted) more (see `audit query --type control`)</td></tr>"
+            html +=
+                "<tr><td colspan=\"4\">… and \(report.controlEventsOmitted) more (see `audit query --type control`)</td></tr>"
         }
         return html + "</table>"
     }

@@ -10,7 +10,9 @@ public struct ControlEvent: Sendable, Codable, Equatable {
     public struct Kind: RawRepresentable, Sendable, Codable, Hashable, CustomStringConvertible {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(rawValue)
@@ -240,7 +242,8 @@ extension ControlEvent {
     }
 
     static func auditRecovered(since: String) -> ControlEvent {
-        var event = ControlEvent(.auditRecovered, message: "the audit log is writable again (unavailable since \(since))")
+        var event = ControlEvent(
+            .auditRecovered, message: "the audit log is writable again (unavailable since \(since))")
         event.since = since
         return event
     }

@@ -26,7 +26,9 @@ struct DecisionFacts {
             switch key {
             case "time": facts.time = try reader.string()
             case "decision":
-                guard let value = AuditRecord.Decision(rawValue: try reader.string()) else { throw JSONBytes.Malformed() }
+                guard let value = AuditRecord.Decision(rawValue: try reader.string()) else {
+                    throw JSONBytes.Malformed()
+                }
                 facts.decision = value
                 sawDecision = true
             case "mode": facts.mode = try reader.string()

@@ -22,8 +22,9 @@ public final class HTTPClient: Sendable {
     /// - Parameters:
     ///   - tlsByHost: a context per `host[:port]` (for per-registry CA bundles).
     ///   - defaultTLS: for other hosts; `nil` means the system trust store, created on first use.
-    public init(tlsByHost: [String: TLSClientContext] = [:], defaultTLS: TLSClientContext? = nil, maxIdlePerEndpoint: Int = 4)
-    {
+    public init(
+        tlsByHost: [String: TLSClientContext] = [:], defaultTLS: TLSClientContext? = nil, maxIdlePerEndpoint: Int = 4
+    ) {
         self.tlsByHost = tlsByHost
         self.defaultTLS = defaultTLS
         self.maxIdlePerEndpoint = maxIdlePerEndpoint
@@ -41,20 +42,25 @@ public final class HTTPClient: Sendable {
         for attempt in 0..<2 {
             let pooled = attempt == 0 ? takeIdle(endpoint) : nil
             let connection: HTTPClientConnection
-            if let pooled { connection = pooled } else {
-                connection = try HTTPClientConnection.open(endpoint, tls: try tls(for: endpoint), deadline: deadlineNanos)
+            if let pooled {
+                connection = pooled
+            } else {
+                connection = try HTTPClientConnection.open(
+                    endpoint, tls: try tls(for: endpoint), deadline: deadlineNanos)
             }
             guard try connection.write(bytes, deadline: deadlineNanos),
                 let (response, reusable) = try connection.readResponse(
                     maxBodyBytes: maxBodyBytes, isHead: request.method == "HEAD", deadline: deadlineNanos)
             else {
                 if pooled != nil { continue }
-                throw HTTPClientError(.protocolViolation, endpoint: endpoint.description, "the connection closed before a response")
+                throw HTTPClientError(
+                    .protocolViolation, endpoint: endpoint.description, "the connection closed before a response")
             }
             if reusable { putIdle(connection) }
             return response
         }
-        throw HTTPClientError(.protocolViolation, endpoint: endpoint.description, "the connection closed before a response")
+        throw HTTPClientError(
+            .protocolViolation, endpoint: endpoint.description, "the connection closed before a response")
     }
 
     private func tls(for endpoint: HTTPEndpoint) throws(HTTPClientError) -> TLSClientContext? {

@@ -1,9 +1,9 @@
 import PortcullisCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One outgoing TCP connection (TLS or plain) on a non-blocking socket; every wait is a poll(2) bounded by the
@@ -36,7 +36,9 @@ final class HTTPClientConnection {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
-        guard rc == 0, let list else { throw fail(.connect, "cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))") }
+        guard rc == 0, let list else {
+            throw fail(.connect, "cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
+        }
         defer { freeaddrinfo(list) }
         var lastError = "no addresses"
         var next: UnsafeMutablePointer<addrinfo>? = list
@@ -79,9 +81,13 @@ final class HTTPClientConnection {
         while true {
             switch session.handshake() {
             case .done: return
-            case .wantRead: guard wait(for: Int16(POLLIN), deadline: deadline) else { throw timeout("the TLS handshake") }
-            case .wantWrite: guard wait(for: Int16(POLLOUT), deadline: deadline) else { throw timeout("the TLS handshake") }
-            case .closed: throw HTTPClientError(.tls, endpoint: endpoint.description, "the registry closed the connection during the handshake")
+            case .wantRead:
+                guard wait(for: Int16(POLLIN), deadline: deadline) else { throw timeout("the TLS handshake") }
+            case .wantWrite:
+                guard wait(for: Int16(POLLOUT), deadline: deadline) else { throw timeout("the TLS handshake") }
+            case .closed:
+                throw HTTPClientError(
+                    .tls, endpoint: endpoint.description, "the registry closed the connection during the handshake")
             case .failed(let error):
                 throw HTTPClientError(.tls, endpoint: endpoint.description, "handshake failed: \(error)")
             }
@@ -96,11 +102,15 @@ final class HTTPClientConnection {
     func write(_ bytes: [UInt8], deadline: UInt64) throws(HTTPClientError) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let result = bytes.withUnsafeBytes { raw in io(UnsafeRawBufferPointer(rebasing: raw[offset...]), reading: false) }
+            let result = bytes.withUnsafeBytes { raw in
+                io(UnsafeRawBufferPointer(rebasing: raw[offset...]), reading: false)
+            }
             switch result {
             case .done(let count): offset += count
-            case .wantRead: guard wait(for: Int16(POLLIN), deadline: deadline) else { throw timeout("sending the request") }
-            case .wantWrite: guard wait(for: Int16(POLLOUT), deadline: deadline) else { throw timeout("sending the request") }
+            case .wantRead:
+                guard wait(for: Int16(POLLIN), deadline: deadline) else { throw timeout("sending the request") }
+            case .wantWrite:
+                guard wait(for: Int16(POLLOUT), deadline: deadline) else { throw timeout("sending the request") }
             case .closed: return false
             case .failed(let error): throw HTTPClientError(.tls, endpoint: endpoint.description, "\(error)")
             }
@@ -115,15 +125,19 @@ final class HTTPClientConnection {
         var parser = HTTPClientResponseParser(maxBodyBytes: maxBodyBytes, isHead: isHead)
         var received = 0
         while true {
-            let result = readBuffer.withUnsafeMutableBytes { raw in io(UnsafeRawBufferPointer(raw), reading: true, into: raw) }
+            let result = readBuffer.withUnsafeMutableBytes { raw in
+                io(UnsafeRawBufferPointer(raw), reading: true, into: raw)
+            }
             var event = HTTPClientResponseParser.Event.needMore
             switch result {
             case .done(let count):
                 received += count
                 parser.append(readBuffer[0..<count])
                 event = parser.next()
-            case .wantRead: guard wait(for: Int16(POLLIN), deadline: deadline) else { throw timeout("waiting for the response") }
-            case .wantWrite: guard wait(for: Int16(POLLOUT), deadline: deadline) else { throw timeout("waiting for the response") }
+            case .wantRead:
+                guard wait(for: Int16(POLLIN), deadline: deadline) else { throw timeout("waiting for the response") }
+            case .wantWrite:
+                guard wait(for: Int16(POLLOUT), deadline: deadline) else { throw timeout("waiting for the response") }
             case .closed:
                 if received == 0 { return nil }
                 event = parser.endOfStream()
@@ -146,13 +160,17 @@ final class HTTPClientConnection {
         if let session {
             return reading ? session.read(into: target!) : session.write(bytes)
         }
-        let n = reading ? Glibc.read(fd, target!.baseAddress, target!.count) : Glibc.write(fd, bytes.baseAddress, bytes.count)
+        let n =
+            reading
+            ? Glibc.read(fd, target!.baseAddress, target!.count) : Glibc.write(fd, bytes.baseAddress, bytes.count)
         if n > 0 { return .done(n) }
         if n == 0 { return reading ? .closed : .done(0) }
         switch errno {
         case EAGAIN, EWOULDBLOCK, EINTR: return reading ? .wantRead : .wantWrite
         case ECONNRESET, EPIPE: return .closed
-        default: return .failed(OpenSSLError("socket \(reading ? "read" : "write") failed: \(String(cString: strerror(errno)))"))
+        default:
+            return .failed(
+                OpenSSLError("socket \(reading ? "read" : "write") failed: \(String(cString: strerror(errno)))"))
         }
     }
 

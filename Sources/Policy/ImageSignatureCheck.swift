@@ -40,7 +40,8 @@ enum ImageSignatureCheck {
         case .failed(.unverifiable, let message):
             return [
                 Finding(
-                    rule: .signatureUnverifiable, path: path, message: "\(who)\(digest) could not be verified: \(message)",
+                    rule: .signatureUnverifiable, path: path,
+                    message: "\(who)\(digest) could not be verified: \(message)",
                     image: image)
             ]
         case .failed(let reason, let message):
@@ -56,7 +57,9 @@ enum ImageSignatureCheck {
                 return []
             }
             return first.map { rule, message in
-                Finding(rule: rule, path: path, message: "\(who)\(digest), signed by \(signer.authority): \(message)", image: image)
+                Finding(
+                    rule: rule, path: path, message: "\(who)\(digest), signed by \(signer.authority): \(message)",
+                    image: image)
             }
         }
     }
@@ -72,7 +75,8 @@ enum ImageSignatureCheck {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             if !(listed?.contains(className) ?? false) {
-                let found = annotations["approved-for"].map { "approved-for is \($0.quotedForMessage)" }
+                let found =
+                    annotations["approved-for"].map { "approved-for is \($0.quotedForMessage)" }
                     ?? "no approved-for annotation was signed"
                 problems.append((.signatureApproval, "\(found); it must list class \(className.quotedForMessage)"))
             }
@@ -80,7 +84,8 @@ enum ImageSignatureCheck {
         if rules.expires {
             switch annotations["expires"].map({ ($0, rfc3339($0)) }) {
             case nil: problems.append((.signatureExpired, "no expires annotation was signed"))
-            case (let text, nil)?: problems.append((.signatureExpired, "expires \(text.quotedForMessage) is not an RFC 3339 time"))
+            case (let text, nil)?:
+                problems.append((.signatureExpired, "expires \(text.quotedForMessage) is not an RFC 3339 time"))
             case (let text, let date?)? where date <= now:
                 problems.append((.signatureExpired, "the approval expired at \(text)"))
             default: break

@@ -1,5 +1,5 @@
-import JSONText
 import AdmissionAPI
+import JSONText
 import Yams
 
 /// Splits the input of `portcullis evaluate` into JSON documents: a JSON file is one document, read by the

@@ -1,5 +1,5 @@
-import JSONText
 import AdmissionAPI
+import JSONText
 
 extension ManifestEvaluation {
     /// One line per object (`verdict kind namespace/name class rules`), then each violation, warning and

@@ -158,8 +158,10 @@ public struct PolicyEngine: Sendable {
     public func signatureViolations(image: String, evidence: SignatureEvidence?, in dataClass: DataClass, now: Date)
         -> [Violation]
     {
-        ImageSignatureCheck.findings(image: image, evidence: evidence, in: dataClass, now: now, subject: "image check", path: "")
-            .map { Violation(ruleID: $0.rule, message: $0.message, mode: dataClass.mode(for: $0.rule), path: $0.path) }
+        ImageSignatureCheck.findings(
+            image: image, evidence: evidence, in: dataClass, now: now, subject: "image check", path: ""
+        )
+        .map { Violation(ruleID: $0.rule, message: $0.message, mode: dataClass.mode(for: $0.rule), path: $0.path) }
     }
 
     /// The distinct images that parse and come from one of the class's registries: the only ones worth a

@@ -28,7 +28,9 @@ extension PolicyParser {
                     continue
                 }
                 let context = "registries.\(host)"
-                guard let settings = self.fields(of: value, named: context, allowed: ["ca", "insecure"]) else { continue }
+                guard let settings = self.fields(of: value, named: context, allowed: ["ca", "insecure"]) else {
+                    continue
+                }
                 var registry = RegistrySettings()
                 if let ca = settings["ca"] { registry.caFile = path(ca, "\(context).ca") }
                 if let insecure = settings["insecure"], let flag = bool(insecure, "\(context).insecure") {
@@ -101,13 +103,19 @@ extension PolicyParser {
         case (let root?, nil, nil):
             trust = path(root, "\(context).trustedRoot").map { .trustedRoot($0) }
         case (nil, let chain?, let keys?):
-            let files = sequence(keys, "\(context).rekorKeys")?.compactMap { path($0, "an entry of \(context).rekorKeys") }
-            if files?.isEmpty == true { report("\(context).rekorKeys is empty; list at least one Rekor public key", at: keys) }
+            let files = sequence(keys, "\(context).rekorKeys")?.compactMap {
+                path($0, "an entry of \(context).rekorKeys")
+            }
+            if files?.isEmpty == true {
+                report("\(context).rekorKeys is empty; list at least one Rekor public key", at: keys)
+            }
             if let chain = path(chain, "\(context).fulcioChain"), let files, !files.isEmpty {
                 trust = .pem(fulcioChain: chain, rekorKeys: files)
             }
         default:
-            report("\(context) needs either trustedRoot (a sigstore trusted_root.json) or fulcioChain and rekorKeys", at: node)
+            report(
+                "\(context) needs either trustedRoot (a sigstore trusted_root.json) or fulcioChain and rekorKeys",
+                at: node)
         }
         let issuer = require("issuer", in: fields, of: node, named: context).flatMap { string($0, "\(context).issuer") }
         if issuer?.isEmpty == true { report("\(context).issuer is empty; name the OIDC issuer", at: fields["issuer"]) }
@@ -120,7 +128,8 @@ extension PolicyParser {
         }
         // The loader compiles these too (Signatures' IdentityMatcher); checking here puts a typo's line and column in
         // `policy lint`, which reads no trust files.
-        for (value, at) in (issuer.map { [($0, fields["issuer"])] } ?? []) + (subjects ?? []).map({ ($0, fields["subjects"]) })
+        for (value, at) in (issuer.map { [($0, fields["issuer"])] } ?? [])
+            + (subjects ?? []).map({ ($0, fields["subjects"]) })
         where value.hasPrefix("regex:") {
             do { _ = try Regex(String(value.dropFirst("regex:".count))) } catch {
                 report("\(context): \(value.quotedForMessage) is not a regular expression: \(error)", at: at)
@@ -172,7 +181,8 @@ extension PolicyParser {
         }
         if let budget = fields["budget"], let value = duration(budget, "\(context) budget") {
             if value < .milliseconds(100) || value > .seconds(30) {
-                report("\(context) budget must be between 100ms and 30s (the webhook timeout is at most 30s)", at: budget)
+                report(
+                    "\(context) budget must be between 100ms and 30s (the webhook timeout is at most 30s)", at: budget)
             }
             requirement.budget = value
         }
@@ -180,7 +190,9 @@ extension PolicyParser {
             let flags = self.fields(
                 of: annotations, named: "\(context) annotations", allowed: ["approvedFor", "expires", "reviewBy"])
         {
-            func flag(_ key: String) -> Bool { flags[key].flatMap { bool($0, "\(context) annotations.\(key)") } ?? false }
+            func flag(_ key: String) -> Bool {
+                flags[key].flatMap { bool($0, "\(context) annotations.\(key)") } ?? false
+            }
             requirement.promotion = PromotionRules(
                 approvedFor: flag("approvedFor"), expires: flag("expires"), reviewBy: flag("reviewBy"))
         }
@@ -190,16 +202,20 @@ extension PolicyParser {
     /// `requireSignatures: true` needs a `signatures` block naming defined authorities, and a `signatures` block
     /// without `requireSignatures: true` would be a control that silently does nothing.
     func checkSignatureRequirements(_ classes: [String: DataClass], trust: SignatureTrust, classesNode: Node?) {
-        let nodes = classesNode.flatMap { $0.mapping }.map { mapping in
-            Dictionary(mapping.compactMap { key, value in key.scalar.map { ($0.string, value) } }) { first, _ in first }
-        } ?? [:]
+        let nodes =
+            classesNode.flatMap { $0.mapping }.map { mapping in
+                Dictionary(mapping.compactMap { key, value in key.scalar.map { ($0.string, value) } }) { first, _ in
+                    first
+                }
+            } ?? [:]
         let defined = trust.authorities.keys.sorted().joined(separator: ", ")
         for (name, dataClass) in classes.sorted(by: { $0.key < $1.key }) {
             let node = nodes[name]
             switch (dataClass.requireSignatures, dataClass.signatures) {
             case (true, nil):
-                report("class \"\(name)\" has requireSignatures: true but no signatures block naming its authorities",
-                       at: node)
+                report(
+                    "class \"\(name)\" has requireSignatures: true but no signatures block naming its authorities",
+                    at: node)
             case (false, _?):
                 report("class \"\(name)\" has a signatures block but not requireSignatures: true", at: node)
             case (_, let requirement?):
@@ -239,11 +255,15 @@ extension PolicyParser {
     private func duration(_ node: Node, _ context: String) -> Duration? {
         guard let text = string(node, context) else { return nil }
         let digits = text.prefix { $0.isASCII && $0.isNumber }
-        let units: [Substring: Duration] = ["ms": .milliseconds(1), "s": .seconds(1), "m": .seconds(60), "h": .seconds(3600)]
-        guard !digits.isEmpty, digits.count <= 9, let count = Int(digits), let unit = units[text.dropFirst(digits.count)],
+        let units: [Substring: Duration] = [
+            "ms": .milliseconds(1), "s": .seconds(1), "m": .seconds(60), "h": .seconds(3600),
+        ]
+        guard !digits.isEmpty, digits.count <= 9, let count = Int(digits),
+            let unit = units[text.dropFirst(digits.count)],
             count > 0
         else {
-            report("\(context) \"\(text)\" must be a positive whole number with a unit: ms, s, m or h (e.g. 4s)", at: node)
+            report(
+                "\(context) \"\(text)\" must be a positive whole number with a unit: ms, s, m or h (e.g. 4s)", at: node)
             return nil
         }
         return unit * count

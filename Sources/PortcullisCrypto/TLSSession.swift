@@ -26,7 +26,9 @@ public final class TLSSession {
 
     /// A server session that will accept a handshake.
     public convenience init(context: TLSContext, fileDescriptor: Int32) throws {
-        try self.init(context: context.pointer, owner: context, fileDescriptor: fileDescriptor) { SSL_set_accept_state($0) }
+        try self.init(context: context.pointer, owner: context, fileDescriptor: fileDescriptor) {
+            SSL_set_accept_state($0)
+        }
     }
 
     /// A session on `context` (an `SSL_CTX` kept alive by `owner`); `configure` sets its role and peer checks.

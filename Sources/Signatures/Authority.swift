@@ -24,7 +24,8 @@ public struct Authority: Sendable {
         self.imagePatterns = imagePatterns
         self.identity = identity
         self.keyless = keyless
-        let text = ([name, identity.description, keyless?.description ?? "key"] + keys.map(\.fingerprint).sorted()
+        let text =
+            ([name, identity.description, keyless?.description ?? "key"] + keys.map(\.fingerprint).sorted()
             + imagePatterns.map(\.text)).joined(separator: "|")
         self.identityKey = SHA256.hex(of: Array(text.utf8))
     }

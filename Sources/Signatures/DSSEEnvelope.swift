@@ -20,8 +20,11 @@ struct DSSEEnvelope {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw PayloadError("the bundle is not a JSON object")
         }
-        guard let mediaType = root["mediaType"] as? String, mediaType.hasPrefix(DSSEEnvelope.bundleMediaTypePrefix) else {
-            throw PayloadError("the bundle's mediaType is \(String(describing: root["mediaType"] ?? "missing")), not \(DSSEEnvelope.bundleMediaTypePrefix)+json")
+        guard let mediaType = root["mediaType"] as? String, mediaType.hasPrefix(DSSEEnvelope.bundleMediaTypePrefix)
+        else {
+            throw PayloadError(
+                "the bundle's mediaType is \(String(describing: root["mediaType"] ?? "missing")), not \(DSSEEnvelope.bundleMediaTypePrefix)+json"
+            )
         }
         guard let envelope = root["dsseEnvelope"] as? [String: Any] else {
             throw PayloadError("the bundle has no dsseEnvelope (a message signature names no image)")
@@ -30,7 +33,9 @@ struct DSSEEnvelope {
             let payload = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters)
         else { throw PayloadError("the DSSE envelope lacks a payloadType or a base64 payload") }
         let signatures = (envelope["signatures"] as? [[String: Any]] ?? []).compactMap { entry in
-            (entry["sig"] as? String).flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }.map { [UInt8]($0) }
+            (entry["sig"] as? String).flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }.map {
+                [UInt8]($0)
+            }
         }
         guard !signatures.isEmpty else { throw PayloadError("the DSSE envelope has no base64 signatures") }
         self.payloadType = type

@@ -41,11 +41,14 @@ public final class ImageVerifier: Sendable {
 
     /// - Parameter deadline: monotonic nanoseconds (`DispatchTime.now().uptimeNanoseconds` scale) by which the answer
     ///   is needed; the webhook passes its admission budget minus a margin.
-    public func verify(image text: String, authorities: [Authority], requireAll: Bool, deadline: UInt64) -> ImageVerification {
+    public func verify(image text: String, authorities: [Authority], requireAll: Bool, deadline: UInt64)
+        -> ImageVerification
+    {
         let image: ImageReference
         do { image = try ImageReference.parse(text) } catch {
             let failure = VerificationFailure(.invalid, image: text, registry: "-", error.description)
-            return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
+            return ImageVerification(
+                image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
         }
         var warnings: [String] = []
         let digest: String
@@ -53,7 +56,8 @@ public final class ImageVerifier: Sendable {
             guard ImageReference.isSHA256Digest(pinned) else {
                 let failure = VerificationFailure(
                     .invalid, image: text, registry: image.domain, "only sha256 digests can carry a cosign signature")
-                return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
+                return ImageVerification(
+                    image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
             }
             digest = pinned
         } else {
@@ -64,8 +68,10 @@ public final class ImageVerifier: Sendable {
                 ).digest
             } catch {
                 let reason: VerificationFailure.Reason = error.kind == .notFound ? .invalid : .unverifiable
-                let failure = VerificationFailure(reason, image: text, registry: image.domain, "resolving the tag: \(error)")
-                return ImageVerification(image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
+                let failure = VerificationFailure(
+                    reason, image: text, registry: image.domain, "resolving the tag: \(error)")
+                return ImageVerification(
+                    image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
             }
             warnings.append(
                 "image \(text) is not pinned by digest; verified \(digest), but the kubelet may later pull a different digest "
@@ -75,37 +81,45 @@ public final class ImageVerifier: Sendable {
             .joined(separator: "\n")
         switch cache.lookup(key, now: DispatchTime.now().uptimeNanoseconds) {
         case .hit(let result):
-            return ImageVerification(image: text, digest: digest, result: result, warnings: warnings, checks: [], fromCache: true)
+            return ImageVerification(
+                image: text, digest: digest, result: result, warnings: warnings, checks: [], fromCache: true)
         case .follow(let flight):
             let result =
                 flight.wait(deadline: deadline)
-                ?? .failure(VerificationFailure(
-                    .unverifiable, image: text, registry: image.domain,
-                    "the concurrent verification of \(digest) did not finish within the admission deadline"))
-            return ImageVerification(image: text, digest: digest, result: result, warnings: warnings, checks: [], fromCache: true)
+                ?? .failure(
+                    VerificationFailure(
+                        .unverifiable, image: text, registry: image.domain,
+                        "the concurrent verification of \(digest) did not finish within the admission deadline"))
+            return ImageVerification(
+                image: text, digest: digest, result: result, warnings: warnings, checks: [], fromCache: true)
         case .lead(let stale):
-            var (result, checks) = verifyUncached(image: image, text: text, digest: digest, authorities: authorities,
-                                                  requireAll: requireAll, deadline: deadline)
+            var (result, checks) = verifyUncached(
+                image: image, text: text, digest: digest, authorities: authorities,
+                requireAll: requireAll, deadline: deadline)
             cache.finish(key, result, now: DispatchTime.now().uptimeNanoseconds)
             if case .failure(let failure) = result, failure.reason == .unverifiable, let stale {
                 warnings.append("using the earlier verification of \(digest): \(failure.message)")
                 result = .success(stale)
             }
-            return ImageVerification(image: text, digest: digest, result: result, warnings: warnings, checks: checks, fromCache: false)
+            return ImageVerification(
+                image: text, digest: digest, result: result, warnings: warnings, checks: checks, fromCache: false)
         }
     }
 
     private func verifyUncached(
-        image: ImageReference, text: String, digest: String, authorities: [Authority], requireAll: Bool, deadline: UInt64
+        image: ImageReference, text: String, digest: String, authorities: [Authority], requireAll: Bool,
+        deadline: UInt64
     ) -> (Result<[VerifiedSignature], VerificationFailure>, [SignatureCheck]) {
         // No covering authority means no signature can count: say so without asking the registry.
         let covered = authorities.contains { $0.covers(image) }
         let candidates: [SignatureCandidate]
         do {
             candidates =
-                covered ? try SignatureFetcher(client: client).candidates(image: image, digest: digest, deadline: deadline) : []
+                covered
+                ? try SignatureFetcher(client: client).candidates(image: image, digest: digest, deadline: deadline) : []
         } catch {
-            let failure = VerificationFailure(.unverifiable, image: text, registry: image.domain, "fetching signatures: \(error)")
+            let failure = VerificationFailure(
+                .unverifiable, image: text, registry: image.domain, "fetching signatures: \(error)")
             return (.failure(failure), [])
         }
         let evaluation = SignatureEvaluation(

@@ -38,7 +38,8 @@ public final class RegistryClient: Sendable {
 
     public static let manifestAccept = [
         "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
     ].joined(separator: ", ")
 
     public let configuration: Configuration
@@ -47,7 +48,9 @@ public final class RegistryClient: Sendable {
     /// Bearer tokens by `registry scope`, with their monotonic expiry.
     private let tokens = Mutex<[String: (token: String, expires: UInt64)]>([:])
 
-    public init(configuration: Configuration = Configuration(), http: HTTPClient, credentials: RegistryCredentials = .init()) {
+    public init(
+        configuration: Configuration = Configuration(), http: HTTPClient, credentials: RegistryCredentials = .init()
+    ) {
         self.configuration = configuration
         self.http = http
         self.credentials = credentials
@@ -65,7 +68,8 @@ public final class RegistryClient: Sendable {
             accept: RegistryClient.manifestAccept, maxBytes: configuration.maxManifestBytes, deadline: deadline)
         let digest = "sha256:" + SHA256.hex(of: response.body)
         if reference.hasPrefix("sha256:") && digest != reference {
-            throw RegistryError(.malformed, "\(registry) served manifest \(repository)@\(reference) whose bytes hash to \(digest)")
+            throw RegistryError(
+                .malformed, "\(registry) served manifest \(repository)@\(reference) whose bytes hash to \(digest)")
         }
         if let claimed = response.headers["Docker-Content-Digest"], claimed.hasPrefix("sha256:"), claimed != digest {
             throw RegistryError(
@@ -77,7 +81,9 @@ public final class RegistryClient: Sendable {
 
     /// `GET /v2/<repo>/blobs/<digest>`, bounded by `maxBlobBytes`. The caller checks the digest, since a mismatch
     /// is a verification failure it must report as such.
-    public func blob(registry: String, repository: String, digest: String, deadline: UInt64) throws(RegistryError) -> [UInt8] {
+    public func blob(registry: String, repository: String, digest: String, deadline: UInt64) throws(RegistryError)
+        -> [UInt8]
+    {
         try get(
             registry: registry, repository: repository, path: "/v2/\(repository)/blobs/\(digest)", accept: "*/*",
             maxBytes: configuration.maxBlobBytes, deadline: deadline
@@ -95,7 +101,7 @@ public final class RegistryClient: Sendable {
                 accept: "application/vnd.oci.image.index.v1+json", maxBytes: configuration.maxManifestBytes,
                 deadline: deadline
             ).body
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             return nil
         }
     }
@@ -115,8 +121,9 @@ public final class RegistryClient: Sendable {
             if let authorization, endpoint.authority == registry || endpoint.host == registry {
                 headers.add(name: "Authorization", value: authorization)
             }
-            let response = try send(HTTPClientRequest(target: target, headers: headers), to: endpoint, registry: registry,
-                                    maxBytes: maxBytes, deadline: deadline)
+            let response = try send(
+                HTTPClientRequest(target: target, headers: headers), to: endpoint, registry: registry,
+                maxBytes: maxBytes, deadline: deadline)
             switch response.status {
             case 200..<300:
                 return response
@@ -129,9 +136,11 @@ public final class RegistryClient: Sendable {
             case 401 where !answeredChallenge:
                 answeredChallenge = true
                 authorization = try answer(
-                    challenge: response.headers["WWW-Authenticate"] ?? "", registry: registry, scope: scope, deadline: deadline)
+                    challenge: response.headers["WWW-Authenticate"] ?? "", registry: registry, scope: scope,
+                    deadline: deadline)
             case 401, 403:
-                throw RegistryError(.unauthorized, "\(registry) refused \(path) (HTTP \(response.status)); check the pull credentials")
+                throw RegistryError(
+                    .unauthorized, "\(registry) refused \(path) (HTTP \(response.status)); check the pull credentials")
             case 404:
                 throw RegistryError(.notFound, "\(registry) has no \(path)")
             case 429:
@@ -148,7 +157,8 @@ public final class RegistryClient: Sendable {
     ) throws(RegistryError) -> HTTPClientResponse {
         let perRequest = DispatchTime.now().uptimeNanoseconds + configuration.requestTimeout.nanoseconds
         do {
-            return try http.send(request, to: endpoint, maxBodyBytes: maxBytes, deadlineNanos: min(deadline, perRequest))
+            return try http.send(
+                request, to: endpoint, maxBodyBytes: maxBytes, deadlineNanos: min(deadline, perRequest))
         } catch {
             let kind: RegistryError.Kind =
                 switch error.kind {
@@ -163,15 +173,20 @@ public final class RegistryClient: Sendable {
 
     /// Answers a `WWW-Authenticate` challenge: Basic with configured credentials, or Bearer by fetching a token from
     /// the realm (with the basic credentials, when there are any). Returns the `Authorization` value to retry with.
-    private func answer(challenge: String, registry: String, scope: String, deadline: UInt64) throws(RegistryError) -> String {
+    private func answer(challenge: String, registry: String, scope: String, deadline: UInt64) throws(RegistryError)
+        -> String
+    {
         let basic = credentials.basicHeader(for: registry)
         let lower = challenge.lowercased()
         if lower.hasPrefix("basic") {
-            guard let basic else { throw RegistryError(.unauthorized, "\(registry) requires credentials and none are configured") }
+            guard let basic else {
+                throw RegistryError(.unauthorized, "\(registry) requires credentials and none are configured")
+            }
             return basic
         }
         guard lower.hasPrefix("bearer") else {
-            throw RegistryError(.unauthorized, "\(registry) asked for an unsupported authentication scheme: \(challenge)")
+            throw RegistryError(
+                .unauthorized, "\(registry) asked for an unsupported authentication scheme: \(challenge)")
         }
         let parameters = RegistryClient.challengeParameters(String(challenge.dropFirst(6)))
         guard let realm = parameters["realm"], let realmURL = RegistryURL(realm, relativeTo: nil) else {
@@ -179,14 +194,18 @@ public final class RegistryClient: Sendable {
         }
         var query = [("scope", parameters["scope"] ?? scope)]
         if let service = parameters["service"] { query.insert(("service", service), at: 0) }
-        let target = realmURL.target + (realmURL.target.contains("?") ? "&" : "?")
+        let target =
+            realmURL.target + (realmURL.target.contains("?") ? "&" : "?")
             + query.map { "\($0.0)=\(RegistryClient.percentEncoded($0.1))" }.joined(separator: "&")
         var headers = HTTPHeaders([("Accept", "application/json")])
         if let basic { headers.add(name: "Authorization", value: basic) }
-        let response = try send(HTTPClientRequest(target: target, headers: headers), to: realmURL.endpoint,
-                                registry: registry, maxBytes: 64 * 1024, deadline: deadline)
+        let response = try send(
+            HTTPClientRequest(target: target, headers: headers), to: realmURL.endpoint,
+            registry: registry, maxBytes: 64 * 1024, deadline: deadline)
         guard response.status == 200 else {
-            throw RegistryError(.unauthorized, "the token service \(realmURL.endpoint) for \(registry) answered HTTP \(response.status)")
+            throw RegistryError(
+                .unauthorized, "the token service \(realmURL.endpoint) for \(registry) answered HTTP \(response.status)"
+            )
         }
         guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
             let token = (json["token"] as? String) ?? (json["access_token"] as? String), !token.isEmpty
@@ -255,14 +274,22 @@ struct RegistryURL {
             return
         }
         let useTLS: Bool
-        if text.hasPrefix("https://") { useTLS = true } else if text.hasPrefix("http://") { useTLS = false } else { return nil }
+        if text.hasPrefix("https://") {
+            useTLS = true
+        } else if text.hasPrefix("http://") {
+            useTLS = false
+        } else {
+            return nil
+        }
         let rest = text.dropFirst(useTLS ? 8 : 7)
         let authority = rest.prefix { $0 != "/" && $0 != "?" }
         let path = rest.dropFirst(authority.count)
         var host = Substring(authority)
         var port: Int?
         if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
-            guard let value = Int(authority[authority.index(after: colon)...]), (1...65535).contains(value) else { return nil }
+            guard let value = Int(authority[authority.index(after: colon)...]), (1...65535).contains(value) else {
+                return nil
+            }
             port = value
             host = authority[..<colon]
         }

@@ -27,7 +27,10 @@ public struct RegistryCredentials: Sendable {
             } else if let auth = entry["auth"] as? String {
                 guard let decoded = Data(base64Encoded: auth).map({ String(decoding: $0, as: UTF8.self) }),
                     let colon = decoded.firstIndex(of: ":")
-                else { throw RegistryError(.malformed, "the Docker config entry for \(key) has an auth that is not base64 user:password") }
+                else {
+                    throw RegistryError(
+                        .malformed, "the Docker config entry for \(key) has an auth that is not base64 user:password")
+                }
                 basic[host] = (String(decoded[..<colon]), String(decoded[decoded.index(after: colon)...]))
             }
         }
@@ -43,7 +46,9 @@ public struct RegistryCredentials: Sendable {
 
     /// The `Authorization: Basic …` value for `host`, if configured.
     func basicHeader(for host: String) -> String? {
-        guard let (user, password) = basic[host] ?? (host == "docker.io" ? basic["index.docker.io"] : nil) else { return nil }
+        guard let (user, password) = basic[host] ?? (host == "docker.io" ? basic["index.docker.io"] : nil) else {
+            return nil
+        }
         return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
     }
 }

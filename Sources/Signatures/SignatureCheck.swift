@@ -69,7 +69,10 @@ public struct SignatureCheck: Sendable {
                 keyFingerprint = proven.certificateFingerprint
             } catch { return reject(error.message) }
         } else {
-            guard let key = authority.keys.first(where: { key in signatures.contains { key.isValidSignature($0, for: signed) } })
+            guard
+                let key = authority.keys.first(where: { key in
+                    signatures.contains { key.isValidSignature($0, for: signed) }
+                })
             else {
                 let keys = authority.keys.map(\.fingerprint).joined(separator: ", ")
                 return reject("the signature does not verify with any key of authority \(authority.name) (\(keys))")
@@ -94,7 +97,8 @@ public struct SignatureCheck: Sendable {
             if let problem = authority.identity.problem(signedReference: content.dockerReference, image: image) {
                 return reject(problem)
             }
-            steps.append("ok   docker-reference \(content.dockerReference) satisfies identity rule \(authority.identity)")
+            steps.append(
+                "ok   docker-reference \(content.dockerReference) satisfies identity rule \(authority.identity)")
             annotations = content.annotations
             signedReference = content.dockerReference
         case .sigstoreBundle:
@@ -102,7 +106,8 @@ public struct SignatureCheck: Sendable {
             do {
                 guard let envelope else { return reject("the bundle has no DSSE envelope") }
                 guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
-                    return reject("the DSSE payloadType is \(envelope.payloadType), not \(DSSEEnvelope.inTotoPayloadType)")
+                    return reject(
+                        "the DSSE payloadType is \(envelope.payloadType), not \(DSSEEnvelope.inTotoPayloadType)")
                 }
                 statement = try InTotoStatement(json: envelope.payload)
             } catch { return reject(error.message) }
@@ -128,6 +133,7 @@ public struct SignatureCheck: Sendable {
         let verified = VerifiedSignature(
             authority: authority.name, keyFingerprint: keyFingerprint, digest: digest, annotations: annotations,
             format: candidate.format, signedReference: signedReference, signer: signer)
-        return SignatureCheck(candidate: candidate.source, authority: authority.name, steps: steps, result: .success(verified))
+        return SignatureCheck(
+            candidate: candidate.source, authority: authority.name, steps: steps, result: .success(verified))
     }
 }

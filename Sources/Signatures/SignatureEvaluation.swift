@@ -25,7 +25,9 @@ public struct SignatureEvaluation: Sendable {
             let names = authorities.map(\.name).joined(separator: ", ")
             checks = []
             result = .failure(
-                failure(.unsigned, "no accepted authority (\(names.isEmpty ? "none configured" : names)) covers \(image.repository)"))
+                failure(
+                    .unsigned,
+                    "no accepted authority (\(names.isEmpty ? "none configured" : names)) covers \(image.repository)"))
             return
         }
         guard !candidates.isEmpty else {

@@ -15,7 +15,9 @@ struct SignatureFetcher {
 
     let client: RegistryClient
 
-    func candidates(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError) -> [SignatureCandidate] {
+    func candidates(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
+        -> [SignatureCandidate]
+    {
         try legacySignatures(image: image, digest: digest, deadline: deadline)
             + bundles(image: image, digest: digest, deadline: deadline)
     }
@@ -26,8 +28,9 @@ struct SignatureFetcher {
         let tag = digest.replacingOccurrences(of: ":", with: "-") + ".sig"
         let manifest: RegistryClient.Manifest
         do {
-            manifest = try client.manifest(registry: image.domain, repository: image.path, reference: tag, deadline: deadline)
-        } catch where error.kind == .notFound {
+            manifest = try client.manifest(
+                registry: image.domain, repository: image.path, reference: tag, deadline: deadline)
+        } catch  where error.kind == .notFound {
             return []
         }
         var result: [SignatureCandidate] = []
@@ -36,14 +39,18 @@ struct SignatureFetcher {
             let source = "tag \(tag) layer \(index)"
             guard let signature = layer.annotations[SignatureFetcher.signatureAnnotation] else { continue }
             let payload = try blob(image: image, layer: layer, source: source, deadline: deadline)
-            result.append(SignatureCandidate(
-                source: source, material: .simpleSigning(payload: payload, layerDigest: layer.digest, signature: signature),
-                annotations: layer.annotations))
+            result.append(
+                SignatureCandidate(
+                    source: source,
+                    material: .simpleSigning(payload: payload, layerDigest: layer.digest, signature: signature),
+                    annotations: layer.annotations))
         }
         return result
     }
 
-    private func bundles(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError) -> [SignatureCandidate] {
+    private func bundles(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
+        -> [SignatureCandidate]
+    {
         let index: [UInt8]
         if let listed = try client.referrers(
             registry: image.domain, repository: image.path, digest: digest, deadline: deadline)
@@ -55,7 +62,7 @@ struct SignatureFetcher {
                 index = try client.manifest(
                     registry: image.domain, repository: image.path, reference: tag, deadline: deadline
                 ).bytes
-            } catch where error.kind == .notFound {
+            } catch  where error.kind == .notFound {
                 return []
             }
         }
@@ -70,14 +77,19 @@ struct SignatureFetcher {
         }
         var result: [SignatureCandidate] = []
         for descriptor in descriptors {
-            guard let referrer = descriptor["digest"] as? String, ImageReference.isSHA256Digest(referrer) else { continue }
+            guard let referrer = descriptor["digest"] as? String, ImageReference.isSHA256Digest(referrer) else {
+                continue
+            }
             let manifest = try client.manifest(
                 registry: image.domain, repository: image.path, reference: referrer, deadline: deadline)
             let layers = try layers(of: manifest.bytes, what: "referrer \(referrer)")
-            guard layers.count == 1, let layer = layers.first, layer.mediaType == SignatureFetcher.bundleMediaType else { continue }
+            guard layers.count == 1, let layer = layers.first, layer.mediaType == SignatureFetcher.bundleMediaType
+            else { continue }
             let source = "referrer \(referrer)"
             let bundle = try blob(image: image, layer: layer, source: source, deadline: deadline)
-            result.append(SignatureCandidate(source: source, material: .sigstoreBundle(bundle: bundle, layerDigest: layer.digest)))
+            result.append(
+                SignatureCandidate(source: source, material: .sigstoreBundle(bundle: bundle, layerDigest: layer.digest))
+            )
         }
         return result
     }
@@ -98,17 +110,22 @@ struct SignatureFetcher {
             guard let mediaType = layer["mediaType"] as? String, let digest = layer["digest"] as? String,
                 ImageReference.isSHA256Digest(digest)
             else { throw RegistryError(.malformed, "the \(what) has a layer without a media type or sha256 digest") }
-            result.append(Layer(
-                mediaType: mediaType, digest: digest, size: layer["size"] as? Int ?? 0,
-                annotations: layer["annotations"] as? [String: String] ?? [:]))
+            result.append(
+                Layer(
+                    mediaType: mediaType, digest: digest, size: layer["size"] as? Int ?? 0,
+                    annotations: layer["annotations"] as? [String: String] ?? [:]))
         }
         return result
     }
 
-    private func blob(image: ImageReference, layer: Layer, source: String, deadline: UInt64) throws(RegistryError) -> [UInt8] {
+    private func blob(image: ImageReference, layer: Layer, source: String, deadline: UInt64) throws(RegistryError)
+        -> [UInt8]
+    {
         guard layer.size <= client.configuration.maxBlobBytes else {
             throw RegistryError(
-                .tooLarge, "\(source) declares a \(layer.size)-byte blob, over the \(client.configuration.maxBlobBytes)-byte limit")
+                .tooLarge,
+                "\(source) declares a \(layer.size)-byte blob, over the \(client.configuration.maxBlobBytes)-byte limit"
+            )
         }
         return try client.blob(registry: image.domain, repository: image.path, digest: layer.digest, deadline: deadline)
     }

@@ -17,7 +17,9 @@ struct SimpleSigningPayload {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw PayloadError("the payload is not a JSON object")
         }
-        guard let critical = root["critical"] as? [String: Any] else { throw PayloadError("the payload has no \"critical\" object") }
+        guard let critical = root["critical"] as? [String: Any] else {
+            throw PayloadError("the payload has no \"critical\" object")
+        }
         guard let type = critical["type"] as? String else { throw PayloadError("the payload has no critical.type") }
         guard let digest = (critical["image"] as? [String: Any])?["docker-manifest-digest"] as? String else {
             throw PayloadError("the payload has no critical.image.docker-manifest-digest")
@@ -38,7 +40,9 @@ struct SimpleSigningPayload {
         for (key, value) in object {
             if let text = value as? String {
                 out[key] = text
-            } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+            } else if let data = try? JSONSerialization.data(
+                withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
+            {
                 out[key] = String(decoding: data, as: UTF8.self)
             }
         }

@@ -20,7 +20,8 @@ public final class VerificationCache: Sendable {
         public var capacity: Int
 
         public init(
-            successTTL: Duration = .seconds(300), failureTTL: Duration = .seconds(60), unverifiableTTL: Duration = .seconds(10),
+            successTTL: Duration = .seconds(300), failureTTL: Duration = .seconds(60),
+            unverifiableTTL: Duration = .seconds(10),
             staleGrace: Duration = .seconds(3600), capacity: Int = 4096
         ) {
             self.successTTL = successTTL
@@ -110,7 +111,8 @@ public final class VerificationCache: Sendable {
         let ttl: Duration
         switch result {
         case .success: ttl = settings.successTTL
-        case .failure(let failure): ttl = failure.reason == .unverifiable ? settings.unverifiableTTL : settings.failureTTL
+        case .failure(let failure):
+            ttl = failure.reason == .unverifiable ? settings.unverifiableTTL : settings.failureTTL
         }
         let flight = state.withLock { state -> Flight? in
             state.tick += 1

@@ -37,8 +37,9 @@ public final class AdmissionEndpoint: Sendable {
         do {
             request = try AdmissionReviewCodec.decodeRequest(body)
         } catch {
-            logger.info("rejected a request that is not a valid AdmissionReview",
-                        metadata: ["remote": "\(context.remoteAddress)", "error": "\(error.message)"])
+            logger.info(
+                "rejected a request that is not a valid AdmissionReview",
+                metadata: ["remote": "\(context.remoteAddress)", "error": "\(error.message)"])
             return WebhookError(status: 400, message: error.message).response
         }
         let policy = policies.current
@@ -48,7 +49,8 @@ public final class AdmissionEndpoint: Sendable {
             request, classFromPath: className, now: now,
             verifySignatures: policy.signatures.map { signatures in
                 { images, dataClass in
-                    verifications = self.verify(images, in: dataClass, with: signatures, requestDeadline: context.deadlineNanos)
+                    verifications = self.verify(
+                        images, in: dataClass, with: signatures, requestDeadline: context.deadlineNanos)
                     return verifications.mapValues(SignatureEvidence.init)
                 }
             })
@@ -62,7 +64,8 @@ public final class AdmissionEndpoint: Sendable {
             let latency = (DispatchTime.now().uptimeNanoseconds - started) / 1000
             var record = AuditRecord(request: request, decision: decision, latencyMicros: latency)
             record.images = Self.withSignatures(
-                record.images, decision.signatures, in: decision.className.flatMap { policy.document.classes[$0] }, now: now)
+                record.images, decision.signatures, in: decision.className.flatMap { policy.document.classes[$0] },
+                now: now)
             let syncStarted = DispatchTime.now().uptimeNanoseconds
             do {
                 _ = try audit.append(record)
@@ -73,8 +76,9 @@ public final class AdmissionEndpoint: Sendable {
                 response = Self.auditUnavailable(response, error: error, failOpen: failOpen)
                 outcome = response.allowed ? outcome : .denied
                 forcedReason = "AuditUnavailable"
-                logger.error("audit line could not be written; \(failOpen ? "allowing (class fails open)" : "denying")",
-                             metadata: ["uid": "\(request.uid)", "error": "\(error)"])
+                logger.error(
+                    "audit line could not be written; \(failOpen ? "allowing (class fails open)" : "denying")",
+                    metadata: ["uid": "\(request.uid)", "error": "\(error)"])
             }
         }
         metrics.recordAdmission(
@@ -126,10 +130,12 @@ public final class AdmissionEndpoint: Sendable {
     }
 
     /// The answer when evidence cannot be written: deny, or allow with a warning for a fail-open class.
-    static func auditUnavailable(_ response: AdmissionResponse, error: AuditError, failOpen: Bool) -> AdmissionResponse {
+    static func auditUnavailable(_ response: AdmissionResponse, error: AuditError, failOpen: Bool) -> AdmissionResponse
+    {
         var response = response
         if failOpen {
-            response.warnings = (response.warnings ?? []) + ["portcullis: audit log unavailable; admitted without evidence"]
+            response.warnings =
+                (response.warnings ?? []) + ["portcullis: audit log unavailable; admitted without evidence"]
         } else {
             response.allowed = false
             response.status = AdmissionResponse.Status(

@@ -43,7 +43,9 @@ public final class ControlEvents: Sendable {
         record(
             .serverStarted(
                 version: ControlEvents.programVersion, build: build ?? "unknown", configurationSHA256: configuration,
-                modes: policy.classNames.map { ControlEvent.ClassMode(dataClass: $0, mode: policy.classes[$0]!.mode.rawValue) }
+                modes: policy.classNames.map {
+                    ControlEvent.ClassMode(dataClass: $0, mode: policy.classes[$0]!.mode.rawValue)
+                }
             ))
     }
 
@@ -68,7 +70,8 @@ public final class ControlEvents: Sendable {
             trustMaterialLoaded(authorities: store.current.signatures?.trustFingerprints ?? [])
         case .rejected(let sha256, let error):
             record(
-                .policyRejected(path: store.path, activeSHA256: store.current.sha256, rejectedSHA256: sha256, error: error))
+                .policyRejected(
+                    path: store.path, activeSHA256: store.current.sha256, rejectedSHA256: sha256, error: error))
         }
     }
 

@@ -1,10 +1,11 @@
-import JSONText
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import JSONText
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// swift-log handler that writes one JSON object per line to standard error.
 ///
@@ -35,7 +36,8 @@ public struct JSONLogHandler: LogHandler {
         json.member("logger", string: label)
         json.member("msg", string: event.message.description)
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) where !["time", "level", "logger", "msg"].contains(key) {
+        for (key, value) in merged.sorted(by: { $0.key < $1.key })
+        where !["time", "level", "logger", "msg"].contains(key) {
             json.member(key, string: value.description)
         }
         json.endObject()

@@ -28,12 +28,16 @@ extension PolicyStore {
             break
         case .reloaded(let previous, let new):
             metrics.recordPolicyReload(success: true, sha256: new)
-            logger.info("policy reloaded", metadata: ["path": "\(path)", "previousSHA256": "\(previous)", "sha256": "\(new)"])
+            logger.info(
+                "policy reloaded", metadata: ["path": "\(path)", "previousSHA256": "\(previous)", "sha256": "\(new)"])
         case .rejected(let sha256, let error):
             metrics.recordPolicyReload(success: false, sha256: sha256)
             logger.error(
                 "policy file changed but is invalid; the previous policy stays in force",
-                metadata: ["path": "\(path)", "rejectedSHA256": "\(sha256)", "activeSHA256": "\(current.sha256)", "error": "\(error)"])
+                metadata: [
+                    "path": "\(path)", "rejectedSHA256": "\(sha256)", "activeSHA256": "\(current.sha256)",
+                    "error": "\(error)",
+                ])
         }
     }
 }

@@ -23,23 +23,35 @@ public enum Route: Equatable, Sendable {
         case let path where path.hasPrefix("/validate/"):
             let className = String(path.dropFirst("/validate/".count))
             guard isClassName(className) else {
-                return .failure(WebhookError(status: 404, message: "no such path \(quoted(path)): a data class in /validate/<class> is a lowercase DNS label"))
+                return .failure(
+                    WebhookError(
+                        status: 404,
+                        message:
+                            "no such path \(quoted(path)): a data class in /validate/<class> is a lowercase DNS label"))
             }
             (route, allowed) = (.validate(className: className), "POST")
         default:
-            return .failure(WebhookError(status: 404, message: "no such path \(quoted(request.path)); Portcullis serves POST /validate, POST /validate/<class>, GET /healthz, GET /readyz, GET /metrics"))
+            return .failure(
+                WebhookError(
+                    status: 404,
+                    message:
+                        "no such path \(quoted(request.path)); Portcullis serves POST /validate, POST /validate/<class>, GET /healthz, GET /readyz, GET /metrics"
+                ))
         }
         guard request.method == allowed else {
-            return .failure(WebhookError(
-                status: 405, message: "method \(quoted(request.method)) is not allowed on \(request.path); use \(allowed)",
-                headers: ["Allow": allowed]))
+            return .failure(
+                WebhookError(
+                    status: 405,
+                    message: "method \(quoted(request.method)) is not allowed on \(request.path); use \(allowed)",
+                    headers: ["Allow": allowed]))
         }
         return .success(route)
     }
 
     /// Class names are path segments and label values: lowercase alphanumerics and '-', 1–63 characters.
     static func isClassName(_ s: String) -> Bool {
-        guard (1...63).contains(s.utf8.count), s.utf8.first != UInt8(ascii: "-"), s.utf8.last != UInt8(ascii: "-") else { return false }
+        guard (1...63).contains(s.utf8.count), s.utf8.first != UInt8(ascii: "-"), s.utf8.last != UInt8(ascii: "-")
+        else { return false }
         return s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
     }
 

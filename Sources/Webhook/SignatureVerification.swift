@@ -36,11 +36,13 @@ public final class SignatureVerification: Sendable {
             var keys: [PublicKey] = []
             for path in authority.keyFiles {
                 do {
-                    keys.append(try PublicKey(pem: try read(path, "public key of authority \(name)"), source: resolve(path)))
+                    keys.append(
+                        try PublicKey(pem: try read(path, "public key of authority \(name)"), source: resolve(path)))
                 } catch let error as SignatureTrustError {
                     throw error
                 } catch {
-                    throw SignatureTrustError(file: resolve(path), "authority \(name): not a usable public key: \(error)")
+                    throw SignatureTrustError(
+                        file: resolve(path), "authority \(name): not a usable public key: \(error)")
                 }
             }
             let identity: IdentityRule =
@@ -77,7 +79,8 @@ public final class SignatureVerification: Sendable {
         let cache =
             previous.flatMap { $0.cacheSettings == trust.cache ? $0.verifier.cache : nil }
             ?? VerificationCache(
-                settings: .init(successTTL: trust.cache.ttl, failureTTL: trust.cache.failureTTL, capacity: trust.cache.size))
+                settings: .init(
+                    successTTL: trust.cache.ttl, failureTTL: trust.cache.failureTTL, capacity: trust.cache.size))
         self.verifier = ImageVerifier(client: client, cache: cache)
         self.authorities = authorities
         self.cacheSettings = trust.cache
@@ -104,7 +107,8 @@ public final class SignatureVerification: Sendable {
         }
         do {
             return KeylessPolicy(
-                trustedRoot: root, subjects: try settings.subjects.map { text throws(IdentityMatcher.PatternError) in
+                trustedRoot: root,
+                subjects: try settings.subjects.map { text throws(IdentityMatcher.PatternError) in
                     try IdentityMatcher(policyText: text)
                 },
                 issuer: try IdentityMatcher(policyText: settings.issuer))
@@ -117,7 +121,10 @@ public final class SignatureVerification: Sendable {
     /// the `trustMaterialLoaded` control event.
     public var trustFingerprints: [(name: String, fingerprints: [String])] {
         authorities.values.sorted { $0.name < $1.name }.map { authority in
-            (authority.name, authority.keyless.map { [$0.trustedRoot.fingerprint] } ?? authority.keys.map(\.fingerprint))
+            (
+                authority.name,
+                authority.keyless.map { [$0.trustedRoot.fingerprint] } ?? authority.keys.map(\.fingerprint)
+            )
         }
     }
 
@@ -131,7 +138,9 @@ public final class SignatureVerification: Sendable {
 
     /// The deadline for one admission: the class's budget, cut short so the answer still leaves `margin` before
     /// the request's own deadline (the API server's `timeoutSeconds`).
-    public static func deadline(budget: Duration, requestDeadline: UInt64, margin: Duration = .milliseconds(250)) -> UInt64 {
+    public static func deadline(budget: Duration, requestDeadline: UInt64, margin: Duration = .milliseconds(250))
+        -> UInt64
+    {
         let now = DispatchTime.now().uptimeNanoseconds
         let latest = requestDeadline > margin.nanoseconds ? requestDeadline - margin.nanoseconds : 0
         return min(now + budget.nanoseconds, max(now, latest))

@@ -25,7 +25,8 @@ public struct WebhookHandler: HTTPHandler {
             return .text(200, "ok\n")
         case .success(.ready):
             let problems = readiness.problems()
-            return problems.isEmpty ? .text(200, "ready\n") : .text(503, "not ready: " + problems.joined(separator: "; ") + "\n")
+            return problems.isEmpty
+                ? .text(200, "ready\n") : .text(503, "not ready: " + problems.joined(separator: "; ") + "\n")
         case .success(.metrics):
             var response = HTTPResponse(status: 200, body: metrics.render())
             response.headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")

@@ -144,9 +144,9 @@ public final class WebhookMetrics: @unchecked Sendable {
     /// Negative or non-finite durations (a clock step) count as zero, so the count stays exact.
     private func record(_ label: String, _ dimensions: [(String, String)], seconds: Double) {
         let nanoseconds: Int64 =
-            if !seconds.isFinite || seconds <= 0 { 0 }
-            else if seconds >= Double(Int64.max) / 1e9 { .max }
-            else { Int64(seconds * 1e9) }
+            if !seconds.isFinite || seconds <= 0 { 0 } else if seconds >= Double(Int64.max) / 1e9 { .max } else {
+                Int64(seconds * 1e9)
+            }
         Metrics.Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(nanoseconds)
     }
 }

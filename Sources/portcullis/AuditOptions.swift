@@ -33,7 +33,10 @@ struct AuditOptions: ParsableArguments {
     @Flag(help: "Also copy every audit line to standard output, for the cluster's log pipeline.")
     var auditStdout = false
 
-    @Option(help: "A data class whose admissions are allowed (with a warning) when the audit log cannot be written. Repeatable. By default every class fails closed.")
+    @Option(
+        help:
+            "A data class whose admissions are allowed (with a warning) when the audit log cannot be written. Repeatable. By default every class fails closed."
+    )
     var auditFailOpen: [String] = []
 
     func validate() throws {

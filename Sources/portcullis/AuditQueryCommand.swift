@@ -22,7 +22,9 @@ struct AuditQueryCommand: ParsableCommand {
     @Option(name: .long, help: "Before this time (same forms as --since).") var until: TimeArgument?
     @Option(name: .shortAndLong, help: "table (default) or json (one stored line per decision).") var output: Format =
         .table
-    @Option(name: .long, help: "decision (default) or control (server start/stop, policy, trust, certificate, audit health).")
+    @Option(
+        name: .long,
+        help: "decision (default) or control (server start/stop, policy, trust, certificate, audit health).")
     var type: AuditQuery.LineType = .decision
     @Flag(name: .long, help: "Keep printing decisions as they are written.") var follow = false
     @Argument(help: "Segment files or directories of segments.") var paths: [String]
@@ -44,7 +46,8 @@ struct AuditQueryCommand: ParsableCommand {
         query.until = until?.date
         if type == .control {
             guard decision.isEmpty, namespace == nil, dataClass == nil, rule == nil, user == nil, image == nil else {
-                throw ValidationError("--type control filters by --since/--until only; the other filters are for decisions")
+                throw ValidationError(
+                    "--type control filters by --since/--until only; the other filters are for decisions")
             }
         }
         var table = TableWriter(

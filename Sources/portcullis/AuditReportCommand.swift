@@ -57,8 +57,9 @@ struct AuditReportCommand: ParsableCommand {
                 printError("portcullis audit report: cannot write \(output): \(error.localizedDescription)")
                 throw ExitCode(2)
             }
-            print("\(output): \(report.integrity.verdict); \(report.totals.decisions) decisions, "
-                + "\(report.totals.denied) denied, \(report.totals.control) control events")
+            print(
+                "\(output): \(report.integrity.verdict); \(report.totals.decisions) decisions, "
+                    + "\(report.totals.denied) denied, \(report.totals.control) control events")
         }
         if report.integrity.verdict == "tampered" { throw ExitCode(1) }
     }

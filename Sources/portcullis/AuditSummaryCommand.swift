@@ -5,7 +5,8 @@ import Foundation
 /// `portcullis audit summary`: what was denied, by class, rule, namespace and user.
 struct AuditSummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "summary", abstract: "Count decisions, denials by class, rule, namespace and user, and control events."
+        commandName: "summary",
+        abstract: "Count decisions, denials by class, rule, namespace and user, and control events."
     )
 
     @Option(name: .long, help: "From this time: 24h, 30m, 7d back from now, or RFC 3339.")

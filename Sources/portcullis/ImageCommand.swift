@@ -49,14 +49,18 @@ struct ImageVerifyCommand: ParsableCommand {
         let deadline = DispatchTime.now().uptimeNanoseconds + budget.nanoseconds
 
         print("image      \(image)")
-        print("class      \(className): \(requirement.requireAll ? "all" : "one") of \(requirement.authorities.joined(separator: ", ")) must have signed")
+        print(
+            "class      \(className): \(requirement.requireAll ? "all" : "one") of \(requirement.authorities.joined(separator: ", ")) must have signed"
+        )
         for name in requirement.authorities {
             guard let authority = signatures.authorities[name] else { continue }
-            let scope = "images \(authority.imagePatterns.map(\.text).joined(separator: ", ")); identity \(authority.identity)"
+            let scope =
+                "images \(authority.imagePatterns.map(\.text).joined(separator: ", ")); identity \(authority.identity)"
             if let keyless = authority.keyless {
-                print("trusting   keyless signers for authority \(name) (\(scope)): Fulcio and Rekor from \(keyless.trustedRoot.source)"
-                    + " \(keyless.trustedRoot.fingerprint); issuer \(keyless.issuer); subjects "
-                    + keyless.subjects.map(\.description).joined(separator: ", "))
+                print(
+                    "trusting   keyless signers for authority \(name) (\(scope)): Fulcio and Rekor from \(keyless.trustedRoot.source)"
+                        + " \(keyless.trustedRoot.fingerprint); issuer \(keyless.issuer); subjects "
+                        + keyless.subjects.map(\.description).joined(separator: ", "))
             }
             for key in authority.keys {
                 print("trusting   \(key) for authority \(name) (\(scope))")
@@ -75,13 +79,18 @@ struct ImageVerifyCommand: ParsableCommand {
             for signature in verified {
                 let annotations = signature.annotations.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 let signer = signature.signer.map { "keyless signer \($0), certificate" } ?? "key"
-                print("verified   by \(signature.authority) with \(signer) \(signature.keyFingerprint) (\(signature.format.rawValue))"
-                    + (annotations.isEmpty ? "" : "; annotations: \(annotations.joined(separator: ", "))"))
+                print(
+                    "verified   by \(signature.authority) with \(signer) \(signature.keyFingerprint) (\(signature.format.rawValue))"
+                        + (annotations.isEmpty ? "" : "; annotations: \(annotations.joined(separator: ", "))"))
             }
         }
         let violations = loaded.engine.signatureViolations(
             image: image, evidence: SignatureEvidence(outcome), in: dataClass, now: Date())
-        for violation in violations { print("\(violation.mode.rawValue.uppercased().padding(toLength: 10, withPad: " ", startingAt: 0)) \(violation.text)") }
+        for violation in violations {
+            print(
+                "\(violation.mode.rawValue.uppercased().padding(toLength: 10, withPad: " ", startingAt: 0)) \(violation.text)"
+            )
+        }
         if violations.contains(where: { $0.mode == .enforce }) {
             print("DENIED")
             throw ExitCode(1)

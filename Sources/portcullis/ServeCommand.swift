@@ -42,10 +42,12 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         metrics.recordPolicyReload(success: true, sha256: policies.current.sha256)
-        logger.info("policy loaded", metadata: [
-            "path": "\(policy)", "sha256": "\(policies.current.sha256)",
-            "classes": "\(policies.current.document.classNames.joined(separator: ","))",
-        ])
+        logger.info(
+            "policy loaded",
+            metadata: [
+                "path": "\(policy)", "sha256": "\(policies.current.sha256)",
+                "classes": "\(policies.current.document.classNames.joined(separator: ","))",
+            ])
         let writer = try audit.makeWriter(logger: logger)
         defer { writer?.close() }
         let controls = ControlEvents(writer: writer, logger: logger)
@@ -62,7 +64,7 @@ struct ServeCommand: ParsableCommand {
             policies: policies, audit: writer, auditFailOpenClasses: Set(audit.auditFailOpen), metrics: metrics,
             logger: logger)
         let readiness = Readiness([
-            { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil },
+            { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil }
         ])
         do {
             try transport.serve(

@@ -36,8 +36,9 @@ struct AuditCrashTests {
         // Before restart: the chain verifies as far as it goes (the tail may be unsigned, or torn).
         let crashed = try Fixtures.verify([log], key: key.publicKey)
         #expect(crashed.isIntact || crashed.finding?.cause == .truncated)
-        let writer = try AuditWriter(configuration: Fixtures.configuration(log), signingKey: key,
-                                     clock: { Date() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: Fixtures.configuration(log), signingKey: key,
+            clock: { Date() }, logger: Fixtures.logger)
         writer.close()
         let report = try Fixtures.verify([log], key: key.publicKey, sealed: true)
         #expect(report.isIntact, "\(report.finding.map(String.init(describing:)) ?? "")")
@@ -51,9 +52,10 @@ struct AuditCrashTests {
 
     static func acknowledged(_ path: String) -> Set<UInt64> {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return Set(text.split(separator: "\n").compactMap { line in
-            line.hasPrefix("acked ") ? UInt64(line.dropFirst(6)) : nil
-        })
+        return Set(
+            text.split(separator: "\n").compactMap { line in
+                line.hasPrefix("acked ") ? UInt64(line.dropFirst(6)) : nil
+            })
     }
 }
 
@@ -67,8 +69,9 @@ struct AuditCrashChild {
         let key = try Ed25519PrivateKey(pemFile: environment["AUDIT_CRASH_CHILD_KEY"]!)
         var configuration = Fixtures.configuration(environment["AUDIT_CRASH_CHILD_DIR"]!, checkpointEvery: 50)
         configuration.rotateBytes = 64 * 1024
-        let writer = try AuditWriter(configuration: configuration, signingKey: key, clock: { Date() },
-                                     logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: configuration, signingKey: key, clock: { Date() },
+            logger: Fixtures.logger)
         let stop = Date().addingTimeInterval(60)
         DispatchQueue.concurrentPerform(iterations: 8) { thread in
             var index = 0

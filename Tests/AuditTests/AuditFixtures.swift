@@ -117,7 +117,8 @@ enum Fixtures {
     /// tests that must kill a writer or capture its standard output.
     static func childRunning(suite: String, environment: [String: String]) throws -> Process {
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        child.executableURL = URL(
+            fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         child.arguments = ["--testing-library", "swift-testing", "--filter", suite]
         child.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         child.standardError = FileHandle.nullDevice

@@ -45,9 +45,10 @@ struct AuditMirrorChild {
         let environment = ProcessInfo.processInfo.environment
         var configuration = Fixtures.configuration(environment["AUDIT_MIRROR_CHILD_DIR"]!, checkpointEvery: 5)
         configuration.mirrorToStdout = true
-        let writer = try AuditWriter(configuration: configuration,
-                                     signingKey: try Ed25519PrivateKey(pemFile: environment["AUDIT_MIRROR_CHILD_KEY"]!),
-                                     clock: { Date() }, logger: Fixtures.logger)
+        let writer = try AuditWriter(
+            configuration: configuration,
+            signingKey: try Ed25519PrivateKey(pemFile: environment["AUDIT_MIRROR_CHILD_KEY"]!),
+            clock: { Date() }, logger: Fixtures.logger)
         for index in 0..<10 { _ = try writer.append(Fixtures.record(index)) }
         writer.close()
     }

@@ -45,24 +45,28 @@ struct AuditReportBenchmark {
         try writer.append(.policyLoaded(path: "/etc/portcullis/policy.yaml", sha256: SHA256.hex(of: Array("0".utf8))))
         try writer.append(.trustMaterial([signer], changed: false))
         try writer.append(
-            .certificate(serial: "5A1F", subject: "CN=portcullis.portcullis.svc", notAfter: "2027-03-01T00:00:00Z",
+            .certificate(
+                serial: "5A1F", subject: "CN=portcullis.portcullis.svc", notAfter: "2027-03-01T00:00:00Z",
                 rotated: false))
         let threads = 8
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for index in stride(from: thread, to: total, by: threads) {
                 if index == total / 2 {
-                    let second = ControlEvent.Authority(name: "release-signer", fingerprints: [SHA256.hex(of: Array("k2".utf8))])
+                    let second = ControlEvent.Authority(
+                        name: "release-signer", fingerprints: [SHA256.hex(of: Array("k2".utf8))])
                     try? writer.append(.trustMaterial([signer, second], changed: true))
                 }
                 if index == total * 3 / 4 {
                     try? writer.append(
-                        .certificate(serial: "7C02", subject: "CN=portcullis.portcullis.svc",
+                        .certificate(
+                            serial: "7C02", subject: "CN=portcullis.portcullis.svc",
                             notAfter: "2027-05-01T00:00:00Z", rotated: true))
                 }
                 if index % 100_000 == 50_000 || index == total / 3 {
                     try? writer.append(
                         .policyReloaded(
-                            path: "/etc/portcullis/policy.yaml", previousSHA256: SHA256.hex(of: Array("\(index - 1)".utf8)),
+                            path: "/etc/portcullis/policy.yaml",
+                            previousSHA256: SHA256.hex(of: Array("\(index - 1)".utf8)),
                             sha256: SHA256.hex(of: Array("\(index)".utf8))))
                 }
                 var record = Fixtures.record(
@@ -94,7 +98,9 @@ struct AuditReportBenchmark {
             }
         }
         writer.close()
-        print("generated \(total) decisions in \(String(format: "%.1f", Date().timeIntervalSince(started))) s in \(root)/log")
+        print(
+            "generated \(total) decisions in \(String(format: "%.1f", Date().timeIntervalSince(started))) s in \(root)/log"
+        )
     }
 }
 

@@ -27,24 +27,32 @@ private struct KnownLog {
             index += 1
             clock.advance(by: 60)
         }
-        let image = AuditRecord.Image(reference: "registry.internal/app:1", digest: KnownLog.digest, authority: "corp-signer")
+        let image = AuditRecord.Image(
+            reference: "registry.internal/app:1", digest: KnownLog.digest, authority: "corp-signer")
         for i in 0..<30 {
             var record = Fixtures.record(index, images: [image])
             if i < 3 { record.exemptions = [.init(rule: "registry-origin", reason: "ticket SEC-1")] }
             try add(record)
         }
-        try writer.append(.policyReloaded(path: "policy.yaml", previousSHA256: String(repeating: "1", count: 64),
-            sha256: String(repeating: "2", count: 64)))
+        try writer.append(
+            .policyReloaded(
+                path: "policy.yaml", previousSHA256: String(repeating: "1", count: 64),
+                sha256: String(repeating: "2", count: 64)))
         for _ in 0..<8 {
-            try add(Fixtures.record(index, decision: .denied, namespace: "team-a", user: "mallory",
-                rules: [.init(id: "registry-origin", message: "image from docker.io is not an allowed registry")]))
+            try add(
+                Fixtures.record(
+                    index, decision: .denied, namespace: "team-a", user: "mallory",
+                    rules: [.init(id: "registry-origin", message: "image from docker.io is not an allowed registry")]))
         }
         for _ in 0..<4 {
-            try add(Fixtures.record(index, decision: .denied, namespace: "team-b", dataClass: "public", user: "bob",
-                rules: [.init(id: "require-digest", message: "image must be pinned by digest")]))
+            try add(
+                Fixtures.record(
+                    index, decision: .denied, namespace: "team-b", dataClass: "public", user: "bob",
+                    rules: [.init(id: "require-digest", message: "image must be pinned by digest")]))
         }
         for _ in 0..<5 {
-            var record = Fixtures.record(index, decision: .warned,
+            var record = Fixtures.record(
+                index, decision: .warned,
                 rules: [.init(id: "registry-origin", message: "image from docker.io is not an allowed registry")])
             record.mode = "warn"
             try add(record)
@@ -69,13 +77,15 @@ struct AuditReportTests {
         #expect(report.integrity.keyFingerprint == SHA256.hex(of: log.key.publicKey.raw))
         #expect(report.totals.decisions == 49 && report.totals.allowed == 30 && report.totals.denied == 12)
         #expect(report.totals.warned == 5 && report.totals.error == 2 && report.totals.control == 4)
-        #expect(report.deniedByRule == [.init(name: "registry-origin", count: 8), .init(name: "require-digest", count: 4)])
+        #expect(
+            report.deniedByRule == [.init(name: "registry-origin", count: 8), .init(name: "require-digest", count: 4)])
         #expect(report.deniedByUser == [.init(name: "mallory", count: 8), .init(name: "bob", count: 4)])
         #expect(report.deniedByClass == [.init(name: "ephi", count: 8), .init(name: "public", count: 4)])
         #expect(report.wouldHaveDenied == [.init(name: "registry-origin", count: 5)])
         #expect(report.exemptions == [.init(name: "registry-origin: ticket SEC-1", count: 3)])
         #expect(report.imagesAdmitted.count == 1 && report.imagesAdmitted[0].count == 30)
-        #expect(report.imagesAdmitted[0].authority == "corp-signer" && report.imagesAdmitted[0].digest == KnownLog.digest)
+        #expect(
+            report.imagesAdmitted[0].authority == "corp-signer" && report.imagesAdmitted[0].digest == KnownLog.digest)
         let events = report.controlEvents.map(\.event.event)
         #expect(events == [.policyLoaded, .trustMaterialLoaded, .policyReloaded, .serverStopped])
         // 49 decisions one minute apart: every one lands in exactly one bucket.
@@ -100,7 +110,10 @@ struct AuditReportTests {
         var counter = BoundedCounter(capacity: 3)
         for name in ["a", "b", "c", "d", "e", "a"] { counter.add(name) }
         #expect(counter.counts.count == 3)
-        #expect(counter.top(2) == [.init(name: "a", count: 2), .init(name: "b", count: 1), .init(name: "(other)", count: 3)])
+        #expect(
+            counter.top(2) == [
+                .init(name: "a", count: 2), .init(name: "b", count: 1), .init(name: "(other)", count: 3),
+            ])
     }
 
     @Test("timeline buckets widen to stay within the maximum however long the period")
@@ -115,13 +128,16 @@ struct AuditReportTests {
         #expect(RFC3339.epochSeconds("2027-13-15T08:00:05Z") == nil && RFC3339.epochSeconds("yesterday") == nil)
     }
 
-    @Test("in a real headless browser, the rendered page shows the known counts",
+    @Test(
+        "in a real headless browser, the rendered page shows the known counts",
         .enabled(if: Browser.path != nil, "needs Debian's chromium"))
     func renderedCounts() throws {
         let log = try KnownLog()
         let dom = try Browser.dom(of: AuditReportHTML.render(try log.report(key: log.key.publicKey)))
         #expect(Browser.attribute("data-verdict", ofID: "integrity", in: dom) == "intact")
-        for (id, count) in [("total", 49), ("allowed", 30), ("denied", 12), ("warned", 5), ("error", 2), ("control", 4)] {
+        for (id, count) in [
+            ("total", 49), ("allowed", 30), ("denied", 12), ("warned", 5), ("error", 2), ("control", 4),
+        ] {
             #expect(Browser.attribute("data-count", ofID: "count-\(id)", in: dom) == String(count), "count-\(id)")
             #expect(Browser.text(ofID: "count-\(id)", in: dom) == String(count))
         }
@@ -133,7 +149,8 @@ struct AuditReportTests {
         #expect(!dom.contains("<script src") && !dom.contains("<link") && !dom.contains("<img"))
     }
 
-    @Test("a tampered log makes the rendered report lead with the integrity failure",
+    @Test(
+        "a tampered log makes the rendered report lead with the integrity failure",
         .enabled(if: Browser.path != nil, "needs Debian's chromium"))
     func tamperedLeads() throws {
         let log = try KnownLog()
@@ -166,7 +183,8 @@ enum Browser {
         let file = directory.file("report.html")
         try html.write(toFile: file, atomically: true, encoding: .utf8)
         let (status, output) = try Fixtures.run(
-            path!, [
+            path!,
+            [
                 "--headless", "--disable-gpu", "--no-sandbox", "--user-data-dir=\(directory.file("profile"))",
                 "--dump-dom", "file://\(file)",
             ])
@@ -233,7 +251,8 @@ struct DecisionFactsTests {
 
     @Test("members in any order and \\u escapes (surrogate pairs too) are read; malformed lines are nil")
     func anyValidJSON() {
-        let facts = parse(#"{ "user" : "\u00e9\ud83d\ude00", "extra": {"a": [1, true, null]}, "decision": "allowed", "time": "t" }"#)
+        let facts = parse(
+            #"{ "user" : "\u00e9\ud83d\ude00", "extra": {"a": [1, true, null]}, "decision": "allowed", "time": "t" }"#)
         #expect(facts?.user == "\u{e9}\u{1F600}" && facts?.decision == .allowed)
         #expect(parse(#"{"decision":"maybe","time":"t"}"#) == nil)
         #expect(parse(#"{"decision":"allowed","time":"t""#) == nil)

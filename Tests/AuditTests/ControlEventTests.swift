@@ -20,7 +20,9 @@ struct ControlEventTests {
         writer.close()
 
         let lines = try Fixtures.lines(of: try Fixtures.segmentPaths(directory.path)[0])
-        #expect(lines[0].hasPrefix("{\"v\":1,\"seq\":1,\"prev\":\"\(String(repeating: "0", count: 64))\",\"type\":\"control\""))
+        #expect(
+            lines[0].hasPrefix(
+                "{\"v\":1,\"seq\":1,\"prev\":\"\(String(repeating: "0", count: 64))\",\"type\":\"control\""))
         let report = try Fixtures.verify([directory.path], key: key.publicKey, sealed: true)
         #expect(report.isIntact && report.treeSize == 3 && report.unsignedTail == 0)
 

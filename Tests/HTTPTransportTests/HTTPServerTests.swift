@@ -1,8 +1,7 @@
 import Foundation
+import HTTPTransport
 import Logging
 import Testing
-
-import HTTPTransport
 
 /// Answers with what the transport told it about the request, so tests can check the context.
 private struct ContextEcho: HTTPHandler {

@@ -64,13 +64,22 @@ struct AdmissionLiveTests {
         #expect(message.contains("ephl") && message.contains("ephi") && message.contains("cardholder-data"))
     }
 
-    @Test("bad requests get 400, 404 or 405 with a JSON body that says what is wrong", arguments: [
-        ("/validate/ephi", "not json at all", 400, "at byte"),
-        ("/validate/ephi", #"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"x"}}"#, 400, "admission.k8s.io/v1"),
-        ("/validate/ephi", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#, 400, "request"),
-        ("/validate/ephi", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":""}}"#, 400, "uid"),
-        ("/mutate", "{}", 404, "no such path"),
-    ])
+    @Test(
+        "bad requests get 400, 404 or 405 with a JSON body that says what is wrong",
+        arguments: [
+            ("/validate/ephi", "not json at all", 400, "at byte"),
+            (
+                "/validate/ephi",
+                #"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"x"}}"#, 400,
+                "admission.k8s.io/v1"
+            ),
+            ("/validate/ephi", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#, 400, "request"),
+            (
+                "/validate/ephi",
+                #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":""}}"#, 400, "uid"
+            ),
+            ("/mutate", "{}", 404, "no such path"),
+        ])
     func badRequests(path: String, body: String, expectedStatus: Int, fragment: String) throws {
         let certs = try DevCertificates()
         let server = try LiveServer(certs)

@@ -105,7 +105,8 @@ struct AuditLiveTests {
         var ready = ""
         for _ in 0..<50 where ready != "200" {
             Thread.sleep(forTimeInterval: 0.2)
-            ready = try server.curl(fixture.certs, ["-o", "/dev/null", "-w", "%{http_code}", server.url + "/readyz"]).stdout
+            ready = try server.curl(fixture.certs, ["-o", "/dev/null", "-w", "%{http_code}", server.url + "/readyz"])
+                .stdout
         }
         #expect(ready == "200")
         #expect(try decision(server, fixture) == (true, nil))

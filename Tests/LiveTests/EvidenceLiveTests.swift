@@ -15,10 +15,12 @@ struct EvidenceLiveTests {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let policyText = try String(contentsOfFile: LiveServer.policy, encoding: .utf8)
         try policyText.write(toFile: policy, atomically: true, encoding: .utf8)
-        let mount = try CertificateMount(in: work, cert: fixture.certs.path("server.pem"), key: fixture.certs.path("server-key.pem"))
-        let arguments = fixture.serverArguments + [
-            "--policy-reload-interval", "100ms", "--cert-reload-interval", "100ms", "--audit-rotate-bytes", "1500",
-        ]
+        let mount = try CertificateMount(
+            in: work, cert: fixture.certs.path("server.pem"), key: fixture.certs.path("server-key.pem"))
+        let arguments =
+            fixture.serverArguments + [
+                "--policy-reload-interval", "100ms", "--cert-reload-interval", "100ms", "--audit-rotate-bytes", "1500",
+            ]
 
         let server = try LiveServer(cert: mount.cert, key: mount.key, policy: policy, extraArguments: arguments)
         try (policyText + "\nnot: [valid").write(toFile: policy, atomically: true, encoding: .utf8)
@@ -43,7 +45,8 @@ struct EvidenceLiveTests {
         #expect(restarted.child.waitForExit(timeout: .seconds(30)) == 0)
 
         let binary = try portcullisBinary()
-        let query = try ChildProcess.run(binary, ["audit", "query", "--type", "control", "-o", "json", fixture.logDirectory])
+        let query = try ChildProcess.run(
+            binary, ["audit", "query", "--type", "control", "-o", "json", fixture.logDirectory])
         #expect(query.status == 0, "\(query.stderr)")
         let events = query.stdout.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -58,7 +61,8 @@ struct EvidenceLiveTests {
         #expect(events.allSatisfy { $0["type"] as? String == "control" })
         #expect(names.filter { $0 == "serverStarted" }.count == 2 && names.filter { $0 == "serverStopped" }.count == 2)
         let rotated = try #require(events.first { $0["event"] as? String == "certificateRotated" })
-        let secondSerial = try ChildProcess.run("openssl", ["x509", "-noout", "-serial", "-in", second.path("server.pem")])
+        let secondSerial = try ChildProcess.run(
+            "openssl", ["x509", "-noout", "-serial", "-in", second.path("server.pem")])
         #expect(secondSerial.stdout.contains(rotated["serial"] as? String ?? "missing"))
         let reloaded = try #require(events.first { $0["event"] as? String == "policyReloaded" })
         let started = try #require(events.first { $0["event"] as? String == "policyLoaded" })
@@ -119,8 +123,10 @@ private struct CertificateMount {
         let name = "gen-\(UUID().uuidString)"
         let generationDirectory = directory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: generationDirectory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: cert, toPath: generationDirectory.appendingPathComponent("tls.crt").path)
-        try FileManager.default.copyItem(atPath: key, toPath: generationDirectory.appendingPathComponent("tls.key").path)
+        try FileManager.default.copyItem(
+            atPath: cert, toPath: generationDirectory.appendingPathComponent("tls.crt").path)
+        try FileManager.default.copyItem(
+            atPath: key, toPath: generationDirectory.appendingPathComponent("tls.key").path)
         let link = directory.appendingPathComponent("..data_tmp").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: name)
         guard rename(link, directory.appendingPathComponent("..data").path) == 0 else {

@@ -21,13 +21,18 @@ struct SignatureLiveTests {
             host = "127.0.0.1:\(port)"
             let start = try ChildProcess.run(
                 "/usr/bin/env",
-                ["OWNER_PID=\(getpid())", repositoryRoot.appendingPathComponent("tests/registry/start-registry.sh").path,
-                 work, String(port)], timeout: .seconds(30))
+                [
+                    "OWNER_PID=\(getpid())",
+                    repositoryRoot.appendingPathComponent("tests/registry/start-registry.sh").path,
+                    work, String(port),
+                ], timeout: .seconds(30))
             guard start.status == 0 else { throw LiveTestError("docker-registry did not start: \(start.stderr)") }
             let push = try ChildProcess.run(
                 "python3",
-                [repositoryRoot.appendingPathComponent("tests/signer/push_scenarios.py").path, host,
-                 work + "/certs/ca.pem", work + "/out"], timeout: .seconds(60))
+                [
+                    repositoryRoot.appendingPathComponent("tests/signer/push_scenarios.py").path, host,
+                    work + "/certs/ca.pem", work + "/out",
+                ], timeout: .seconds(60))
             guard push.status == 0, let data = FileManager.default.contents(atPath: work + "/out/scenarios.json"),
                 let scenarios = try JSONSerialization.jsonObject(with: data) as? [String: String]
             else { throw LiveTestError("the signer failed: \(push.stderr)") }
@@ -139,7 +144,8 @@ struct SignatureLiveTests {
 
         static func freePort() throws -> Int {
             let result = try ChildProcess.run(
-                "python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+                "python3",
+                ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
             guard let port = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw LiveTestError("no free port: \(result.stderr)")
             }
@@ -149,7 +155,9 @@ struct SignatureLiveTests {
         deinit { try? stopRegistry() }
     }
 
-    static func reason(_ response: [String: Any]) -> String? { (response["status"] as? [String: Any])?["reason"] as? String }
+    static func reason(_ response: [String: Any]) -> String? {
+        (response["status"] as? [String: Any])?["reason"] as? String
+    }
     static func message(_ response: [String: Any]) -> String {
         (response["status"] as? [String: Any])?["message"] as? String ?? ""
     }
@@ -176,7 +184,9 @@ struct SignatureLiveTests {
         for (className, scenario, reason, rule) in Self.verdicts {
             let image = try #require(live.scenarios[scenario])
             let response = try live.admit(image, in: className)
-            #expect(response["allowed"] as? Bool == (reason == nil), "\(scenario) in \(className): \(Self.message(response))")
+            #expect(
+                response["allowed"] as? Bool == (reason == nil),
+                "\(scenario) in \(className): \(Self.message(response))")
             #expect(Self.reason(response) == reason, "\(scenario) in \(className)")
             if let rule {
                 let message = Self.message(response)
@@ -223,8 +233,10 @@ struct SignatureLiveTests {
         func verify(_ scenario: String, _ className: String) throws -> (Int32?, String) {
             let result = try ChildProcess.run(
                 try portcullisBinary(),
-                ["image", "verify", live.scenarios[scenario]!, "--policy", live.certs.path("policy.yaml"), "--class",
-                 className], timeout: .seconds(30))
+                [
+                    "image", "verify", live.scenarios[scenario]!, "--policy", live.certs.path("policy.yaml"), "--class",
+                    className,
+                ], timeout: .seconds(30))
             return (result.status, result.stdout + result.stderr)
         }
         let (signedStatus, signed) = try verify("signed", "release")
@@ -236,9 +248,12 @@ struct SignatureLiveTests {
         #expect(expiredStatus == 1 && expired.contains("[signature-expired]"), "\(expired)")
         let (keylessStatus, keyless) = try verify("keyless", "ci")
         #expect(keylessStatus == 0 && keyless.contains("SignedEntryTimestamp verifies"), "\(keyless)")
-        #expect(keyless.contains("keyless signer https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main"))
+        #expect(
+            keyless.contains(
+                "keyless signer https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main"))
         let (featureStatus, feature) = try verify("keyless-feature", "ci")
-        #expect(featureStatus == 1 && feature.contains("refs/heads/feature") && feature.contains("DENIED"), "\(feature)")
+        #expect(
+            featureStatus == 1 && feature.contains("refs/heads/feature") && feature.contains("DENIED"), "\(feature)")
     }
 
     @Test("with the registry down a verified digest is still admitted from cache; others are CouldNotVerify")
@@ -252,7 +267,8 @@ struct SignatureLiveTests {
         let response = try live.admit(never, in: "release")
         #expect(response["allowed"] as? Bool == false)
         #expect(Self.reason(response) == "CouldNotVerify")
-        #expect(Self.message(response).contains("[signature-unverifiable]") && Self.message(response).contains(live.host))
+        #expect(
+            Self.message(response).contains("[signature-unverifiable]") && Self.message(response).contains(live.host))
     }
 
     @Test("a keyless class admits main's workflow with an expired leaf, denies other identities and strange roots")
@@ -268,10 +284,12 @@ struct SignatureLiveTests {
         #expect(feature["allowed"] as? Bool == false)
         #expect(Self.reason(feature) == "Unsigned")
         let message = Self.message(feature)
-        #expect(message.contains("workflows/release.yml@refs/heads/feature") && message.contains(#"refs/heads/main/"#),
-                "\(message)")
+        #expect(
+            message.contains("workflows/release.yml@refs/heads/feature") && message.contains(#"refs/heads/main/"#),
+            "\(message)")
         for (stranger, why) in [
-            ("keyless-unknown-log", "is not a trusted log"), ("keyless-untrusted-root", "does not chain to a trusted Fulcio root"),
+            ("keyless-unknown-log", "is not a trusted log"),
+            ("keyless-untrusted-root", "does not chain to a trusted Fulcio root"),
         ] {
             let response = try live.admit(try #require(live.scenarios[stranger]), in: "ci")
             #expect(response["allowed"] as? Bool == false, "\(stranger) was admitted")
@@ -283,8 +301,9 @@ struct SignatureLiveTests {
 
         let image = try #require((try live.auditRecord(uid: uid)["images"] as? [[String: Any]])?.first)
         #expect(image["authority"] as? String == "ci")
-        #expect(image["subject"] as? String
-            == "https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main")
+        #expect(
+            image["subject"] as? String
+                == "https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main")
         #expect(image["issuer"] as? String == "https://token.actions.githubusercontent.com")
     }
 
@@ -292,7 +311,8 @@ struct SignatureLiveTests {
     func promotionAnnotationsAudited() throws {
         let live = try Environment()
         let uid = "annotated-" + UUID().uuidString
-        #expect(try live.admit(try #require(live.scenarios["annotated"]), in: "ephi", uid: uid)["allowed"] as? Bool == true)
+        #expect(
+            try live.admit(try #require(live.scenarios["annotated"]), in: "ephi", uid: uid)["allowed"] as? Bool == true)
         let image = try #require((try live.auditRecord(uid: uid)["images"] as? [[String: Any]])?.first)
         #expect(image["approvedFor"] as? String == "ephi")
         #expect(image["expires"] as? String == "2030-01-01T00:00:00Z")

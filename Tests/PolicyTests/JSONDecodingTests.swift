@@ -1,6 +1,6 @@
-import JSONText
 import AdmissionAPI
 import Foundation
+import JSONText
 import Testing
 
 /// The strict JSON reader: hostile input gives a typed error that says what and where, never a crash,

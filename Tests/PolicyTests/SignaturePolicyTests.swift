@@ -41,7 +41,8 @@ import Testing
         let trust = policy.signatures
         #expect(trust.authorities["release"]?.keyFiles.count == 2)
         #expect(trust.authorities["release"]?.identity == .matchRepository)
-        #expect(trust.authorities["intake"]?.identity == .remap(from: "registry.internal/ephi", to: "intake.example/ml"))
+        #expect(
+            trust.authorities["intake"]?.identity == .remap(from: "registry.internal/ephi", to: "intake.example/ml"))
         #expect(trust.registries["registry.internal"] == RegistrySettings(caFile: "/etc/portcullis/registry-ca.pem"))
         #expect(trust.registries["localhost:5000"] == RegistrySettings(insecure: true))
         #expect(trust.registryCredentials == "/etc/portcullis/docker/config.json")
@@ -56,12 +57,23 @@ import Testing
     @Test(arguments: [
         ("    requireSignatures: true\n", "requireSignatures: true but no signatures block"),
         ("    signatures: {authorities: [release]}\n", "has a signatures block but not requireSignatures"),
-        ("    requireSignatures: true\n    signatures: {authorities: [nobody]}\n", "authority \"nobody\" is not defined"),
+        (
+            "    requireSignatures: true\n    signatures: {authorities: [nobody]}\n",
+            "authority \"nobody\" is not defined"
+        ),
         ("    requireSignatures: true\n    signatures: {authorities: [release], require: most}\n", "is not any or all"),
-        ("    requireSignatures: true\n    signatures: {authorities: [release], budget: 4}\n", "whole number with a unit"),
-        ("    requireSignatures: true\n    signatures: {authorities: [release], budget: 1m}\n", "between 100ms and 30s"),
-        ("    requireSignatures: true\n    signatures: {authorities: [release], annotations: {approved: true}}\n",
-         "unknown key \"approved\""),
+        (
+            "    requireSignatures: true\n    signatures: {authorities: [release], budget: 4}\n",
+            "whole number with a unit"
+        ),
+        (
+            "    requireSignatures: true\n    signatures: {authorities: [release], budget: 1m}\n",
+            "between 100ms and 30s"
+        ),
+        (
+            "    requireSignatures: true\n    signatures: {authorities: [release], annotations: {approved: true}}\n",
+            "unknown key \"approved\""
+        ),
     ])
     func classSignatureMistakesAreErrors(classTail: String, expected: String) {
         let yaml = """
@@ -79,29 +91,33 @@ import Testing
     }
 
     @Test func keylessAuthoritiesAreReadAsWritten() throws {
-        let yaml = PolicyLintTests.header + """
-            authorities:
-              ci:
-                keyless:
-                  trustedRoot: sigstore/trusted_root.json
-                  issuer: https://token.actions.githubusercontent.com
-                  subjects: ['regex:https://github\\.com/corp/.+@refs/heads/main', release@corp.example]
-                images: ["registry.internal/**"]
-              pem:
-                keyless: {fulcioChain: fulcio.pem, rekorKeys: [rekor.pub, rekor-2.pub], issuer: i, subjects: [s]}
-                images: ["registry.internal/**"]
-            classes:
-              open: {registries: [registry.internal]}
+        let yaml =
+            PolicyLintTests.header + """
+                authorities:
+                  ci:
+                    keyless:
+                      trustedRoot: sigstore/trusted_root.json
+                      issuer: https://token.actions.githubusercontent.com
+                      subjects: ['regex:https://github\\.com/corp/.+@refs/heads/main', release@corp.example]
+                    images: ["registry.internal/**"]
+                  pem:
+                    keyless: {fulcioChain: fulcio.pem, rekorKeys: [rekor.pub, rekor-2.pub], issuer: i, subjects: [s]}
+                    images: ["registry.internal/**"]
+                classes:
+                  open: {registries: [registry.internal]}
 
-            """
+                """
         let trust = try PolicyDocument.parse(yaml: yaml).signatures
         #expect(trust.authorities["ci"]?.keyFiles == [])
         #expect(
             trust.authorities["ci"]?.keyless
                 == KeylessSettings(
-                    trust: .trustedRoot("sigstore/trusted_root.json"), issuer: "https://token.actions.githubusercontent.com",
+                    trust: .trustedRoot("sigstore/trusted_root.json"),
+                    issuer: "https://token.actions.githubusercontent.com",
                     subjects: [#"regex:https://github\.com/corp/.+@refs/heads/main"#, "release@corp.example"]))
-        #expect(trust.authorities["pem"]?.keyless?.trust == .pem(fulcioChain: "fulcio.pem", rekorKeys: ["rekor.pub", "rekor-2.pub"]))
+        #expect(
+            trust.authorities["pem"]?.keyless?.trust
+                == .pem(fulcioChain: "fulcio.pem", rekorKeys: ["rekor.pub", "rekor-2.pub"]))
     }
 
     @Test(arguments: [
@@ -114,18 +130,39 @@ import Testing
         ("signatureCache: {ttl: forever}\n", "signatureCache.ttl", 1),
         ("signatureCache: {size: 0}\n", "signatureCache.size", 1),
         ("registryCredentials: \"\"\n", "empty path", 1),
-        ("authorities:\n  a: {keys: [k.pem], keyless: {trustedRoot: r.json}, images: [\"**\"]}\n", "both keys and keyless", 2),
+        (
+            "authorities:\n  a: {keys: [k.pem], keyless: {trustedRoot: r.json}, images: [\"**\"]}\n",
+            "both keys and keyless", 2
+        ),
         ("authorities:\n  a: {images: [\"**\"]}\n", "needs keys (PEM public key files) or keyless", 2),
-        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r.json, subjects: [x]}\n", "missing \"issuer\"", 4),
-        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r.json, issuer: i}\n", "missing \"subjects\"", 4),
-        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: []}\n", "subjects must list", 4),
-        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {issuer: i, subjects: [s]}\n", "needs either trustedRoot", 4),
-        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, fulcioChain: c, issuer: i, subjects: [s]}\n",
-         "needs either trustedRoot", 4),
-        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: [s], audience: x}\n",
-         "unknown key \"audience\"", 4),
-        ("authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: ['regex:a(b']}\n",
-         "\"regex:a(b\" is not a regular expression", 4),
+        (
+            "authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r.json, subjects: [x]}\n",
+            "missing \"issuer\"", 4
+        ),
+        (
+            "authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r.json, issuer: i}\n",
+            "missing \"subjects\"", 4
+        ),
+        (
+            "authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: []}\n",
+            "subjects must list", 4
+        ),
+        (
+            "authorities:\n  a:\n    images: [\"**\"]\n    keyless: {issuer: i, subjects: [s]}\n",
+            "needs either trustedRoot", 4
+        ),
+        (
+            "authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, fulcioChain: c, issuer: i, subjects: [s]}\n",
+            "needs either trustedRoot", 4
+        ),
+        (
+            "authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: [s], audience: x}\n",
+            "unknown key \"audience\"", 4
+        ),
+        (
+            "authorities:\n  a:\n    images: [\"**\"]\n    keyless: {trustedRoot: r, issuer: i, subjects: ['regex:a(b']}\n",
+            "\"regex:a(b\" is not a regular expression", 4
+        ),
     ])
     func trustMistakesAreErrorsWithPositions(section: String, expected: String, line: Int) {
         let yaml = PolicyLintTests.header + section + "classes:\n  open: {registries: [registry.internal]}\n"
@@ -137,7 +174,9 @@ import Testing
 
     static let now = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z
     static let all = PromotionRules(approvedFor: true, expires: true, reviewBy: true)
-    static let good = ["approved-for": "staging, ephi", "expires": "2027-06-30T00:00:00Z", "review-by": "2027-02-01T00:00:00+01:00"]
+    static let good = [
+        "approved-for": "staging, ephi", "expires": "2027-06-30T00:00:00Z", "review-by": "2027-02-01T00:00:00+01:00",
+    ]
 
     static func problems(_ annotations: [String: String], rules: PromotionRules = all) -> [RuleID] {
         ImageSignatureCheck.promotionProblems(
@@ -146,17 +185,18 @@ import Testing
         ).map(\.0)
     }
 
-    @Test(arguments: [
-        ("all present and current", [:], []),
-        ("approved-for missing the class", ["approved-for": "staging,ephi-test"], [RuleID.signatureApproval]),
-        ("approved-for absent", ["approved-for": nil], [.signatureApproval]),
-        ("expired", ["expires": "2027-01-15T07:59:59Z"], [.signatureExpired]),
-        ("expires exactly now", ["expires": "2027-01-15T08:00:00Z"], [.signatureExpired]),
-        ("expires unreadable", ["expires": "next year"], [.signatureExpired]),
-        ("expires with fractional seconds", ["expires": "2027-06-30T00:00:00.5Z"], []),
-        ("review overdue", ["review-by": "2027-01-01T00:00:00Z"], [.signatureReviewOverdue]),
-        ("review-by absent", ["review-by": nil], [.signatureReviewOverdue]),
-    ] as [(String, [String: String?], [RuleID])])
+    @Test(
+        arguments: [
+            ("all present and current", [:], []),
+            ("approved-for missing the class", ["approved-for": "staging,ephi-test"], [RuleID.signatureApproval]),
+            ("approved-for absent", ["approved-for": nil], [.signatureApproval]),
+            ("expired", ["expires": "2027-01-15T07:59:59Z"], [.signatureExpired]),
+            ("expires exactly now", ["expires": "2027-01-15T08:00:00Z"], [.signatureExpired]),
+            ("expires unreadable", ["expires": "next year"], [.signatureExpired]),
+            ("expires with fractional seconds", ["expires": "2027-06-30T00:00:00.5Z"], []),
+            ("review overdue", ["review-by": "2027-01-01T00:00:00Z"], [.signatureReviewOverdue]),
+            ("review-by absent", ["review-by": nil], [.signatureReviewOverdue]),
+        ] as [(String, [String: String?], [RuleID])])
     func promotionRulesWithPinnedClock(name: String, change: [String: String?], expected: [RuleID]) {
         var annotations = Self.good
         for (key, value) in change { annotations[key] = value }
@@ -165,7 +205,10 @@ import Testing
 
     @Test func unenforcedAnnotationsAreIgnored() {
         #expect(Self.problems([:], rules: PromotionRules()) == [])
-        #expect(Self.problems(["expires": "2000-01-01T00:00:00Z"], rules: PromotionRules(approvedFor: true)) == [.signatureApproval])
+        #expect(
+            Self.problems(["expires": "2000-01-01T00:00:00Z"], rules: PromotionRules(approvedFor: true)) == [
+                .signatureApproval
+            ])
     }
 
     @Test func theDecidingSignerIsTheOneWhoseAnnotationsSatisfyTheClass() {
@@ -191,7 +234,9 @@ import Testing
             yaml: trust.replacingOccurrences(of: "require: all", with: "require: any")), policySHA256: "sha")
     static let image = "registry.internal/ephi/app@sha256:" + String(repeating: "b", count: 64)
 
-    static func decide(_ images: [String], evidence: [String: SignatureEvidence.Outcome]?) throws -> (Decision, [[String]]) {
+    static func decide(_ images: [String], evidence: [String: SignatureEvidence.Outcome]?) throws -> (
+        Decision, [[String]]
+    ) {
         var pod = Fixture.pod()
         pod.set("spec.nodeSelector", nil)
         pod.set("spec.containers", images.enumerated().map { ["name": "c\($0.offset)", "image": $0.element] })
@@ -199,9 +244,10 @@ import Testing
         var asked: [[String]] = []
         let verifier: PolicyEngine.SignatureVerifier = { images, _ in
             asked.append(images)
-            return Dictionary(uniqueKeysWithValues: images.compactMap { image in
-                evidence?[image].map { (image, SignatureEvidence(image: image, digest: "sha256:d", outcome: $0)) }
-            })
+            return Dictionary(
+                uniqueKeysWithValues: images.compactMap { image in
+                    evidence?[image].map { (image, SignatureEvidence(image: image, digest: "sha256:d", outcome: $0)) }
+                })
         }
         let decision = engine.evaluate(
             request, classFromPath: "ephi", now: now, verifySignatures: evidence == nil ? nil : verifier)
@@ -211,7 +257,8 @@ import Testing
     static let signer = SignatureEvidence.Signer(authority: "release", keyFingerprint: "sha256:k", annotations: good)
 
     @Test func verifiedImageIsAllowedAndVerifiedOncePerDistinctImage() throws {
-        let (decision, asked) = try Self.decide([Self.image, Self.image], evidence: [Self.image: .verified([Self.signer])])
+        let (decision, asked) = try Self.decide(
+            [Self.image, Self.image], evidence: [Self.image: .verified([Self.signer])])
         #expect(decision.allowed)
         #expect(asked == [[Self.image]])
         #expect(decision.signatures.map(\.image) == [Self.image])
@@ -221,8 +268,10 @@ import Testing
         (SignatureEvidence.Outcome.failed(.unsigned, message: "no .sig"), RuleID.imageSignature, "Unsigned"),
         (.failed(.invalid, message: "wrong key"), .imageSignature, "Unsigned"),
         (.failed(.unverifiable, message: "registry down"), .signatureUnverifiable, "CouldNotVerify"),
-        (.verified([SignatureEvidence.Signer(authority: "release", keyFingerprint: "k", annotations: [:])]),
-         .signatureApproval, "Forbidden"),
+        (
+            .verified([SignatureEvidence.Signer(authority: "release", keyFingerprint: "k", annotations: [:])]),
+            .signatureApproval, "Forbidden"
+        ),
     ])
     func failuresDenyWithTheirReason(outcome: SignatureEvidence.Outcome, rule: RuleID, reason: String) throws {
         let (decision, _) = try Self.decide([Self.image], evidence: [Self.image: outcome])

@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisCrypto
+
 @testable import Signatures
 
 /// Loads files from the test bundle's `Fixtures` directory.

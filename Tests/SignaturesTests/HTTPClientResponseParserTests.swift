@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPTransport
 
 /// Response framing as registries (and broken proxies) send it, fed whole and byte by byte.
@@ -9,7 +10,9 @@ import Testing
         case incomplete
     }
 
-    func parse(_ text: String, maxBody: Int = 100, isHead: Bool = false, split: Bool = false, closeAtEnd: Bool = false) -> Outcome {
+    func parse(_ text: String, maxBody: Int = 100, isHead: Bool = false, split: Bool = false, closeAtEnd: Bool = false)
+        -> Outcome
+    {
         var parser = HTTPClientResponseParser(maxBodyBytes: maxBody, isHead: isHead)
         let bytes = Array(text.utf8)
         let pieces = split ? bytes.map { [$0] } : [bytes]
@@ -24,27 +27,37 @@ import Testing
         switch event {
         case .needMore: return .incomplete
         case .complete(let response, let reusable):
-            return .response(status: response.status, body: String(decoding: response.body, as: UTF8.self), reusable: reusable)
+            return .response(
+                status: response.status, body: String(decoding: response.body, as: UTF8.self), reusable: reusable)
         case .failed(let message): return .failure(message)
         }
     }
 
     @Test(arguments: [false, true])
     func framesBodies(split: Bool) {
-        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", split: split)
-            == .response(status: 200, body: "hello", reusable: true))
-        #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nhel\r\n2\r\nlo\r\n0\r\nT: v\r\n\r\n", split: split)
-            == .response(status: 200, body: "hello", reusable: true))
-        #expect(parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", split: split)
-            == .response(status: 404, body: "", reusable: true))
-        #expect(parse("HTTP/1.0 200 OK\r\n\r\nuntil close", split: split, closeAtEnd: true)
-            == .response(status: 200, body: "until close", reusable: false))
-        #expect(parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", split: split)
-            == .response(status: 200, body: "ok", reusable: false))
+        #expect(
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", split: split)
+                == .response(status: 200, body: "hello", reusable: true))
+        #expect(
+            parse(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nhel\r\n2\r\nlo\r\n0\r\nT: v\r\n\r\n",
+                split: split)
+                == .response(status: 200, body: "hello", reusable: true))
+        #expect(
+            parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", split: split)
+                == .response(status: 404, body: "", reusable: true))
+        #expect(
+            parse("HTTP/1.0 200 OK\r\n\r\nuntil close", split: split, closeAtEnd: true)
+                == .response(status: 200, body: "until close", reusable: false))
+        #expect(
+            parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", split: split)
+                == .response(status: 200, body: "ok", reusable: false))
     }
 
     @Test func headAndNoContentHaveNoBody() {
-        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", isHead: true) == .response(status: 200, body: "", reusable: true))
+        #expect(
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", isHead: true)
+                == .response(status: 200, body: "", reusable: true))
         #expect(parse("HTTP/1.1 204 No Content\r\n\r\n") == .response(status: 204, body: "", reusable: true))
     }
 
@@ -71,7 +84,8 @@ import Testing
     }
 
     @Test func truncatedBodyIsAnError() {
-        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", closeAtEnd: true)
-            == .failure("the registry closed the connection in the middle of a response"))
+        #expect(
+            parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", closeAtEnd: true)
+                == .failure("the registry closed the connection in the middle of a response"))
     }
 }

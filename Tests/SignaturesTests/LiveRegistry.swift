@@ -1,10 +1,11 @@
 import Foundation
 import HTTPTransport
 import PortcullisCrypto
+
 @testable import Signatures
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Real components for the live tests: Debian's `docker-registry` on 127.0.0.1 with TLS from certs-dev, filled by
@@ -29,7 +30,8 @@ final class LiveRegistry: Sendable {
 
     private init(tokenAuth: Bool) throws(LiveSetupError) {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
-            throw LiveSetupError("docker-registry is not installed (apt-get install docker-registry); .ci/run installs it")
+            throw LiveSetupError(
+                "docker-registry is not installed (apt-get install docker-registry); .ci/run installs it")
         }
         work = NSTemporaryDirectory() + "portcullis-registry-\(getpid())-\(tokenAuth ? "token" : "tls")"
         try? FileManager.default.removeItem(atPath: work)
@@ -44,15 +46,19 @@ final class LiveRegistry: Sendable {
             try LiveRegistry.run(LiveRegistry.repositoryRoot + "/certs-dev/make-dev-certs.sh", [work + "/certs"])
             LiveRegistry.spawn(
                 "/usr/bin/timeout",
-                ["900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/token_service.py", String(tokenPort),
-                 work + "/certs/client.pem", work + "/certs/client-key.pem", "puller", "s3cret"],
+                [
+                    "900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/token_service.py",
+                    String(tokenPort),
+                    work + "/certs/client.pem", work + "/certs/client-key.pem", "puller", "s3cret",
+                ],
                 log: work + "/token.log")
             let realm = "http://127.0.0.1:\(tokenPort)/token"
             startArguments.append(realm)
             pushArguments += [realm, "puller", "s3cret"]
         }
         try LiveRegistry.run(LiveRegistry.repositoryRoot + "/tests/registry/start-registry.sh", startArguments)
-        try LiveRegistry.run("/usr/bin/python3", [LiveRegistry.repositoryRoot + "/tests/signer/push_scenarios.py"] + pushArguments)
+        try LiveRegistry.run(
+            "/usr/bin/python3", [LiveRegistry.repositoryRoot + "/tests/signer/push_scenarios.py"] + pushArguments)
         guard let data = FileManager.default.contents(atPath: work + "/out/scenarios.json"),
             let scenarios = try? JSONSerialization.jsonObject(with: data) as? [String: String]
         else { throw LiveSetupError("the signer wrote no scenarios.json in \(work)/out") }
@@ -72,7 +78,8 @@ final class LiveRegistry: Sendable {
     {
         let http = HTTPClient(tlsByHost: [host: try TLSClientContext(caBundlePath: caFile)])
         return ImageVerifier(
-            client: RegistryClient(configuration: .init(requestTimeout: .seconds(2)), http: http, credentials: credentials),
+            client: RegistryClient(
+                configuration: .init(requestTimeout: .seconds(2)), http: http, credentials: credentials),
             cache: cache)
     }
 
@@ -160,7 +167,11 @@ struct FakeRegistry {
         host = "127.0.0.1:\(port)"
         let log = NSTemporaryDirectory() + "portcullis-fake-\(getpid())-\(mode).log"
         LiveRegistry.spawn(
-            "/usr/bin/timeout", ["900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/fake_registry.py", String(port), mode, target],
+            "/usr/bin/timeout",
+            [
+                "900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/fake_registry.py", String(port), mode,
+                target,
+            ],
             log: log)
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTransport
 import PortcullisCrypto
 import Testing
+
 @testable import Signatures
 
 /// Verification against the real `docker-registry` over TLS, with images and signatures pushed by the independent
@@ -23,7 +24,8 @@ import Testing
     func signedImagesVerify(scenario: String, keys: [String], format: VerifiedSignature.Format) throws {
         let live = try registry()
         let image = live.scenarios[scenario]!
-        let outcome = try live.verifier().verify(image: image, authorities: [try live.authority(keys)], requireAll: false, deadline: deadline)
+        let outcome = try live.verifier().verify(
+            image: image, authorities: [try live.authority(keys)], requireAll: false, deadline: deadline)
         let signatures = try outcome.result.get()
         #expect(signatures.map(\.format) == [format])
         #expect(outcome.digest == String(image.split(separator: "@")[1]))
@@ -41,7 +43,8 @@ import Testing
     func badOrMissingSignaturesAreDenied(scenario: String, reason: VerificationFailure.Reason, words: String) throws {
         let live = try registry()
         let outcome = try live.verifier().verify(
-            image: live.scenarios[scenario]!, authorities: [try live.authority()], requireAll: false, deadline: deadline)
+            image: live.scenarios[scenario]!, authorities: [try live.authority()], requireAll: false, deadline: deadline
+        )
         guard case .failure(let failure) = outcome.result else { Issue.record("\(scenario) verified"); return }
         #expect(failure.reason == reason)
         #expect(failure.message.contains(words), "\(failure.message)")
@@ -51,15 +54,18 @@ import Testing
     @Test func signedAnnotationsReachTheCaller() throws {
         let live = try registry()
         let outcome = try live.verifier().verify(
-            image: live.scenarios["annotated"]!, authorities: [try live.authority()], requireAll: false, deadline: deadline)
-        #expect(try outcome.result.get().first?.annotations == ["approved-for": "ephi", "expires": "2030-01-01T00:00:00Z"])
+            image: live.scenarios["annotated"]!, authorities: [try live.authority()], requireAll: false,
+            deadline: deadline)
+        #expect(
+            try outcome.result.get().first?.annotations == ["approved-for": "ephi", "expires": "2030-01-01T00:00:00Z"])
     }
 
     @Test func secondVerificationOfADigestMakesNoRegistryRequest() throws {
         let live = try registry()
         let verifier = try live.verifier()
         let image = live.scenarios["counted"]!
-        let first = verifier.verify(image: image, authorities: [try live.authority()], requireAll: false, deadline: deadline)
+        let first = verifier.verify(
+            image: image, authorities: [try live.authority()], requireAll: false, deadline: deadline)
         #expect(throws: Never.self) { try first.result.get() }
         #expect(!first.fromCache)
         let afterFirst = live.requestCount(containing: "/v2/live/counted/")
@@ -102,7 +108,8 @@ import Testing
         let live = try registry()
         let verifier = ImageVerifier(client: RegistryClient(http: HTTPClient()))
         let outcome = verifier.verify(
-            image: live.scenarios["signed"]!, authorities: [try live.authority()], requireAll: false, deadline: deadline)
+            image: live.scenarios["signed"]!, authorities: [try live.authority()], requireAll: false, deadline: deadline
+        )
         guard case .failure(let failure) = outcome.result else { Issue.record("verified over untrusted TLS"); return }
         #expect(failure.reason == .unverifiable)
         #expect(failure.message.contains("TLS failure"), "\(failure.message)")
@@ -141,13 +148,17 @@ import Testing
         let live = try LiveRegistry.withTokenAuth.get()
         let image = live.scenarios["signed"]!
         let credentials = try RegistryCredentials(
-            dockerConfigJSON: Array("{\"auths\":{\"https://\(live.host)\":{\"auth\":\"\(Data("puller:s3cret".utf8).base64EncodedString())\"}}}".utf8))
+            dockerConfigJSON: Array(
+                "{\"auths\":{\"https://\(live.host)\":{\"auth\":\"\(Data("puller:s3cret".utf8).base64EncodedString())\"}}}"
+                    .utf8))
         let allowed = try live.verifier(credentials: credentials).verify(
             image: image, authorities: [try live.authority()], requireAll: false, deadline: deadline)
         #expect(throws: Never.self) { try allowed.result.get() }
         let anonymous = try live.verifier().verify(
             image: image, authorities: [try live.authority()], requireAll: false, deadline: deadline)
-        guard case .failure(let failure) = anonymous.result else { Issue.record("verified without credentials"); return }
+        guard case .failure(let failure) = anonymous.result else {
+            Issue.record("verified without credentials"); return
+        }
         #expect(failure.reason == .unverifiable)
         #expect(failure.message.contains("token service"), "\(failure.message)")
     }
@@ -157,7 +168,8 @@ import Testing
         let port = live.host.split(separator: ":")[1]
         let image = live.scenarios["signed"]!.replacingOccurrences(of: "127.0.0.1:", with: "localhost:")
         let verifier = ImageVerifier(
-            client: RegistryClient(http: HTTPClient(tlsByHost: ["localhost:\(port)": try TLSClientContext(caBundlePath: live.caFile)])))
+            client: RegistryClient(
+                http: HTTPClient(tlsByHost: ["localhost:\(port)": try TLSClientContext(caBundlePath: live.caFile)])))
         let authority = Authority(
             name: "release", keys: [try live.key("trusted")], imagePatterns: [ImagePattern("localhost:*/live/*")],
             identity: .remap(imagePrefix: "localhost:\(port)/live", signedPrefix: "127.0.0.1:\(port)/live"))
@@ -173,7 +185,8 @@ import Testing
             name: "release", keys: [try live.key("trusted")], imagePatterns: [ImagePattern("127.0.0.1:*/live/*")],
             identity: .any)
         let outcome = fake.verifier(tlsByHost: [live.host: try TLSClientContext(caBundlePath: live.caFile)]).verify(
-            image: "\(fake.host)/live/signed@\(digest)", authorities: [authority], requireAll: false, deadline: deadline)
+            image: "\(fake.host)/live/signed@\(digest)", authorities: [authority], requireAll: false, deadline: deadline
+        )
         #expect(throws: Never.self) { try outcome.result.get() }
     }
 }

@@ -1,17 +1,21 @@
-import Testing
 import AdmissionAPI
+import Testing
+
 @testable import Signatures
 
 @Suite struct ReferenceTests {
-    @Test(arguments: [
-        ("nginx", "docker.io/library/nginx", nil, nil),
-        ("docker.io/nginx:1.25", "docker.io/library/nginx", "1.25", nil),
-        ("index.docker.io/library/nginx", "docker.io/library/nginx", nil, nil),
-        ("bitnami/redis:7", "docker.io/bitnami/redis", "7", nil),
-        ("localhost/app", "localhost/app", nil, nil),
-        ("registry.internal:5000/ml/trainer:v1@sha256:" + String(repeating: "ab", count: 32),
-         "registry.internal:5000/ml/trainer", "v1", "sha256:" + String(repeating: "ab", count: 32)),
-    ] as [(String, String, String?, String?)])
+    @Test(
+        arguments: [
+            ("nginx", "docker.io/library/nginx", nil, nil),
+            ("docker.io/nginx:1.25", "docker.io/library/nginx", "1.25", nil),
+            ("index.docker.io/library/nginx", "docker.io/library/nginx", nil, nil),
+            ("bitnami/redis:7", "docker.io/bitnami/redis", "7", nil),
+            ("localhost/app", "localhost/app", nil, nil),
+            (
+                "registry.internal:5000/ml/trainer:v1@sha256:" + String(repeating: "ab", count: 32),
+                "registry.internal:5000/ml/trainer", "v1", "sha256:" + String(repeating: "ab", count: 32)
+            ),
+        ] as [(String, String, String?, String?)])
     func normalises(input: String, name: String, tag: String?, digest: String?) throws {
         let reference = try ImageReference.parse(input)
         #expect(reference.repository == name)
@@ -20,8 +24,10 @@ import AdmissionAPI
     }
 
     @Test(arguments: [
-        "", "registry.internal/", "registry.internal/ML/trainer", "Registry.Internal:5000/ml/trainer", "app@sha256:abc", "app@md5:" + String(repeating: "a", count: 32),
-        "app:-bad", "app:" + String(repeating: "t", count: 129), "a//b", "app@sha256:" + String(repeating: "AB", count: 32),
+        "", "registry.internal/", "registry.internal/ML/trainer", "Registry.Internal:5000/ml/trainer", "app@sha256:abc",
+        "app@md5:" + String(repeating: "a", count: 32),
+        "app:-bad", "app:" + String(repeating: "t", count: 129), "a//b",
+        "app@sha256:" + String(repeating: "AB", count: 32),
     ])
     func refusesMalformedReferences(input: String) {
         #expect(throws: ImageReference.ParseError.self) { try ImageReference.parse(input) }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTransport
 import Testing
+
 @testable import Signatures
 
 /// The registry client's parsing of what registries and operators hand it.
@@ -8,10 +9,15 @@ import Testing
     @Test func parsesBearerChallenges() {
         let parameters = RegistryClient.challengeParameters(
             #" realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push""#)
-        #expect(parameters == [
-            "realm": "https://auth.example/token", "service": "registry.example", "scope": "repository:a/b:pull,push",
-        ])
-        #expect(RegistryClient.challengeParameters("realm=https://x/t, service=s") == ["realm": "https://x/t", "service": "s"])
+        #expect(
+            parameters == [
+                "realm": "https://auth.example/token", "service": "registry.example",
+                "scope": "repository:a/b:pull,push",
+            ])
+        #expect(
+            RegistryClient.challengeParameters("realm=https://x/t, service=s") == [
+                "realm": "https://x/t", "service": "s",
+            ])
         #expect(RegistryClient.challengeParameters("garbage") == [:])
     }
 

@@ -1,7 +1,8 @@
+import AdmissionAPI
 import Foundation
 import PortcullisCrypto
 import Testing
-import AdmissionAPI
+
 @testable import Signatures
 
 /// Signatures made by others (containers/image, cosign) and by the independent Python signer, and each single
@@ -12,7 +13,8 @@ import AdmissionAPI
 
     static func authority(_ keys: [String], identity: IdentityRule = .matchRepository) throws -> Authority {
         Authority(
-            name: "release", keys: try keys.map(FixtureData.signerKey), imagePatterns: [ImagePattern("registry.internal/**")],
+            name: "release", keys: try keys.map(FixtureData.signerKey),
+            imagePatterns: [ImagePattern("registry.internal/**")],
             identity: identity)
     }
 
@@ -54,7 +56,8 @@ import AdmissionAPI
         #expect(envelope.signatures.contains { key.isValidSignature($0, for: envelope.preAuthenticationEncoding) })
         #expect(!envelope.signatures.contains { key.isValidSignature($0, for: envelope.payload) })
         let statement = try InTotoStatement(json: envelope.payload)
-        #expect(statement.subject(for: "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4") != nil)
+        #expect(
+            statement.subject(for: "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4") != nil)
     }
 
     @Test func refusesAnAttestationBundleAsAnImageSignature() throws {
@@ -78,7 +81,8 @@ import AdmissionAPI
     func verifiesEachKeyTypeAndFormat(caseName: String) throws {
         let verified = try Self.check(caseName).result.get()
         #expect(verified.digest == Self.digest)
-        #expect(verified.keyFingerprint == (try FixtureData.signerKey(FixtureData.signer.cases[caseName]!.key)).fingerprint)
+        #expect(
+            verified.keyFingerprint == (try FixtureData.signerKey(FixtureData.signer.cases[caseName]!.key)).fingerprint)
         #expect(verified.format == (caseName.hasPrefix("bundle") ? .sigstoreBundle : .simpleSigning))
     }
 
@@ -95,16 +99,17 @@ import AdmissionAPI
     }
 
     /// Each row: a signed case, the keys trusted, and the words the rejection must contain.
-    @Test(arguments: [
-        ("simple-p256", ["p384"], "does not verify with any key"),
-        ("simple-next-key", ["p256"], "does not verify with any key"),
-        ("simple-other-digest", nil, "is for digest sha256:cdcd"),
-        ("simple-other-repository", nil, "registry.internal/ml/other, expected registry.internal/ml/trainer"),
-        ("simple-wrong-type", nil, "critical.type"),
-        ("bundle-other-digest", nil, "do not include"),
-        ("bundle-attestation", nil, "predicateType"),
-        ("bundle-p256", ["ed25519"], "does not verify with any key"),
-    ] as [(String, [String]?, String)])
+    @Test(
+        arguments: [
+            ("simple-p256", ["p384"], "does not verify with any key"),
+            ("simple-next-key", ["p256"], "does not verify with any key"),
+            ("simple-other-digest", nil, "is for digest sha256:cdcd"),
+            ("simple-other-repository", nil, "registry.internal/ml/other, expected registry.internal/ml/trainer"),
+            ("simple-wrong-type", nil, "critical.type"),
+            ("bundle-other-digest", nil, "do not include"),
+            ("bundle-attestation", nil, "predicateType"),
+            ("bundle-p256", ["ed25519"], "does not verify with any key"),
+        ] as [(String, [String]?, String)])
     func rejectsWithTheReason(caseName: String, keys: [String]?, expected: String) throws {
         #expect(rejection(try Self.check(caseName, keys: keys)).contains(expected))
     }
@@ -113,7 +118,8 @@ import AdmissionAPI
         let remap = IdentityRule.remap(imagePrefix: "registry.internal/ml", signedPrefix: "intake.example/team")
         #expect(throws: Never.self) { try Self.check("simple-intake-repository", identity: remap).result.get() }
         #expect(rejection(try Self.check("simple-intake-repository")).contains("intake.example/team/trainer"))
-        #expect(rejection(try Self.check("simple-p256", identity: remap)).contains("expected intake.example/team/trainer"))
+        #expect(
+            rejection(try Self.check("simple-p256", identity: remap)).contains("expected intake.example/team/trainer"))
         #expect(throws: Never.self) { try Self.check("simple-other-repository", identity: .any).result.get() }
     }
 
@@ -137,7 +143,8 @@ import AdmissionAPI
         let object = try JSONSerialization.jsonObject(with: Data(fixture.blob))
         let pretty = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]))
         let check = SignatureCheck.run(
-            fixture.candidate(blob: pretty), image: Self.image, digest: Self.digest, authority: try Self.authority(["p256"]))
+            fixture.candidate(blob: pretty), image: Self.image, digest: Self.digest,
+            authority: try Self.authority(["p256"]))
         #expect(rejection(check).contains("does not verify"))
     }
 
@@ -173,7 +180,8 @@ import AdmissionAPI
     func malformedBundlesAreRejectedNotCrashed(blob: [UInt8]) throws {
         let candidate = SignatureCandidate(
             source: "junk", material: .sigstoreBundle(bundle: blob, layerDigest: "sha256:" + SHA256.hex(of: blob)))
-        let check = SignatureCheck.run(candidate, image: Self.image, digest: Self.digest, authority: try Self.authority(["p256"]))
+        let check = SignatureCheck.run(
+            candidate, image: Self.image, digest: Self.digest, authority: try Self.authority(["p256"]))
         #expect(throws: SignatureCheck.Rejection.self) { try check.result.get() }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Signatures
 
 @Suite struct SignatureEvaluationTests {
@@ -16,10 +17,12 @@ import Testing
     @Test func oneOfSeveralAuthoritiesIsEnoughUnlessAllAreRequired() throws {
         let authorities = [try authority("release", ["p256"]), try authority("security", ["ed25519"])]
         let any = SignatureEvaluation(
-            candidates: candidates("simple-p256"), image: image, digest: digest, authorities: authorities, requireAll: false)
+            candidates: candidates("simple-p256"), image: image, digest: digest, authorities: authorities,
+            requireAll: false)
         #expect(try any.result.get().map(\.authority) == ["release"])
         let all = SignatureEvaluation(
-            candidates: candidates("simple-p256"), image: image, digest: digest, authorities: authorities, requireAll: true)
+            candidates: candidates("simple-p256"), image: image, digest: digest, authorities: authorities,
+            requireAll: true)
         guard case .failure(let failure) = all.result else { Issue.record("must fail"); return }
         #expect(failure.reason == .invalid)
         #expect(failure.message.contains("none by security verified"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Signatures
 
 /// The cache with a pinned clock: what is served, for how long, and what single-flight hands to followers.
@@ -6,7 +7,8 @@ import Testing
     static let second: UInt64 = 1_000_000_000
     let verified: Result<[VerifiedSignature], VerificationFailure> = .success([
         VerifiedSignature(
-            authority: "release", keyFingerprint: "sha256:k", digest: "sha256:d", annotations: [:], format: .simpleSigning,
+            authority: "release", keyFingerprint: "sha256:k", digest: "sha256:d", annotations: [:],
+            format: .simpleSigning,
             signedReference: nil)
     ])
 
@@ -20,9 +22,11 @@ import Testing
     }
 
     func cache(capacity: Int = 10) -> VerificationCache {
-        VerificationCache(settings: .init(
-            successTTL: .seconds(300), failureTTL: .seconds(60), unverifiableTTL: .seconds(10), staleGrace: .seconds(3600),
-            capacity: capacity))
+        VerificationCache(
+            settings: .init(
+                successTTL: .seconds(300), failureTTL: .seconds(60), unverifiableTTL: .seconds(10),
+                staleGrace: .seconds(3600),
+                capacity: capacity))
     }
 
     @Test func resultsAreServedUntilTheirTTLByOutcome() {
@@ -46,14 +50,20 @@ import Testing
         let cache = cache()
         _ = cache.lookup("k", now: 0)
         cache.finish("k", verified, now: 0)
-        guard case .lead(let stale) = cache.lookup("k", now: 400 * Self.second) else { Issue.record("must lead"); return }
+        guard case .lead(let stale) = cache.lookup("k", now: 400 * Self.second) else {
+            Issue.record("must lead"); return
+        }
         #expect(stale?.first?.authority == "release")
         // The registry is down: the stale success is kept for the next lookup too.
         cache.finish("k", failure(.unverifiable), now: 400 * Self.second)
-        guard case .lead(let again) = cache.lookup("k", now: 401 * Self.second) else { Issue.record("must lead"); return }
+        guard case .lead(let again) = cache.lookup("k", now: 401 * Self.second) else {
+            Issue.record("must lead"); return
+        }
         #expect(again != nil)
         cache.finish("k", failure(.unverifiable), now: 401 * Self.second)
-        guard case .lead(let tooOld) = cache.lookup("k", now: 5000 * Self.second) else { Issue.record("must lead"); return }
+        guard case .lead(let tooOld) = cache.lookup("k", now: 5000 * Self.second) else {
+            Issue.record("must lead"); return
+        }
         #expect(tooOld == nil)
     }
 

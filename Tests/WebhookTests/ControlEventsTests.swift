@@ -35,7 +35,9 @@ import Testing
         let events = try withLog { controls in
             controls.trustMaterialLoaded(authorities: [(name: "corp", fingerprints: ["f2", "f1"])])
             controls.trustMaterialLoaded(authorities: [(name: "corp", fingerprints: ["f1", "f2"])])
-            controls.trustMaterialLoaded(authorities: [(name: "corp", fingerprints: ["f1"]), (name: "release", fingerprints: ["f3"])])
+            controls.trustMaterialLoaded(authorities: [
+                (name: "corp", fingerprints: ["f1"]), (name: "release", fingerprints: ["f3"]),
+            ])
         }
         #expect(events.map(\.event) == [.trustMaterialLoaded, .trustMaterialChanged])
         #expect(events[0].authorities == [.init(name: "corp", fingerprints: ["f1", "f2"])])
@@ -53,7 +55,8 @@ import Testing
             controls.policyChanged(.rejected(sha256: "bad", error: "line 3: unknown key"), store: store)
             controls.serverStopped(reason: "test")
         }
-        #expect(events.map(\.event) == [.serverStarted, .policyLoaded, .policyReloaded, .policyRejected, .serverStopped])
+        #expect(
+            events.map(\.event) == [.serverStarted, .policyLoaded, .policyReloaded, .policyRejected, .serverStopped])
         let modes = events[0].modes ?? []
         #expect(modes.map(\.dataClass) == store.current.document.classNames)
         #expect(modes.allSatisfy { ["enforce", "warn", "audit"].contains($0.mode) })

@@ -48,8 +48,10 @@ import Testing
 
     @Test func aTrustedRootRelativeToThePolicyLoadsWithItsIdentities() throws {
         let directory = try Directory()
-        let loaded = try PolicyStore(path: directory.policy("trustedRoot: sigstore/trusted_root.json\n" + Self.identity))
-            .current
+        let loaded = try PolicyStore(
+            path: directory.policy("trustedRoot: sigstore/trusted_root.json\n" + Self.identity)
+        )
+        .current
         let keyless = try #require(loaded.signatures?.authorities["ci"]?.keyless)
         #expect(keyless.trustedRoot.source == directory.path + "/sigstore/trusted_root.json")
         #expect(keyless.subjects.map(\.description).last == "\"release@corp.example\"")
@@ -60,7 +62,8 @@ import Testing
 
     @Test func pemFilesInsteadOfATrustedRoot() throws {
         let directory = try Directory()
-        let trust = "fulcioChain: \(Self.fixtures)/containers-image-fulcio-chain.pem\n"
+        let trust =
+            "fulcioChain: \(Self.fixtures)/containers-image-fulcio-chain.pem\n"
             + "rekorKeys: [\(Self.fixtures)/sigstore-rekor.pub]\n"
         let loaded = try PolicyStore(path: directory.policy(trust + Self.identity)).current
         #expect(loaded.signatures?.authorities["ci"]?.keyless?.trustedRoot.transparencyLogs.count == 1)

@@ -62,11 +62,15 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         // A short-lived certificate: one hour left.
         metrics.setCertificate(notAfter: now.addingTimeInterval(3600))
-        #expect(try ParsedExposition(metrics.render(now: now)).value("portcullis_tls_certificate_expiry_seconds", [:]) == 3600)
+        #expect(
+            try ParsedExposition(metrics.render(now: now)).value("portcullis_tls_certificate_expiry_seconds", [:])
+                == 3600)
 
         // The same certificate, scraped later: the gauge counts down and goes negative after expiry.
         let later = now.addingTimeInterval(3600 + 90)
-        #expect(try ParsedExposition(metrics.render(now: later)).value("portcullis_tls_certificate_expiry_seconds", [:]) == -90)
+        #expect(
+            try ParsedExposition(metrics.render(now: later)).value("portcullis_tls_certificate_expiry_seconds", [:])
+                == -90)
     }
 
     @Test func policyInfoShowsOnlyTheHashInForce() throws {
