@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 review=${1:-examples/admission-review-pod.json}
 class=${2:-ephi}
 iterations=${3:-50000}
-swift build -c release --product portcullis >/dev/null
+swift build -c release --static-swift-stdlib --product portcullis >/dev/null  # as `make release` builds it
 exec .build/release/portcullis policy bench --review "$review" --policy deploy/policy.yaml \
     --class "$class" --iterations "$iterations"

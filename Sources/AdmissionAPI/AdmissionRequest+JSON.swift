@@ -82,23 +82,7 @@ extension AdmissionRequest {
 extension GroupVersionKind {
     static func decode(from reader: inout JSONReader) throws(AdmissionDecodingError) -> GroupVersionKind {
         var gvk = GroupVersionKind(version: "", kind: "")
-        var seen = SeenMembers()
-        try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
-            switch key {
-            case "group":
-                try seen.once(0, "group", at: reader)
-                gvk.group = try reader.readString()
-            case "version":
-                try seen.once(1, "version", at: reader)
-                gvk.version = try reader.readString()
-            case "kind":
-                try seen.once(2, "kind", at: reader)
-                gvk.kind = try reader.readString()
-            default:
-                try reader.skipValue()
-            }
-        }
+        try reader.readStringMembers(into: &gvk, [("group", \.group), ("version", \.version), ("kind", \.kind)])
         return gvk
     }
 }
@@ -106,23 +90,8 @@ extension GroupVersionKind {
 extension GroupVersionResource {
     static func decode(from reader: inout JSONReader) throws(AdmissionDecodingError) -> GroupVersionResource {
         var gvr = GroupVersionResource(version: "")
-        var seen = SeenMembers()
-        try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
-            switch key {
-            case "group":
-                try seen.once(0, "group", at: reader)
-                gvr.group = try reader.readString()
-            case "version":
-                try seen.once(1, "version", at: reader)
-                gvr.version = try reader.readString()
-            case "resource":
-                try seen.once(2, "resource", at: reader)
-                gvr.resource = try reader.readString()
-            default:
-                try reader.skipValue()
-            }
-        }
+        try reader.readStringMembers(
+            into: &gvr, [("group", \.group), ("version", \.version), ("resource", \.resource)])
         return gvr
     }
 }

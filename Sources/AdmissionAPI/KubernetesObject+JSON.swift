@@ -70,23 +70,8 @@ extension KubernetesObject {
 extension ObjectMeta {
     static func decode(from reader: inout JSONReader) throws(AdmissionDecodingError) -> ObjectMeta {
         var meta = ObjectMeta()
-        var seen = SeenMembers()
-        try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
-            switch key {
-            case "name":
-                try seen.once(0, "name", at: reader)
-                meta.name = try reader.readString()
-            case "generateName":
-                try seen.once(1, "generateName", at: reader)
-                meta.generateName = try reader.readString()
-            case "namespace":
-                try seen.once(2, "namespace", at: reader)
-                meta.namespace = try reader.readString()
-            default:
-                try reader.skipValue()
-            }
-        }
+        try reader.readStringMembers(
+            into: &meta, [("name", \.name), ("generateName", \.generateName), ("namespace", \.namespace)])
         return meta
     }
 }

@@ -132,26 +132,8 @@ extension Container {
 extension Toleration {
     static func decode(from reader: inout JSONReader) throws(AdmissionDecodingError) -> Toleration {
         var toleration = Toleration()
-        var seen = SeenMembers()
-        try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
-            switch key {
-            case "key":
-                try seen.once(0, "key", at: reader)
-                toleration.key = try reader.readString()
-            case "operator":
-                try seen.once(1, "operator", at: reader)
-                toleration.operator = try reader.readString()
-            case "value":
-                try seen.once(2, "value", at: reader)
-                toleration.value = try reader.readString()
-            case "effect":
-                try seen.once(3, "effect", at: reader)
-                toleration.effect = try reader.readString()
-            default:
-                try reader.skipValue()
-            }
-        }
+        try reader.readStringMembers(
+            into: &toleration, [("key", \.key), ("operator", \.operator), ("value", \.value), ("effect", \.effect)])
         return toleration
     }
 }
