@@ -102,35 +102,3 @@ struct EvidenceLiveTests {
         #expect(html.range(of: "id=\"count-total\"").map { verdict.lowerBound < $0.lowerBound } == true)
     }
 }
-
-/// Certificate files laid out the way kubelet mounts a Secret (`tls.crt -> ..data/tls.crt`, `..data` a
-/// generation directory swapped by rename), so a rotation is one atomic change the server's poll sees whole.
-private struct CertificateMount {
-    let directory: URL
-    var cert: String { directory.appendingPathComponent("tls.crt").path }
-    var key: String { directory.appendingPathComponent("tls.key").path }
-
-    init(in parent: URL, cert: String, key: String) throws {
-        directory = parent.appendingPathComponent("mount")
-        try switchTo(cert: cert, key: key)
-        for file in ["tls.crt", "tls.key"] {
-            try FileManager.default.createSymbolicLink(
-                atPath: directory.appendingPathComponent(file).path, withDestinationPath: "..data/\(file)")
-        }
-    }
-
-    func switchTo(cert: String, key: String) throws {
-        let name = "gen-\(UUID().uuidString)"
-        let generationDirectory = directory.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: generationDirectory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: cert, toPath: generationDirectory.appendingPathComponent("tls.crt").path)
-        try FileManager.default.copyItem(
-            atPath: key, toPath: generationDirectory.appendingPathComponent("tls.key").path)
-        let link = directory.appendingPathComponent("..data_tmp").path
-        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: name)
-        guard rename(link, directory.appendingPathComponent("..data").path) == 0 else {
-            throw LiveTestError("cannot swap the certificate mount: \(String(cString: strerror(errno)))")
-        }
-    }
-}

@@ -165,25 +165,10 @@ struct TransportLiveTests {
     func certificateRotation() throws {
         let first = try DevCertificates()
         let second = try DevCertificates()
-        // Lay the files out the way kubelet mounts a Secret: tls.crt -> ..data/tls.crt, ..data -> a generation.
-        let mount = first.directory.appendingPathComponent("mount")
-        func generation(_ name: String, cert: String, key: String) throws {
-            let dir = mount.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: cert, toPath: dir.appendingPathComponent("tls.crt").path)
-            try FileManager.default.copyItem(atPath: key, toPath: dir.appendingPathComponent("tls.key").path)
-            let link = mount.appendingPathComponent("..data_tmp").path
-            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: name)
-            try #require(rename(link, mount.appendingPathComponent("..data").path) == 0)
-        }
-        try generation("gen1", cert: first.path("server.pem"), key: first.path("server-key.pem"))
-        for file in ["tls.crt", "tls.key"] {
-            try FileManager.default.createSymbolicLink(
-                atPath: mount.appendingPathComponent(file).path, withDestinationPath: "..data/\(file)")
-        }
+        let mount = try CertificateMount(
+            in: first.directory, cert: first.path("server.pem"), key: first.path("server-key.pem"))
         let server = try LiveServer(
-            cert: mount.appendingPathComponent("tls.crt").path, key: mount.appendingPathComponent("tls.key").path,
-            extraArguments: ["--cert-reload-interval", "200ms"])
+            cert: mount.cert, key: mount.key, extraArguments: ["--cert-reload-interval", "200ms"])
         let servedSerial = { () throws -> String in
             let hello = try server.sClient([])
             return try ChildProcess.run("openssl", ["x509", "-noout", "-serial"], input: hello).stdout
@@ -196,7 +181,7 @@ struct TransportLiveTests {
         open.send(Self.healthz)
         #expect(open.stdout.waitFor("HTTP/1.1 200", timeout: .seconds(5)))
 
-        try generation("gen2", cert: second.path("server.pem"), key: second.path("server-key.pem"))
+        try mount.switchTo(cert: second.path("server.pem"), key: second.path("server-key.pem"))
         let deadline = ContinuousClock.now + .seconds(10)
         while try servedSerial() != serial(second) && ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.1)
@@ -209,7 +194,7 @@ struct TransportLiveTests {
             "the connection opened before the rotation stopped working")
 
         // A broken pair (certificate and key from different generations) keeps the working one in service.
-        try generation("gen3", cert: first.path("server.pem"), key: second.path("server-key.pem"))
+        try mount.switchTo(cert: first.path("server.pem"), key: second.path("server-key.pem"))
         #expect(server.child.stdout.waitFor("cannot be loaded", timeout: .seconds(10)))
         #expect(try servedSerial() == serial(second))
     }
