@@ -35,18 +35,8 @@ struct ManifestsCommand: ParsableCommand {
     var failOpen: [String] = []
 
     func run() throws {
-        let text: String
-        do {
-            text = try String(contentsOfFile: policy, encoding: .utf8)
-        } catch {
-            throw ManifestsError("cannot read policy \(policy): \(error.localizedDescription)")
-        }
-        let document: PolicyDocument
-        do {
-            document = try PolicyDocument.parse(yaml: text)
-        } catch {
-            throw ManifestsError("policy \(policy) is invalid (see `portcullis policy lint \(policy)`): \(error)")
-        }
+        // Unreadable or invalid: every lint problem as file:line:column, exit 2, as `policy lint` reports it.
+        let document = try InputFile.loadPolicy(policy).policy
         let renderer = WebhookConfigurationRenderer(namespaceLabelKey: namespaceLabel)
         do {
             print(try renderer.render(classNames: document.classNames, failOpen: Set(failOpen)), terminator: "")
