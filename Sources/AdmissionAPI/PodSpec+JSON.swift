@@ -38,6 +38,8 @@ extension PodSpec {
         case "affinity":
             try seen.once(6, "affinity", at: reader)
             requiredNodeAffinity = try Self.decodeRequiredNodeAffinity(from: &reader)
+        case "volumes":
+            if try reader.present(7, "volumes", in: &seen) { volumes = try Volume.decodeList(from: &reader) }
         default:
             try reader.skipValue()
         }

@@ -1,4 +1,5 @@
-/// The pod-spec fields the checks read: containers of every kind, placement and tolerations.
+/// The pod-spec fields the checks read: containers of every kind, placement, tolerations and the volumes that
+/// mount artifacts.
 public struct PodSpec: Sendable, Equatable {
     public var containers: [Container]
     public var initContainers: [Container]
@@ -9,11 +10,13 @@ public struct PodSpec: Sendable, Equatable {
     /// `affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`, or nil
     /// when there is no required node affinity. Preferred affinity is never read: it constrains nothing.
     public var requiredNodeAffinity: [NodeSelectorTerm]?
+    /// The volumes that can bring an artifact in (image and inline CSI volumes); see ``Volume``.
+    public var volumes: [Volume]
 
     public init(
         containers: [Container] = [], initContainers: [Container] = [], ephemeralContainers: [Container] = [],
         nodeSelector: [String: String] = [:], nodeName: String = "", tolerations: [Toleration] = [],
-        requiredNodeAffinity: [NodeSelectorTerm]? = nil
+        requiredNodeAffinity: [NodeSelectorTerm]? = nil, volumes: [Volume] = []
     ) {
         self.containers = containers
         self.initContainers = initContainers
@@ -22,6 +25,7 @@ public struct PodSpec: Sendable, Equatable {
         self.nodeName = nodeName
         self.tolerations = tolerations
         self.requiredNodeAffinity = requiredNodeAffinity
+        self.volumes = volumes
     }
 }
 

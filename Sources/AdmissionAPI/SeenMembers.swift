@@ -9,3 +9,14 @@ struct SeenMembers {
         bits |= mask
     }
 }
+
+extension JSONReader {
+    /// The one rule for a member a decoder reads: it is marked seen first (so a repeat is an error even when
+    /// one of the copies is `null`), then `null` means absent. True when a value follows for the caller to read.
+    mutating func present(_ bit: Int, _ name: StaticString, in seen: inout SeenMembers) throws(AdmissionDecodingError)
+        -> Bool
+    {
+        try seen.once(bit, name, at: self)
+        return try !consumeNull()
+    }
+}

@@ -62,12 +62,16 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         public var approvedFor: String?
         public var expires: String?
         public var reviewBy: String?
+        /// Set when the image is an artifact the pod mounts (an image volume or an image-pulling CSI volume): the
+        /// volume's name. Absent for container images. A model's line says which volume brought it in.
+        public var volume: String?
 
         public init(
             reference: String, digest: String? = nil, authority: String? = nil, key: String? = nil,
             subject: String? = nil, issuer: String? = nil, approvedFor: String? = nil, expires: String? = nil,
-            reviewBy: String? = nil
+            reviewBy: String? = nil, volume: String? = nil
         ) {
+            self.volume = volume
             self.reference = reference
             self.digest = digest
             self.authority = authority
@@ -170,6 +174,7 @@ public struct AuditRecord: Sendable, Codable, Equatable {
             o.field("approvedFor", image.approvedFor)
             o.field("expires", image.expires)
             o.field("reviewBy", image.reviewBy)
+            o.field("volume", image.volume)
         }
         line.field("policySHA256", policySHA256)
         line.field("dryRun", dryRun)

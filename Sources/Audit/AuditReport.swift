@@ -22,6 +22,10 @@ public struct AuditReport: Sendable, Encodable {
     public var deniedByUser: [Count]
     public var topDenialMessages: [Count]
     public var imagesAdmitted: [ImageCount]
+    /// Artifacts mounted as volumes (models, datasets) in admitted pods: digest, signer, first and last admission.
+    public var modelsAdmitted: [ModelRow]
+    /// Distinct artifacts left out of ``modelsAdmitted`` by the tally's cap (their admissions are not counted).
+    public var modelsOmitted: Int
     /// Warn- or audit-mode admissions that broke a rule: what enforce mode would have denied, by rule.
     public var wouldHaveDenied: [Count]
     /// Exemptions applied, by `rule: reason`.
@@ -260,6 +264,7 @@ struct Aggregate {
     var denialMessages = BoundedCounter()
     var images: [ImageKey: Int] = [:]
     var imagesOverflow = 0
+    var models = ModelTally()
     var wouldHaveDenied = BoundedCounter()
     var exemptions = BoundedCounter()
     var controlLines: [AuditReport.ControlLine] = []
@@ -335,6 +340,7 @@ struct Aggregate {
                     imagesOverflow += 1
                 }
             }
+            models.add(record.images, time: record.time, dataClass: record.dataClass)
         case .error:
             break
         }
@@ -365,6 +371,7 @@ struct Aggregate {
             timeline: buckets.timeline(), deniedByRule: deniedByRule.top(topN), deniedByClass: deniedByClass.top(topN),
             deniedByNamespace: deniedByNamespace.top(topN), deniedByUser: deniedByUser.top(topN),
             topDenialMessages: denialMessages.top(topN), imagesAdmitted: imageRows,
+            modelsAdmitted: models.top(topN), modelsOmitted: models.overflow,
             wouldHaveDenied: wouldHaveDenied.top(topN), exemptions: exemptions.top(topN), controlEvents: controlLines,
             controlEventsOmitted: controlOmitted)
     }

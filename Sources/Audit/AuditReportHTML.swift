@@ -31,6 +31,7 @@ public enum AuditReportHTML {
         html += "</div>"
         html += section("Top denial messages", counts(report.topDenialMessages, id: "denial-messages"))
         html += section("Images admitted", images(report.imagesAdmitted))
+        html += section("Models and artifacts admitted", models(report.modelsAdmitted))
         html += "<div class=\"grid\">"
         html += section(
             "Admitted in warn/audit mode that enforce mode would have denied",
@@ -162,6 +163,27 @@ public enum AuditReportHTML {
                 "<tr data-reference=\"\(e(image.reference))\" data-count=\"\(image.count)\">"
                 + "<td>\(e(image.reference))</td><td class=\"mono\">\(e(image.digest ?? "-"))</td>"
                 + "<td>\(e(image.authority ?? "unsigned"))</td><td class=\"num\">\(image.count)</td></tr>"
+        }
+        return html + "</table>"
+    }
+
+    /// Artifacts mounted as volumes: which model digest ran, who signed it, when and where.
+    private static func models(_ rows: [AuditReport.ModelRow]) -> String {
+        guard !rows.isEmpty else {
+            return "<p class=\"empty\" id=\"models\">No models or other artifacts were mounted by admitted pods.</p>"
+        }
+        var html =
+            "<table class=\"list\" id=\"models\"><tr><th>Artifact</th><th>Digest</th><th>Signed by</th>"
+            + "<th>Volumes</th><th>Classes</th><th>First admitted</th><th>Last admitted</th>"
+            + "<th class=\"num\">Admissions</th></tr>"
+        for row in rows {
+            let signer = [row.authority, row.signer].compactMap { $0 }.joined(separator: " · ")
+            html +=
+                "<tr data-reference=\"\(e(row.reference))\" data-digest=\"\(e(row.digest ?? ""))\""
+                + " data-count=\"\(row.count)\"><td>\(e(row.reference))</td><td class=\"mono\">\(e(row.digest ?? "-"))</td>"
+                + "<td>\(e(signer.isEmpty ? "unsigned" : signer))</td><td>\(e(row.volumes.joined(separator: ", ")))</td>"
+                + "<td>\(e(row.classes.joined(separator: ", ")))</td><td>\(e(row.firstAdmitted))</td>"
+                + "<td>\(e(row.lastAdmitted))</td><td class=\"num\">\(row.count)</td></tr>"
         }
         return html + "</table>"
     }

@@ -68,6 +68,9 @@ struct DecisionFacts {
                         case "reference": image.reference = try reader.string()
                         case "digest": image.digest = try reader.string()
                         case "authority": image.authority = try reader.string()
+                        case "key": image.key = try reader.string()
+                        case "subject": image.subject = try reader.string()
+                        case "volume": image.volume = try reader.string()
                         default: try reader.skip()
                         }
                     }

@@ -15,8 +15,10 @@ public struct Decision: Sendable, Equatable {
     public var violations: [Violation]
     /// Violations an exemption lifted, with the exemption's reason.
     public var exemptions: [AppliedExemption]
-    /// Every image the pod spec references, in container order.
+    /// Every container image the pod spec references, in container order.
     public var images: [String]
+    /// The artifacts the pod mounts as volumes (image volumes, image-pulling CSI volumes), in spec order.
+    public var volumeImages: [VolumeImage] = []
     /// SHA-256 (hex) of the policy text that made the decision.
     public var policySHA256: String
     /// The signature evidence the decision used, per verified image, for the audit line.
@@ -36,6 +38,9 @@ public struct Decision: Sendable, Equatable {
         self.images = images
         self.policySHA256 = policySHA256
     }
+
+    /// Container images, then volume images: everything the pod pulls.
+    public var allImages: [String] { images + volumeImages.map(\.reference) }
 
     /// The rule IDs that were violated, sorted and without repeats.
     public var ruleIDs: [RuleID] { Array(Set(violations.map(\.ruleID))).sorted() }
@@ -80,5 +85,16 @@ public struct AppliedExemption: Sendable, Equatable {
         self.subject = subject
         self.reason = reason
         self.message = message
+    }
+}
+
+/// An artifact a pod mounts as a volume (a model, a dataset), named by the volume that mounts it.
+public struct VolumeImage: Sendable, Equatable {
+    public var volume: String
+    public var reference: String
+
+    public init(volume: String, reference: String) {
+        self.volume = volume
+        self.reference = reference
     }
 }

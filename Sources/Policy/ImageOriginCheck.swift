@@ -4,18 +4,19 @@ import AdmissionAPI
 /// it is pinned.
 ///
 /// Reads: `image` of every entry in `containers`, `initContainers` (sidecars included) and
-/// `ephemeralContainers`.
+/// `ephemeralContainers`; `image.reference` of every image volume, and the image attribute of every inline CSI
+/// volume whose driver the policy lists in `imageVolumeDrivers` (models and other artifacts are images too).
 /// Allows: a valid reference (``ImageReference``) whose normalised repository is one of the class's
 /// `registries` or lies under one at a path-segment boundary; with `requireDigest`, only references that
 /// carry `@sha256:` and 64 lowercase hex digits (a tag alongside the digest is allowed; the digest wins).
 enum ImageOriginCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
         var findings: [Finding] = []
-        for entry in pod.containers {
-            let image = entry.container.image
-            // Paths and messages are only built for findings: this loop runs for every container of every request.
-            var path: String { entry.path + ".image" }
-            var who: String { "\(pod.subject): \(entry.role) \(entry.container.name.quotedForMessage) (\(path))" }
+        for entry in pod.images {
+            let image = entry.image
+            // Paths and messages are only built for findings: this loop runs for every image of every request.
+            var path: String { entry.path }
+            var who: String { "\(pod.subject): \(entry.holderName) (\(path))" }
             let reference: ImageReference
             do {
                 reference = try ImageReference.parse(image)

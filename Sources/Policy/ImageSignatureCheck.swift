@@ -5,7 +5,7 @@ import Foundation
 /// `signature-review-overdue`: in a class with `requireSignatures`, every image must carry a verified signature of
 /// an accepted authority, and the signed promotion annotations the class enforces must hold.
 ///
-/// Reads: every container image, and the ``SignatureEvidence`` the caller gathered for it.
+/// Reads: every image the pod pulls (containers' and volumes', as ``ImageOriginCheck`` lists them), and the ``SignatureEvidence`` the caller gathered for it.
 /// Allows: evidence `verified` with at least one signer whose annotations satisfy every enforced rule:
 /// `approved-for` lists the class (comma-separated), `expires` (RFC 3339) is after `now`, `review-by` (RFC 3339)
 /// is not before `now`. Missing evidence is a denial: an image nobody verified is never allowed.
@@ -15,10 +15,10 @@ enum ImageSignatureCheck {
     ) -> [Finding] {
         guard dataClass.requireSignatures else { return [] }
         var seen = Set<String>()
-        return pod.containers.filter { seen.insert($0.container.image).inserted }.flatMap { entry in
+        return pod.images.filter { seen.insert($0.image).inserted }.flatMap { entry in
             findings(
-                image: entry.container.image, evidence: evidence[entry.container.image], in: dataClass, now: now,
-                subject: pod.subject, path: entry.path + ".image")
+                image: entry.image, evidence: evidence[entry.image], in: dataClass, now: now, subject: pod.subject,
+                path: entry.path)
         }
     }
 

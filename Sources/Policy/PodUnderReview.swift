@@ -16,6 +16,46 @@ struct PodUnderReview {
         var path: String { "\(specPath).\(list)[\(index)]" }
     }
 
+    /// One image the pod pulls: a container's `image`, or a volume's artifact (image volume, or an inline CSI
+    /// volume whose driver the policy lists as pulling images). Paths and names are built only for messages.
+    struct ImageEntry {
+        enum Holder {
+            case container(ContainerEntry)
+            case imageVolume(Volume, specPath: String)
+            case csiVolume(Volume, driver: String, attribute: String, specPath: String)
+        }
+
+        var image: String
+        var holder: Holder
+
+        /// JSON path of the field that names the image, e.g. `spec.volumes[2].image.reference`.
+        var path: String {
+            switch holder {
+            case .container(let entry): entry.path + ".image"
+            case .imageVolume(let volume, let specPath): "\(specPath).volumes[\(volume.index)].image.reference"
+            case .csiVolume(let volume, _, let attribute, let specPath):
+                "\(specPath).volumes[\(volume.index)].csi.volumeAttributes.\(attribute)"
+            }
+        }
+
+        /// How messages name the holder: `container "trainer"`, `image volume "model"`.
+        var holderName: String {
+            switch holder {
+            case .container(let entry): "\(entry.role) \(entry.container.name.quotedForMessage)"
+            case .imageVolume(let volume, _): "image volume \(volume.name.quotedForMessage)"
+            case .csiVolume(let volume, let driver, _, _): "CSI volume \(volume.name.quotedForMessage) (driver \(driver))"
+            }
+        }
+
+        /// The volume's name for a volume's artifact; nil for a container image.
+        var volume: String? {
+            switch holder {
+            case .container: nil
+            case .imageVolume(let volume, _), .csiVolume(let volume, _, _, _): volume.name
+            }
+        }
+    }
+
     var workloadKind: String
     var workloadName: String
     var spec: PodSpec
@@ -27,10 +67,13 @@ struct PodUnderReview {
     /// unchanged value is not a bypass.
     var previousNodeName: String?
     let containers: [ContainerEntry]
+    /// Every image the pod pulls: containers' first (in ``containers`` order), then volumes' in spec order.
+    let images: [ImageEntry]
 
+    /// - Parameter imageDrivers: CSI driver → the volume attribute that names the image it pulls.
     init(
         workloadKind: String, workloadName: String, spec: PodSpec, specPath: String,
-        previousNodeName: String?
+        previousNodeName: String?, imageDrivers: [String: String] = [:]
     ) {
         self.workloadKind = workloadKind
         self.workloadName = workloadName
@@ -57,6 +100,27 @@ struct PodUnderReview {
                     specPath: specPath))
         }
         containers = entries
+        var images = entries.map { ImageEntry(image: $0.container.image, holder: .container($0)) }
+        if !spec.volumes.isEmpty {
+            images += Self.volumeImages(spec.volumes, specPath: specPath, imageDrivers: imageDrivers)
+        }
+        self.images = images
+    }
+
+    /// Image volumes and image-pulling CSI volumes as images; a missing reference or attribute is "", which the
+    /// origin check reports as an invalid reference naming the field to set.
+    private static func volumeImages(_ volumes: [Volume], specPath: String, imageDrivers: [String: String])
+        -> [ImageEntry]
+    {
+        volumes.compactMap { volume in
+            if let reference = volume.imageReference {
+                return ImageEntry(image: reference, holder: .imageVolume(volume, specPath: specPath))
+            }
+            guard let csi = volume.csi, let attribute = imageDrivers[csi.driver] else { return nil }
+            return ImageEntry(
+                image: csi.volumeAttributes[attribute] ?? "",
+                holder: .csiVolume(volume, driver: csi.driver, attribute: attribute, specPath: specPath))
+        }
     }
 
     /// How messages name the object: `Pod "x"`, or `Deployment "y" pod template`.

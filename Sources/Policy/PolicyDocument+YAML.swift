@@ -45,7 +45,7 @@ final class PolicyParser {
         }
         let allowed = [
             "apiVersion", "kind", "defaultClass", "namespaceClasses", "gpu", "classes", "exemptions", "authorities",
-            "registries", "registryCredentials", "signatureCache",
+            "registries", "registryCredentials", "signatureCache", "imageVolumeDrivers",
         ]
         guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
         if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
@@ -106,7 +106,9 @@ final class PolicyParser {
         checkSignatureRequirements(classes, trust: trust, classesNode: fields["classes"])
         return PolicyDocument(
             defaultClass: defaultClass, namespaceClasses: namespaceClasses, gpu: gpu, classes: classes,
-            exemptions: exemptions, signatures: trust)
+            exemptions: exemptions, signatures: trust,
+            imageVolumeDrivers: fields["imageVolumeDrivers"].map(parseImageVolumeDrivers)
+                ?? PolicyDocument.defaultImageVolumeDrivers)
     }
 
     private func reportYAMLError(_ error: YamlError) {
@@ -145,7 +147,7 @@ final class PolicyParser {
         let context = "class \"\(name)\""
         let allowed = [
             "mode", "rules", "registries", "requireDigest", "zones", "regions", "gpuNodePools", "dedicatedTaints",
-            "requireSignatures", "signatures",
+            "requireSignatures", "signatures", "inlineCSIDrivers",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -194,6 +196,9 @@ final class PolicyParser {
         }
         if let node = fields["dedicatedTaints"], let items = sequence(node, "\(context) dedicatedTaints") {
             dataClass.dedicatedTaints = items.compactMap { parseTaint($0, named: "\(context) dedicatedTaints") }
+        }
+        if let node = fields["inlineCSIDrivers"] {
+            dataClass.inlineCSIDrivers = parseInlineCSIDrivers(node, context: context)
         }
         return dataClass
     }

@@ -15,11 +15,19 @@ public struct PolicyDocument: Sendable, Equatable {
     public var exemptions: [Exemption]
     /// Authorities, registries and cache for classes that require signatures.
     public var signatures: SignatureTrust
+    /// CSI drivers that mount an image (a model, a dataset) as an inline volume → the `volumeAttributes` key
+    /// that names it; such volumes are judged as images.
+    public var imageVolumeDrivers: [String: String]
+
+    /// Image-populating CSI drivers in use today, with the attribute that names the image.
+    public static let defaultImageVolumeDrivers = ["csi-image.warm-metal.tech": "image"]
 
     public init(
         defaultClass: String? = nil, namespaceClasses: [String: String] = [:], gpu: GPUSettings = GPUSettings(),
-        classes: [String: DataClass], exemptions: [Exemption] = [], signatures: SignatureTrust = SignatureTrust()
+        classes: [String: DataClass], exemptions: [Exemption] = [], signatures: SignatureTrust = SignatureTrust(),
+        imageVolumeDrivers: [String: String] = PolicyDocument.defaultImageVolumeDrivers
     ) {
+        self.imageVolumeDrivers = imageVolumeDrivers
         self.signatures = signatures
         self.defaultClass = defaultClass
         self.namespaceClasses = namespaceClasses
@@ -54,6 +62,8 @@ public struct DataClass: Sendable, Equatable {
     public var requireSignatures: Bool
     /// Which authorities count and which promotion annotations apply; required when ``requireSignatures`` is set.
     public var signatures: SignatureRequirement?
+    /// CSI drivers the class's pods may use for inline volumes; nil means any.
+    public var inlineCSIDrivers: [String]?
 
     public init(
         name: String, mode: EnforcementMode = .enforce, ruleModes: [RuleID: EnforcementMode] = [:],

@@ -114,11 +114,17 @@ public struct PolicyEngine: Sendable {
         }
         let pod = PodUnderReview(
             workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName)
+            previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName,
+            imageDrivers: policy.imageVolumeDrivers)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
+        if pod.images.count > pod.containers.count {
+            decision.volumeImages = pod.images.dropFirst(pod.containers.count).map {
+                VolumeImage(volume: $0.volume ?? "", reference: $0.image)
+            }
+        }
         if dataClass.requireSignatures, let verifySignatures {
-            let verifiable = Self.verifiableImages(decision.images, in: dataClass)
+            let verifiable = Self.verifiableImages(decision.allImages, in: dataClass)
             if !verifiable.isEmpty {
                 let evidence = verifySignatures(verifiable, dataClass)
                 decision.signatures = verifiable.compactMap { evidence[$0] }
@@ -133,6 +139,7 @@ public struct PolicyEngine: Sendable {
             + ResidencyCheck.check(pod, in: dataClass)
             + NodeNameCheck.check(pod, in: dataClass)
             + ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
+            + InlineCSIDriverCheck.check(pod, in: dataClass)
         for finding in findings {
             if let exemption = exemption(
                 for: finding, namespace: request.namespace, className: dataClass.name, now: now)

@@ -31,6 +31,8 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case signatureExpired = "signature-expired"
     /// The signed `review-by` annotation has passed (or is missing or unreadable).
     case signatureReviewOverdue = "signature-review-overdue"
+    /// An inline CSI volume uses a driver the class does not list.
+    case csiDriver = "csi-driver"
     /// The data class named by the request path does not exist, or no class could be resolved.
     case unknownClass = "unknown-class"
     /// The request carries no object with a pod spec the checks could read.

@@ -19,7 +19,10 @@ extension AuditRecord {
             decision: Decision(decision), mode: decision.classMode?.rawValue ?? "none",
             rules: decision.violations.map { Rule(id: $0.ruleID.rawValue, message: $0.message) },
             exemptions: decision.exemptions.map { Exemption(rule: $0.ruleID.rawValue, reason: $0.reason) },
-            images: decision.images.map { Image(reference: $0, digest: Self.digest(in: $0)) },
+            images: decision.images.map { Image(reference: $0, digest: Self.digest(in: $0)) }
+                + decision.volumeImages.map {
+                    Image(reference: $0.reference, digest: Self.digest(in: $0.reference), volume: $0.volume)
+                },
             policySHA256: decision.policySHA256, dryRun: request.dryRun, latencyMicros: latencyMicros)
     }
 
