@@ -17,12 +17,13 @@ enum ImageSignatureCheck {
         var seen = Set<String>()
         return pod.images.filter { seen.insert($0.image).inserted }.flatMap { entry in
             findings(
-                image: entry.image, evidence: evidence[entry.image], in: dataClass, now: now, subject: pod.subject,
-                path: entry.path)
+                image: entry.image, evidence: evidence[entry.image], in: dataClass, now: now,
+                subject: "\(pod.subject): \(entry.holderName) (\(entry.path))", path: entry.path)
         }
     }
 
-    /// The findings for one image given what verification found (nil: it was not verified at all).
+    /// The findings for one image given what verification found (nil: it was not verified at all). `subject` names
+    /// the object and, for a pod, the first container or volume that pulls the image.
     static func findings(
         image: String, evidence: SignatureEvidence?, in dataClass: DataClass, now: Date, subject: String, path: String
     ) -> [Finding] {

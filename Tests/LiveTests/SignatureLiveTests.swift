@@ -109,6 +109,15 @@ struct SignatureLiveTests {
 
         /// The AdmissionReview `response` for a pod running `image` in `className`.
         func admit(_ image: String, in className: String, uid: String = UUID().uuidString) throws -> [String: Any] {
+            try admit(
+                spec: ["containers": [["name": "a", "image": image], ["name": "b", "image": image]]], in: className,
+                uid: uid, naming: image)
+        }
+
+        /// The AdmissionReview `response` for a pod with `spec` in `className`; `naming` says what errors name.
+        func admit(spec: [String: Any], in className: String, uid: String = UUID().uuidString, naming: String)
+            throws -> [String: Any]
+        {
             let review: [String: Any] = [
                 "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
                 "request": [
@@ -117,7 +126,7 @@ struct SignatureLiveTests {
                     "name": "p", "operation": "CREATE", "userInfo": ["username": "alice"],
                     "object": [
                         "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p", "namespace": "clinical"],
-                        "spec": ["containers": [["name": "a", "image": image], ["name": "b", "image": image]]],
+                        "spec": spec,
                     ],
                 ] as [String: Any],
             ]
@@ -125,7 +134,7 @@ struct SignatureLiveTests {
             let (status, json) = try AdmissionLiveTests.post(
                 server, certs, path: "/validate/\(className)?timeout=10s", body: body)
             guard status == 200, let response = json["response"] as? [String: Any] else {
-                throw LiveTestError("HTTP \(status) for \(image)")
+                throw LiveTestError("HTTP \(status) for \(naming)")
             }
             return response
         }

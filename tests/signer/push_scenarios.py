@@ -21,6 +21,7 @@ SIMPLE = "application/vnd.dev.cosign.simplesigning.v1+json"
 EMPTY = b"{}"
 WORKFLOW = "https://github.com/corp/trainer/.github/workflows/release.yml"
 GITHUB = "https://token.actions.githubusercontent.com"
+MODEL_ARTIFACT = "application/vnd.cncf.model.manifest.v1+json"
 
 
 def push_image(registry: Registry, repo: str, tag: str = "v1") -> tuple:
@@ -33,6 +34,20 @@ def push_image(registry: Registry, repo: str, tag: str = "v1") -> tuple:
     manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                 "config": registry.descriptor("application/vnd.oci.image.config.v1+json", config),
                 "layers": [registry.descriptor("application/vnd.oci.image.layer.v1.tar", layer)]}
+    size = len(json.dumps(manifest, separators=(",", ":")).encode())
+    return registry.push_manifest(repo, tag, manifest), size
+
+
+def push_model(registry: Registry, repo: str, tag: str = "v1") -> tuple:
+    """Pushes model weights as an OCI artifact, as ModelPack and `oras push` make them: an artifactType, the empty
+    config and one weights layer; returns its manifest digest and size."""
+    weights = os.urandom(256)
+    registry.push_blob(repo, EMPTY)
+    registry.push_blob(repo, weights)
+    manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": MODEL_ARTIFACT,
+                "config": registry.descriptor("application/vnd.oci.empty.v1+json", EMPTY),
+                "layers": [registry.descriptor("application/vnd.cncf.model.weight.v1.raw", weights,
+                                               {"org.opencontainers.image.title": "model.safetensors"})]}
     size = len(json.dumps(manifest, separators=(",", ":")).encode())
     return registry.push_manifest(repo, tag, manifest), size
 
@@ -149,6 +164,13 @@ def main() -> None:
             push_sig(registry, repo, digest, [signed(good, "untrusted"), signed(good, "rotated")])
     if not token[0]:
         push_keyless(registry, host, out, scenarios)
+        for name in ("model-signed", "model-unsigned"):
+            repo = f"live/{name}"
+            digest, _ = push_model(registry, repo)
+            scenarios[name] = f"{host}/{repo}@{digest}"
+            if name == "model-signed":
+                push_sig(registry, repo, digest, [signed(cf.simple_signing_payload(
+                    f"{host}/{repo}", digest, {"approved-for": "ephi", "expires": "2030-01-01T00:00:00Z"}))])
     (out / "scenarios.json").write_text(json.dumps(scenarios, indent=1, sort_keys=True) + "\n")
 
 
