@@ -50,6 +50,11 @@ extension KubernetesObject {
                         object.jobTemplateSpec = try decodeTemplate(from: &reader)
                     }
                 }
+            case "predictor":
+                try seen.once(SeenMembers.extra + 2, "predictor", at: reader)
+                var predictor = PodSpec()
+                try InferenceServicePredictor.decode(from: &reader, spec: &predictor, models: &object.modelSources)
+                object.predictorSpec = predictor
             default:
                 try pod.decodeMember(key, from: &reader, seen: &seen)
             }

@@ -1,5 +1,6 @@
 /// The object of an admission request, decoded as far as Portcullis needs: identity and the pod spec,
-/// wherever the kind keeps it (`spec`, `spec.template.spec` or `spec.jobTemplate.spec.template.spec`).
+/// wherever the kind keeps it (`spec`, `spec.template.spec`, `spec.jobTemplate.spec.template.spec`, or KServe's
+/// `spec.predictor`).
 public struct KubernetesObject: Sendable, Equatable {
     public var apiVersion: String
     public var kind: String
@@ -10,6 +11,10 @@ public struct KubernetesObject: Sendable, Equatable {
     public var templateSpec: PodSpec?
     /// `spec.jobTemplate.spec.template.spec` (CronJob).
     public var jobTemplateSpec: PodSpec?
+    /// `spec.predictor` read as a pod spec (KServe InferenceService).
+    public var predictorSpec: PodSpec?
+    /// The models `spec.predictor` loads (KServe InferenceService).
+    public var modelSources: [ModelSource] = []
 
     public init(
         apiVersion: String = "v1", kind: String, metadata: ObjectMeta = ObjectMeta(), spec: PodSpec? = nil,
@@ -30,6 +35,8 @@ public struct KubernetesObject: Sendable, Equatable {
         case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job":
             templateSpec.map { ($0, "spec.template.spec") }
         case "CronJob": jobTemplateSpec.map { ($0, "spec.jobTemplate.spec.template.spec") }
+        case "InferenceService": predictorSpec.map { ($0, "spec.predictor") }
+        case "ServingRuntime": spec.map { ($0, "spec") }
         default: nil
         }
     }

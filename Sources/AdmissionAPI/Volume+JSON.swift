@@ -19,7 +19,9 @@ extension Volume {
             case "name":
                 if try reader.present(0, "name", in: &seen) { volume.name = try reader.readString() }
             case "image":
-                if try reader.present(1, "image", in: &seen) { volume.imageReference = try decodeImageReference(from: &reader) }
+                if try reader.present(1, "image", in: &seen) {
+                    volume.imageReference = try decodeImageReference(from: &reader)
+                }
             case "csi":
                 if try reader.present(2, "csi", in: &seen) { volume.csi = try CSISource.decode(from: &reader) }
             default:
@@ -50,7 +52,9 @@ extension Volume.CSISource {
             case "driver":
                 if try reader.present(0, "driver", in: &seen) { source.driver = try reader.readString() }
             case "volumeAttributes":
-                if try reader.present(1, "volumeAttributes", in: &seen) { source.volumeAttributes = try reader.readStringMap() }
+                if try reader.present(1, "volumeAttributes", in: &seen) {
+                    source.volumeAttributes = try reader.readStringMap()
+                }
             default:
                 try reader.skipValue()
             }

@@ -45,7 +45,8 @@ struct ModelTally {
     mutating func add(_ images: [AuditRecord.Image], time: String, dataClass: String?) {
         for image in images {
             guard let volume = image.volume else { continue }
-            let key = Key(reference: image.reference, digest: image.digest, authority: image.authority, signer: image.subject)
+            let key = Key(
+                reference: image.reference, digest: image.digest, authority: image.authority, signer: image.subject)
             guard rows[key] != nil || rows.count < capacity else {
                 overflow += 1
                 continue

@@ -76,6 +76,15 @@ extension ManifestEvaluation {
                 json.beginArray()
                 for image in decision.images { json.string(image) }
                 json.endArray()
+                json.key("volumeImages")
+                json.beginArray()
+                for image in decision.volumeImages {
+                    json.beginObject()
+                    json.member("volume", string: image.volume)
+                    json.member("reference", string: image.reference)
+                    json.endObject()
+                }
+                json.endArray()
             }
             json.endObject()
         }

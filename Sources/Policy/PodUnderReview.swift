@@ -23,6 +23,8 @@ struct PodUnderReview {
             case container(ContainerEntry)
             case imageVolume(Volume, specPath: String)
             case csiVolume(Volume, driver: String, attribute: String, specPath: String)
+            /// An `oci://` model URI of a KServe predictor (a "modelcar" image).
+            case model(path: String)
         }
 
         var image: String
@@ -35,6 +37,7 @@ struct PodUnderReview {
             case .imageVolume(let volume, let specPath): "\(specPath).volumes[\(volume.index)].image.reference"
             case .csiVolume(let volume, _, let attribute, let specPath):
                 "\(specPath).volumes[\(volume.index)].csi.volumeAttributes.\(attribute)"
+            case .model(let path): path
             }
         }
 
@@ -43,7 +46,9 @@ struct PodUnderReview {
             switch holder {
             case .container(let entry): "\(entry.role) \(entry.container.name.quotedForMessage)"
             case .imageVolume(let volume, _): "image volume \(volume.name.quotedForMessage)"
-            case .csiVolume(let volume, let driver, _, _): "CSI volume \(volume.name.quotedForMessage) (driver \(driver))"
+            case .csiVolume(let volume, let driver, _, _):
+                "CSI volume \(volume.name.quotedForMessage) (driver \(driver))"
+            case .model: "model"
             }
         }
 
@@ -52,6 +57,7 @@ struct PodUnderReview {
             switch holder {
             case .container: nil
             case .imageVolume(let volume, _), .csiVolume(let volume, _, _, _): volume.name
+            case .model: "model"
             }
         }
     }
@@ -67,14 +73,21 @@ struct PodUnderReview {
     /// unchanged value is not a bypass.
     var previousNodeName: String?
     let containers: [ContainerEntry]
+    /// The models a KServe predictor loads by URI (empty for every other kind).
+    let modelSources: [ModelSource]
+    /// False for KServe objects: their runtime's defaults are merged into the pods KServe creates, so placement is
+    /// judged on those pods, and only images and models here.
+    let judgesPlacement: Bool
     /// Every image the pod pulls: containers' first (in ``containers`` order), then volumes' in spec order.
     let images: [ImageEntry]
 
     /// - Parameter imageDrivers: CSI driver → the volume attribute that names the image it pulls.
     init(
         workloadKind: String, workloadName: String, spec: PodSpec, specPath: String,
-        previousNodeName: String?, imageDrivers: [String: String] = [:]
+        previousNodeName: String?, imageDrivers: [String: String] = [:], modelSources: [ModelSource] = []
     ) {
+        self.modelSources = modelSources
+        self.judgesPlacement = workloadKind != "InferenceService" && workloadKind != "ServingRuntime"
         self.workloadKind = workloadKind
         self.workloadName = workloadName
         self.spec = spec
@@ -104,6 +117,10 @@ struct PodUnderReview {
         if !spec.volumes.isEmpty {
             images += Self.volumeImages(spec.volumes, specPath: specPath, imageDrivers: imageDrivers)
         }
+        for source in modelSources {
+            guard let uri = source.uri, uri.hasPrefix("oci://") else { continue }
+            images.append(ImageEntry(image: String(uri.dropFirst("oci://".count)), holder: .model(path: source.path)))
+        }
         self.images = images
     }
 
@@ -123,9 +140,14 @@ struct PodUnderReview {
         }
     }
 
-    /// How messages name the object: `Pod "x"`, or `Deployment "y" pod template`.
+    /// How messages name the object: `Pod "x"`, `Deployment "y" pod template`, `InferenceService "z" predictor`.
     var subject: String {
         let name = workloadName.isEmpty ? "" : " \(workloadName.quotedForMessage)"
-        return isTemplate ? "\(workloadKind)\(name) pod template" : "\(workloadKind)\(name)"
+        guard isTemplate else { return "\(workloadKind)\(name)" }
+        switch workloadKind {
+        case "InferenceService": return "\(workloadKind)\(name) predictor"
+        case "ServingRuntime": return "\(workloadKind)\(name) runtime"
+        default: return "\(workloadKind)\(name) pod template"
+        }
     }
 }

@@ -147,7 +147,7 @@ final class PolicyParser {
         let context = "class \"\(name)\""
         let allowed = [
             "mode", "rules", "registries", "requireDigest", "zones", "regions", "gpuNodePools", "dedicatedTaints",
-            "requireSignatures", "signatures", "inlineCSIDrivers",
+            "requireSignatures", "signatures", "inlineCSIDrivers", "models",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -200,6 +200,7 @@ final class PolicyParser {
         if let node = fields["inlineCSIDrivers"] {
             dataClass.inlineCSIDrivers = parseInlineCSIDrivers(node, context: context)
         }
+        if let node = fields["models"] { dataClass.models = parseModelSources(node, context: context) }
         return dataClass
     }
 

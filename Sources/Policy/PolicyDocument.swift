@@ -64,6 +64,8 @@ public struct DataClass: Sendable, Equatable {
     public var signatures: SignatureRequirement?
     /// CSI drivers the class's pods may use for inline volumes; nil means any.
     public var inlineCSIDrivers: [String]?
+    /// Where model URIs may point; nil means any URI (`oci://` models still follow the image rules).
+    public var models: ModelSources?
 
     public init(
         name: String, mode: EnforcementMode = .enforce, ruleModes: [RuleID: EnforcementMode] = [:],

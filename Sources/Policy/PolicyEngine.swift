@@ -21,6 +21,8 @@ public struct PolicyEngine: Sendable {
     static let workloadKinds: [String: Set<String>] = [
         "apps": ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"],
         "batch": ["Job", "CronJob"],
+        // KServe: the predictor's images and models, and the runtime's images.
+        "serving.kserve.io": ["InferenceService", "ServingRuntime"],
     ]
 
     /// True when Portcullis examines this request: CREATE or UPDATE of a Pod (or its
@@ -115,7 +117,7 @@ public struct PolicyEngine: Sendable {
         let pod = PodUnderReview(
             workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
             previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName,
-            imageDrivers: policy.imageVolumeDrivers)
+            imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
         if pod.images.count > pod.containers.count {
@@ -131,15 +133,19 @@ public struct PolicyEngine: Sendable {
             }
         }
         let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
-        let findings =
-            ImageOriginCheck.check(pod, in: dataClass)
-            + GPUPlacementCheck.check(pod, in: dataClass, gpu: policy.gpu)
-            + TolerationScopeCheck.check(
-                pod, in: dataClass, gpu: policy.gpu, foreign: foreignTaints[dataClass.name] ?? [])
-            + ResidencyCheck.check(pod, in: dataClass)
-            + NodeNameCheck.check(pod, in: dataClass)
-            + ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
+        var findings = ImageOriginCheck.check(pod, in: dataClass)
+        if pod.judgesPlacement {
+            findings +=
+                GPUPlacementCheck.check(pod, in: dataClass, gpu: policy.gpu)
+                + TolerationScopeCheck.check(
+                    pod, in: dataClass, gpu: policy.gpu, foreign: foreignTaints[dataClass.name] ?? [])
+                + ResidencyCheck.check(pod, in: dataClass)
+                + NodeNameCheck.check(pod, in: dataClass)
+        }
+        findings +=
+            ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
             + InlineCSIDriverCheck.check(pod, in: dataClass)
+            + ModelSourceCheck.check(pod, in: dataClass)
         for finding in findings {
             if let exemption = exemption(
                 for: finding, namespace: request.namespace, className: dataClass.name, now: now)

@@ -33,6 +33,8 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case signatureReviewOverdue = "signature-review-overdue"
     /// An inline CSI volume uses a driver the class does not list.
     case csiDriver = "csi-driver"
+    /// A model URI is not under one of the class's model sources, or not pinned where the class requires it.
+    case modelSource = "model-source"
     /// The data class named by the request path does not exist, or no class could be resolved.
     case unknownClass = "unknown-class"
     /// The request carries no object with a pod spec the checks could read.

@@ -128,7 +128,7 @@ public struct WebhookConfigurationRenderer: Sendable {
         for rule in Self.rules {
             lines += [
                 "      - apiGroups: [\"\(rule.group)\"]",
-                "        apiVersions: [\"v1\"]",
+                "        apiVersions: [\(rule.versions.map { "\"\($0)\"" }.joined(separator: ", "))]",
                 "        operations: [\"CREATE\", \"UPDATE\"]",
                 "        resources: [\(rule.resources.map { "\"\($0)\"" }.joined(separator: ", "))]",
                 "        scope: Namespaced",
@@ -139,11 +139,13 @@ public struct WebhookConfigurationRenderer: Sendable {
 
     /// Pods (and `kubectl debug`'s ephemeral containers) plus every built-in controller with a
     /// pod template, so a bad workload is refused at `kubectl apply` rather than failing later
-    /// as ReplicaSet events nobody reads.
-    private static let rules: [(group: String, resources: [String])] = [
-        ("", ["pods", "pods/ephemeralcontainers"]),
-        ("apps", ["deployments", "replicasets", "statefulsets", "daemonsets"]),
-        ("batch", ["jobs", "cronjobs"]),
+    /// as ReplicaSet events nobody reads; and KServe's InferenceService and ServingRuntime, whose model
+    /// URIs never appear in a pod spec. KServe's CRDs serve v1beta1 and v1alpha1: every version is matched.
+    private static let rules: [(group: String, versions: [String], resources: [String])] = [
+        ("", ["v1"], ["pods", "pods/ephemeralcontainers"]),
+        ("apps", ["v1"], ["deployments", "replicasets", "statefulsets", "daemonsets"]),
+        ("batch", ["v1"], ["jobs", "cronjobs"]),
+        ("serving.kserve.io", ["*"], ["inferenceservices", "servingruntimes"]),
     ]
 
     private func validate(classNames: [String], failOpen: Set<String>) throws(WebhookConfigurationError) {

@@ -17,7 +17,8 @@ struct AuditQueryCommand: ParsableCommand {
     @Option(name: [.customLong("class")], help: "Data class.") var dataClass: String?
     @Option(name: .long, help: "A rule ID that must be among the decision's rules.") var rule: String?
     @Option(name: .long) var user: String?
-    @Option(name: .long, help: "Text found in any image reference or digest: containers' or volumes' (models).") var image: String?
+    @Option(name: .long, help: "Text found in any image reference or digest: containers' or volumes' (models).")
+    var image: String?
     @Option(name: .long, help: "From this time: 24h, 30m, 7d back from now, or RFC 3339.") var since: TimeArgument?
     @Option(name: .long, help: "Before this time (same forms as --since).") var until: TimeArgument?
     @Option(name: .shortAndLong, help: "table (default) or json (one stored line per decision).") var output: Format =

@@ -11,7 +11,9 @@ struct ModelLiveTests {
     /// A pod whose one container runs the approved `annotated` image and which mounts `model` as volume "model".
     static func spec(container: String, model: String) -> [String: Any] {
         [
-            "containers": [["name": "server", "image": container, "volumeMounts": [["name": "model", "mountPath": "/m"]]]],
+            "containers": [
+                ["name": "server", "image": container, "volumeMounts": [["name": "model", "mountPath": "/m"]]]
+            ],
             "volumes": [["name": "model", "image": ["reference": model, "pullPolicy": "IfNotPresent"]]],
         ]
     }
@@ -36,7 +38,8 @@ struct ModelLiveTests {
         #expect(images.first { $0["volume"] == nil }?["reference"] as? String == container)
 
         let query = try ChildProcess.run(
-            try portcullisBinary(), ["audit", "query", "-o", "json", "--image", "live/model-signed", live.certs.path("audit")],
+            try portcullisBinary(),
+            ["audit", "query", "-o", "json", "--image", "live/model-signed", live.certs.path("audit")],
             timeout: .seconds(30))
         #expect(query.status == 0 && query.stdout.contains(uid), "\(query.stderr)")
 
@@ -91,5 +94,28 @@ struct ModelLiveTests {
         #expect(
             images.first { $0["volume"] as? String == "model" }?["digest"] as? String
                 == String(model.split(separator: "@")[1]))
+    }
+
+    @Test("portcullis evaluate judges the shipped model examples as the webhook does, with CI's exit codes")
+    func evaluateShippedModelExamples() throws {
+        func evaluate(_ example: String) throws -> (Int32?, String) {
+            let result = try ChildProcess.run(
+                try portcullisBinary(),
+                [
+                    "evaluate", "--policy", repositoryRoot.appendingPathComponent("deploy/policy.yaml").path, "-f",
+                    repositoryRoot.appendingPathComponent("examples/\(example)").path,
+                ], timeout: .seconds(30))
+            return (result.status, result.stdout)
+        }
+        let (deniedStatus, denied) = try evaluate("denied-model-volume.yaml")
+        #expect(deniedStatus == 1, "\(denied)")
+        #expect(denied.contains("image volume \"model\" (spec.volumes[0].image.reference)"), "\(denied)")
+        #expect(denied.contains("from registry \"docker.io\""), "\(denied)")
+        let (allowedStatus, allowed) = try evaluate("model-server-pod.yaml")
+        #expect(allowedStatus == 0 && allowed.contains("ALLOW  Pod clinical-nlp/summariser-server"), "\(allowed)")
+        let (servicesStatus, services) = try evaluate("inference-services.yaml")
+        #expect(servicesStatus == 1)
+        #expect(services.components(separatedBy: "[model-source]").count == 3, "\(services)")
+        #expect(services.contains("ALLOW  InferenceService clinical-nlp/triage"), "\(services)")
     }
 }

@@ -27,6 +27,9 @@ import Testing
         ("inference-deployment.yaml", 0, ["allow"]),
         ("notebook-statefulset.yaml", 0, ["skip", "allow"]),
         ("denied-workloads.yaml", 1, ["deny", "deny", "deny"]),
+        ("model-server-pod.yaml", 0, ["allow"]),
+        ("denied-model-volume.yaml", 1, ["deny"]),
+        ("inference-services.yaml", 1, ["allow", "allow", "deny", "deny"]),
     ]
 
     @Test(arguments: examples)
@@ -43,6 +46,19 @@ import Testing
                 [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
             ])
         #expect(result.text().contains("CronJob clinical-nlp/nightly-eval"))
+    }
+
+    @Test func deniedModelsNameTheirFields() throws {
+        let volume = Self.run(try Self.example("denied-model-volume.yaml"))
+        let text = volume.text()
+        #expect(volume.rows.first?.decision?.ruleIDs == [.imageDigest, .registryOrigin])
+        #expect(text.contains("image volume \"model\" (spec.volumes[0].image.reference)"), "\(text)")
+        #expect(text.contains("allows only registry.internal/ephi, registry.internal/base"), "\(text)")
+        let services = Self.run(try Self.example("inference-services.yaml"))
+        #expect(
+            services.rows.map { $0.decision?.violations.map(\.path) ?? [] } == [
+                [], [], ["spec.predictor.sklearn.storageUri"], ["spec.predictor.model.storageUri"],
+            ])
     }
 
     @Test func namespaceResolvesTheClassWithoutFlag() throws {

@@ -55,14 +55,15 @@ import Yams
         var covered: Set<String> = []
         for rule in rules {
             #expect(rule["operations"] as? [String] == ["CREATE", "UPDATE"])
-            #expect(rule["apiVersions"] as? [String] == ["v1"])
             let group = try #require((rule["apiGroups"] as? [String])?.first)
+            #expect(rule["apiVersions"] as? [String] == (group == "serving.kserve.io" ? ["*"] : ["v1"]))
             for resource in rule["resources"] as? [String] ?? [] { covered.insert("\(group)/\(resource)") }
         }
         #expect(
             covered == [
                 "/pods", "/pods/ephemeralcontainers", "apps/deployments", "apps/replicasets", "apps/statefulsets",
-                "apps/daemonsets", "batch/jobs", "batch/cronjobs",
+                "apps/daemonsets", "batch/jobs", "batch/cronjobs", "serving.kserve.io/inferenceservices",
+                "serving.kserve.io/servingruntimes",
             ])
     }
 
