@@ -115,3 +115,44 @@ import Testing
         #expect(try Fixture.decide(pod, className: "open").allowed, "a class without a list allows any driver")
     }
 }
+
+/// Hostile and malformed volumes: a clear decoding error naming the field, never a crash or an allow.
+@Suite struct ImageVolumeDecodingTests {
+    static let cases: [(name: String, volumes: String, path: String)] = [
+        ("volumes not a list", #"{"a":1}"#, "volumes"),
+        ("volume not an object", #"["model"]"#, "volumes[0]"),
+        ("image not an object", #"[{"name":"m","image":"docker.io/evil"}]"#, "volumes[0].image"),
+        ("reference a number", #"[{"name":"m","image":{"reference":7}}]"#, "volumes[0].image.reference"),
+        (
+            "csi attributes not strings", #"[{"name":"m","csi":{"driver":"d","volumeAttributes":{"image":[]}}}]"#,
+            "volumes[0].csi.volumeAttributes.image"
+        ),
+        ("repeated volume name", #"[{"name":"a","name":"b","image":{"reference":"r"}}]"#, "volumes[0]"),
+        (
+            "repeated csi attribute",
+            #"[{"name":"m","csi":{"driver":"d","volumeAttributes":{"image":"a","image":"b"}}}]"#,
+            "volumes[0].csi.volumeAttributes"
+        ),
+        (
+            "deep nesting inside a skipped source",
+            "[{\"name\":\"m\",\"emptyDir\":" + String(repeating: "[", count: 200)
+                + String(repeating: "]", count: 200) + "}]", "volumes[0].emptyDir"
+        ),
+    ]
+
+    @Test(arguments: cases)
+    func malformedVolumesAreClearErrors(name: String, volumes: String, path: String) throws {
+        let review = """
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"",\
+            "version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"c",\
+            "operation":"CREATE","userInfo":{"username":"a"},"object":{"kind":"Pod","spec":{"containers":[],\
+            "volumes":\(volumes)}}}}
+            """
+        do {
+            _ = try AdmissionReviewCodec.decodeRequest(Array(review.utf8))
+            Issue.record("\(name) was decoded")
+        } catch {
+            #expect(error.path.hasPrefix("request.object.spec." + path), "\(name): \(error.message)")
+        }
+    }
+}

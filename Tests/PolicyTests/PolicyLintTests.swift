@@ -100,6 +100,31 @@ import Testing
             "GPU resource wildcard", header + "gpu: {resources: [\"*\"]}\nclasses:\n  a: {registries: [r.io]}\n", 3, 18,
             "prefix"
         ),
+        (
+            "model source with an unknown scheme",
+            header + "classes:\n  a:\n    registries: [r.io]\n    models: {sources: [\"ftp://m\"]}\n", 6, 23,
+            "scheme s3, gs, hf, pvc, https"
+        ),
+        (
+            "model source that pins a version",
+            header + "classes:\n  a:\n    registries: [r.io]\n    models: {sources: [\"hf://org/m@abc\"]}\n", 6, 23,
+            "without a version"
+        ),
+        (
+            "model sources missing",
+            header + "classes:\n  a:\n    registries: [r.io]\n    models: {requirePinned: true}\n",
+            6, 13, "missing \"sources\""
+        ),
+        (
+            "image volume driver without an attribute",
+            header + "imageVolumeDrivers: {csi.example.com: \"\"}\nclasses:\n  a: {registries: [r.io]}\n", 3, 39,
+            "name the volumeAttributes key"
+        ),
+        (
+            "inline CSI drivers not a list",
+            header + "classes:\n  a:\n    registries: [r.io]\n    inlineCSIDrivers: secrets-store.csi.k8s.io\n", 6,
+            23, "must be a list"
+        ),
     ]
 
     @Test(arguments: cases)
