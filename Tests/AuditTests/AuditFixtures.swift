@@ -46,6 +46,12 @@ enum Fixtures {
             policySHA256: String(repeating: "ab", count: 32), latencyMicros: 120)
     }
 
+    /// A writer on `directory` whose lines are stamped by the test's `clock`.
+    static func writer(_ directory: String, key: Ed25519PrivateKey, clock: TestClock) throws -> AuditWriter {
+        try AuditWriter(
+            configuration: configuration(directory), signingKey: key, clock: { clock() }, logger: logger)
+    }
+
     static func configuration(
         _ directory: String, checkpointEvery: Int = 10, rotateBytes: Int64 = 64 << 20,
         retain: Int = 0

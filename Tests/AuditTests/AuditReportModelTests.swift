@@ -15,9 +15,7 @@ struct AuditReportModelTests {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let clock = TestClock()
-        let writer = try AuditWriter(
-            configuration: Fixtures.configuration(directory.path), signingKey: key, clock: { clock() },
-            logger: Fixtures.logger)
+        let writer = try Fixtures.writer(directory.path, key: key, clock: clock)
         let container = AuditRecord.Image(reference: "registry.internal/ephi/server@" + Self.digest)
         let model = AuditRecord.Image(
             reference: "registry.internal/ephi/models/llama@" + Self.digest, digest: Self.digest,

@@ -16,9 +16,7 @@ private struct KnownLog {
     init() throws {
         key = try Ed25519PrivateKey.generate()
         let clock = TestClock()
-        let writer = try AuditWriter(
-            configuration: Fixtures.configuration(directory.path), signingKey: key, clock: { clock() },
-            logger: Fixtures.logger)
+        let writer = try Fixtures.writer(directory.path, key: key, clock: clock)
         try writer.append(.policyLoaded(path: "policy.yaml", sha256: String(repeating: "1", count: 64)))
         try writer.append(.trustMaterial([.init(name: "corp-signer", fingerprints: ["fp1"])], changed: false))
         var index = 0

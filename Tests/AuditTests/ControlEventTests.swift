@@ -88,9 +88,7 @@ struct ControlEventTests {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let clock = TestClock()
-        let writer = try AuditWriter(
-            configuration: Fixtures.configuration(directory.path), signingKey: key, clock: { clock() },
-            logger: Fixtures.logger)
+        let writer = try Fixtures.writer(directory.path, key: key, clock: clock)
         for index in 0..<5 {
             try writer.append(.serverStopped(reason: "test \(index)"))
             clock.advance(by: 60)

@@ -28,6 +28,7 @@ import Testing
         ("notebook-statefulset.yaml", 0, ["skip", "allow"]),
         ("denied-workloads.yaml", 1, ["deny", "deny", "deny"]),
         ("model-server-pod.yaml", 0, ["allow"]),
+        ("admission-review-model.json", 0, ["allow"]),
         ("denied-model-volume.yaml", 1, ["deny"]),
         ("inference-services.yaml", 1, ["allow", "allow", "deny", "deny"]),
     ]
