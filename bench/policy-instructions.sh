@@ -1,7 +1,8 @@
 #!/bin/sh
 # Instructions per policy-bench iteration, counted by callgrind: repeatable on a shared machine where
 # times move by 2x. One iteration of `portcullis policy bench` runs decode + all checks, decode only and
-# checks only once each; the figure is (I(3000) - I(1000)) / 2000, so start-up and policy loading cancel out.
+# checks only once each (and a tenth of a warm-up review): about 2.1 reviews' work. The figure is
+# (I(3000) - I(1000)) / 2000, so start-up and policy loading cancel out; compare builds by the ratio.
 #   bench/policy-instructions.sh [BINARY] [POLICY] [REVIEW] [CLASS]
 # valgrind cannot read the static release binary's debug info, so a stripped copy is measured.
 set -eu
