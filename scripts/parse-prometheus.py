@@ -7,17 +7,13 @@ with Portcullis' own idea of the format. Prints one JSON object:
 A parse error exits 1 with the parser's message on stderr.
 """
 import json
-import subprocess
 import sys
-
-PROMETHEUS_CLIENT = "prometheus-client==0.23.1"
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
 except ImportError:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", PROMETHEUS_CLIENT], check=True,
-                   stdout=sys.stderr)
-    from prometheus_client.parser import text_string_to_metric_families
+    sys.exit("prometheus_client is missing: run scripts/test-tools.sh and put .venv/bin first on PATH"
+             " (make test does both)")
 
 
 def main() -> int:

