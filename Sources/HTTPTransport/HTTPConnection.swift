@@ -105,7 +105,8 @@ final class HTTPConnection {
                     requestDeadline = min(requestDeadline, now + timeout)
                 }
                 let context = RequestContext(
-                    deadlineNanos: requestDeadline, remoteAddress: remoteAddress, clientSubject: clientSubject)
+                    deadlineNanos: requestDeadline, remoteAddress: remoteAddress, clientSubject: clientSubject,
+                    serverIsShuttingDown: server.isShuttingDown)
                 let response = server.handler.handle(request, context: context)
                 let keepOpen = keepAlive && !server.isDraining
                 let bytes = response.serialized(

@@ -111,11 +111,17 @@ public struct RequestContext: Sendable {
     public var remoteAddress: String
     /// Subject of the verified client certificate when mTLS is on.
     public var clientSubject: String?
+    /// True once SIGTERM was received: the server still answers during its shutdown delay, but readiness should
+    /// say no, so the endpoint is taken out of the Service before the listener closes.
+    public var serverIsShuttingDown: Bool
 
-    public init(deadlineNanos: UInt64, remoteAddress: String, clientSubject: String? = nil) {
+    public init(
+        deadlineNanos: UInt64, remoteAddress: String, clientSubject: String? = nil, serverIsShuttingDown: Bool = false
+    ) {
         self.deadlineNanos = deadlineNanos
         self.remoteAddress = remoteAddress
         self.clientSubject = clientSubject
+        self.serverIsShuttingDown = serverIsShuttingDown
     }
 }
 

@@ -101,8 +101,11 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not consumed yet (the start of a pipelined request, for instance).
     public var bufferedByteCount: Int { buffer.count - position }
 
-    /// Bytes of client data the parser holds in memory: unparsed input plus the body read so far.
-    public var heldByteCount: Int { buffer.count + body.count }
+    /// Bytes of client data the parser holds in memory: unparsed input plus the body's storage. A body with a
+    /// `Content-Length` is given its whole storage when the head is read, so a connection claims what its
+    /// request will cost before the body arrives (a refusal then comes before the bytes are read), and the
+    /// storage is never regrown, which would hold the old and new copies at once.
+    public var heldByteCount: Int { buffer.count + body.capacity }
 
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         guard position < buffer.count else {
@@ -367,7 +370,9 @@ public struct HTTPRequestParser: Sendable {
         }
         sectionBytes = 0
         body = []
-        body.reserveCapacity(min(length, 64 * 1024))
+        // The length is within maxBodyBytes here; reserving does not touch the pages, the server's byte budget
+        // (which counts this capacity) bounds how many such bodies may be held at once.
+        body.reserveCapacity(chunked ? 64 * 1024 : length)
         if chunked {
             state = .chunkSize
         } else if length > 0 {

@@ -20,11 +20,19 @@ public final class HTTPServer: Sendable {
     let logger: Logger
     /// Told about every certificate that starts serving, so the caller can export its expiry.
     let certificateObserver: @Sendable (Certificate) -> Void
+    /// Told about every failed accept(2) (out of descriptors or memory), so the caller can count them.
+    let acceptErrorObserver: @Sendable (SystemError) -> Void
+    /// Called on SIGHUP (on the accept thread, after the certificate files were checked), so the caller can
+    /// re-read what it serves too, such as the policy.
+    let reloadObserver: @Sendable () -> Void
     /// Wakes idle connections when draining starts.
     let shutdown: ShutdownSignal
     /// Wakes `run()` when `stop()` is called (possibly from a signal handler).
     private let stopSignal: ShutdownSignal
+    /// Wakes `run()` on SIGHUP to check the certificate files at once.
+    private let reloadSignal: ShutdownSignal
     private let draining = Atomic<Bool>(false)
+    private let shuttingDown = Atomic<Bool>(false)
     private let activeConnections = Atomic<Int>(0)
     /// Request bytes all connections hold in memory right now (see `maxBufferedBytes`).
     private let bufferedBytes = Atomic<Int>(0)
@@ -33,19 +41,27 @@ public final class HTTPServer: Sendable {
 
     public init(
         configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger,
-        certificateObserver: @escaping @Sendable (Certificate) -> Void = { _ in }
+        certificateObserver: @escaping @Sendable (Certificate) -> Void = { _ in },
+        acceptErrorObserver: @escaping @Sendable (SystemError) -> Void = { _ in },
+        reloadObserver: @escaping @Sendable () -> Void = {}
     ) throws {
+        self.reloadObserver = reloadObserver
         self.certificateObserver = certificateObserver
+        self.acceptErrorObserver = acceptErrorObserver
         self.configuration = configuration
         self.tls = tls
         self.handler = handler
         self.logger = logger
         self.shutdown = try ShutdownSignal()
         self.stopSignal = try ShutdownSignal()
+        self.reloadSignal = try ShutdownSignal()
     }
 
-    /// True once `stop()` was called: responses then say `Connection: close`.
+    /// True once the listener closed: responses then say `Connection: close`.
     var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// True from `stop()` on, through the shutdown delay and the drain.
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
 
     /// Connections currently open (for tests and metrics).
     public var openConnections: Int { activeConnections.load(ordering: .relaxed) }
@@ -125,7 +141,8 @@ public final class HTTPServer: Sendable {
     /// Asks `run()` to drain and return. Safe from any thread and from a signal handler.
     public func stop() { stopSignal.trigger() }
 
-    /// Makes SIGTERM and SIGINT call `stop()`. The handler only writes one byte to a pipe.
+    /// Makes SIGTERM and SIGINT call `stop()`, and SIGHUP check the certificate files at once. The handlers only
+    /// write one byte to a pipe.
     public func stopOnTerminationSignals() {
         signalStopFD = stopSignal.writeFD
         var action = sigaction()
@@ -137,46 +154,93 @@ public final class HTTPServer: Sendable {
         action.sa_flags = SA_RESTART
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
+        // SIGHUP's default action is to exit, with no drain and no audit seal: it only asks for a reload here.
+        signalReloadFD = reloadSignal.writeFD
+        var reload = sigaction()
+        reload.__sigaction_handler.sa_handler = { _ in
+            var byte: UInt8 = 1
+            _ = write(signalReloadFD, &byte, 1)
+        }
+        sigemptyset(&reload.sa_mask)
+        reload.sa_flags = SA_RESTART
+        sigaction(SIGHUP, &reload, nil)
         // A blocked mask survives exec: a parent that blocks SIGTERM would otherwise leave us deaf to it.
         var signals = sigset_t()
         sigemptyset(&signals)
         sigaddset(&signals, SIGTERM)
         sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGHUP)
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
-    /// Accepts connections until `stop()`, then drains. Call `bind()` first.
+    /// Accepts connections until `stop()`; keeps accepting for the shutdown delay, then drains. Call `bind()`
+    /// first.
     public func run() {
         let fd = listener.withLock { $0 }
         precondition(fd >= 0, "HTTPServer.run() before bind()")
         let reloadEvery = configuration.certificateReloadInterval.nanoseconds
         var nextReload = monotonicNanos() + reloadEvery
-        var lastRefusalWarning: UInt64 = 0
-        var refusedSinceWarning = 0
-        var fds = [
-            pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: stopSignal.readFD, events: Int16(POLLIN), revents: 0),
-        ]
+        var accepting = AcceptState()
+        var drainAt: UInt64?
+        var fds: [pollfd] = []
         while true {
             let now = monotonicNanos()
+            if let drainAt, now >= drainAt { break }
             if now >= nextReload {
                 reloadCertificates()
                 nextReload = now + reloadEvery
             }
-            let millis = Int32(min((nextReload - min(now, nextReload)) / 1_000_000 + 1, 60_000))
-            guard (try? syscall("poll", { poll(&fds, 2, millis) })) != nil else { continue }
-            if fds[1].revents != 0 { break }
-            if fds[0].revents != 0 {
-                acceptPending(
-                    listener: fd, lastRefusalWarning: &lastRefusalWarning, refusedSinceWarning: &refusedSinceWarning)
+            // While accept(2) is failing the listener stays readable: leave it out of the poll set until the
+            // back-off has passed, or the loop would spin on it. Once stopping, the stop pipe stays readable too.
+            let paused = now < accepting.pausedUntil
+            fds.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: reloadSignal.readFD, events: Int16(POLLIN), revents: 0))
+            if drainAt == nil { fds.append(pollfd(fd: stopSignal.readFD, events: Int16(POLLIN), revents: 0)) }
+            if !paused { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let wake = min(nextReload, paused ? accepting.pausedUntil : .max, drainAt ?? .max)
+            let millis = Int32(min((wake - min(now, wake)) / 1_000_000 + 1, 60_000))
+            guard (try? syscall("poll", { poll(&fds, nfds_t(fds.count), millis) })) != nil else { continue }
+            for entry in fds where entry.revents != 0 {
+                switch entry.fd {
+                case stopSignal.readFD:
+                    drainAt = beginShutdown()
+                case reloadSignal.readFD:
+                    reloadSignal.drain()
+                    logger.info("SIGHUP: checking the certificate files now")
+                    reloadCertificates()
+                    reloadObserver()
+                    nextReload = monotonicNanos() + reloadEvery
+                default:
+                    acceptPending(listener: fd, state: &accepting)
+                }
             }
         }
         drain(listener: fd)
     }
 
+    /// Marks the server as shutting down (readiness says no) and returns when the listener should close.
+    private func beginShutdown() -> UInt64 {
+        shuttingDown.store(true, ordering: .relaxed)
+        let delay = configuration.shutdownDelay.nanoseconds
+        logger.info(
+            "shutting down: unready now, still serving until the shutdown delay has passed",
+            metadata: ["shutdownDelaySeconds": "\(Double(delay) / 1e9)"])
+        return monotonicNanos() + delay
+    }
+
+    /// What the accept loop remembers between wake-ups: refused-connection warnings (at most one a second)
+    /// and the back-off after a failed accept(2), which doubles from 10 ms to 1 s and resets on success.
+    private struct AcceptState {
+        var lastRefusalWarning: UInt64 = 0
+        var refusedSinceWarning = 0
+        var pausedUntil: UInt64 = 0
+        var backoff: UInt64 = 0
+        var lastFailureWarning: UInt64 = 0
+        var failedSinceWarning = 0
+    }
+
     /// Accepts every pending connection, starting a thread for each one under the limit.
-    /// `lastRefusalWarning` and `refusedSinceWarning` belong to the accept loop (one thread).
-    private func acceptPending(listener: Int32, lastRefusalWarning: inout UInt64, refusedSinceWarning: inout Int) {
+    private func acceptPending(listener: Int32, state: inout AcceptState) {
         while true {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -190,24 +254,26 @@ public final class HTTPServer: Sendable {
                 case EAGAIN, EWOULDBLOCK: return
                 case EINTR, ECONNABORTED: continue
                 default:
-                    // Out of descriptors or memory: say so, and let poll's timeout pace the retries.
-                    logger.error("accept failed", metadata: ["error": "\(SystemError(call: "accept", errno: errno))"])
+                    acceptFailed(SystemError(call: "accept", errno: errno), state: &state)
                     return
                 }
             }
+            state.backoff = 0
             let open = activeConnections.add(1, ordering: .relaxed).newValue
             if open > configuration.maxConnections {
                 activeConnections.subtract(1, ordering: .relaxed)
                 close(client)
-                refusedSinceWarning += 1
+                state.refusedSinceWarning += 1
                 let now = monotonicNanos()
                 // At most one line a second: a flood of connections must not become a flood of logs.
-                if now >= lastRefusalWarning + 1_000_000_000 {
+                if now >= state.lastRefusalWarning + 1_000_000_000 {
                     logger.warning(
                         "refused connections over the limit",
-                        metadata: ["limit": "\(configuration.maxConnections)", "refused": "\(refusedSinceWarning)"])
-                    lastRefusalWarning = now
-                    refusedSinceWarning = 0
+                        metadata: [
+                            "limit": "\(configuration.maxConnections)", "refused": "\(state.refusedSinceWarning)",
+                        ])
+                    state.lastRefusalWarning = now
+                    state.refusedSinceWarning = 0
                 }
                 continue
             }
@@ -229,6 +295,25 @@ public final class HTTPServer: Sendable {
                 logger.error("cannot start a connection thread", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): pending connections wait in the backlog
+    /// while accepting pauses, with a doubling back-off, one log line a second at most and a count for metrics.
+    private func acceptFailed(_ error: SystemError, state: inout AcceptState) {
+        acceptErrorObserver(error)
+        let now = monotonicNanos()
+        state.backoff = min(max(state.backoff * 2, 10_000_000), 1_000_000_000)
+        state.pausedUntil = now + state.backoff
+        state.failedSinceWarning += 1
+        guard now >= state.lastFailureWarning + 1_000_000_000 else { return }
+        logger.error(
+            "accept failed; pausing new connections",
+            metadata: [
+                "error": "\(error)", "failures": "\(state.failedSinceWarning)",
+                "retryInMilliseconds": "\(state.backoff / 1_000_000)", "openConnections": "\(openConnections)",
+            ])
+        state.lastFailureWarning = now
+        state.failedSinceWarning = 0
     }
 
     private func reloadCertificates() {
@@ -305,6 +390,8 @@ public final class HTTPServer: Sendable {
 /// The write end of the running server's stop pipe, for the signal handler (which cannot capture context).
 /// `nonisolated(unsafe)`: written once before the handler is installed, then only read.
 nonisolated(unsafe) private var signalStopFD: Int32 = -1
+/// The reload pipe's write end, for the SIGHUP handler (same reasoning as `signalStopFD`).
+nonisolated(unsafe) private var signalReloadFD: Int32 = -1
 
 /// Hands a connection to the thread that will own it from then on.
 /// `@unchecked Sendable`: the accept thread never touches the connection after handing it over.

@@ -21,7 +21,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// `maxConnections` clients each sending `maxBodyBytes` could exhaust memory; a request that would pass
     /// it is answered 503 and its connection closed.
     public var maxBufferedBytes: Int
-    /// How long in-flight requests get to finish after SIGTERM before `run()` returns anyway.
+    /// After SIGTERM, how long the server keeps accepting and answering (readiness saying no) before it closes
+    /// the listener: endpoints controllers and kube-proxy take a moment to stop routing to a terminating pod,
+    /// and connections refused meanwhile are failed webhook calls during every rollout.
+    public var shutdownDelay: Duration
+    /// How long in-flight requests get to finish after the listener closes before `run()` returns anyway.
     public var drainTimeout: Duration
     /// How often the certificate, key and client CA files are checked for changes.
     public var certificateReloadInterval: Duration
@@ -38,6 +42,7 @@ public struct HTTPServerConfiguration: Sendable {
         requestTimeout: Duration = .seconds(30),
         maxConnections: Int = 1024,
         maxBufferedBytes: Int = 256 * 1024 * 1024,
+        shutdownDelay: Duration = .zero,
         drainTimeout: Duration = .seconds(20),
         certificateReloadInterval: Duration = .seconds(2),
         threadStackBytes: Int = 1024 * 1024
@@ -51,6 +56,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
         self.maxBufferedBytes = maxBufferedBytes
+        self.shutdownDelay = shutdownDelay
         self.drainTimeout = drainTimeout
         self.certificateReloadInterval = certificateReloadInterval
         self.threadStackBytes = threadStackBytes

@@ -19,8 +19,10 @@ final class ShutdownSignal: @unchecked Sendable {
         try syscall("pipe") { pipe(&fds) }
         readFD = fds[0]
         writeFD = fds[1]
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        _ = fcntl(writeFD, F_SETFL, fcntl(writeFD, F_GETFL) | O_NONBLOCK)
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
     }
 
     deinit {
@@ -31,5 +33,12 @@ final class ShutdownSignal: @unchecked Sendable {
     func trigger() {
         var byte: UInt8 = 1
         _ = write(writeFD, &byte, 1)
+    }
+
+    /// Empties the pipe, for a signal that is used more than once (SIGHUP's reload): it is readable again only
+    /// after the next `trigger()`. The read end is non-blocking, so this never waits.
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(readFD, &buffer, buffer.count) > 0 {}
     }
 }

@@ -22,7 +22,8 @@ extension PolicyStore {
         thread.start()
     }
 
-    func report(_ outcome: ReloadOutcome, metrics: WebhookMetrics, logger: Logger) {
+    /// Logs and counts one reload outcome, as the watch thread does; SIGHUP reuses it.
+    public func report(_ outcome: ReloadOutcome, metrics: WebhookMetrics, logger: Logger) {
         switch outcome {
         case .unchanged:
             break

@@ -24,7 +24,7 @@ public struct WebhookHandler: HTTPHandler {
         case .success(.health):
             return .text(200, "ok\n")
         case .success(.ready):
-            let problems = readiness.problems()
+            let problems = (context.serverIsShuttingDown ? ["shutting down"] : []) + readiness.problems()
             return problems.isEmpty
                 ? .text(200, "ready\n") : .text(503, "not ready: " + problems.joined(separator: "; ") + "\n")
         case .success(.metrics):

@@ -125,6 +125,11 @@ public final class WebhookMetrics: @unchecked Sendable {
         increment("portcullis_registry_errors_total", [("registry", registry)])
     }
 
+    /// Records a failed accept(2): the server ran out of descriptors or memory and paused new connections.
+    public func recordAcceptError() {
+        increment("portcullis_accept_errors_total", [])
+    }
+
     /// The Prometheus text exposition (format 0.0.4) for `GET /metrics`, as of `now`.
     public func render(now: Date = Date()) -> [UInt8] {
         if let notAfter = stateLock.withLock({ certificateNotAfter }) {

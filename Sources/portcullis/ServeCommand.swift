@@ -72,6 +72,12 @@ struct ServeCommand: ParsableCommand {
                 onCertificate: { certificate in
                     metrics.setCertificate(notAfter: Date(timeIntervalSince1970: TimeInterval(certificate.notAfter)))
                     controls.certificateInService(certificate)
+                },
+                onAcceptError: { _ in metrics.recordAcceptError() },
+                onReloadSignal: {
+                    let outcome = policies.reloadIfChanged()
+                    policies.report(outcome, metrics: metrics, logger: logger)
+                    controls.policyChanged(outcome, store: policies)
                 })
         } catch {
             controls.serverStopped(reason: "\(error)")

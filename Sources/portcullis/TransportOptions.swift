@@ -42,10 +42,22 @@ struct TransportOptions: ParsableArguments {
     @Option(help: "Open connections at most; more are closed at once.")
     var maxConnections = 1024
 
-    @Option(help: "Request bytes all connections together may hold in memory (over → 503).")
-    var maxBufferedBytes = 256 * 1024 * 1024
+    @Option(
+        help: ArgumentHelp(
+            "Request bytes all connections together may hold in memory (over → 503).",
+            discussion: "Default: derived from --memory-limit, (limit − 64 MiB) / 3, at most 256 MiB."))
+    var maxBufferedBytes: Int?
 
-    @Option(help: "On SIGTERM/SIGINT, how long in-flight requests get to finish.")
+    @Option(
+        help: ArgumentHelp(
+            "Memory the server may use (268435456, 256Mi, 1Gi).",
+            discussion: "Default: the container's cgroup limit (memory.max); none when unlimited."))
+    var memoryLimit: ByteSize?
+
+    @Option(help: "On SIGTERM/SIGINT, how long to keep serving (unready) before closing the listener.")
+    var shutdownDelay: Duration = .seconds(5)
+
+    @Option(help: "After the listener closes, how long in-flight requests get to finish.")
     var drainTimeout: Duration = .seconds(20)
 
     @Option(help: "How often to check --cert, --key and --client-ca for changes.")
@@ -55,8 +67,11 @@ struct TransportOptions: ParsableArguments {
         guard maxHeaderBytes >= 256 else { throw ValidationError("--max-header-bytes must be at least 256") }
         guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes cannot be negative") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
-        guard maxBufferedBytes >= maxBodyBytes + maxHeaderBytes else {
+        if let maxBufferedBytes, maxBufferedBytes < maxBodyBytes + maxHeaderBytes {
             throw ValidationError("--max-buffered-bytes must be at least --max-body-bytes plus --max-header-bytes")
+        }
+        if let limit = memoryLimit?.bytes, limit <= MemoryLimit.baseline {
+            throw ValidationError("--memory-limit must be more than the 64 MiB an idle server needs")
         }
         guard certReloadInterval > .zero else { throw ValidationError("--cert-reload-interval must be positive") }
     }
@@ -67,20 +82,33 @@ struct TransportOptions: ParsableArguments {
             limits: HTTPParserLimits(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes),
             handshakeTimeout: handshakeTimeout, headerTimeout: headerTimeout, bodyTimeout: bodyTimeout,
             idleTimeout: idleTimeout, requestTimeout: requestTimeout, maxConnections: maxConnections,
-            maxBufferedBytes: maxBufferedBytes,
-            drainTimeout: drainTimeout, certificateReloadInterval: certReloadInterval)
+            maxBufferedBytes: bufferedBytesBudget, shutdownDelay: shutdownDelay, drainTimeout: drainTimeout,
+            certificateReloadInterval: certReloadInterval)
+    }
+
+    /// The memory limit in force: the flag, else the cgroup's.
+    var effectiveMemoryLimit: Int? { memoryLimit?.bytes ?? MemoryLimit.fromCgroup() }
+
+    /// `--max-buffered-bytes`, else the budget the memory limit allows.
+    var bufferedBytesBudget: Int {
+        maxBufferedBytes
+            ?? MemoryLimit.budget(limit: effectiveMemoryLimit, smallest: maxBodyBytes + maxHeaderBytes)
     }
 
     /// Loads TLS (an expired or mismatched pair throws, so the command exits non-zero), binds, logs the
     /// startup line, and serves until SIGTERM or SIGINT has been handled and in-flight requests drained.
     /// `onCertificate` sees the initial certificate and every one a reload puts in service.
+    /// `onAcceptError` sees each failed accept(2); `onReloadSignal` runs on SIGHUP, after the certificate check.
     func serve(
-        handler: any HTTPHandler, logger: Logger, onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in }
+        handler: any HTTPHandler, logger: Logger, onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in },
+        onAcceptError: @escaping @Sendable (SystemError) -> Void = { _ in },
+        onReloadSignal: @escaping @Sendable () -> Void = {}
     ) throws {
         let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA)
+        let configuration = self.configuration
         let server = try HTTPServer(
             configuration: configuration, tls: tls, handler: handler, logger: logger,
-            certificateObserver: onCertificate)
+            certificateObserver: onCertificate, acceptErrorObserver: onAcceptError, reloadObserver: onReloadSignal)
         let bound = try server.bind()
         server.stopOnTerminationSignals()
         let certificate = tls.current.certificate
@@ -95,6 +123,9 @@ struct TransportOptions: ParsableArguments {
                 "certSerial": "\(certificate.serialNumber)",
                 "certNotAfter": "\(Certificate.iso8601(certificate.notAfter))",
                 "clientAuth": "\(clientCA.map { "required (CA \($0))" } ?? "off")",
+                "memoryLimit": "\(effectiveMemoryLimit.map(String.init) ?? "none")",
+                "maxBufferedBytes": "\(configuration.maxBufferedBytes)",
+                "shutdownDelaySeconds": "\(Double(configuration.shutdownDelay.nanoseconds) / 1e9)",
             ])
         server.run()
     }

@@ -280,7 +280,8 @@ struct TransportLiveTests {
     @Test("SIGTERM: idle connections close, new ones are refused, the in-flight request completes, exit 0")
     func gracefulDrain() throws {
         let certs = try DevCertificates()
-        let server = try LiveServer(certs, extraArguments: ["--drain-timeout", "10s"])
+        // No shutdown delay: this is the drain itself (FaultLiveTests covers the delay before it).
+        let server = try LiveServer(certs, extraArguments: ["--drain-timeout", "10s", "--shutdown-delay", "0s"])
         let idle = try server.tlsPipe()
         idle.send(Self.healthz)
         #expect(idle.stdout.waitFor("HTTP/1.1 200", timeout: .seconds(5)))
