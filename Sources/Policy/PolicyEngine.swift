@@ -127,9 +127,9 @@ public struct PolicyEngine: Sendable {
         let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
         let findings =
             ImageOriginCheck.check(pod, in: dataClass)
-            + GPUPlacementCheck.check(pod, in: dataClass, gpu: policy.gpu)
+            + AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
             + TolerationScopeCheck.check(
-                pod, in: dataClass, gpu: policy.gpu, foreign: foreignTaints[dataClass.name] ?? [])
+                pod, in: dataClass, accelerators: policy.accelerators, foreign: foreignTaints[dataClass.name] ?? [])
             + ResidencyCheck.check(pod, in: dataClass)
             + NodeNameCheck.check(pod, in: dataClass)
             + ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)

@@ -7,11 +7,11 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case imageDigest = "image-digest"
     /// An image string is not a valid reference at all, so its origin cannot be known.
     case imageReference = "image-reference"
-    /// A pod using a GPU does not tolerate the GPU taint.
+    /// A pod using an accelerator does not tolerate the accelerator taints that apply to it.
     case gpuToleration = "gpu-toleration"
-    /// A pod using a GPU is not confined to a GPU node pool of its class.
+    /// A pod using an accelerator is not confined to an accelerator node pool of its class.
     case gpuPool = "gpu-pool"
-    /// A pod using no GPU tolerates the GPU taint (squatting on scarce, isolated nodes).
+    /// A pod using no accelerator tolerates an accelerator taint (squatting on scarce, isolated nodes).
     case gpuSquatting = "gpu-squatting"
     /// A toleration with an empty key, which tolerates every taint, in a class with dedicated pools.
     case blanketToleration = "blanket-toleration"

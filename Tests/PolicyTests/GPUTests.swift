@@ -138,7 +138,7 @@ import Testing
         pod.set("spec.nodeSelector", ["topology.kubernetes.io/region": "us-east"])
         let decision = try Fixture.decide(pod, className: "pci")
         #expect(decision.ruleIDs == [.gpuPool])
-        #expect(decision.violations[0].message.contains("has no GPU node pools"))
+        #expect(decision.violations[0].message.contains("has no accelerator node pools"))
     }
 
     @Test func gpuTaintsScopedToTheirResources() throws {
