@@ -38,6 +38,23 @@ extension PodSpec {
         case "affinity":
             try seen.once(6, "affinity", at: reader)
             requiredNodeAffinity = try Self.decodeRequiredNodeAffinity(from: &reader)
+        case "resourceClaims":
+            try seen.once(8, "resourceClaims", at: reader)
+            if try reader.consumeNull() { return }
+            try reader.readArray { reader, _ throws(AdmissionDecodingError) in
+                var claim = PodResourceClaim(name: "")
+                try reader.readStringMembers(
+                    into: &claim,
+                    [
+                        ("name", \.name), ("resourceClaimName", \.resourceClaimName),
+                        ("resourceClaimTemplateName", \.resourceClaimTemplateName),
+                    ])
+                resourceClaims.append(claim)
+            }
+        case "schedulerName":
+            try seen.once(9, "schedulerName", at: reader)
+            if try reader.consumeNull() { return }
+            schedulerName = try reader.readString()
         default:
             try reader.skipValue()
         }

@@ -9,11 +9,17 @@ public struct PodSpec: Sendable, Equatable {
     /// `affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`, or nil
     /// when there is no required node affinity. Preferred affinity is never read: it constrains nothing.
     public var requiredNodeAffinity: [NodeSelectorTerm]?
+    /// `resourceClaims`: the Dynamic Resource Allocation claims the pod's containers may use, by name of a
+    /// ResourceClaim or a ResourceClaimTemplate (what they allocate is in those objects, not here).
+    public var resourceClaims: [PodResourceClaim]
+    /// `schedulerName`; empty means the API server's default, `default-scheduler`.
+    public var schedulerName: String
 
     public init(
         containers: [Container] = [], initContainers: [Container] = [], ephemeralContainers: [Container] = [],
         nodeSelector: [String: String] = [:], nodeName: String = "", tolerations: [Toleration] = [],
-        requiredNodeAffinity: [NodeSelectorTerm]? = nil
+        requiredNodeAffinity: [NodeSelectorTerm]? = nil, resourceClaims: [PodResourceClaim] = [],
+        schedulerName: String = ""
     ) {
         self.containers = containers
         self.initContainers = initContainers
@@ -22,6 +28,23 @@ public struct PodSpec: Sendable, Equatable {
         self.nodeName = nodeName
         self.tolerations = tolerations
         self.requiredNodeAffinity = requiredNodeAffinity
+        self.resourceClaims = resourceClaims
+        self.schedulerName = schedulerName
+    }
+}
+
+/// One entry of a pod's `spec.resourceClaims`: the name containers refer to, and exactly one of the
+/// ResourceClaim or ResourceClaimTemplate it comes from (both empty or both set is invalid, and kept as is
+/// so the checks can judge it).
+public struct PodResourceClaim: Sendable, Equatable {
+    public var name: String
+    public var resourceClaimName: String
+    public var resourceClaimTemplateName: String
+
+    public init(name: String, resourceClaimName: String = "", resourceClaimTemplateName: String = "") {
+        self.name = name
+        self.resourceClaimName = resourceClaimName
+        self.resourceClaimTemplateName = resourceClaimTemplateName
     }
 }
 

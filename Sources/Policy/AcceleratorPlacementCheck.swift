@@ -1,13 +1,19 @@
+import AdmissionAPI
+
 /// Rules `gpu-toleration`, `gpu-pool` and `gpu-squatting` (IDs kept from when every accelerator was a GPU):
 /// accelerator pods run on their class's accelerator pools, and only accelerator pods tolerate accelerator nodes.
 ///
 /// Reads: `resources.requests` and `resources.limits` of every container, init container and ephemeral
 /// container (an accelerator only in limits, or only in an init container, still counts; a zero quantity does
-/// not); `tolerations`; `nodeSelector` and required node affinity on the policy's node-pool label.
+/// not); `resourceClaims` (any entry makes the pod an accelerator pod: the claim's device class lives in a
+/// ResourceClaim or ResourceClaimTemplate admission cannot read, so it is presumed an accelerator, fail
+/// closed; those objects are checked on their own by ``DeviceClaimCheck``); `tolerations`; `nodeSelector`
+/// and required node affinity on the policy's node-pool label.
 /// Allows: a pod using an accelerator that tolerates every accelerator taint that applies to the resources it
-/// uses (not required of workload templates when the cluster runs `ExtendedResourceToleration`, which adds it
-/// to the pods) and is confined to the class's `acceleratorNodePools`; a pod using no accelerator that
-/// tolerates no accelerator taint.
+/// uses (taints not scoped to resources, for a pod with claims only; not required of workload templates
+/// requesting extended resources when the cluster runs `ExtendedResourceToleration`, which adds it to the
+/// pods) and is confined to the class's `acceleratorNodePools`; a pod using no accelerator that tolerates no
+/// accelerator taint.
 enum AcceleratorPlacementCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass, accelerators: AcceleratorSettings) -> [Finding] {
         var className: String { dataClass.name.quotedForMessage }
@@ -29,9 +35,10 @@ enum AcceleratorPlacementCheck {
             return findings
         }
         var findings: [Finding] = []
-        let exemptFromToleration = pod.isTemplate && accelerators.extendedResourceToleration
+        let requested = requestedAcceleratorResources(pod, accelerators: accelerators)
+        // The plugin adds tolerations for extended resources only, never for resource claims.
+        let exemptFromToleration = pod.isTemplate && accelerators.extendedResourceToleration && !requested.isEmpty
         if !exemptFromToleration {
-            let requested = requestedAcceleratorResources(pod, accelerators: accelerators)
             let required = accelerators.taints.filter { taint in
                 taint.resources.isEmpty
                     || requested.contains { AcceleratorSettings.resource($0, matches: taint.resources) }
@@ -79,44 +86,57 @@ enum AcceleratorPlacementCheck {
 
     /// The first accelerator the pod asks for; its phrase (`container "trainer" limits nvidia.com/gpu=2`) is built
     /// only when a message needs it.
-    private struct AcceleratorUse: CustomStringConvertible {
-        var entry: PodUnderReview.ContainerEntry
-        var field: String
-        var resource: String
-        var quantity: String
+    private enum AcceleratorUse: CustomStringConvertible {
+        case resource(entry: PodUnderReview.ContainerEntry, field: String, resource: String, quantity: String)
+        case claim(PodResourceClaim, path: String)
 
         var description: String {
-            "\(entry.role) \(entry.container.name.quotedForMessage) \(field) \(resource)=\(quantity)"
+            switch self {
+            case .resource(let entry, let field, let resource, let quantity):
+                return "\(entry.role) \(entry.container.name.quotedForMessage) \(field) \(resource)=\(quantity)"
+            case .claim(let claim, let path):
+                let source =
+                    if !claim.resourceClaimTemplateName.isEmpty {
+                        "ResourceClaimTemplate \(claim.resourceClaimTemplateName.quotedForMessage)"
+                    } else if !claim.resourceClaimName.isEmpty {
+                        "ResourceClaim \(claim.resourceClaimName.quotedForMessage)"
+                    } else {
+                        "neither a claim nor a template"
+                    }
+                return "resource claim \(claim.name.quotedForMessage) (\(path), from \(source)) counts as an"
+                    + " accelerator, since admission cannot see which devices a claim allocates,"
+            }
         }
     }
 
     /// Every accelerator resource any container asks for (non-zero), for taints that apply to some only.
-    private static func requestedAcceleratorResources(_ pod: PodUnderReview, accelerators: AcceleratorSettings) -> Set<
-        String
-    > {
+    private static func requestedAcceleratorResources(
+        _ pod: PodUnderReview, accelerators: AcceleratorSettings
+    ) -> Set<String> {
         var names: Set<String> = []
         for entry in pod.containers {
-            for (name, quantity) in entry.container.requests where accelerators.isAccelerator(name) && !isZero(quantity)
-            {
-                names.insert(name)
-            }
-            for (name, quantity) in entry.container.limits where accelerators.isAccelerator(name) && !isZero(quantity) {
+            for (name, quantity) in entry.container.requests + entry.container.limits
+            where accelerators.isAccelerator(name) && !isZero(quantity) {
                 names.insert(name)
             }
         }
         return names
     }
 
-    private static func firstAcceleratorUse(_ pod: PodUnderReview, accelerators: AcceleratorSettings) -> AcceleratorUse?
-    {
+    private static func firstAcceleratorUse(
+        _ pod: PodUnderReview, accelerators: AcceleratorSettings
+    ) -> AcceleratorUse? {
         for entry in pod.containers {
-            for (name, quantity) in entry.container.requests where accelerators.isAccelerator(name) && !isZero(quantity)
-            {
-                return AcceleratorUse(entry: entry, field: "requests", resource: name, quantity: quantity)
+            for (name, quantity) in entry.container.requests
+            where accelerators.isAccelerator(name) && !isZero(quantity) {
+                return .resource(entry: entry, field: "requests", resource: name, quantity: quantity)
             }
             for (name, quantity) in entry.container.limits where accelerators.isAccelerator(name) && !isZero(quantity) {
-                return AcceleratorUse(entry: entry, field: "limits", resource: name, quantity: quantity)
+                return .resource(entry: entry, field: "limits", resource: name, quantity: quantity)
             }
+        }
+        if let claim = pod.spec.resourceClaims.first {
+            return .claim(claim, path: "\(pod.specPath).resourceClaims[0]")
         }
         return nil
     }
