@@ -26,11 +26,13 @@ struct PodUnderReview {
     /// `spec.nodeName` of the old object of an UPDATE; the scheduler sets it on a bound pod, so an
     /// unchanged value is not a bypass.
     var previousNodeName: String?
+    /// `spec.schedulerName` of the old object of an UPDATE.
+    var previousSchedulerName: String?
     let containers: [ContainerEntry]
 
     init(
         workloadKind: String, workloadName: String, spec: PodSpec, specPath: String,
-        previousNodeName: String?
+        previousNodeName: String?, previousSchedulerName: String? = nil
     ) {
         self.workloadKind = workloadKind
         self.workloadName = workloadName
@@ -38,6 +40,7 @@ struct PodUnderReview {
         self.specPath = specPath
         self.isTemplate = workloadKind != "Pod"
         self.previousNodeName = previousNodeName
+        self.previousSchedulerName = previousSchedulerName
         var entries: [ContainerEntry] = []
         for (index, container) in spec.containers.enumerated() {
             entries.append(

@@ -55,7 +55,7 @@ final class PolicyParser {
         }
         let allowed = [
             "apiVersion", "kind", "defaultClass", "namespaceClasses", "accelerators", "gpu", "classes", "exemptions",
-            "authorities", "registries", "registryCredentials", "signatureCache",
+            "authorities", "registries", "registryCredentials", "signatureCache", "binding",
         ]
         guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
         if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
@@ -84,7 +84,7 @@ final class PolicyParser {
                         at: keyNode)
                     continue
                 }
-                if let dataClass = parseClass(name, value) { classes[name] = dataClass }
+                if let dataClass = parseClass(name, value, accelerators: accelerators) { classes[name] = dataClass }
             }
         }
         let known = classes.keys.sorted().joined(separator: ", ")
@@ -116,10 +116,11 @@ final class PolicyParser {
         }
         let trust = parseSignatureTrust(fields)
         checkSignatureRequirements(classes, trust: trust, classesNode: fields["classes"])
+        let binding = fields["binding"].map(parseBinding) ?? BindingSettings()
         return PolicyDocument(
             defaultClass: defaultClass, namespaceClasses: namespaceClasses, accelerators: accelerators,
             classes: classes,
-            exemptions: exemptions, signatures: trust)
+            exemptions: exemptions, signatures: trust, binding: binding)
     }
 
     private func reportYAMLError(_ error: YamlError) {
@@ -149,8 +150,11 @@ final class PolicyParser {
 
     private func parseAccelerators(_ node: Node) -> AcceleratorSettings {
         var settings = AcceleratorSettings()
-        let allowed = ["resources", "taints", "nodePoolLabel", "extendedResourceToleration"]
+        let allowed = ["resources", "taints", "nodePoolLabel", "extendedResourceToleration", "deviceClasses"]
         guard let fields = fields(of: node, named: "accelerators", allowed: allowed) else { return settings }
+        if let node = fields["deviceClasses"], let names = nonEmptyStrings(node, "accelerators.deviceClasses") {
+            settings.deviceClasses = names
+        }
         if let node = fields["resources"], let names = strings(node, "accelerators.resources") {
             if names.isEmpty {
                 report(
@@ -182,11 +186,12 @@ final class PolicyParser {
         return settings
     }
 
-    private func parseClass(_ name: String, _ node: Node) -> DataClass? {
+    private func parseClass(_ name: String, _ node: Node, accelerators: AcceleratorSettings) -> DataClass? {
         let context = "class \"\(name)\""
         let allowed = [
             "mode", "rules", "registries", "requireDigest", "zones", "regions", "acceleratorNodePools", "gpuNodePools",
-            "dedicatedTaints", "requireSignatures", "signatures",
+            "dedicatedTaints", "requireSignatures", "signatures", "schedulerNames", "deviceClasses",
+            "maxDevicesPerClaim", "allowAllocationModeAll",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -238,7 +243,57 @@ final class PolicyParser {
         if let node = fields["dedicatedTaints"], let items = sequence(node, "\(context) dedicatedTaints") {
             dataClass.dedicatedTaints = items.compactMap { parseTaint($0, named: "\(context) dedicatedTaints") }
         }
+        if let node = fields["schedulerNames"], let values = nonEmptyStrings(node, "\(context) schedulerNames") {
+            dataClass.schedulerNames = values
+        }
+        if let node = fields["deviceClasses"], let values = nonEmptyStrings(node, "\(context) deviceClasses") {
+            dataClass.deviceClasses = values
+        } else if !dataClass.acceleratorNodePools.isEmpty {
+            dataClass.deviceClasses = accelerators.deviceClasses
+        }
+        if let node = fields["maxDevicesPerClaim"] {
+            if let value = node.int, node.tag.rawValue == Tag.Name.int.rawValue, value >= 1 {
+                dataClass.maxDevicesPerClaim = value
+            } else {
+                report("\(context) maxDevicesPerClaim must be a whole number of at least 1", at: node)
+            }
+        }
+        if let node = fields["allowAllocationModeAll"], let value = bool(node, "\(context) allowAllocationModeAll") {
+            dataClass.allowAllocationModeAll = value
+        }
         return dataClass
+    }
+
+    private func parseBinding(_ node: Node) -> BindingSettings {
+        var settings = BindingSettings()
+        guard let sections = fields(of: node, named: "binding", allowed: ["schedulers", "nodes"]) else {
+            return settings
+        }
+        if let node = sections["schedulers"], let names = nonEmptyStrings(node, "binding.schedulers") {
+            settings.schedulers = names
+        }
+        guard let node = sections["nodes"], let items = sequence(node, "binding.nodes") else { return settings }
+        for (index, item) in items.enumerated() {
+            let context = "binding.nodes[\(index)]"
+            let allowed = ["name", "namePrefix", "pool", "zone", "region"]
+            guard let entry = fields(of: item, named: context, allowed: allowed) else { continue }
+            let isPrefix = entry["namePrefix"] != nil
+            guard (entry["name"] == nil) == isPrefix, let nameNode = entry["name"] ?? entry["namePrefix"] else {
+                report("\(context) needs exactly one of name or namePrefix", at: item)
+                continue
+            }
+            guard let name = string(nameNode, context),
+                let poolNode = require("pool", in: entry, of: item, named: context),
+                let pool = string(poolNode, "\(context) pool")
+            else { continue }
+            if name.isEmpty || pool.isEmpty { report("\(context): the node name and pool may not be empty", at: item) }
+            settings.nodes.append(
+                BindingSettings.NodePlacement(
+                    name: name, isPrefix: isPrefix, pool: pool,
+                    zone: entry["zone"].flatMap { string($0, "\(context) zone") },
+                    region: entry["region"].flatMap { string($0, "\(context) region") }))
+        }
+        return settings
     }
 
     /// A taint; `acceleratorResources` is non-nil for accelerator taints, which may name the resources whose

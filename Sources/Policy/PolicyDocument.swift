@@ -17,12 +17,16 @@ public struct PolicyDocument: Sendable, Equatable {
     public var exemptions: [Exemption]
     /// Authorities, registries and cache for classes that require signatures.
     public var signatures: SignatureTrust
+    /// Who may bind pods to nodes, and what the policy knows of nodes, for `pods/binding`.
+    public var binding: BindingSettings
 
     public init(
         defaultClass: String? = nil, namespaceClasses: [String: String] = [:],
         accelerators: AcceleratorSettings = AcceleratorSettings(),
-        classes: [String: DataClass], exemptions: [Exemption] = [], signatures: SignatureTrust = SignatureTrust()
+        classes: [String: DataClass], exemptions: [Exemption] = [], signatures: SignatureTrust = SignatureTrust(),
+        binding: BindingSettings = BindingSettings()
     ) {
+        self.binding = binding
         self.signatures = signatures
         self.defaultClass = defaultClass
         self.namespaceClasses = namespaceClasses
@@ -58,12 +62,23 @@ public struct DataClass: Sendable, Equatable {
     public var requireSignatures: Bool
     /// Which authorities count and which promotion annotations apply; required when ``requireSignatures`` is set.
     public var signatures: SignatureRequirement?
+    /// `spec.schedulerName` values its pods may use: any other scheduler is trusted with placement no more
+    /// than `nodeName` is.
+    public var schedulerNames: [String]
+    /// DRA DeviceClasses its ResourceClaims and ResourceClaimTemplates may request (the policy file defaults it
+    /// to `accelerators.deviceClasses` for a class with accelerator pools, to none otherwise).
+    public var deviceClasses: [String]
+    /// The most devices one claim or claim template may request, summed over its requests; nil: no limit.
+    public var maxDevicesPerClaim: Int?
+    /// Whether a claim may use `allocationMode: All` (every matching device of a node, however many).
+    public var allowAllocationModeAll: Bool
 
     public init(
         name: String, mode: EnforcementMode = .enforce, ruleModes: [RuleID: EnforcementMode] = [:],
         registries: [String], requireDigest: Bool = false, zones: [String] = [], regions: [String] = [],
         acceleratorNodePools: [String] = [], dedicatedTaints: [Taint] = [], requireSignatures: Bool = false,
-        signatures: SignatureRequirement? = nil
+        signatures: SignatureRequirement? = nil, schedulerNames: [String] = [DataClass.defaultScheduler],
+        deviceClasses: [String] = [], maxDevicesPerClaim: Int? = nil, allowAllocationModeAll: Bool = false
     ) {
         self.signatures = signatures
         self.name = name
@@ -76,7 +91,14 @@ public struct DataClass: Sendable, Equatable {
         self.acceleratorNodePools = acceleratorNodePools
         self.dedicatedTaints = dedicatedTaints
         self.requireSignatures = requireSignatures
+        self.schedulerNames = schedulerNames
+        self.deviceClasses = deviceClasses
+        self.maxDevicesPerClaim = maxDevicesPerClaim
+        self.allowAllocationModeAll = allowAllocationModeAll
     }
+
+    /// The scheduler the API server names when a pod names none.
+    public static let defaultScheduler = "default-scheduler"
 
     /// The mode a violation of `rule` has in this class.
     public func mode(for rule: RuleID) -> EnforcementMode { ruleModes[rule] ?? mode }
@@ -102,6 +124,16 @@ public struct AcceleratorSettings: Sendable, Equatable {
     /// toleration to pods that request an extended resource before validating webhooks run, but not to workload
     /// templates: templates are then not denied for lacking it.
     public var extendedResourceToleration: Bool
+    /// DRA DeviceClass names that hand out accelerators (an entry ending in `*` is a prefix); a class with
+    /// accelerator pools may request them unless it lists its own `deviceClasses`.
+    public var deviceClasses: [String]
+
+    /// The DeviceClasses the NVIDIA (GPUs and MIG slices), AMD, Intel (GPUs and Gaudi), Google TPU and AWS
+    /// Neuron DRA drivers install.
+    public static let defaultDeviceClasses = [
+        "gpu.nvidia.com", "mig.nvidia.com", "gpu.amd.com", "gpu.intel.com", "gaudi.intel.com", "tpu.google.com",
+        "neuron.aws.com",
+    ]
 
     /// Every vendor's device-plugin resources, so a policy that does not list them still confines them: NVIDIA
     /// (whole GPUs, MIG slices, time-sliced `gpu.shared` and MPS shares), AMD, Intel (i915 and Xe), Google
@@ -122,12 +154,14 @@ public struct AcceleratorSettings: Sendable, Equatable {
     public init(
         resources: [String] = AcceleratorSettings.defaultResources,
         taints: [Taint] = AcceleratorSettings.defaultTaints,
-        nodePoolLabel: String = "cloud.google.com/gke-nodepool", extendedResourceToleration: Bool = false
+        nodePoolLabel: String = "cloud.google.com/gke-nodepool", extendedResourceToleration: Bool = false,
+        deviceClasses: [String] = AcceleratorSettings.defaultDeviceClasses
     ) {
         self.resources = resources
         self.taints = taints
         self.nodePoolLabel = nodePoolLabel
         self.extendedResourceToleration = extendedResourceToleration
+        self.deviceClasses = deviceClasses
     }
 
     /// True when `resource` names an accelerator.

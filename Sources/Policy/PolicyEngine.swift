@@ -112,9 +112,10 @@ public struct PolicyEngine: Sendable {
             decision.allowed = false
             return decision
         }
+        let previous = request.oldObject?.podSpec(forKind: request.kind.kind)?.spec
         let pod = PodUnderReview(
             workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName)
+            previousNodeName: previous?.nodeName, previousSchedulerName: previous?.schedulerName)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
         if dataClass.requireSignatures, let verifySignatures {
@@ -132,6 +133,7 @@ public struct PolicyEngine: Sendable {
                 pod, in: dataClass, accelerators: policy.accelerators, foreign: foreignTaints[dataClass.name] ?? [])
             + ResidencyCheck.check(pod, in: dataClass)
             + NodeNameCheck.check(pod, in: dataClass)
+            + SchedulerNameCheck.check(pod, in: dataClass)
             + ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
         for finding in findings {
             if let exemption = exemption(

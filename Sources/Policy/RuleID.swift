@@ -21,6 +21,16 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case zoneResidency = "zone-residency"
     /// `spec.nodeName` bypasses the scheduler, its taints and its affinity.
     case nodeName = "node-name"
+    /// `spec.schedulerName` names a scheduler the class does not list: it may ignore taints and affinity.
+    case schedulerName = "scheduler-name"
+    /// A `pods/binding` puts a pod on a node outside its class's pools or zones, or on a node the policy
+    /// does not know, by someone other than the scheduler.
+    case nodeBinding = "node-binding"
+    /// A ResourceClaim or ResourceClaimTemplate requests a DRA DeviceClass its class does not allow.
+    case deviceClass = "device-class"
+    /// A ResourceClaim or ResourceClaimTemplate requests more devices than its class allows, or
+    /// `allocationMode: All` where the class does not allow it.
+    case deviceCount = "device-count"
     /// An image in a class that requires signatures has no valid signature of an accepted authority.
     case imageSignature = "image-signature"
     /// An image's signatures could not be checked (registry down, slow, garbage); nothing is known either way.
