@@ -23,14 +23,22 @@ public struct PolicyEngine: Sendable {
         "batch": ["Job", "CronJob"],
     ]
 
+    /// The DRA kinds whose device requests are checked (``DeviceClaimCheck``).
+    static let deviceClaimKinds: Set<String> = ["ResourceClaim", "ResourceClaimTemplate"]
+
     /// True when Portcullis examines this request: CREATE or UPDATE of a Pod (or its
-    /// `ephemeralcontainers` subresource, so `kubectl debug` cannot bypass the image rules) or of a
-    /// workload's main resource. Everything else (other kinds, `status` and `scale`, DELETE, CONNECT)
-    /// is allowed without evaluation.
+    /// `ephemeralcontainers` subresource, so `kubectl debug` cannot bypass the image rules), of a
+    /// workload's main resource, or of a DRA ResourceClaim or ResourceClaimTemplate; and a Binding
+    /// (`pods/binding` or the `bindings` resource), which places a pod on a node. Everything else (other
+    /// kinds, `status` and `scale`, DELETE, CONNECT) is allowed without evaluation.
     public static func isInScope(_ request: AdmissionRequest) -> Bool {
         guard request.operation == "CREATE" || request.operation == "UPDATE" else { return false }
         if request.kind.group.isEmpty && request.kind.kind == "Pod" {
             return request.subResource.isEmpty || request.subResource == "ephemeralcontainers"
+        }
+        if request.kind.group.isEmpty && request.kind.kind == "Binding" { return true }
+        if request.kind.group == "resource.k8s.io" {
+            return request.subResource.isEmpty && deviceClaimKinds.contains(request.kind.kind)
         }
         return request.subResource.isEmpty && workloadKinds[request.kind.group]?.contains(request.kind.kind) == true
     }
@@ -100,6 +108,10 @@ public struct PolicyEngine: Sendable {
         }
         decision.className = dataClass.name
         decision.classMode = dataClass.mode
+        if let findings = podlessFindings(request, subject: decision.subject, in: dataClass) {
+            record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+            return decision
+        }
         guard let object = request.object, let (spec, specPath) = object.podSpec(forKind: request.kind.kind) else {
             decision.violations = [
                 Violation(
@@ -135,10 +147,31 @@ public struct PolicyEngine: Sendable {
             + NodeNameCheck.check(pod, in: dataClass)
             + SchedulerNameCheck.check(pod, in: dataClass)
             + ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
+        record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+        return decision
+    }
+
+    /// The findings for a request that carries no pod spec but places or equips pods: a DRA claim or claim
+    /// template, or a Binding; nil for every other kind.
+    private func podlessFindings(_ request: AdmissionRequest, subject: String, in dataClass: DataClass) -> [Finding]? {
+        let kind = request.kind.kind
+        if request.kind.group.isEmpty && kind == "Binding" {
+            return NodeBindingCheck.check(
+                node: request.object?.bindingTarget ?? "", subject: subject, username: request.userInfo.username,
+                in: dataClass, policy: policy)
+        }
+        guard request.kind.group == "resource.k8s.io", let object = request.object,
+            let (requests, path) = object.deviceRequests(forKind: kind)
+        else { return nil }
+        return DeviceClaimCheck.check(requests, path: path, subject: subject, in: dataClass)
+    }
+
+    /// Applies exemptions and modes to `findings`, in order, and decides.
+    private func record(
+        _ findings: [Finding], in decision: inout Decision, namespace: String, dataClass: DataClass, now: Date
+    ) {
         for finding in findings {
-            if let exemption = exemption(
-                for: finding, namespace: request.namespace, className: dataClass.name, now: now)
-            {
+            if let exemption = exemption(for: finding, namespace: namespace, className: dataClass.name, now: now) {
                 decision.exemptions.append(
                     AppliedExemption(
                         ruleID: finding.rule, subject: exemption.subject, reason: exemption.reason,
@@ -151,7 +184,6 @@ public struct PolicyEngine: Sendable {
                     path: finding.path))
         }
         decision.allowed = decision.denials.isEmpty
-        return decision
     }
 
     /// What policy concludes from one image's signature evidence in `dataClass`: the violations, each in the

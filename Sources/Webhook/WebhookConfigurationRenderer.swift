@@ -128,7 +128,7 @@ public struct WebhookConfigurationRenderer: Sendable {
         for rule in Self.rules {
             lines += [
                 "      - apiGroups: [\"\(rule.group)\"]",
-                "        apiVersions: [\"v1\"]",
+                "        apiVersions: [\(rule.versions.map { "\"\($0)\"" }.joined(separator: ", "))]",
                 "        operations: [\"CREATE\", \"UPDATE\"]",
                 "        resources: [\(rule.resources.map { "\"\($0)\"" }.joined(separator: ", "))]",
                 "        scope: Namespaced",
@@ -139,11 +139,14 @@ public struct WebhookConfigurationRenderer: Sendable {
 
     /// Pods (and `kubectl debug`'s ephemeral containers) plus every built-in controller with a
     /// pod template, so a bad workload is refused at `kubectl apply` rather than failing later
-    /// as ReplicaSet events nobody reads.
-    private static let rules: [(group: String, resources: [String])] = [
-        ("", ["pods", "pods/ephemeralcontainers"]),
-        ("apps", ["deployments", "replicasets", "statefulsets", "daemonsets"]),
-        ("batch", ["jobs", "cronjobs"]),
+    /// as ReplicaSet events nobody reads; bindings (`pods/binding` and the older `bindings`), which
+    /// place a pod on a node without the scheduler; and DRA claims and claim templates, which decide
+    /// which devices a pod gets, in every version a cluster may serve them in.
+    private static let rules: [(group: String, versions: [String], resources: [String])] = [
+        ("", ["v1"], ["pods", "pods/ephemeralcontainers", "pods/binding", "bindings"]),
+        ("apps", ["v1"], ["deployments", "replicasets", "statefulsets", "daemonsets"]),
+        ("batch", ["v1"], ["jobs", "cronjobs"]),
+        ("resource.k8s.io", ["v1", "v1beta2", "v1beta1"], ["resourceclaims", "resourceclaimtemplates"]),
     ]
 
     private func validate(classNames: [String], failOpen: Set<String>) throws(WebhookConfigurationError) {

@@ -76,6 +76,14 @@ import Testing
                 ).utf8), "duplicate key \"spec\""
         ),
         (
+            "template spec repeated as null",
+            Array(
+                review(
+                    request:
+                        #"{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","object":{"kind":"Deployment","spec":{"template":{"spec":{"containers":[]},"spec":null}}}}"#
+                ).utf8), "duplicate key \"spec\""
+        ),
+        (
             "duplicate affinity terms",
             Array(
                 pod(

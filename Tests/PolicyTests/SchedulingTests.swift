@@ -65,3 +65,52 @@ import Testing
         #expect(try rules("my-scheduler") == [.schedulerName])
     }
 }
+
+/// `pods/binding`: the fixture places `ephi-gpu-*` in ephi's pool and zone eu-a, `ephi-gpu-far-*` in the
+/// same pool but zone us-x, `shared-gpu-*` in class open's pool with no zone, and the exact name
+/// `ephi-gpu-exact` in open's pool, despite its prefix.
+@Suite struct BindingTests {
+    static func binding(to node: String?) -> JSONObject {
+        var object: JSONObject = [
+            "apiVersion": "v1", "kind": "Binding", "metadata": ["name": "p", "namespace": "clinical"],
+        ]
+        if let node { object["target"] = ["apiVersion": "v1", "kind": "Node", "name": node] }
+        return object
+    }
+
+    static let cases: [(name: String, className: String, node: String?, username: String, rules: Set<RuleID>)] = [
+        ("the scheduler binds anywhere", "ephi", "unknown-node", "system:kube-scheduler", []),
+        ("someone else, to an unknown node in a regulated class", "ephi", "unknown-node", "alice", [.nodeBinding]),
+        ("someone else, to an unknown node in a class with no placement rules", "plain", "unknown-node", "alice", []),
+        ("to the class's own pool and zone", "ephi", "ephi-gpu-7", "alice", []),
+        ("to its pool but another zone, by the longer prefix", "ephi", "ephi-gpu-far-7", "alice", [.nodeBinding]),
+        ("an exact name wins over a prefix", "ephi", "ephi-gpu-exact", "alice", [.nodeBinding]),
+        ("to another class's accelerator pool", "open", "ephi-gpu-7", "alice", [.nodeBinding]),
+        ("to its own pool, zone not needed", "open", "shared-gpu-1", "alice", []),
+        ("to a node whose zone is unknown, in a class with zones", "ephi", "shared-gpu-1", "alice", [.nodeBinding]),
+        ("no target node", "plain", nil, "alice", [.nodeBinding]),
+    ]
+
+    @Test(arguments: cases)
+    func bindings(name: String, className: String, node: String?, username: String, rules: Set<RuleID>) throws {
+        for subResource: String? in ["binding", nil] {
+            let decision = try Fixture.decide(
+                Self.binding(to: node), className: className, subResource: subResource, username: username)
+            #expect(decision.evaluated, "\(name)")
+            #expect(Set(decision.ruleIDs) == rules, "\(name): \(decision.violations.map(\.text))")
+        }
+    }
+
+    @Test func bindingMessagesNameNodePoolAndFix() throws {
+        let foreign = try Fixture.decide(Self.binding(to: "ephi-gpu-7"), className: "open")
+        #expect(foreign.violations.first?.path == "target.name")
+        #expect(
+            foreign.violations.first?.message.contains(
+                #"binds the pod to node "ephi-gpu-7" (target.name) as "alice", which is in node pool "ephi-gpu", an accelerator pool of class "ephi""#
+            ) == true,
+            "\(foreign.violations.map(\.text))")
+        let unknown = try Fixture.decide(Self.binding(to: "n1"), className: "ephi")
+        #expect(
+            unknown.violations.first?.message.contains("only the scheduler (system:kube-scheduler) may bind") == true)
+    }
+}
