@@ -27,6 +27,7 @@ import Testing
         ("inference-deployment.yaml", 0, ["allow"]),
         ("notebook-statefulset.yaml", 0, ["skip", "allow"]),
         ("denied-workloads.yaml", 1, ["deny", "deny", "deny"]),
+        ("dra-training-job.yaml", 0, ["allow", "allow"]),
     ]
 
     @Test(arguments: examples)
