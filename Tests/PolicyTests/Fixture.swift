@@ -128,3 +128,15 @@ struct PodCase: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 }
+
+extension PodCase {
+    /// Tweaks `fixture`, decides it in `className` with the fixture engine, and expects exactly ``rules``.
+    func expectRules(
+        on fixture: JSONObject, className: String = "ephi", sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        var object = fixture
+        tweak(&object)
+        let decision = try Fixture.decide(object, className: className)
+        #expect(Set(decision.ruleIDs) == rules, "\(decision.violations.map(\.text))", sourceLocation: sourceLocation)
+    }
+}

@@ -93,10 +93,7 @@ import Testing
 
     @Test(arguments: claimCases)
     func podsWithResourceClaims(_ test: PodCase) throws {
-        var pod = Self.claimPod()
-        test.tweak(&pod)
-        let decision = try Fixture.decide(pod)
-        #expect(Set(decision.ruleIDs) == test.rules, "\(decision.violations.map(\.text))")
+        try test.expectRules(on: Self.claimPod())
     }
 
     @Test func claimMessagesNameTheClaimAndWhyItCounts() throws {
@@ -131,10 +128,7 @@ import Testing
 
     @Test(arguments: gpuCases)
     func gpuPods(_ test: PodCase) throws {
-        var pod = Fixture.gpuPod()
-        test.tweak(&pod)
-        let decision = try Fixture.decide(pod)
-        #expect(Set(decision.ruleIDs) == test.rules, "\(decision.violations.map(\.text))")
+        try test.expectRules(on: Fixture.gpuPod())
     }
 
     static let cpuCases: [PodCase] = [
@@ -181,10 +175,7 @@ import Testing
 
     @Test(arguments: cpuCases)
     func podsWithoutGPU(_ test: PodCase) throws {
-        var pod = Fixture.pod()
-        test.tweak(&pod)
-        let decision = try Fixture.decide(pod)
-        #expect(Set(decision.ruleIDs) == test.rules, "\(decision.violations.map(\.text))")
+        try test.expectRules(on: Fixture.pod())
     }
 
     @Test func classWithoutDedicatedPoolsStillMayNotTolerateForeignTaints() throws {
