@@ -103,8 +103,8 @@ enum AcceleratorPlacementCheck {
                     } else {
                         "neither a claim nor a template"
                     }
-                return "resource claim \(claim.name.quotedForMessage) (\(path), from \(source)) counts as an"
-                    + " accelerator, since admission cannot see which devices a claim allocates,"
+                return "resource claim \(claim.name.quotedForMessage) (\(path), from \(source); counted as an"
+                    + " accelerator, since admission cannot see which devices a claim allocates)"
             }
         }
     }

@@ -41,8 +41,8 @@ enum DeviceClaimCheck {
                         Finding(
                             rule: .deviceClass, path: "\(choicePath).deviceClassName",
                             message: "\(subject): \(choicePath).deviceClassName is"
-                                + " \(choice.deviceClassName.quotedForMessage), a device class class \(className)"
-                                + " does not allow; allowed: \(allowedClasses)"))
+                                + " \(choice.deviceClassName.quotedForMessage), a device class that class"
+                                + " \(className) does not allow; allowed: \(allowedClasses)"))
                 }
                 if choice.allocationMode == "All" {
                     if !dataClass.allowAllocationModeAll {

@@ -56,12 +56,12 @@ enum NodeBindingCheck {
         ] where !allowed.isEmpty {
             var list: String { allowed.joined(separator: ", ") }
             if let known, allowed.contains(known) { continue }
-            let where_ =
+            let location =
                 known.map { "which is in \(noun) \($0.quotedForMessage)" } ?? "whose \(noun) the policy does not know"
             findings.append(
                 Finding(
                     rule: .nodeBinding, path: path,
-                    message: "\(binds), \(where_); class \(className) allows only \(noun)s \(list)"
+                    message: "\(binds), \(location); class \(className) allows only \(noun)s \(list)"
                         + (known == nil ? " (set \(noun) on the node's binding.nodes entry)" : "")))
         }
         return findings

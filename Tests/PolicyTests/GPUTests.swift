@@ -102,7 +102,8 @@ import Testing
         let message = try #require(try Fixture.decide(pod).violations.first?.message)
         #expect(
             message.contains(
-                #"resource claim "gpu" (spec.resourceClaims[0], from ResourceClaimTemplate "a100-single")"#))
+                #"resource claim "gpu" (spec.resourceClaims[0], from ResourceClaimTemplate "a100-single"; counted as an accelerator"#
+            ))
         #expect(message.contains("set nodeSelector pool to one of ephi-gpu"), "\(message)")
     }
 
