@@ -99,6 +99,22 @@ import Testing
         ),
         ("empty file", "", 0, 0, "empty"),
         (
+            "maxDevicesPerClaim of zero", header + "classes:\n  a: {registries: [r.io], maxDevicesPerClaim: 0}\n", 4,
+            47,
+            "at least 1"
+        ),
+        (
+            "binding node with both name and prefix",
+            header
+                + "classes:\n  a: {registries: [r.io]}\nbinding:\n  nodes:\n    - {name: n, namePrefix: p-, pool: x}\n",
+            7, 7, "exactly one of name or namePrefix"
+        ),
+        (
+            "binding node without a pool",
+            header + "classes:\n  a: {registries: [r.io]}\nbinding:\n  nodes:\n    - {namePrefix: p-}\n", 7, 7,
+            "missing \"pool\""
+        ),
+        (
             "GPU resource wildcard", header + "gpu: {resources: [\"*\"]}\nclasses:\n  a: {registries: [r.io]}\n", 3, 18,
             "prefix"
         ),
