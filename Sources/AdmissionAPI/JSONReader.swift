@@ -187,8 +187,10 @@ struct JSONReader {
     ) throws(AdmissionDecodingError) {
         var seen = SeenMembers()
         try readObject { reader, key throws(AdmissionDecodingError) in
-            guard name ~= key, try !reader.consumeNull() else { return try reader.skipValue() }
+            guard name ~= key else { return try reader.skipValue() }
+            // Seen before null is consumed: `"spec": {…}, "spec": null` is a repeat, not a silent first-wins.
             try seen.once(0, name, at: reader)
+            if try reader.consumeNull() { return }
             try body(&reader)
         }
     }

@@ -22,6 +22,11 @@ extension KubernetesObject {
             case "spec":
                 try seen.once(3, "spec", at: reader)
                 try decodeSpec(into: &object, from: &reader)
+            case "target":
+                try seen.once(4, "target", at: reader)
+                var node = ""
+                try reader.readStringMembers(into: &node, [("name", \.self)])
+                object.bindingTarget = node
             default:
                 try reader.skipValue()
             }
@@ -29,9 +34,10 @@ extension KubernetesObject {
         return object
     }
 
-    /// Reads `spec` once, keeping both readings a kind might need: the spec as a pod spec, and the pod
-    /// templates of workloads. Which one counts is decided by the kind (``podSpec(forKind:)``), so the
-    /// decoder need not have seen `kind` before `spec`.
+    /// Reads `spec` once, keeping every reading a kind might need: the spec as a pod spec, the pod
+    /// templates of workloads, and the device requests of DRA claims and claim templates. Which one counts is
+    /// decided by the kind (``podSpec(forKind:)``, ``deviceRequests(forKind:)``), so the decoder need not have
+    /// seen `kind` before `spec`.
     private static func decodeSpec(
         into object: inout KubernetesObject, from reader: inout JSONReader
     ) throws(AdmissionDecodingError) {
@@ -50,8 +56,16 @@ extension KubernetesObject {
                         object.jobTemplateSpec = try decodeTemplate(from: &reader)
                     }
                 }
+            case "devices":
+                try seen.once(SeenMembers.extra + 2, "devices", at: reader)
+                object.claimRequests = try DeviceRequest.decodeDevices(from: &reader)
+            case "spec":
+                try seen.once(SeenMembers.extra + 3, "spec", at: reader)
+                try reader.readMember("devices") { reader throws(AdmissionDecodingError) in
+                    object.claimTemplateRequests = try DeviceRequest.decodeDevices(from: &reader)
+                }
             case "predictor":
-                try seen.once(SeenMembers.extra + 2, "predictor", at: reader)
+                try seen.once(SeenMembers.extra + 4, "predictor", at: reader)
                 var predictor = PodSpec()
                 try InferenceServicePredictor.decode(from: &reader, spec: &predictor, models: &object.modelSources)
                 object.predictorSpec = predictor

@@ -15,17 +15,37 @@ public struct KubernetesObject: Sendable, Equatable {
     public var predictorSpec: PodSpec?
     /// The models `spec.predictor` loads (KServe InferenceService).
     public var modelSources: [ModelSource] = []
+    /// `spec.devices.requests` (ResourceClaim).
+    public var claimRequests: [DeviceRequest]?
+    /// `spec.spec.devices.requests` (ResourceClaimTemplate).
+    public var claimTemplateRequests: [DeviceRequest]?
+    /// `target.name` (Binding): the node a pod is bound to.
+    public var bindingTarget: String?
 
     public init(
         apiVersion: String = "v1", kind: String, metadata: ObjectMeta = ObjectMeta(), spec: PodSpec? = nil,
-        templateSpec: PodSpec? = nil, jobTemplateSpec: PodSpec? = nil
+        templateSpec: PodSpec? = nil, jobTemplateSpec: PodSpec? = nil, claimRequests: [DeviceRequest]? = nil,
+        claimTemplateRequests: [DeviceRequest]? = nil, bindingTarget: String? = nil
     ) {
+        self.claimRequests = claimRequests
+        self.claimTemplateRequests = claimTemplateRequests
+        self.bindingTarget = bindingTarget
         self.apiVersion = apiVersion
         self.kind = kind
         self.metadata = metadata
         self.spec = spec
         self.templateSpec = templateSpec
         self.jobTemplateSpec = jobTemplateSpec
+    }
+
+    /// The device requests of a DRA claim or claim template of kind `kind` and their JSON path, or nil when
+    /// that kind holds none. A claim without `devices` requests nothing: empty, not nil.
+    public func deviceRequests(forKind kind: String) -> (requests: [DeviceRequest], path: String)? {
+        switch kind {
+        case "ResourceClaim": (claimRequests ?? [], "spec.devices.requests")
+        case "ResourceClaimTemplate": (claimTemplateRequests ?? [], "spec.spec.devices.requests")
+        default: nil
+        }
     }
 
     /// The pod spec of a workload of kind `kind` and its JSON path, or nil when that kind holds none.

@@ -40,6 +40,23 @@ extension PodSpec {
             requiredNodeAffinity = try Self.decodeRequiredNodeAffinity(from: &reader)
         case "volumes":
             if try reader.present(7, "volumes", in: &seen) { volumes = try Volume.decodeList(from: &reader) }
+        case "resourceClaims":
+            try seen.once(8, "resourceClaims", at: reader)
+            if try reader.consumeNull() { return }
+            try reader.readArray { reader, _ throws(AdmissionDecodingError) in
+                var claim = PodResourceClaim(name: "")
+                try reader.readStringMembers(
+                    into: &claim,
+                    [
+                        ("name", \.name), ("resourceClaimName", \.resourceClaimName),
+                        ("resourceClaimTemplateName", \.resourceClaimTemplateName),
+                    ])
+                resourceClaims.append(claim)
+            }
+        case "schedulerName":
+            try seen.once(9, "schedulerName", at: reader)
+            if try reader.consumeNull() { return }
+            schedulerName = try reader.readString()
         default:
             try reader.skipValue()
         }

@@ -12,11 +12,17 @@ public struct PodSpec: Sendable, Equatable {
     public var requiredNodeAffinity: [NodeSelectorTerm]?
     /// The volumes that can bring an artifact in (image and inline CSI volumes); see ``Volume``.
     public var volumes: [Volume]
+    /// `resourceClaims`: the Dynamic Resource Allocation claims the pod's containers may use, by name of a
+    /// ResourceClaim or a ResourceClaimTemplate (what they allocate is in those objects, not here).
+    public var resourceClaims: [PodResourceClaim]
+    /// `schedulerName`; empty means the API server's default, `default-scheduler`.
+    public var schedulerName: String
 
     public init(
         containers: [Container] = [], initContainers: [Container] = [], ephemeralContainers: [Container] = [],
         nodeSelector: [String: String] = [:], nodeName: String = "", tolerations: [Toleration] = [],
-        requiredNodeAffinity: [NodeSelectorTerm]? = nil, volumes: [Volume] = []
+        requiredNodeAffinity: [NodeSelectorTerm]? = nil, volumes: [Volume] = [],
+        resourceClaims: [PodResourceClaim] = [], schedulerName: String = ""
     ) {
         self.containers = containers
         self.initContainers = initContainers
@@ -26,6 +32,23 @@ public struct PodSpec: Sendable, Equatable {
         self.tolerations = tolerations
         self.requiredNodeAffinity = requiredNodeAffinity
         self.volumes = volumes
+        self.resourceClaims = resourceClaims
+        self.schedulerName = schedulerName
+    }
+}
+
+/// One entry of a pod's `spec.resourceClaims`: the name containers refer to, and exactly one of the
+/// ResourceClaim or ResourceClaimTemplate it comes from (both empty or both set is invalid, and kept as is
+/// so the checks can judge it).
+public struct PodResourceClaim: Sendable, Equatable {
+    public var name: String
+    public var resourceClaimName: String
+    public var resourceClaimTemplateName: String
+
+    public init(name: String, resourceClaimName: String = "", resourceClaimTemplateName: String = "") {
+        self.name = name
+        self.resourceClaimName = resourceClaimName
+        self.resourceClaimTemplateName = resourceClaimTemplateName
     }
 }
 

@@ -72,6 +72,8 @@ struct PodUnderReview {
     /// `spec.nodeName` of the old object of an UPDATE; the scheduler sets it on a bound pod, so an
     /// unchanged value is not a bypass.
     var previousNodeName: String?
+    /// `spec.schedulerName` of the old object of an UPDATE.
+    var previousSchedulerName: String?
     let containers: [ContainerEntry]
     /// The models a KServe predictor loads by URI (empty for every other kind).
     let modelSources: [ModelSource]
@@ -84,7 +86,8 @@ struct PodUnderReview {
     /// - Parameter imageDrivers: CSI driver → the volume attribute that names the image it pulls.
     init(
         workloadKind: String, workloadName: String, spec: PodSpec, specPath: String,
-        previousNodeName: String?, imageDrivers: [String: String] = [:], modelSources: [ModelSource] = []
+        previousNodeName: String?, previousSchedulerName: String? = nil, imageDrivers: [String: String] = [:],
+        modelSources: [ModelSource] = []
     ) {
         self.modelSources = modelSources
         self.judgesPlacement = workloadKind != "InferenceService" && workloadKind != "ServingRuntime"
@@ -94,6 +97,7 @@ struct PodUnderReview {
         self.specPath = specPath
         self.isTemplate = workloadKind != "Pod"
         self.previousNodeName = previousNodeName
+        self.previousSchedulerName = previousSchedulerName
         var entries: [ContainerEntry] = []
         for (index, container) in spec.containers.enumerated() {
             entries.append(

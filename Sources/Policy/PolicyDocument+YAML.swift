@@ -10,18 +10,28 @@ extension PolicyDocument {
     /// Parses and validates a policy. Every problem is reported (not just the first), each with its line and
     /// column; unknown keys are errors, because a misspelt `requireDigets: true` must not silently mean false.
     public static func parse(yaml: String) throws(PolicyLoadError) -> PolicyDocument {
+        try lint(yaml: yaml).document
+    }
+
+    /// Parses like ``parse(yaml:)`` and also returns suggestions for a valid policy (an older spelling
+    /// such as `gpu:` for `accelerators:`), which `portcullis policy lint` prints without failing.
+    public static func lint(
+        yaml: String
+    ) throws(PolicyLoadError) -> (document: PolicyDocument, suggestions: [PolicyLoadError.Issue]) {
         let parser = PolicyParser()
         let document = parser.parseDocument(yaml)
         guard parser.issues.isEmpty, let document else {
             throw PolicyLoadError(issues: parser.issues.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
-        return document
+        return (document, parser.suggestions)
     }
 }
 
 /// Walks the YAML node tree, collecting every problem with its position.
 final class PolicyParser {
     var issues: [PolicyLoadError.Issue] = []
+    /// Not errors: older spellings that still work.
+    var suggestions: [PolicyLoadError.Issue] = []
 
     func report(_ message: String, at node: Node?) {
         let mark = node?.mark
@@ -44,8 +54,8 @@ final class PolicyParser {
             return nil
         }
         let allowed = [
-            "apiVersion", "kind", "defaultClass", "namespaceClasses", "gpu", "classes", "exemptions", "authorities",
-            "registries", "registryCredentials", "signatureCache", "imageVolumeDrivers",
+            "apiVersion", "kind", "defaultClass", "namespaceClasses", "accelerators", "gpu", "classes", "exemptions",
+            "authorities", "registries", "registryCredentials", "signatureCache", "binding", "imageVolumeDrivers",
         ]
         guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
         if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
@@ -58,7 +68,9 @@ final class PolicyParser {
         {
             report("kind is \"\(value)\"; expected \"\(PolicyDocument.kind)\"", at: node)
         }
-        let gpu = fields["gpu"].map(parseGPU) ?? GPUSettings()
+        let accelerators =
+            renamed("gpu", to: "accelerators", in: fields, of: "the policy").map(parseAccelerators)
+            ?? AcceleratorSettings()
         var classes: [String: DataClass] = [:]
         if let node = require("classes", in: fields, of: root, named: "the policy"),
             let entries = pairs(of: node, named: "classes")
@@ -72,7 +84,7 @@ final class PolicyParser {
                         at: keyNode)
                     continue
                 }
-                if let dataClass = parseClass(name, value) { classes[name] = dataClass }
+                if let dataClass = parseClass(name, value, accelerators: accelerators) { classes[name] = dataClass }
             }
         }
         let known = classes.keys.sorted().joined(separator: ", ")
@@ -104,9 +116,10 @@ final class PolicyParser {
         }
         let trust = parseSignatureTrust(fields)
         checkSignatureRequirements(classes, trust: trust, classesNode: fields["classes"])
+        let binding = fields["binding"].map(parseBinding) ?? BindingSettings()
         return PolicyDocument(
-            defaultClass: defaultClass, namespaceClasses: namespaceClasses, gpu: gpu, classes: classes,
-            exemptions: exemptions, signatures: trust,
+            defaultClass: defaultClass, namespaceClasses: namespaceClasses, accelerators: accelerators,
+            classes: classes, exemptions: exemptions, signatures: trust, binding: binding,
             imageVolumeDrivers: fields["imageVolumeDrivers"].map(parseImageVolumeDrivers)
                 ?? PolicyDocument.defaultImageVolumeDrivers)
     }
@@ -118,36 +131,68 @@ final class PolicyParser {
 
     // MARK: Sections
 
-    private func parseGPU(_ node: Node) -> GPUSettings {
-        var settings = GPUSettings()
-        let allowed = ["resources", "taints", "nodePoolLabel", "extendedResourceToleration"]
-        guard let fields = fields(of: node, named: "gpu", allowed: allowed) else { return settings }
-        if let node = fields["resources"], let names = strings(node, "gpu.resources") {
-            if names.isEmpty { report("gpu.resources is empty; list the resource names that count as GPUs", at: node) }
+    /// The value of `key`, also accepted under its older spelling `old` with a suggestion to rename it;
+    /// both at once is an error, since one would silently win.
+    private func renamed(_ old: String, to key: String, in fields: [String: Node], of context: String) -> Node? {
+        switch (fields[key], fields[old]) {
+        case (let node?, let oldNode?):
+            report("\(context) sets both \(key) and \(old), its older spelling; keep only \(key)", at: oldNode)
+            return node
+        case (nil, let oldNode?):
+            suggestions.append(
+                PolicyLoadError.Issue(
+                    line: oldNode.mark?.line ?? 0, column: oldNode.mark?.column ?? 0,
+                    message: "\(context): \(old) is the older spelling of \(key); rename it (both are read alike)"))
+            return oldNode
+        case (let node, nil):
+            return node
+        }
+    }
+
+    private func parseAccelerators(_ node: Node) -> AcceleratorSettings {
+        var settings = AcceleratorSettings()
+        let allowed = ["resources", "taints", "nodePoolLabel", "extendedResourceToleration", "deviceClasses"]
+        guard let fields = fields(of: node, named: "accelerators", allowed: allowed) else { return settings }
+        if let node = fields["deviceClasses"], let names = nonEmptyStrings(node, "accelerators.deviceClasses") {
+            settings.deviceClasses = names
+        }
+        if let node = fields["resources"], let names = strings(node, "accelerators.resources") {
+            if names.isEmpty {
+                report(
+                    "accelerators.resources is empty; list the resource names that count as accelerators, or omit it"
+                        + " for the default list",
+                    at: node)
+            }
             for name in names where name.isEmpty || name == "*" || name.dropLast().contains("*") {
                 report(
-                    "gpu.resources entry \"\(name)\" must be a resource name, or a prefix ending in one '*'", at: node)
+                    "accelerators.resources entry \"\(name)\" must be a resource name, or a prefix ending in one '*'",
+                    at: node)
             }
             settings.resources = names
         }
-        if let node = fields["taints"], let items = sequence(node, "gpu.taints") {
-            settings.taints = items.compactMap { parseTaint($0, named: "gpu.taints", gpuResources: settings.resources) }
+        if let node = fields["taints"], let items = sequence(node, "accelerators.taints") {
+            settings.taints = items.compactMap {
+                parseTaint($0, named: "accelerators.taints", acceleratorResources: settings.resources)
+            }
         }
-        if let node = fields["nodePoolLabel"], let label = string(node, "gpu.nodePoolLabel") {
-            if label.isEmpty { report("gpu.nodePoolLabel is empty", at: node) }
+        if let node = fields["nodePoolLabel"], let label = string(node, "accelerators.nodePoolLabel") {
+            if label.isEmpty { report("accelerators.nodePoolLabel is empty", at: node) }
             settings.nodePoolLabel = label
         }
-        if let node = fields["extendedResourceToleration"], let value = bool(node, "gpu.extendedResourceToleration") {
+        if let node = fields["extendedResourceToleration"],
+            let value = bool(node, "accelerators.extendedResourceToleration")
+        {
             settings.extendedResourceToleration = value
         }
         return settings
     }
 
-    private func parseClass(_ name: String, _ node: Node) -> DataClass? {
+    private func parseClass(_ name: String, _ node: Node, accelerators: AcceleratorSettings) -> DataClass? {
         let context = "class \"\(name)\""
         let allowed = [
-            "mode", "rules", "registries", "requireDigest", "zones", "regions", "gpuNodePools", "dedicatedTaints",
-            "requireSignatures", "signatures", "inlineCSIDrivers", "models",
+            "mode", "rules", "registries", "requireDigest", "zones", "regions", "acceleratorNodePools", "gpuNodePools",
+            "dedicatedTaints", "requireSignatures", "signatures", "schedulerNames", "deviceClasses",
+            "maxDevicesPerClaim", "allowAllocationModeAll", "inlineCSIDrivers", "models",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -191,8 +236,10 @@ final class PolicyParser {
         if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") {
             dataClass.regions = values
         }
-        if let node = fields["gpuNodePools"], let values = nonEmptyStrings(node, "\(context) gpuNodePools") {
-            dataClass.gpuNodePools = values
+        if let node = renamed("gpuNodePools", to: "acceleratorNodePools", in: fields, of: context),
+            let values = nonEmptyStrings(node, "\(context) acceleratorNodePools")
+        {
+            dataClass.acceleratorNodePools = values
         }
         if let node = fields["dedicatedTaints"], let items = sequence(node, "\(context) dedicatedTaints") {
             dataClass.dedicatedTaints = items.compactMap { parseTaint($0, named: "\(context) dedicatedTaints") }
@@ -201,19 +248,72 @@ final class PolicyParser {
             dataClass.inlineCSIDrivers = parseInlineCSIDrivers(node, context: context)
         }
         if let node = fields["models"] { dataClass.models = parseModelSources(node, context: context) }
+        if let node = fields["schedulerNames"], let values = nonEmptyStrings(node, "\(context) schedulerNames") {
+            dataClass.schedulerNames = values
+        }
+        if let node = fields["deviceClasses"], let values = nonEmptyStrings(node, "\(context) deviceClasses") {
+            dataClass.deviceClasses = values
+        } else if !dataClass.acceleratorNodePools.isEmpty {
+            dataClass.deviceClasses = accelerators.deviceClasses
+        }
+        if let node = fields["maxDevicesPerClaim"] {
+            if let value = node.int, node.tag.rawValue == Tag.Name.int.rawValue, value >= 1 {
+                dataClass.maxDevicesPerClaim = value
+            } else {
+                report("\(context) maxDevicesPerClaim must be a whole number of at least 1", at: node)
+            }
+        }
+        if let node = fields["allowAllocationModeAll"], let value = bool(node, "\(context) allowAllocationModeAll") {
+            dataClass.allowAllocationModeAll = value
+        }
         return dataClass
     }
 
-    /// A taint; `gpuResources` is non-nil for GPU taints, which may name the resources whose nodes carry them.
-    private func parseTaint(_ node: Node, named context: String, gpuResources: [String]? = nil) -> Taint? {
-        let allowed = gpuResources == nil ? ["key", "value", "effect"] : ["key", "value", "effect", "resources"]
+    private func parseBinding(_ node: Node) -> BindingSettings {
+        var settings = BindingSettings()
+        guard let sections = fields(of: node, named: "binding", allowed: ["schedulers", "nodes"]) else {
+            return settings
+        }
+        if let node = sections["schedulers"], let names = nonEmptyStrings(node, "binding.schedulers") {
+            settings.schedulers = names
+        }
+        guard let node = sections["nodes"], let items = sequence(node, "binding.nodes") else { return settings }
+        for (index, item) in items.enumerated() {
+            let context = "binding.nodes[\(index)]"
+            let allowed = ["name", "namePrefix", "pool", "zone", "region"]
+            guard let entry = fields(of: item, named: context, allowed: allowed) else { continue }
+            let isPrefix = entry["namePrefix"] != nil
+            guard (entry["name"] == nil) == isPrefix, let nameNode = entry["name"] ?? entry["namePrefix"] else {
+                report("\(context) needs exactly one of name or namePrefix", at: item)
+                continue
+            }
+            guard let name = string(nameNode, context),
+                let poolNode = require("pool", in: entry, of: item, named: context),
+                let pool = string(poolNode, "\(context) pool")
+            else { continue }
+            if name.isEmpty || pool.isEmpty { report("\(context): the node name and pool may not be empty", at: item) }
+            settings.nodes.append(
+                BindingSettings.NodePlacement(
+                    name: name, isPrefix: isPrefix, pool: pool,
+                    zone: entry["zone"].flatMap { string($0, "\(context) zone") },
+                    region: entry["region"].flatMap { string($0, "\(context) region") }))
+        }
+        return settings
+    }
+
+    /// A taint; `acceleratorResources` is non-nil for accelerator taints, which may name the resources whose
+    /// nodes carry them.
+    private func parseTaint(_ node: Node, named context: String, acceleratorResources: [String]? = nil) -> Taint? {
+        let allowed =
+            acceleratorResources == nil ? ["key", "value", "effect"] : ["key", "value", "effect", "resources"]
         guard let fields = fields(of: node, named: "a taint in \(context)", allowed: allowed) else {
             return nil
         }
         var resources: [String] = []
         if let resourcesNode = fields["resources"], let names = strings(resourcesNode, "\(context) resources") {
-            for name in names where !GPUSettings.resource(name, matches: gpuResources ?? []) && !name.hasSuffix("*") {
-                report("\(context): \"\(name)\" is not one of gpu.resources", at: resourcesNode)
+            for name in names
+            where !AcceleratorSettings.resource(name, matches: acceleratorResources ?? []) && !name.hasSuffix("*") {
+                report("\(context): \"\(name)\" is not one of accelerators.resources", at: resourcesNode)
             }
             resources = names
         }

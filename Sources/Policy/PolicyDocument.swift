@@ -10,7 +10,9 @@ public struct PolicyDocument: Sendable, Equatable {
     public var defaultClass: String?
     /// Namespace → class, for requests that arrive on `/validate` without a class in the path.
     public var namespaceClasses: [String: String]
-    public var gpu: GPUSettings
+    /// What counts as an accelerator and how accelerator nodes are tainted and labelled (`accelerators:`,
+    /// or the older spelling `gpu:`).
+    public var accelerators: AcceleratorSettings
     public var classes: [String: DataClass]
     public var exemptions: [Exemption]
     /// Authorities, registries and cache for classes that require signatures.
@@ -18,20 +20,25 @@ public struct PolicyDocument: Sendable, Equatable {
     /// CSI drivers that mount an image (a model, a dataset) as an inline volume → the `volumeAttributes` key
     /// that names it; such volumes are judged as images.
     public var imageVolumeDrivers: [String: String]
+    /// Who may bind pods to nodes, and what the policy knows of nodes, for `pods/binding`.
+    public var binding: BindingSettings
 
     /// Image-populating CSI drivers in use today, with the attribute that names the image.
     public static let defaultImageVolumeDrivers = ["csi-image.warm-metal.tech": "image"]
 
     public init(
-        defaultClass: String? = nil, namespaceClasses: [String: String] = [:], gpu: GPUSettings = GPUSettings(),
+        defaultClass: String? = nil, namespaceClasses: [String: String] = [:],
+        accelerators: AcceleratorSettings = AcceleratorSettings(),
         classes: [String: DataClass], exemptions: [Exemption] = [], signatures: SignatureTrust = SignatureTrust(),
+        binding: BindingSettings = BindingSettings(),
         imageVolumeDrivers: [String: String] = PolicyDocument.defaultImageVolumeDrivers
     ) {
         self.imageVolumeDrivers = imageVolumeDrivers
+        self.binding = binding
         self.signatures = signatures
         self.defaultClass = defaultClass
         self.namespaceClasses = namespaceClasses
-        self.gpu = gpu
+        self.accelerators = accelerators
         self.classes = classes
         self.exemptions = exemptions
     }
@@ -54,8 +61,9 @@ public struct DataClass: Sendable, Equatable {
     public var zones: [String]
     /// Allowed regions (`topology.kubernetes.io/region` values); empty means any region.
     public var regions: [String]
-    /// GPU node pools (values of the node-pool label) this class may use; empty means no GPUs at all.
-    public var gpuNodePools: [String]
+    /// Accelerator node pools (values of the node-pool label) this class may use; empty means no
+    /// accelerators at all.
+    public var acceleratorNodePools: [String]
     /// Taints on this class's dedicated nodes; its pods may tolerate them, other classes' pods may not.
     public var dedicatedTaints: [Taint]
     /// Whether images must carry a verified signature; the webhook verifies them before the pure checks run.
@@ -66,12 +74,23 @@ public struct DataClass: Sendable, Equatable {
     public var inlineCSIDrivers: [String]?
     /// Where model URIs may point; nil means any URI (`oci://` models still follow the image rules).
     public var models: ModelSources?
+    /// `spec.schedulerName` values its pods may use: any other scheduler is trusted with placement no more
+    /// than `nodeName` is.
+    public var schedulerNames: [String]
+    /// DRA DeviceClasses its ResourceClaims and ResourceClaimTemplates may request (the policy file defaults it
+    /// to `accelerators.deviceClasses` for a class with accelerator pools, to none otherwise).
+    public var deviceClasses: [String]
+    /// The most devices one claim or claim template may request, summed over its requests; nil: no limit.
+    public var maxDevicesPerClaim: Int?
+    /// Whether a claim may use `allocationMode: All` (every matching device of a node, however many).
+    public var allowAllocationModeAll: Bool
 
     public init(
         name: String, mode: EnforcementMode = .enforce, ruleModes: [RuleID: EnforcementMode] = [:],
         registries: [String], requireDigest: Bool = false, zones: [String] = [], regions: [String] = [],
-        gpuNodePools: [String] = [], dedicatedTaints: [Taint] = [], requireSignatures: Bool = false,
-        signatures: SignatureRequirement? = nil
+        acceleratorNodePools: [String] = [], dedicatedTaints: [Taint] = [], requireSignatures: Bool = false,
+        signatures: SignatureRequirement? = nil, schedulerNames: [String] = [DataClass.defaultScheduler],
+        deviceClasses: [String] = [], maxDevicesPerClaim: Int? = nil, allowAllocationModeAll: Bool = false
     ) {
         self.signatures = signatures
         self.name = name
@@ -81,52 +100,84 @@ public struct DataClass: Sendable, Equatable {
         self.requireDigest = requireDigest
         self.zones = zones
         self.regions = regions
-        self.gpuNodePools = gpuNodePools
+        self.acceleratorNodePools = acceleratorNodePools
         self.dedicatedTaints = dedicatedTaints
         self.requireSignatures = requireSignatures
+        self.schedulerNames = schedulerNames
+        self.deviceClasses = deviceClasses
+        self.maxDevicesPerClaim = maxDevicesPerClaim
+        self.allowAllocationModeAll = allowAllocationModeAll
     }
+
+    /// The scheduler the API server names when a pod names none.
+    public static let defaultScheduler = "default-scheduler"
 
     /// The mode a violation of `rule` has in this class.
     public func mode(for rule: RuleID) -> EnforcementMode { ruleModes[rule] ?? mode }
 
-    /// A class runs on dedicated pools when it has GPU pools of its own or dedicated taints; such a class's
-    /// pods may not carry blanket tolerations.
-    public var hasDedicatedPools: Bool { !gpuNodePools.isEmpty || !dedicatedTaints.isEmpty }
+    /// A class runs on dedicated pools when it has accelerator pools of its own or dedicated taints; such a
+    /// class's pods may not carry blanket tolerations.
+    public var hasDedicatedPools: Bool { !acceleratorNodePools.isEmpty || !dedicatedTaints.isEmpty }
 
     /// A class with zones, regions or dedicated pools depends on the scheduler to place its pods.
     var dependsOnScheduler: Bool { !zones.isEmpty || !regions.isEmpty || hasDedicatedPools }
 }
 
-/// Cluster-wide GPU settings: what counts as a GPU, how GPU nodes are tainted and how pools are labelled.
-public struct GPUSettings: Sendable, Equatable {
-    /// Resource names that count as GPUs; an entry ending in `*` is a prefix (`nvidia.com/mig-*`).
+/// Cluster-wide accelerator settings: what counts as an accelerator (GPU, TPU, Neuron, Gaudi…), how
+/// accelerator nodes are tainted and how pools are labelled.
+public struct AcceleratorSettings: Sendable, Equatable {
+    /// Extended resource names that count as accelerators; an entry ending in `*` is a prefix (`nvidia.com/mig-*`).
     public var resources: [String]
-    /// The taints on every GPU node.
+    /// The taints on accelerator nodes.
     public var taints: [Taint]
     /// The node label whose value names the node pool (GKE, EKS, AKS or a custom label).
     public var nodePoolLabel: String
-    /// The cluster runs the `ExtendedResourceToleration` admission plugin, which adds the GPU toleration to
-    /// pods before validating webhooks run, but not to workload templates: templates are then not denied
-    /// for lacking it.
+    /// The cluster runs the `ExtendedResourceToleration` admission plugin, which adds the accelerator
+    /// toleration to pods that request an extended resource before validating webhooks run, but not to workload
+    /// templates: templates are then not denied for lacking it.
     public var extendedResourceToleration: Bool
+    /// DRA DeviceClass names that hand out accelerators (an entry ending in `*` is a prefix); a class with
+    /// accelerator pools may request them unless it lists its own `deviceClasses`.
+    public var deviceClasses: [String]
 
+    /// The DeviceClasses the NVIDIA (GPUs and MIG slices), AMD, Intel (GPUs and Gaudi), Google TPU and AWS
+    /// Neuron DRA drivers install.
+    public static let defaultDeviceClasses = [
+        "gpu.nvidia.com", "mig.nvidia.com", "gpu.amd.com", "gpu.intel.com", "gaudi.intel.com", "tpu.google.com",
+        "neuron.aws.com",
+    ]
+
+    /// Every vendor's device-plugin resources, so a policy that does not list them still confines them: NVIDIA
+    /// (whole GPUs, MIG slices, time-sliced `gpu.shared` and MPS shares), AMD, Intel (i915 and Xe), Google
+    /// TPU, AWS Neuron (devices and cores) and Habana Gaudi.
     public static let defaultResources = [
-        "nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915", "gpu.intel.com/xe", "nvidia.com/mig-*",
+        "nvidia.com/gpu", "nvidia.com/gpu.shared", "nvidia.com/mig-*", "nvidia.com/mps.gpu", "amd.com/gpu",
+        "gpu.intel.com/i915", "gpu.intel.com/xe", "google.com/tpu", "aws.amazon.com/neuron*", "habana.ai/gaudi*",
+    ]
+
+    /// NVIDIA's device plugin and GKE taint NVIDIA nodes `nvidia.com/gpu`; scoped to NVIDIA's resources so
+    /// a TPU or Neuron pod is not asked to tolerate it.
+    public static let defaultTaints = [
+        Taint(
+            key: "nvidia.com/gpu", effect: "NoSchedule",
+            resources: ["nvidia.com/gpu", "nvidia.com/gpu.shared", "nvidia.com/mig-*", "nvidia.com/mps.gpu"])
     ]
 
     public init(
-        resources: [String] = GPUSettings.defaultResources,
-        taints: [Taint] = [Taint(key: "nvidia.com/gpu", value: nil, effect: "NoSchedule")],
-        nodePoolLabel: String = "cloud.google.com/gke-nodepool", extendedResourceToleration: Bool = false
+        resources: [String] = AcceleratorSettings.defaultResources,
+        taints: [Taint] = AcceleratorSettings.defaultTaints,
+        nodePoolLabel: String = "cloud.google.com/gke-nodepool", extendedResourceToleration: Bool = false,
+        deviceClasses: [String] = AcceleratorSettings.defaultDeviceClasses
     ) {
         self.resources = resources
         self.taints = taints
         self.nodePoolLabel = nodePoolLabel
         self.extendedResourceToleration = extendedResourceToleration
+        self.deviceClasses = deviceClasses
     }
 
-    /// True when `resource` names a GPU.
-    public func isGPU(_ resource: String) -> Bool { Self.resource(resource, matches: resources) }
+    /// True when `resource` names an accelerator.
+    public func isAccelerator(_ resource: String) -> Bool { Self.resource(resource, matches: resources) }
 
     /// True when `resource` equals an entry of `entries`, or starts with an entry ending in `*`.
     static func resource(_ resource: String, matches entries: [String]) -> Bool {
@@ -143,9 +194,9 @@ public struct Taint: Sendable, Hashable, CustomStringConvertible {
     public var value: String?
     /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
     public var effect: String
-    /// GPU taints only: the GPU resources whose nodes carry this taint (entries as in
-    /// ``GPUSettings/resources``), so an NVIDIA pod need not tolerate the AMD nodes' taint in a mixed
-    /// fleet. Empty: the nodes of every GPU resource carry it.
+    /// Accelerator taints only: the accelerator resources whose nodes carry this taint (entries as in
+    /// ``AcceleratorSettings/resources``), so an NVIDIA pod need not tolerate the AMD nodes' taint in a mixed
+    /// fleet. Empty: the nodes of every accelerator carry it.
     public var resources: [String]
 
     public init(key: String, value: String? = nil, effect: String, resources: [String] = []) {

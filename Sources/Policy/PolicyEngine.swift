@@ -25,14 +25,22 @@ public struct PolicyEngine: Sendable {
         "serving.kserve.io": ["InferenceService", "ServingRuntime"],
     ]
 
+    /// The DRA kinds whose device requests are checked (``DeviceClaimCheck``).
+    static let deviceClaimKinds: Set<String> = ["ResourceClaim", "ResourceClaimTemplate"]
+
     /// True when Portcullis examines this request: CREATE or UPDATE of a Pod (or its
-    /// `ephemeralcontainers` subresource, so `kubectl debug` cannot bypass the image rules) or of a
-    /// workload's main resource. Everything else (other kinds, `status` and `scale`, DELETE, CONNECT)
-    /// is allowed without evaluation.
+    /// `ephemeralcontainers` subresource, so `kubectl debug` cannot bypass the image rules), of a
+    /// workload's main resource, or of a DRA ResourceClaim or ResourceClaimTemplate; and a Binding
+    /// (`pods/binding` or the `bindings` resource), which places a pod on a node. Everything else (other
+    /// kinds, `status` and `scale`, DELETE, CONNECT) is allowed without evaluation.
     public static func isInScope(_ request: AdmissionRequest) -> Bool {
         guard request.operation == "CREATE" || request.operation == "UPDATE" else { return false }
         if request.kind.group.isEmpty && request.kind.kind == "Pod" {
             return request.subResource.isEmpty || request.subResource == "ephemeralcontainers"
+        }
+        if request.kind.group.isEmpty && request.kind.kind == "Binding" { return true }
+        if request.kind.group == "resource.k8s.io" {
+            return request.subResource.isEmpty && deviceClaimKinds.contains(request.kind.kind)
         }
         return request.subResource.isEmpty && workloadKinds[request.kind.group]?.contains(request.kind.kind) == true
     }
@@ -102,6 +110,10 @@ public struct PolicyEngine: Sendable {
         }
         decision.className = dataClass.name
         decision.classMode = dataClass.mode
+        if let findings = podlessFindings(request, subject: decision.subject, in: dataClass) {
+            record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+            return decision
+        }
         guard let object = request.object, let (spec, specPath) = object.podSpec(forKind: request.kind.kind) else {
             decision.violations = [
                 Violation(
@@ -114,9 +126,10 @@ public struct PolicyEngine: Sendable {
             decision.allowed = false
             return decision
         }
+        let previous = request.oldObject?.podSpec(forKind: request.kind.kind)?.spec
         let pod = PodUnderReview(
             workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            previousNodeName: request.oldObject?.podSpec(forKind: request.kind.kind)?.spec.nodeName,
+            previousNodeName: previous?.nodeName, previousSchedulerName: previous?.schedulerName,
             imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
@@ -136,20 +149,42 @@ public struct PolicyEngine: Sendable {
         var findings = ImageOriginCheck.check(pod, in: dataClass)
         if pod.judgesPlacement {
             findings +=
-                GPUPlacementCheck.check(pod, in: dataClass, gpu: policy.gpu)
+                AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
                 + TolerationScopeCheck.check(
-                    pod, in: dataClass, gpu: policy.gpu, foreign: foreignTaints[dataClass.name] ?? [])
+                    pod, in: dataClass, accelerators: policy.accelerators, foreign: foreignTaints[dataClass.name] ?? [])
                 + ResidencyCheck.check(pod, in: dataClass)
                 + NodeNameCheck.check(pod, in: dataClass)
+                + SchedulerNameCheck.check(pod, in: dataClass)
         }
         findings +=
             ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
             + InlineCSIDriverCheck.check(pod, in: dataClass)
             + ModelSourceCheck.check(pod, in: dataClass)
+        record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+        return decision
+    }
+
+    /// The findings for a request that carries no pod spec but places or equips pods: a DRA claim or claim
+    /// template, or a Binding; nil for every other kind.
+    private func podlessFindings(_ request: AdmissionRequest, subject: String, in dataClass: DataClass) -> [Finding]? {
+        let kind = request.kind.kind
+        if request.kind.group.isEmpty && kind == "Binding" {
+            return NodeBindingCheck.check(
+                node: request.object?.bindingTarget ?? "", subject: subject, username: request.userInfo.username,
+                in: dataClass, policy: policy)
+        }
+        guard request.kind.group == "resource.k8s.io", let object = request.object,
+            let (requests, path) = object.deviceRequests(forKind: kind)
+        else { return nil }
+        return DeviceClaimCheck.check(requests, path: path, subject: subject, in: dataClass)
+    }
+
+    /// Applies exemptions and modes to `findings`, in order, and decides.
+    private func record(
+        _ findings: [Finding], in decision: inout Decision, namespace: String, dataClass: DataClass, now: Date
+    ) {
         for finding in findings {
-            if let exemption = exemption(
-                for: finding, namespace: request.namespace, className: dataClass.name, now: now)
-            {
+            if let exemption = exemption(for: finding, namespace: namespace, className: dataClass.name, now: now) {
                 decision.exemptions.append(
                     AppliedExemption(
                         ruleID: finding.rule, subject: exemption.subject, reason: exemption.reason,
@@ -162,7 +197,6 @@ public struct PolicyEngine: Sendable {
                     path: finding.path))
         }
         decision.allowed = decision.denials.isEmpty
-        return decision
     }
 
     /// What policy concludes from one image's signature evidence in `dataClass`: the violations, each in the

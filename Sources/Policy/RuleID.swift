@@ -7,11 +7,11 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case imageDigest = "image-digest"
     /// An image string is not a valid reference at all, so its origin cannot be known.
     case imageReference = "image-reference"
-    /// A pod using a GPU does not tolerate the GPU taint.
+    /// A pod using an accelerator does not tolerate the accelerator taints that apply to it.
     case gpuToleration = "gpu-toleration"
-    /// A pod using a GPU is not confined to a GPU node pool of its class.
+    /// A pod using an accelerator is not confined to an accelerator node pool of its class.
     case gpuPool = "gpu-pool"
-    /// A pod using no GPU tolerates the GPU taint (squatting on scarce, isolated nodes).
+    /// A pod using no accelerator tolerates an accelerator taint (squatting on scarce, isolated nodes).
     case gpuSquatting = "gpu-squatting"
     /// A toleration with an empty key, which tolerates every taint, in a class with dedicated pools.
     case blanketToleration = "blanket-toleration"
@@ -21,6 +21,16 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case zoneResidency = "zone-residency"
     /// `spec.nodeName` bypasses the scheduler, its taints and its affinity.
     case nodeName = "node-name"
+    /// `spec.schedulerName` names a scheduler the class does not list: it may ignore taints and affinity.
+    case schedulerName = "scheduler-name"
+    /// A `pods/binding` puts a pod on a node outside its class's pools or zones, or on a node the policy
+    /// does not know, by someone other than the scheduler.
+    case nodeBinding = "node-binding"
+    /// A ResourceClaim or ResourceClaimTemplate requests a DRA DeviceClass its class does not allow.
+    case deviceClass = "device-class"
+    /// A ResourceClaim or ResourceClaimTemplate requests more devices than its class allows, or
+    /// `allocationMode: All` where the class does not allow it.
+    case deviceCount = "device-count"
     /// An image in a class that requires signatures has no valid signature of an accepted authority.
     case imageSignature = "image-signature"
     /// An image's signatures could not be checked (registry down, slow, garbage); nothing is known either way.

@@ -1,7 +1,7 @@
 /// Rules `blanket-toleration` and `foreign-taint`: pods stay off nodes dedicated to other classes.
 ///
 /// Reads: `tolerations` (key, operator, value, effect, matched as Kubernetes does).
-/// Allows: in a class with dedicated pools (GPU pools or dedicated taints), no toleration with an empty key
+/// Allows: in a class with dedicated pools (accelerator pools or dedicated taints), no toleration with an empty key
 /// (it tolerates every taint; with an empty effect, every effect too). In every class, no toleration that
 /// may tolerate a taint another class dedicates (unless this class dedicates the same taint).
 enum TolerationScopeCheck {
@@ -14,7 +14,8 @@ enum TolerationScopeCheck {
     }
 
     static func check(
-        _ pod: PodUnderReview, in dataClass: DataClass, gpu: GPUSettings, foreign: [(owner: String, taint: Taint)]
+        _ pod: PodUnderReview, in dataClass: DataClass, accelerators: AcceleratorSettings,
+        foreign: [(owner: String, taint: Taint)]
     ) -> [Finding] {
         var findings: [Finding] = []
         var className: String { dataClass.name.quotedForMessage }
@@ -22,7 +23,8 @@ enum TolerationScopeCheck {
             var path: String { "\(pod.specPath).tolerations[\(index)]" }
             if toleration.key.isEmpty && dataClass.hasDedicatedPools {
                 let widened = toleration.effect.isEmpty ? " and, with an empty effect, every effect" : ""
-                let permitted = (gpu.taints + dataClass.dedicatedTaints).map(\.description).joined(separator: ", ")
+                let permitted = (accelerators.taints + dataClass.dedicatedTaints).map(\.description).joined(
+                    separator: ", ")
                 findings.append(
                     Finding(
                         rule: .blanketToleration, path: path,

@@ -22,7 +22,8 @@ enum InputFile {
         return Array(data)
     }
 
-    /// A policy file's text, parsed; lint problems are printed to standard error as `file:line:column: message`.
+    /// A policy file's text, parsed; lint problems are printed to standard error as `file:line:column: message`,
+    /// and suggestions (older spellings) as `file:line:column: suggestion: message` without failing.
     static func loadPolicy(_ path: String) throws -> (policy: PolicyDocument, bytes: [UInt8]) {
         let bytes = try read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -30,7 +31,11 @@ enum InputFile {
             throw ExitCode(2)
         }
         do {
-            return (try PolicyDocument.parse(yaml: text), bytes)
+            let (document, suggestions) = try PolicyDocument.lint(yaml: text)
+            for issue in suggestions {
+                printError("\(path):\(issue.line):\(issue.column): suggestion: \(issue.message)")
+            }
+            return (document, bytes)
         } catch {
             for issue in error.issues { printError("\(path):\(issue.line):\(issue.column): \(issue.message)") }
             throw ExitCode(2)

@@ -31,6 +31,8 @@ import Testing
         ("admission-review-model.json", 0, ["allow"]),
         ("denied-model-volume.yaml", 1, ["deny"]),
         ("inference-services.yaml", 1, ["allow", "allow", "deny", "deny"]),
+        ("dra-training-job.yaml", 0, ["allow", "allow"]),
+        ("namespaces.yaml", 0, ["skip", "skip", "skip", "skip", "skip"]),
     ]
 
     @Test(arguments: examples)
@@ -60,6 +62,22 @@ import Testing
             services.rows.map { $0.decision?.violations.map(\.path) ?? [] } == [
                 [], [], ["spec.predictor.sklearn.storageUri"], ["spec.predictor.model.storageUri"],
             ])
+    }
+
+    /// The promise docs/THREAT_MODEL.md makes: every namespace the shipped policy maps to a class is shipped
+    /// labelled with that class and enforcing Pod Security Admission, which covers what Portcullis does not.
+    @Test func exampleNamespacesNameTheirClassAndEnforcePodSecurity() throws {
+        var labels: [String: [String: String]] = [:]
+        for document in try ManifestDocuments.split(try Self.example("namespaces.yaml")) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(document)) as? [String: Any])
+            let metadata = try #require(object["metadata"] as? [String: Any])
+            labels[try #require(metadata["name"] as? String)] = metadata["labels"] as? [String: String]
+        }
+        for (namespace, className) in Self.engine.policy.namespaceClasses {
+            let namespaceLabels = try #require(labels[namespace], "\(namespace) is not in examples/namespaces.yaml")
+            #expect(namespaceLabels["portcullis.io/data-class"] == className)
+            #expect(["restricted", "baseline"].contains(namespaceLabels["pod-security.kubernetes.io/enforce"]))
+        }
     }
 
     @Test func namespaceResolvesTheClassWithoutFlag() throws {

@@ -58,7 +58,7 @@ enum Fixture {
 
     static func review(
         _ object: JSONObject?, oldObject: JSONObject? = nil, operation: String = "CREATE", subResource: String? = nil,
-        namespace: String = "clinical"
+        namespace: String = "clinical", username: String = "alice"
     ) -> [UInt8] {
         let kind = object?["kind"] as? String ?? oldObject?["kind"] as? String ?? "Pod"
         let apiVersion = object?["apiVersion"] as? String ?? "v1"
@@ -67,7 +67,7 @@ enum Fixture {
             "uid": "uid-1", "kind": ["group": group, "version": "v1", "kind": kind],
             "resource": ["group": group, "version": "v1", "resource": kind.lowercased() + "s"],
             "namespace": namespace, "name": "p", "operation": operation,
-            "userInfo": ["username": "alice", "groups": ["dev"]],
+            "userInfo": ["username": username, "groups": ["dev"]],
         ]
         if let object { request["object"] = object }
         if let oldObject { request["oldObject"] = oldObject }
@@ -79,10 +79,11 @@ enum Fixture {
     /// Decodes the review with the webhook's decoder and decides it.
     static func decide(
         _ object: JSONObject, className: String? = "ephi", operation: String = "CREATE", oldObject: JSONObject? = nil,
-        subResource: String? = nil, namespace: String = "clinical", now: Date = Fixture.now
+        subResource: String? = nil, namespace: String = "clinical", now: Date = Fixture.now, username: String = "alice"
     ) throws -> Decision {
         let bytes = review(
-            object, oldObject: oldObject, operation: operation, subResource: subResource, namespace: namespace)
+            object, oldObject: oldObject, operation: operation, subResource: subResource, namespace: namespace,
+            username: username)
         let request = try AdmissionReviewCodec.decodeRequest(bytes)
         return engine.evaluate(request, classFromPath: className, now: now)
     }
@@ -126,4 +127,16 @@ struct PodCase: Sendable, CustomTestStringConvertible {
     }
 
     var testDescription: String { name }
+}
+
+extension PodCase {
+    /// Tweaks `fixture`, decides it in `className` with the fixture engine, and expects exactly ``rules``.
+    func expectRules(
+        on fixture: JSONObject, className: String = "ephi", sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        var object = fixture
+        tweak(&object)
+        let decision = try Fixture.decide(object, className: className)
+        #expect(Set(decision.ruleIDs) == rules, "\(decision.violations.map(\.text))", sourceLocation: sourceLocation)
+    }
 }

@@ -66,12 +66,70 @@ import Testing
         },
     ]
 
+    /// Dynamic Resource Allocation: the pod names a claim or a claim template, never a device class, so every
+    /// claim counts as an accelerator. The fixture's GPU taint is scoped to no resource, so it applies.
+    static let claimCases: [PodCase] = [
+        PodCase("claim from a template, with toleration and pool", []) { _ in },
+        PodCase("named ResourceClaim", []) { pod in
+            pod.set("spec.resourceClaims", [["name": "gpu", "resourceClaimName": "shared-a100"]])
+        },
+        PodCase("claim without a pool", [.gpuPool]) { pod in pod.set("spec.nodeSelector.pool", nil) },
+        PodCase("claim on another class's pool", [.gpuPool]) { pod in pod.set("spec.nodeSelector.pool", "shared-gpu") },
+        PodCase("claim without the GPU toleration", [.gpuToleration]) { pod in pod.set("spec.tolerations", nil) },
+        PodCase("claims null are no claims: the toleration squats", [.gpuSquatting]) { pod in
+            pod.set("spec.resourceClaims", NSNull())
+        },
+        PodCase("claim with a blanket toleration", [.blanketToleration]) { pod in
+            pod.set("spec.tolerations.1", ["operator": "Exists"])
+        },
+    ]
+
+    static func claimPod() -> JSONObject {
+        var pod = Fixture.gpuPod()
+        pod.set("spec.containers.0.resources", ["claims": [["name": "gpu"]]])
+        pod.set("spec.resourceClaims", [["name": "gpu", "resourceClaimTemplateName": "a100-single"]])
+        return pod
+    }
+
+    @Test(arguments: claimCases)
+    func podsWithResourceClaims(_ test: PodCase) throws {
+        try test.expectRules(on: Self.claimPod())
+    }
+
+    @Test func claimMessagesNameTheClaimAndWhyItCounts() throws {
+        var pod = Self.claimPod()
+        pod.set("spec.nodeSelector.pool", nil)
+        let message = try #require(try Fixture.decide(pod).violations.first?.message)
+        #expect(
+            message.contains(
+                #"resource claim "gpu" (spec.resourceClaims[0], from ResourceClaimTemplate "a100-single"; counted as an accelerator"#
+            ))
+        #expect(message.contains("set nodeSelector pool to one of ephi-gpu"), "\(message)")
+    }
+
+    /// `ExtendedResourceToleration` adds tolerations for extended resources only: a template whose pods use
+    /// claims still needs the toleration written down.
+    @Test func templatesWithClaimsAreNotExcusedByTheTolerationPlugin() throws {
+        let text = Fixture.policyText.replacingOccurrences(
+            of: "extendedResourceToleration: false", with: "extendedResourceToleration: true")
+        let engine = PolicyEngine(policy: try PolicyDocument.parse(yaml: text), policySHA256: "")
+        var pod = Self.claimPod()
+        pod.set("spec.containers.0.resources", nil)
+        pod.set("spec.tolerations", nil)
+        let request = try AdmissionReviewCodec.decodeRequest(Fixture.review(Fixture.workload("Job", from: pod)))
+        #expect(engine.evaluate(request, classFromPath: "ephi", now: Fixture.now).ruleIDs == [.gpuToleration])
+    }
+
+    @Test func claimInAClassWithoutAcceleratorPoolsIsDenied() throws {
+        var pod = Self.claimPod()
+        pod.set("spec.containers.0.image", "registry.internal/pci/app")
+        pod.set("spec.nodeSelector", ["topology.kubernetes.io/region": "us-east"])
+        #expect(try Fixture.decide(pod, className: "pci").ruleIDs == [.gpuPool])
+    }
+
     @Test(arguments: gpuCases)
     func gpuPods(_ test: PodCase) throws {
-        var pod = Fixture.gpuPod()
-        test.tweak(&pod)
-        let decision = try Fixture.decide(pod)
-        #expect(Set(decision.ruleIDs) == test.rules, "\(decision.violations.map(\.text))")
+        try test.expectRules(on: Fixture.gpuPod())
     }
 
     static let cpuCases: [PodCase] = [
@@ -118,10 +176,7 @@ import Testing
 
     @Test(arguments: cpuCases)
     func podsWithoutGPU(_ test: PodCase) throws {
-        var pod = Fixture.pod()
-        test.tweak(&pod)
-        let decision = try Fixture.decide(pod)
-        #expect(Set(decision.ruleIDs) == test.rules, "\(decision.violations.map(\.text))")
+        try test.expectRules(on: Fixture.pod())
     }
 
     @Test func classWithoutDedicatedPoolsStillMayNotTolerateForeignTaints() throws {
@@ -138,7 +193,7 @@ import Testing
         pod.set("spec.nodeSelector", ["topology.kubernetes.io/region": "us-east"])
         let decision = try Fixture.decide(pod, className: "pci")
         #expect(decision.ruleIDs == [.gpuPool])
-        #expect(decision.violations[0].message.contains("has no GPU node pools"))
+        #expect(decision.violations[0].message.contains("has no accelerator node pools"))
     }
 
     @Test func gpuTaintsScopedToTheirResources() throws {

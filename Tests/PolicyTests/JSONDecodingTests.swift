@@ -76,6 +76,14 @@ import Testing
                 ).utf8), "duplicate key \"spec\""
         ),
         (
+            "template spec repeated as null",
+            Array(
+                review(
+                    request:
+                        #"{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","object":{"kind":"Deployment","spec":{"template":{"spec":{"containers":[]},"spec":null}}}}"#
+                ).utf8), "duplicate key \"spec\""
+        ),
+        (
             "duplicate affinity terms",
             Array(
                 pod(
@@ -84,6 +92,28 @@ import Testing
                 ).utf8), "duplicate key"
         ),
         ("duplicate nodeSelector key", Array(pod(spec: #"{"nodeSelector":{"z":"a","z":"b"}}"#).utf8), "duplicate key"),
+        (
+            "duplicate resourceClaims",
+            Array(pod(spec: #"{"resourceClaims":[],"resourceClaims":[{"name":"gpu","resourceClaimName":"a"}]}"#).utf8),
+            "duplicate key \"resourceClaims\""
+        ),
+        (
+            "duplicate claim template",
+            Array(
+                pod(
+                    spec:
+                        #"{"resourceClaims":[{"name":"g","resourceClaimTemplateName":"a","resourceClaimTemplateName":"b"}]}"#
+                ).utf8), "duplicate key \"resourceClaimTemplateName\""
+        ),
+        (
+            "duplicate schedulerName",
+            Array(pod(spec: #"{"schedulerName":"default-scheduler","schedulerName":"mine"}"#).utf8),
+            "duplicate key \"schedulerName\""
+        ),
+        (
+            "resourceClaims of the wrong type", Array(pod(spec: #"{"resourceClaims":{"name":"gpu"}}"#).utf8),
+            "request.object.spec.resourceClaims: expected an array"
+        ),
         (
             "containers of the wrong type", Array(pod(spec: #"{"containers":"all"}"#).utf8),
             "request.object.spec.containers: expected an array, found a string"

@@ -12,7 +12,7 @@ import Testing
         let text = try String(contentsOf: Self.repositoryRoot.appending(path: "deploy/policy.yaml"), encoding: .utf8)
         let policy = try PolicyDocument.parse(yaml: text)
         #expect(policy.classNames == ["cardholder-data", "ephi", "financial-reporting", "personal-data", "public"])
-        #expect(policy.gpu.extendedResourceToleration)
+        #expect(policy.accelerators.extendedResourceToleration)
         #expect(policy.exemptions.allSatisfy { !$0.reason.isEmpty })
     }
 
@@ -24,7 +24,9 @@ import Testing
         #expect(ephi.dedicatedTaints == [Taint(key: "dedicated", value: "ephi", effect: "NoSchedule")])
         #expect(policy.classes["rollout"]?.mode(for: .registryOrigin) == .enforce)
         #expect(policy.classes["rollout"]?.mode(for: .zoneResidency) == .warn)
-        #expect(policy.gpu.isGPU("nvidia.com/mig-1g.10gb") && !policy.gpu.isGPU("nvidia.com/gpu-other"))
+        #expect(
+            policy.accelerators.isAccelerator("nvidia.com/mig-1g.10gb")
+                && !policy.accelerators.isAccelerator("nvidia.com/gpu-other"))
         #expect(policy.exemptions[2].expires == ISO8601DateFormatter().date(from: "2020-01-01T00:00:00Z"))
     }
 
@@ -97,6 +99,22 @@ import Testing
         ),
         ("empty file", "", 0, 0, "empty"),
         (
+            "maxDevicesPerClaim of zero", header + "classes:\n  a: {registries: [r.io], maxDevicesPerClaim: 0}\n", 4,
+            47,
+            "at least 1"
+        ),
+        (
+            "binding node with both name and prefix",
+            header
+                + "classes:\n  a: {registries: [r.io]}\nbinding:\n  nodes:\n    - {name: n, namePrefix: p-, pool: x}\n",
+            7, 7, "exactly one of name or namePrefix"
+        ),
+        (
+            "binding node without a pool",
+            header + "classes:\n  a: {registries: [r.io]}\nbinding:\n  nodes:\n    - {namePrefix: p-}\n", 7, 7,
+            "missing \"pool\""
+        ),
+        (
             "GPU resource wildcard", header + "gpu: {resources: [\"*\"]}\nclasses:\n  a: {registries: [r.io]}\n", 3, 18,
             "prefix"
         ),
@@ -135,6 +153,40 @@ import Testing
         #expect(match != nil, "\(name): \(found)")
         #expect(match?.line == line, "\(name): \(found)")
         if column > 0 { #expect(match?.column == column, "\(name): \(found)") }
+    }
+
+    @Test func shippedPolicyUsesTheDefaultAcceleratorList() throws {
+        let text = try String(contentsOf: Self.repositoryRoot.appending(path: "deploy/policy.yaml"), encoding: .utf8)
+        let (policy, suggestions) = try PolicyDocument.lint(yaml: text)
+        #expect(policy.accelerators.resources == AcceleratorSettings.defaultResources)
+        #expect(suggestions.isEmpty, "\(suggestions)")
+        for resource in [
+            "nvidia.com/gpu", "nvidia.com/mig-1g.10gb", "nvidia.com/gpu.shared", "nvidia.com/mps.gpu", "amd.com/gpu",
+            "gpu.intel.com/i915", "gpu.intel.com/xe", "google.com/tpu", "aws.amazon.com/neuron",
+            "aws.amazon.com/neuroncore", "habana.ai/gaudi",
+        ] {
+            #expect(policy.accelerators.isAccelerator(resource), "\(resource)")
+        }
+    }
+
+    /// `gpu:` and `gpuNodePools:` still load, read exactly like the new spelling, with a suggestion each.
+    @Test func olderGPUSpellingIsReadAsAcceleratorsWithASuggestion() throws {
+        let old = Self.header + "gpu: {nodePoolLabel: pool}\nclasses:\n  a: {registries: [r.io], gpuNodePools: [p1]}\n"
+        let new = old.replacingOccurrences(of: "gpu:", with: "accelerators:")
+            .replacingOccurrences(of: "gpuNodePools", with: "acceleratorNodePools")
+        let (oldPolicy, suggestions) = try PolicyDocument.lint(yaml: old)
+        #expect(oldPolicy == (try PolicyDocument.parse(yaml: new)))
+        #expect(oldPolicy.classes["a"]?.acceleratorNodePools == ["p1"])
+        #expect(suggestions.map(\.line) == [3, 5])
+        #expect(suggestions[0].message.contains("rename it") && suggestions[0].message.contains("accelerators"))
+        #expect(suggestions[1].message.contains("acceleratorNodePools"))
+        #expect(try PolicyDocument.lint(yaml: new).suggestions.isEmpty)
+    }
+
+    @Test func bothSpellingsAtOnceIsAnError() {
+        let yaml = Self.header + "accelerators: {}\ngpu: {}\nclasses:\n  a: {registries: [r.io]}\n"
+        let found = Self.issues(yaml)
+        #expect(found.count == 1 && found[0].line == 4 && found[0].message.contains("keep only accelerators"))
     }
 
     @Test func everyErrorIsReportedNotJustTheFirst() {

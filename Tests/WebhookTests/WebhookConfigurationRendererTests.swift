@@ -49,21 +49,31 @@ import Yams
         #expect(Set(hooks.compactMap { $0["name"] as? String }) == Set(classes.map { "\($0).portcullis.io" }))
     }
 
-    @Test func rulesCoverPodsEphemeralContainersAndEveryPodTemplateController() throws {
+    /// Pods, `kubectl debug`, every pod-template controller, both ways of binding a pod to a node, and DRA
+    /// claims and templates in every served version (clusters before 1.34 serve no `resource.k8s.io/v1`, and a
+    /// rule lists only the versions it converts requests to).
+    @Test func rulesCoverEveryWayToRunPlaceOrEquipAPod() throws {
         let hooks = try webhooks(WebhookConfigurationRenderer().render(classNames: ["ephi"]))
         let rules = try #require(hooks.first?["rules"] as? [[String: Any]])
         var covered: Set<String> = []
         for rule in rules {
             #expect(rule["operations"] as? [String] == ["CREATE", "UPDATE"])
             let group = try #require((rule["apiGroups"] as? [String])?.first)
-            #expect(rule["apiVersions"] as? [String] == (group == "serving.kserve.io" ? ["*"] : ["v1"]))
+            let versions: [String] =
+                switch group {
+                case "resource.k8s.io": ["v1", "v1beta2", "v1beta1"]
+                case "serving.kserve.io": ["*"]
+                default: ["v1"]
+                }
+            #expect(rule["apiVersions"] as? [String] == versions)
             for resource in rule["resources"] as? [String] ?? [] { covered.insert("\(group)/\(resource)") }
         }
         #expect(
             covered == [
-                "/pods", "/pods/ephemeralcontainers", "apps/deployments", "apps/replicasets", "apps/statefulsets",
-                "apps/daemonsets", "batch/jobs", "batch/cronjobs", "serving.kserve.io/inferenceservices",
-                "serving.kserve.io/servingruntimes",
+                "/pods", "/pods/ephemeralcontainers", "/pods/binding", "/bindings", "apps/deployments",
+                "apps/replicasets", "apps/statefulsets", "apps/daemonsets", "batch/jobs", "batch/cronjobs",
+                "resource.k8s.io/resourceclaims", "resource.k8s.io/resourceclaimtemplates",
+                "serving.kserve.io/inferenceservices", "serving.kserve.io/servingruntimes",
             ])
     }
 
