@@ -67,6 +67,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "AdmissionAPITests", dependencies: ["AdmissionAPI"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
         .testTarget(
             name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),

@@ -19,19 +19,19 @@ extension DeviceRequest {
         try reader.readObject { reader, key throws(AdmissionDecodingError) in
             switch key {
             case "name":
-                try seen.once(0, "name", at: reader)
-                if try reader.consumeNull() { return }
-                request.name = try reader.readString()
+                if try reader.present(0, "name", in: &seen) {
+                    request.name = try reader.readString()
+                }
             case "exactly":
-                try seen.once(1, "exactly", at: reader)
-                if try reader.consumeNull() { return }
-                alternatives.insert(try Choice.decode(field: "exactly", from: &reader), at: 0)
+                if try reader.present(1, "exactly", in: &seen) {
+                    alternatives.insert(try Choice.decode(field: "exactly", from: &reader), at: 0)
+                }
             case "firstAvailable":
-                try seen.once(2, "firstAvailable", at: reader)
-                if try reader.consumeNull() { return }
-                try reader.readArray { reader, index throws(AdmissionDecodingError) in
-                    alternatives.append(
-                        try Choice.decode(field: "firstAvailable[\(index)]", from: &reader))
+                if try reader.present(2, "firstAvailable", in: &seen) {
+                    try reader.readArray { reader, index throws(AdmissionDecodingError) in
+                        alternatives.append(
+                            try Choice.decode(field: "firstAvailable[\(index)]", from: &reader))
+                    }
                 }
             default:
                 try direct.decodeMember(key, from: &reader, seen: &seen, firstBit: 3)
@@ -62,20 +62,20 @@ extension DeviceRequest.Choice {
     ) throws(AdmissionDecodingError) {
         switch key {
         case "deviceClassName":
-            try seen.once(firstBit, "deviceClassName", at: reader)
-            if try reader.consumeNull() { return }
-            deviceClassName = try reader.readString()
-        case "allocationMode":
-            try seen.once(firstBit + 1, "allocationMode", at: reader)
-            if try reader.consumeNull() { return }
-            allocationMode = try reader.readString()
-        case "count":
-            try seen.once(firstBit + 2, "count", at: reader)
-            if try reader.consumeNull() { return }
-            guard try reader.peekKind() == .number, let value = Int(try reader.readStringOrNumberText()) else {
-                throw reader.error("count must be a whole number")
+            if try reader.present(firstBit, "deviceClassName", in: &seen) {
+                deviceClassName = try reader.readString()
             }
-            count = value
+        case "allocationMode":
+            if try reader.present(firstBit + 1, "allocationMode", in: &seen) {
+                allocationMode = try reader.readString()
+            }
+        case "count":
+            if try reader.present(firstBit + 2, "count", in: &seen) {
+                guard try reader.peekKind() == .number, let value = Int(try reader.readStringOrNumberText()) else {
+                    throw reader.error("count must be a whole number")
+                }
+                count = value
+            }
         default:
             try reader.skipValue()
         }

@@ -22,7 +22,6 @@ enum InferenceServicePredictor {
                     models += try decodeModel(from: &reader, path: "spec.predictor.\(frameworks[index])")
                 }
             } else {
-                if try reader.consumeNull() { return }
                 try spec.decodeMember(key, from: &reader, seen: &seen)
             }
         }

@@ -9,10 +9,10 @@ extension JSONReader {
     ) throws(AdmissionDecodingError) {
         var seen = SeenMembers()
         try readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
             guard let index = fields.firstIndex(where: { $0.name ~= key }) else { return try reader.skipValue() }
-            try seen.once(index, fields[index].name, at: reader)
-            value[keyPath: fields[index].path] = try reader.readString()
+            if try reader.present(index, fields[index].name, in: &seen) {
+                value[keyPath: fields[index].path] = try reader.readString()
+            }
         }
     }
 }

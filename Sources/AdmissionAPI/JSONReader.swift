@@ -188,10 +188,7 @@ struct JSONReader {
         var seen = SeenMembers()
         try readObject { reader, key throws(AdmissionDecodingError) in
             guard name ~= key else { return try reader.skipValue() }
-            // Seen before null is consumed: `"spec": {…}, "spec": null` is a repeat, not a silent first-wins.
-            try seen.once(0, name, at: reader)
-            if try reader.consumeNull() { return }
-            try body(&reader)
+            if try reader.present(0, name, in: &seen) { try body(&reader) }
         }
     }
 

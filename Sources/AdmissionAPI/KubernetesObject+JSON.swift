@@ -8,25 +8,29 @@ extension KubernetesObject {
         var object = KubernetesObject(apiVersion: "", kind: "")
         var seen = SeenMembers()
         try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
             switch key {
             case "apiVersion":
-                try seen.once(0, "apiVersion", at: reader)
-                object.apiVersion = try reader.readString()
+                if try reader.present(0, "apiVersion", in: &seen) {
+                    object.apiVersion = try reader.readString()
+                }
             case "kind":
-                try seen.once(1, "kind", at: reader)
-                object.kind = try reader.readString()
+                if try reader.present(1, "kind", in: &seen) {
+                    object.kind = try reader.readString()
+                }
             case "metadata":
-                try seen.once(2, "metadata", at: reader)
-                object.metadata = try ObjectMeta.decode(from: &reader)
+                if try reader.present(2, "metadata", in: &seen) {
+                    object.metadata = try ObjectMeta.decode(from: &reader)
+                }
             case "spec":
-                try seen.once(3, "spec", at: reader)
-                try decodeSpec(into: &object, from: &reader)
+                if try reader.present(3, "spec", in: &seen) {
+                    try decodeSpec(into: &object, from: &reader)
+                }
             case "target":
-                try seen.once(4, "target", at: reader)
-                var node = ""
-                try reader.readStringMembers(into: &node, [("name", \.self)])
-                object.bindingTarget = node
+                if try reader.present(4, "target", in: &seen) {
+                    var node = ""
+                    try reader.readStringMembers(into: &node, [("name", \.self)])
+                    object.bindingTarget = node
+                }
             default:
                 try reader.skipValue()
             }
@@ -44,31 +48,35 @@ extension KubernetesObject {
         var pod = PodSpec()
         var seen = SeenMembers()
         try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
             switch key {
             case "template":
-                try seen.once(SeenMembers.extra, "template", at: reader)
-                object.templateSpec = try decodeTemplate(from: &reader)
+                if try reader.present(SeenMembers.extra, "template", in: &seen) {
+                    object.templateSpec = try decodeTemplate(from: &reader)
+                }
             case "jobTemplate":
-                try seen.once(SeenMembers.extra + 1, "jobTemplate", at: reader)
-                try reader.readMember("spec") { reader throws(AdmissionDecodingError) in
-                    try reader.readMember("template") { reader throws(AdmissionDecodingError) in
-                        object.jobTemplateSpec = try decodeTemplate(from: &reader)
+                if try reader.present(SeenMembers.extra + 1, "jobTemplate", in: &seen) {
+                    try reader.readMember("spec") { reader throws(AdmissionDecodingError) in
+                        try reader.readMember("template") { reader throws(AdmissionDecodingError) in
+                            object.jobTemplateSpec = try decodeTemplate(from: &reader)
+                        }
                     }
                 }
             case "devices":
-                try seen.once(SeenMembers.extra + 2, "devices", at: reader)
-                object.claimRequests = try DeviceRequest.decodeDevices(from: &reader)
+                if try reader.present(SeenMembers.extra + 2, "devices", in: &seen) {
+                    object.claimRequests = try DeviceRequest.decodeDevices(from: &reader)
+                }
             case "spec":
-                try seen.once(SeenMembers.extra + 3, "spec", at: reader)
-                try reader.readMember("devices") { reader throws(AdmissionDecodingError) in
-                    object.claimTemplateRequests = try DeviceRequest.decodeDevices(from: &reader)
+                if try reader.present(SeenMembers.extra + 3, "spec", in: &seen) {
+                    try reader.readMember("devices") { reader throws(AdmissionDecodingError) in
+                        object.claimTemplateRequests = try DeviceRequest.decodeDevices(from: &reader)
+                    }
                 }
             case "predictor":
-                try seen.once(SeenMembers.extra + 4, "predictor", at: reader)
-                var predictor = PodSpec()
-                try InferenceServicePredictor.decode(from: &reader, spec: &predictor, models: &object.modelSources)
-                object.predictorSpec = predictor
+                if try reader.present(SeenMembers.extra + 4, "predictor", in: &seen) {
+                    var predictor = PodSpec()
+                    try InferenceServicePredictor.decode(from: &reader, spec: &predictor, models: &object.modelSources)
+                    object.predictorSpec = predictor
+                }
             default:
                 try pod.decodeMember(key, from: &reader, seen: &seen)
             }

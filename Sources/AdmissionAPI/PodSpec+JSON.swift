@@ -3,7 +3,6 @@ extension PodSpec {
         var spec = PodSpec()
         var seen = SeenMembers()
         try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
             try spec.decodeMember(key, from: &reader, seen: &seen)
         }
         return spec
@@ -16,47 +15,54 @@ extension PodSpec {
     ) throws(AdmissionDecodingError) {
         switch key {
         case "containers":
-            try seen.once(0, "containers", at: reader)
-            containers = try Container.decodeList(from: &reader)
+            if try reader.present(0, "containers", in: &seen) {
+                containers = try Container.decodeList(from: &reader)
+            }
         case "initContainers":
-            try seen.once(1, "initContainers", at: reader)
-            initContainers = try Container.decodeList(from: &reader)
+            if try reader.present(1, "initContainers", in: &seen) {
+                initContainers = try Container.decodeList(from: &reader)
+            }
         case "ephemeralContainers":
-            try seen.once(2, "ephemeralContainers", at: reader)
-            ephemeralContainers = try Container.decodeList(from: &reader)
+            if try reader.present(2, "ephemeralContainers", in: &seen) {
+                ephemeralContainers = try Container.decodeList(from: &reader)
+            }
         case "nodeSelector":
-            try seen.once(3, "nodeSelector", at: reader)
-            nodeSelector = try reader.readStringMap()
+            if try reader.present(3, "nodeSelector", in: &seen) {
+                nodeSelector = try reader.readStringMap()
+            }
         case "nodeName":
-            try seen.once(4, "nodeName", at: reader)
-            nodeName = try reader.readString()
+            if try reader.present(4, "nodeName", in: &seen) {
+                nodeName = try reader.readString()
+            }
         case "tolerations":
-            try seen.once(5, "tolerations", at: reader)
-            try reader.readArray { reader, _ throws(AdmissionDecodingError) in
-                tolerations.append(try Toleration.decode(from: &reader))
+            if try reader.present(5, "tolerations", in: &seen) {
+                try reader.readArray { reader, _ throws(AdmissionDecodingError) in
+                    tolerations.append(try Toleration.decode(from: &reader))
+                }
             }
         case "affinity":
-            try seen.once(6, "affinity", at: reader)
-            requiredNodeAffinity = try Self.decodeRequiredNodeAffinity(from: &reader)
+            if try reader.present(6, "affinity", in: &seen) {
+                requiredNodeAffinity = try Self.decodeRequiredNodeAffinity(from: &reader)
+            }
         case "volumes":
             if try reader.present(7, "volumes", in: &seen) { volumes = try Volume.decodeList(from: &reader) }
         case "resourceClaims":
-            try seen.once(8, "resourceClaims", at: reader)
-            if try reader.consumeNull() { return }
-            try reader.readArray { reader, _ throws(AdmissionDecodingError) in
-                var claim = PodResourceClaim(name: "")
-                try reader.readStringMembers(
-                    into: &claim,
-                    [
-                        ("name", \.name), ("resourceClaimName", \.resourceClaimName),
-                        ("resourceClaimTemplateName", \.resourceClaimTemplateName),
-                    ])
-                resourceClaims.append(claim)
+            if try reader.present(8, "resourceClaims", in: &seen) {
+                try reader.readArray { reader, _ throws(AdmissionDecodingError) in
+                    var claim = PodResourceClaim(name: "")
+                    try reader.readStringMembers(
+                        into: &claim,
+                        [
+                            ("name", \.name), ("resourceClaimName", \.resourceClaimName),
+                            ("resourceClaimTemplateName", \.resourceClaimTemplateName),
+                        ])
+                    resourceClaims.append(claim)
+                }
             }
         case "schedulerName":
-            try seen.once(9, "schedulerName", at: reader)
-            if try reader.consumeNull() { return }
-            schedulerName = try reader.readString()
+            if try reader.present(9, "schedulerName", in: &seen) {
+                schedulerName = try reader.readString()
+            }
         default:
             try reader.skipValue()
         }
@@ -101,31 +107,35 @@ extension Container {
         var container = Container(name: "", image: "")
         var seen = SeenMembers()
         try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
             switch key {
             case "name":
-                try seen.once(0, "name", at: reader)
-                container.name = try reader.readString()
+                if try reader.present(0, "name", in: &seen) {
+                    container.name = try reader.readString()
+                }
             case "image":
-                try seen.once(1, "image", at: reader)
-                container.image = try reader.readString()
+                if try reader.present(1, "image", in: &seen) {
+                    container.image = try reader.readString()
+                }
             case "restartPolicy":
-                try seen.once(2, "restartPolicy", at: reader)
-                container.restartPolicy = try reader.readString()
+                if try reader.present(2, "restartPolicy", in: &seen) {
+                    container.restartPolicy = try reader.readString()
+                }
             case "resources":
-                try seen.once(3, "resources", at: reader)
-                var seenResources = SeenMembers()
-                try reader.readObject { reader, key throws(AdmissionDecodingError) in
-                    if try reader.consumeNull() { return }
-                    switch key {
-                    case "requests":
-                        try seenResources.once(0, "requests", at: reader)
-                        container.requests = try decodeResourceList(from: &reader)
-                    case "limits":
-                        try seenResources.once(1, "limits", at: reader)
-                        container.limits = try decodeResourceList(from: &reader)
-                    default:
-                        try reader.skipValue()
+                if try reader.present(3, "resources", in: &seen) {
+                    var seenResources = SeenMembers()
+                    try reader.readObject { reader, key throws(AdmissionDecodingError) in
+                        switch key {
+                        case "requests":
+                            if try reader.present(0, "requests", in: &seenResources) {
+                                container.requests = try decodeResourceList(from: &reader)
+                            }
+                        case "limits":
+                            if try reader.present(1, "limits", in: &seenResources) {
+                                container.limits = try decodeResourceList(from: &reader)
+                            }
+                        default:
+                            try reader.skipValue()
+                        }
                     }
                 }
             default:
@@ -162,14 +172,15 @@ extension NodeSelectorTerm {
         var term = NodeSelectorTerm()
         var seen = SeenMembers()
         try reader.readObject { reader, key throws(AdmissionDecodingError) in
-            if try reader.consumeNull() { return }
             switch key {
             case "matchExpressions":
-                try seen.once(0, "matchExpressions", at: reader)
-                term.matchExpressions = try NodeSelectorRequirement.decodeList(from: &reader)
+                if try reader.present(0, "matchExpressions", in: &seen) {
+                    term.matchExpressions = try NodeSelectorRequirement.decodeList(from: &reader)
+                }
             case "matchFields":
-                try seen.once(1, "matchFields", at: reader)
-                term.matchFields = try NodeSelectorRequirement.decodeList(from: &reader)
+                if try reader.present(1, "matchFields", in: &seen) {
+                    term.matchFields = try NodeSelectorRequirement.decodeList(from: &reader)
+                }
             default:
                 try reader.skipValue()
             }
@@ -185,17 +196,19 @@ extension NodeSelectorRequirement {
             var requirement = NodeSelectorRequirement(key: "", operator: "")
             var seen = SeenMembers()
             try reader.readObject { reader, key throws(AdmissionDecodingError) in
-                if try reader.consumeNull() { return }
                 switch key {
                 case "key":
-                    try seen.once(0, "key", at: reader)
-                    requirement.key = try reader.readString()
+                    if try reader.present(0, "key", in: &seen) {
+                        requirement.key = try reader.readString()
+                    }
                 case "operator":
-                    try seen.once(1, "operator", at: reader)
-                    requirement.operator = try reader.readString()
+                    if try reader.present(1, "operator", in: &seen) {
+                        requirement.operator = try reader.readString()
+                    }
                 case "values":
-                    try seen.once(2, "values", at: reader)
-                    requirement.values = try reader.readStringArray()
+                    if try reader.present(2, "values", in: &seen) {
+                        requirement.values = try reader.readStringArray()
+                    }
                 default:
                     try reader.skipValue()
                 }

@@ -2,8 +2,9 @@ import AdmissionAPI
 import JSONText
 import Yams
 
-/// Splits the input of `portcullis evaluate` into JSON documents: a JSON file is one document, read by the
-/// strict JSON reader as is; a YAML stream is split at `---` and each document converted to JSON, so
+/// Splits the input of `portcullis evaluate` into JSON documents: JSON is read by the strict JSON reader as is
+/// (several documents separated by `---` lines, like YAML's); a YAML stream is split at `---` and each document
+/// converted to JSON, so
 /// manifests and AdmissionReviews reach the same decoder the webhook uses.
 enum ManifestDocuments {
     /// Why the input could not be split into documents.
@@ -13,7 +14,7 @@ enum ManifestDocuments {
 
     static func split(_ input: [UInt8]) throws(InputError) -> [[UInt8]] {
         let first = input.first { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }
-        if first == UInt8(ascii: "{") { return [input] }
+        if first == UInt8(ascii: "{") { return jsonDocuments(input) }
         guard let text = String(validating: input, as: UTF8.self) else {
             throw InputError(message: "the input is neither JSON nor valid UTF-8 YAML")
         }
@@ -39,6 +40,28 @@ enum ManifestDocuments {
         } catch {
             throw InputError(message: "invalid YAML: \(error)")
         }
+        return documents
+    }
+
+    /// JSON documents separated as YAML separates documents, by a line that is `---` alone (what
+    /// `kubectl … -o json` output joined by a CI script looks like). A JSON string cannot hold a raw line break,
+    /// so such a line can only be a separator; each document is then read by the strict reader as is.
+    private static func jsonDocuments(_ input: [UInt8]) -> [[UInt8]] {
+        var documents: [[UInt8]] = []
+        var start = 0
+        var lineStart = 0
+        func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.allSatisfy { [0x20, 0x0A, 0x0D, 0x09].contains($0) } }
+        for index in input.indices where input[index] == 0x0A || index == input.count - 1 {
+            let lineEnd = input[index] == 0x0A ? index : index + 1
+            var line = input[lineStart..<lineEnd]
+            while let last = line.last, last == 0x0D || last == 0x20 || last == 0x09 { line = line.dropLast() }
+            if line.elementsEqual("---".utf8) {
+                if !isBlank(input[start..<lineStart]) { documents.append(Array(input[start..<lineStart])) }
+                start = index + 1
+            }
+            lineStart = index + 1
+        }
+        if start < input.count, !isBlank(input[start...]) { documents.append(Array(input[start...])) }
         return documents
     }
 

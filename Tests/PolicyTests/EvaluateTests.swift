@@ -80,6 +80,20 @@ import Testing
         }
     }
 
+    @Test func jsonDocumentsSeparatedByDashesAreEachEvaluated() throws {
+        let pod = { (name: String) in
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)","namespace":"clinical-nlp"},"spec":{"containers":[{"name":"c","image":"docker.io/x:1"}]}}"#
+        }
+        let input = "\n" + pod("a") + "\n---\n" + pod("b") + "\r\n--- \n\n---\n" + pod("c") + "\n"
+        let result = Self.run(Array(input.utf8), className: "public")
+        #expect(result.rows.map(\.name) == ["a", "b", "c"], "\(result.text())")
+        #expect(result.rows.allSatisfy { $0.verdict == "deny" })
+        #expect(result.exitCode == 1)
+        // A `---` that is not alone on its line is not a separator: the document stays one, and is malformed.
+        let joined = Self.run(Array((pod("a") + " ---\n" + pod("b")).utf8))
+        #expect(joined.exitCode == 2)
+    }
+
     @Test func namespaceResolvesTheClassWithoutFlag() throws {
         let result = Self.run(try Self.example("training-job.yaml"), className: nil)
         #expect(result.rows.first?.decision?.className == "ephi")
