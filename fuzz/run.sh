@@ -1,23 +1,56 @@
 #!/bin/sh
-# Builds the HTTP request parser with libFuzzer + AddressSanitizer and fuzzes it for SECONDS (default 30).
-# Usage: fuzz/run.sh [SECONDS]
+# Builds each libFuzzer target with AddressSanitizer and fuzzes it for SECONDS (default 30) from its committed
+# corpus (fuzz/corpus/<target>; new inputs found are kept in .fuzz/<target>/corpus, not committed).
+# Usage: fuzz/run.sh [SECONDS] [TARGET…]   targets: http-parser admission-review image-reference
+# Each target is compiled with its module's own sources only: a parser that starts needing OpenSSL, sockets
+# or the policy breaks its build, on purpose.
 set -eu
 seconds="${1:-30}"
+[ $# -gt 0 ] && shift
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out="$root/.fuzz"
-mkdir -p "$out/corpus"
-cp "$root"/fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
-rm -f "$out/http-parser-fuzz"
-# The parser's own files only: if it ever needs OpenSSL or sockets, this build breaks, on purpose.
-if ! swiftc -O -sanitize=fuzzer,address -parse-as-library \
-    "$root/fuzz/HTTPParserFuzz.swift" \
-    "$root/Sources/HTTPTransport/HTTPRequestParser.swift" \
-    "$root/Sources/HTTPTransport/HTTPMessage.swift" \
-    -o "$out/http-parser-fuzz" 2>"$out/build.log"; then
-    # ld.gold's "Cannot export local symbol" warnings are noise from the sanitizer runtime.
-    grep -v "Cannot export local symbol" "$out/build.log" >&2
-    exit 1
-fi
-cd "$out"
-exec ./http-parser-fuzz -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 corpus
+targets="${*:-http-parser admission-review image-reference}"
+flags="-O -sanitize=fuzzer,address -parse-as-library"
+
+build() { # name, then swiftc arguments
+    name=$1
+    shift
+    out="$root/.fuzz/$name"
+    mkdir -p "$out/corpus"
+    cp "$root/fuzz/corpus/$name/"* "$out/corpus/" 2>/dev/null || true
+    # shellcheck disable=SC2086 # flags is a list
+    if ! swiftc $flags "$@" -o "$out/fuzz" 2>"$out/build.log"; then
+        # ld.gold's "Cannot export local symbol" warnings are noise from the sanitizer runtime.
+        grep -v "Cannot export local symbol" "$out/build.log" >&2
+        exit 1
+    fi
+}
+
+for target in $targets; do
+    case $target in
+    http-parser)
+        build http-parser "$root/fuzz/HTTPParserFuzz.swift" \
+            "$root/Sources/HTTPTransport/HTTPRequestParser.swift" "$root/Sources/HTTPTransport/HTTPMessage.swift"
+        max_len=4096 ;;
+    admission-review)
+        # AdmissionAPI imports JSONText: build that module first, then the target with AdmissionAPI's sources.
+        mkdir -p "$root/.fuzz/modules"
+        # shellcheck disable=SC2086
+        swiftc $flags -module-name JSONText -emit-module -emit-module-path "$root/.fuzz/modules/JSONText.swiftmodule" \
+            -emit-object -o "$root/.fuzz/modules/JSONText.o" "$root"/Sources/JSONText/*.swift
+        build admission-review -I "$root/.fuzz/modules" "$root/.fuzz/modules/JSONText.o" \
+            "$root/fuzz/AdmissionReviewFuzz.swift" "$root"/Sources/AdmissionAPI/*.swift
+        max_len=65536 ;;
+    image-reference)
+        build image-reference "$root/fuzz/ImageReferenceFuzz.swift" "$root/Sources/AdmissionAPI/ImageReference.swift"
+        max_len=512 ;;
+    *) echo "unknown fuzz target $target (http-parser, admission-review, image-reference)" >&2; exit 2 ;;
+    esac
+    echo "fuzzing $target for ${seconds}s"
+    (cd "$root/.fuzz/$target" && ./fuzz -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 | grep -E "^(stat::|#[0-9]+ *DONE|==|SUMMARY|Done)" || true)
+    # A crash leaves crash-<hash> next to the binary and a non-zero status, which the pipe above hides.
+    if ls "$root/.fuzz/$target"/crash-* "$root/.fuzz/$target"/leak-* "$root/.fuzz/$target"/timeout-* >/dev/null 2>&1; then
+        echo "FAIL  fuzz target $target found a crash: see .fuzz/$target/" >&2
+        exit 1
+    fi
+done
