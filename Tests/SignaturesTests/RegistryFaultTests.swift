@@ -21,6 +21,20 @@ import Testing
         return failure
     }
 
+    /// The outcome is `unverifiable` and its message says each of `words`.
+    func expectUnverifiable(_ outcome: ImageVerification, saying words: [String]) {
+        guard let failure = failure(of: outcome) else { return }
+        #expect(failure.reason == .unverifiable)
+        for text in words { #expect(failure.message.contains(text), "\(failure.message)") }
+    }
+
+    /// Verifies an image at `fake` that the fake serves no real signature for.
+    func verifyUnsigned(at fake: FakeRegistry, with verifier: ImageVerifier) throws -> ImageVerification {
+        verifier.verify(
+            image: fake.host + unsignedPath, authorities: [try authority(for: fake.host)], requireAll: false,
+            deadline: deadline)
+    }
+
     /// The trusted key for images under `host`, whatever reference they were signed with: a proxying fake serves
     /// the real registry's signatures under its own name.
     func authority(for host: String) throws -> Authority {
@@ -39,26 +53,16 @@ import Testing
     @Test func httpsRegistryRedirectingToPlainHTTPIsRefused() throws {
         let plain = try FakeRegistry(mode: "error")
         let fake = try FakeRegistry(mode: "redirect", target: "http://\(plain.host)", tls: true)
-        let outcome = fake.verifier(tlsByHost: [fake.host: try fake.trust()]).verify(
-            image: fake.host + unsignedPath, authorities: [try authority(for: fake.host)], requireAll: false,
-            deadline: deadline)
-        guard let failure = failure(of: outcome) else { return }
-        #expect(failure.reason == .unverifiable)
-        #expect(failure.message.contains("to http://\(plain.host)/v2/live/app/"), "\(failure.message)")
-        #expect(failure.message.contains("never from https to http"), "\(failure.message)")
+        let outcome = try verifyUnsigned(at: fake, with: fake.verifier(tlsByHost: [fake.host: try fake.trust()]))
+        expectUnverifiable(outcome, saying: ["to http://\(plain.host)/v2/live/app/", "never from https to http"])
         #expect(plain.requests.isEmpty, "the downgraded request was sent: \(plain.requests)")
     }
 
     @Test func manifestRedirectToAnotherHostIsRefused() throws {
         let other = try FakeRegistry(mode: "error")
         let fake = try FakeRegistry(mode: "redirect", target: "http://\(other.host)")
-        let outcome = fake.verifier().verify(
-            image: fake.host + unsignedPath, authorities: [try authority(for: fake.host)], requireAll: false,
-            deadline: deadline)
-        guard let failure = failure(of: outcome) else { return }
-        #expect(failure.reason == .unverifiable)
-        #expect(failure.message.contains("to http://\(other.host)/v2/live/app/manifests/"), "\(failure.message)")
-        #expect(failure.message.contains("only blob downloads"), "\(failure.message)")
+        let outcome = try verifyUnsigned(at: fake, with: fake.verifier())
+        expectUnverifiable(outcome, saying: ["to http://\(other.host)/v2/live/app/manifests/", "only blob downloads"])
         #expect(other.requests.isEmpty, "the redirected request was sent: \(other.requests)")
     }
 
@@ -86,13 +90,8 @@ import Testing
         let realmServer = try FakeRegistry(mode: "error")
         let realm = "http://\(realmServer.host)/token"
         let fake = try FakeRegistry(mode: "bearer", target: realm)
-        let outcome = fake.verifier(credentials: try .puller(at: fake.host)).verify(
-            image: fake.host + unsignedPath, authorities: [try authority(for: fake.host)], requireAll: false,
-            deadline: deadline)
-        guard let failure = failure(of: outcome) else { return }
-        #expect(failure.reason == .unverifiable)
-        #expect(failure.message.contains("token realm \(realm)"), "\(failure.message)")
-        #expect(failure.message.contains("not https"), "\(failure.message)")
+        let outcome = try verifyUnsigned(at: fake, with: fake.verifier(credentials: try .puller(at: fake.host)))
+        expectUnverifiable(outcome, saying: ["token realm \(realm)", "not https"])
         #expect(realmServer.requests.isEmpty, "credentials went to \(realm): \(realmServer.requests)")
     }
 
@@ -102,21 +101,15 @@ import Testing
         let realmHost = "localhost:\(realmServer.port)"
         let realm = "https://\(realmHost)/token"
         let fake = try FakeRegistry(mode: "bearer", target: realm)
-        let outcome = fake.verifier(
+        let verifier = fake.verifier(
             tlsByHost: [realmHost: try realmServer.trust()], credentials: try .puller(at: fake.host),
-            tokenRealms: listed ? [fake.host: [realmHost]] : [:]
-        ).verify(
-            image: fake.host + unsignedPath, authorities: [try authority(for: fake.host)], requireAll: false,
-            deadline: deadline)
-        guard let failure = failure(of: outcome) else { return }
-        #expect(failure.reason == .unverifiable)
+            tokenRealms: listed ? [fake.host: [realmHost]] : [:])
+        let outcome = try verifyUnsigned(at: fake, with: verifier)
         if listed {
-            #expect(failure.message.contains("token service https://\(realmHost)"), "\(failure.message)")
-            #expect(failure.message.contains("HTTP 503"), "\(failure.message)")
+            expectUnverifiable(outcome, saying: ["token service https://\(realmHost)", "HTTP 503"])
             #expect(realmServer.requests.count == 1 && realmServer.requests[0].hasSuffix("auth=yes"))
         } else {
-            #expect(failure.message.contains("token realm \(realm)"), "\(failure.message)")
-            #expect(failure.message.contains("registries.\"\(fake.host)\".tokenRealms"), "\(failure.message)")
+            expectUnverifiable(outcome, saying: ["token realm \(realm)", "registries.\"\(fake.host)\".tokenRealms"])
             #expect(realmServer.requests.isEmpty, "credentials went to \(realm): \(realmServer.requests)")
         }
     }
@@ -140,19 +133,14 @@ import Testing
         let outcome = fake.verifier(tlsByHost: [fake.host: try fake.trust()]).verify(
             image: try signedImage(at: fake.host), authorities: [try authority(for: fake.host)], requireAll: false,
             deadline: deadline)
-        guard let failure = failure(of: outcome) else { return }
-        #expect(failure.reason == .unverifiable)
-        #expect(failure.message.contains("timed out"), "\(failure.message)")
-        #expect(failure.message.contains("/referrers/"), "\(failure.message)")
+        expectUnverifiable(outcome, saying: ["timed out", "/referrers/"])
     }
 
     // MARK: - Blobs
 
     @Test func identicalLayersFetchTheirBlobOnce() throws {
         let fake = try FakeRegistry(mode: "identical-layers")
-        let outcome = fake.verifier().verify(
-            image: fake.host + unsignedPath, authorities: [try authority(for: fake.host)], requireAll: false,
-            deadline: deadline)
+        let outcome = try verifyUnsigned(at: fake, with: fake.verifier())
         #expect(failure(of: outcome)?.reason == .invalid)
         #expect(fake.requests.filter { $0.contains("/blobs/") }.count == 1, "\(fake.requests)")
     }
@@ -164,14 +152,9 @@ import Testing
         let fake = try FakeRegistry(mode: "mismatch")
         let cache = VerificationCache(settings: .init(failureTTL: .seconds(300), unverifiableTTL: .zero))
         let verifier = fake.verifier(cache: cache)
-        let image = fake.host + unsignedPath
-        let first = verifier.verify(
-            image: image, authorities: [try authority(for: fake.host)], requireAll: false, deadline: deadline)
-        guard let failure = failure(of: first) else { return }
-        #expect(failure.reason == .unverifiable)
-        #expect(failure.message.contains("blob sha256:" + String(repeating: "ab", count: 32)), "\(failure.message)")
-        let second = verifier.verify(
-            image: image, authorities: [try authority(for: fake.host)], requireAll: false, deadline: deadline)
+        let first = try verifyUnsigned(at: fake, with: verifier)
+        expectUnverifiable(first, saying: ["blob sha256:" + String(repeating: "ab", count: 32)])
+        let second = try verifyUnsigned(at: fake, with: verifier)
         #expect(second.fromCache)
         #expect(second.result == first.result)
     }
