@@ -28,13 +28,17 @@ extension PolicyParser {
                     continue
                 }
                 let context = "registries.\(host)"
-                guard let settings = self.fields(of: value, named: context, allowed: ["ca", "insecure"]) else {
+                guard let settings = self.fields(of: value, named: context, allowed: ["ca", "insecure", "tokenRealms"])
+                else {
                     continue
                 }
                 var registry = RegistrySettings()
                 if let ca = settings["ca"] { registry.caFile = path(ca, "\(context).ca") }
                 if let insecure = settings["insecure"], let flag = bool(insecure, "\(context).insecure") {
                     registry.insecure = flag
+                }
+                if let realms = settings["tokenRealms"] {
+                    registry.tokenRealms = parseTokenRealms(realms, context: "\(context).tokenRealms")
                 }
                 if registry.insecure && registry.caFile != nil {
                     report("\(context): a registry is either insecure (plain HTTP) or has a ca, not both", at: value)
@@ -59,6 +63,25 @@ extension PolicyParser {
             }
         }
         return trust
+    }
+
+    /// Token realm hosts are `host[:port]` like registry keys: the realm's scheme is always https, and its path is
+    /// the registry's to choose.
+    private func parseTokenRealms(_ node: Node, context: String) -> [String] {
+        var hosts: [String] = []
+        for item in sequence(node, context) ?? [] {
+            guard let host = string(item, "an entry of \(context)") else { continue }
+            do {
+                guard try !ImageReference.parseRegistryPrefix(host).contains("/") else {
+                    report("\(context) entry \"\(host)\" must be a host[:port], without a path", at: item)
+                    continue
+                }
+                hosts.append(host)
+            } catch {
+                report("\(context) entry \"\(host)\": \(error.reason)", at: item)
+            }
+        }
+        return hosts
     }
 
     private func parseAuthority(_ name: String, _ node: Node) -> SignatureAuthority? {

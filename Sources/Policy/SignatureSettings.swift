@@ -73,14 +73,18 @@ public struct KeylessSettings: Sendable, Equatable {
     }
 }
 
-/// How to reach one registry: its own CA bundle, or plain HTTP when explicitly marked insecure.
+/// How to reach one registry: its own CA bundle, or plain HTTP when explicitly marked insecure, and which token
+/// realm hosts besides its own may receive its pull credentials.
 public struct RegistrySettings: Sendable, Equatable {
     public var caFile: String?
     public var insecure: Bool
+    /// `host[:port]` of token services on another host (Docker Hub's `auth.docker.io`).
+    public var tokenRealms: [String]
 
-    public init(caFile: String? = nil, insecure: Bool = false) {
+    public init(caFile: String? = nil, insecure: Bool = false, tokenRealms: [String] = []) {
         self.caFile = caFile
         self.insecure = insecure
+        self.tokenRealms = tokenRealms
     }
 }
 

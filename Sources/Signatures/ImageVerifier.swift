@@ -97,7 +97,7 @@ public final class ImageVerifier: Sendable {
                 image: image, text: text, digest: digest, authorities: authorities,
                 requireAll: requireAll, deadline: deadline)
             cache.finish(key, result, now: DispatchTime.now().uptimeNanoseconds)
-            if case .failure(let failure) = result, failure.reason == .unverifiable, let stale {
+            if case .failure(let failure) = result, failure.transient, let stale {
                 warnings.append("using the earlier verification of \(digest): \(failure.message)")
                 result = .success(stale)
             }
@@ -113,13 +113,13 @@ public final class ImageVerifier: Sendable {
         // No covering authority means no signature can count: say so without asking the registry.
         let covered = authorities.contains { $0.covers(image) }
         let candidates: [SignatureCandidate]
+        var fetcher = SignatureFetcher(client: client)
         do {
-            candidates =
-                covered
-                ? try SignatureFetcher(client: client).candidates(image: image, digest: digest, deadline: deadline) : []
+            candidates = covered ? try fetcher.candidates(image: image, digest: digest, deadline: deadline) : []
         } catch {
             let failure = VerificationFailure(
-                .unverifiable, image: text, registry: image.domain, "fetching signatures: \(error)")
+                .unverifiable, image: text, registry: image.domain, "fetching signatures: \(error)",
+                transient: error.kind != .digestMismatch)
             return (.failure(failure), [])
         }
         let evaluation = SignatureEvaluation(

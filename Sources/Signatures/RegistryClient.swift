@@ -6,23 +6,27 @@ import Synchronization
 /// Reads manifests, blobs and referrers from OCI distribution registries, the only network peers of verification.
 ///
 /// Every request carries a deadline; bodies are bounded (manifests and signature blobs are small, so anything large
-/// is refused rather than buffered); `401` challenges are answered with the Bearer token flow or basic credentials;
-/// redirects are followed (blob storage) without forwarding credentials to another host.
+/// is refused rather than buffered); `401` challenges are answered with the Bearer token flow (from an allowed realm,
+/// see ``TokenRealmCheck``) or basic credentials; redirects keep the scheme and leave the registry's host only for
+/// blobs (see ``RedirectCheck``), and credentials never leave the registry's own origin.
 public final class RegistryClient: Sendable {
     /// Registry settings that are not secrets.
     public struct Configuration: Sendable {
         /// `host[:port]` of registries reached over plain HTTP. Everything else is HTTPS with verification.
         public var insecureRegistries: Set<String>
+        /// Token realm hosts (`host[:port]`) each registry may send its pull credentials to, besides its own host.
+        public var tokenRealms: [String: Set<String>]
         /// Longest a single request may take, within the caller's overall deadline.
         public var requestTimeout: Duration
         public var maxManifestBytes: Int
         public var maxBlobBytes: Int
 
         public init(
-            insecureRegistries: Set<String> = [], requestTimeout: Duration = .seconds(3),
-            maxManifestBytes: Int = 4 << 20, maxBlobBytes: Int = 1 << 20
+            insecureRegistries: Set<String> = [], tokenRealms: [String: Set<String>] = [:],
+            requestTimeout: Duration = .seconds(3), maxManifestBytes: Int = 4 << 20, maxBlobBytes: Int = 1 << 20
         ) {
             self.insecureRegistries = insecureRegistries
+            self.tokenRealms = tokenRealms
             self.requestTimeout = requestTimeout
             self.maxManifestBytes = maxManifestBytes
             self.maxBlobBytes = maxBlobBytes
@@ -86,12 +90,14 @@ public final class RegistryClient: Sendable {
     {
         try get(
             registry: registry, repository: repository, path: "/v2/\(repository)/blobs/\(digest)", accept: "*/*",
-            maxBytes: configuration.maxBlobBytes, deadline: deadline
+            maxBytes: configuration.maxBlobBytes, isBlob: true, deadline: deadline
         ).body
     }
 
-    /// `GET /v2/<repo>/referrers/<digest>`; `nil` when the registry does not implement the referrers API (404), so
-    /// the caller falls back to the referrers tag.
+    /// `GET /v2/<repo>/referrers/<digest>`; `nil` when the registry does not implement the referrers API, so the
+    /// caller falls back to the referrers tag. Registries without it answer 404, but also 400, 405 or 500 (and
+    /// 501 says so outright); any of these falls back, since the tag lookup that follows still fails closed if the
+    /// registry is really in trouble. A transport failure (timeout, reset, garbage) is thrown.
     public func referrers(registry: String, repository: String, digest: String, deadline: UInt64) throws(RegistryError)
         -> [UInt8]?
     {
@@ -101,24 +107,29 @@ public final class RegistryClient: Sendable {
                 accept: "application/vnd.oci.image.index.v1+json", maxBytes: configuration.maxManifestBytes,
                 deadline: deadline
             ).body
-        } catch  where error.kind == .notFound {
+        } catch  where error.kind == .notFound || RegistryClient.referrersAPIAbsent.contains(error.status ?? 0) {
             return nil
         }
     }
 
+    static let referrersAPIAbsent: Set<Int> = [400, 405, 500, 501]
+
     // MARK: - Requests, auth and redirects
 
     private func get(
-        registry: String, repository: String, path: String, accept: String, maxBytes: Int, deadline: UInt64
+        registry: String, repository: String, path: String, accept: String, maxBytes: Int, isBlob: Bool = false,
+        deadline: UInt64
     ) throws(RegistryError) -> HTTPClientResponse {
         let scope = "repository:\(repository):pull"
-        var endpoint = HTTPEndpoint(registry, insecure: configuration.insecureRegistries.contains(registry))
+        let origin = HTTPEndpoint(registry, insecure: configuration.insecureRegistries.contains(registry))
+        let redirects = RedirectCheck(registry: registry, origin: origin, isBlob: isBlob)
+        var endpoint = origin
         var target = path
         var authorization = cachedToken(registry: registry, scope: scope).map { "Bearer \($0)" }
         var answeredChallenge = false
         for _ in 0..<6 {
             var headers = HTTPHeaders([("Accept", accept)])
-            if let authorization, endpoint.authority == registry || endpoint.host == registry {
+            if let authorization, endpoint == origin {
                 headers.add(name: "Authorization", value: authorization)
             }
             let response = try send(
@@ -131,6 +142,7 @@ public final class RegistryClient: Sendable {
                 guard let location = response.headers["Location"],
                     let next = RegistryURL(location, relativeTo: endpoint)
                 else { throw RegistryError(.malformed, "\(registry) redirected \(path) without a usable Location") }
+                try redirects.check(next.endpoint, location: location, from: path)
                 endpoint = next.endpoint
                 target = next.target
             case 401 where !answeredChallenge:
@@ -140,13 +152,15 @@ public final class RegistryClient: Sendable {
                     deadline: deadline)
             case 401, 403:
                 throw RegistryError(
-                    .unauthorized, "\(registry) refused \(path) (HTTP \(response.status)); check the pull credentials")
+                    .unauthorized, "\(registry) refused \(path) (HTTP \(response.status)); check the pull credentials",
+                    status: response.status)
             case 404:
-                throw RegistryError(.notFound, "\(registry) has no \(path)")
+                throw RegistryError(.notFound, "\(registry) has no \(path)", status: 404)
             case 429:
-                throw RegistryError(.unavailable, "\(registry) is rate limiting (HTTP 429) on \(path)")
+                throw RegistryError(.unavailable, "\(registry) is rate limiting (HTTP 429) on \(path)", status: 429)
             default:
-                throw RegistryError(.unavailable, "\(registry) answered HTTP \(response.status) for \(path)")
+                throw RegistryError(
+                    .unavailable, "\(registry) answered HTTP \(response.status) for \(path)", status: response.status)
             }
         }
         throw RegistryError(.malformed, "\(registry) redirected \(path) too many times")
@@ -189,9 +203,11 @@ public final class RegistryClient: Sendable {
                 .unauthorized, "\(registry) asked for an unsupported authentication scheme: \(challenge)")
         }
         let parameters = RegistryClient.challengeParameters(String(challenge.dropFirst(6)))
-        guard let realm = parameters["realm"], let realmURL = RegistryURL(realm, relativeTo: nil) else {
-            throw RegistryError(.unauthorized, "\(registry)'s Bearer challenge has no usable realm: \(challenge)")
+        guard let realm = parameters["realm"] else {
+            throw RegistryError(.unauthorized, "\(registry)'s Bearer challenge has no realm: \(challenge)")
         }
+        let realmURL = try TokenRealmCheck(registry: registry, allowedHosts: configuration.tokenRealms[registry] ?? [])
+            .check(realm: realm)
         var query = [("scope", parameters["scope"] ?? scope)]
         if let service = parameters["service"] { query.insert(("service", service), at: 0) }
         let target =

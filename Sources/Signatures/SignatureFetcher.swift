@@ -1,11 +1,13 @@
 import AdmissionAPI
 import Foundation
+import PortcullisCrypto
 
 /// Collects every cosign signature stored for one image digest: the legacy `.sig` tag's simple-signing layers and
 /// sigstore bundle v0.3 referrers (through the referrers API, or the referrers tag where a registry lacks it).
 ///
 /// Nothing is judged here except the shape of registry answers; a missing `.sig` tag or referrer list is "no
-/// signatures", while any other registry trouble is thrown so the verifier can fail closed.
+/// signatures", while any other registry trouble is thrown so the verifier can fail closed. One fetcher serves one
+/// verification: each distinct blob is downloaded once, however many layers name it.
 struct SignatureFetcher {
     static let simpleSigningLayer = "application/vnd.dev.cosign.simplesigning.v1+json"
     static let signatureAnnotation = "dev.cosignproject.cosign/signature"
@@ -14,15 +16,22 @@ struct SignatureFetcher {
     static let maxReferrers = 16
 
     let client: RegistryClient
+    /// Blobs already downloaded (and checked against their digest), by digest.
+    private var blobs: [String: [UInt8]] = [:]
 
-    func candidates(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
+    init(client: RegistryClient) {
+        self.client = client
+    }
+
+    mutating func candidates(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
         -> [SignatureCandidate]
     {
         try legacySignatures(image: image, digest: digest, deadline: deadline)
             + bundles(image: image, digest: digest, deadline: deadline)
     }
 
-    private func legacySignatures(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
+    private mutating func legacySignatures(image: ImageReference, digest: String, deadline: UInt64)
+        throws(RegistryError)
         -> [SignatureCandidate]
     {
         let tag = digest.replacingOccurrences(of: ":", with: "-") + ".sig"
@@ -48,7 +57,7 @@ struct SignatureFetcher {
         return result
     }
 
-    private func bundles(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
+    private mutating func bundles(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
         -> [SignatureCandidate]
     {
         let index: [UInt8]
@@ -118,15 +127,27 @@ struct SignatureFetcher {
         return result
     }
 
-    private func blob(image: ImageReference, layer: Layer, source: String, deadline: UInt64) throws(RegistryError)
-        -> [UInt8]
+    /// The layer's blob, checked against its digest: bytes that hash to something else are the registry's fault
+    /// (broken storage, a tampering proxy), not a bad signature, so they are thrown as `digestMismatch`.
+    private mutating func blob(image: ImageReference, layer: Layer, source: String, deadline: UInt64)
+        throws(RegistryError) -> [UInt8]
     {
+        if let fetched = blobs[layer.digest] { return fetched }
         guard layer.size <= client.configuration.maxBlobBytes else {
             throw RegistryError(
                 .tooLarge,
                 "\(source) declares a \(layer.size)-byte blob, over the \(client.configuration.maxBlobBytes)-byte limit"
             )
         }
-        return try client.blob(registry: image.domain, repository: image.path, digest: layer.digest, deadline: deadline)
+        let bytes = try client.blob(
+            registry: image.domain, repository: image.path, digest: layer.digest, deadline: deadline)
+        let served = "sha256:" + SHA256.hex(of: bytes)
+        guard served == layer.digest else {
+            throw RegistryError(
+                .digestMismatch,
+                "registry \(image.domain) served blob \(layer.digest) (\(source)) whose bytes hash to \(served)")
+        }
+        blobs[layer.digest] = bytes
+        return bytes
     }
 }

@@ -112,11 +112,11 @@ public final class VerificationCache: Sendable {
         switch result {
         case .success: ttl = settings.successTTL
         case .failure(let failure):
-            ttl = failure.reason == .unverifiable ? settings.unverifiableTTL : settings.failureTTL
+            ttl = failure.transient ? settings.unverifiableTTL : settings.failureTTL
         }
         let flight = state.withLock { state -> Flight? in
             state.tick += 1
-            if case .failure(let failure) = result, failure.reason == .unverifiable,
+            if case .failure(let failure) = result, failure.transient,
                 case .success? = state.entries[key].map(\.result)
             {
                 // Keep the stale success so later lookups can still fall back to it.

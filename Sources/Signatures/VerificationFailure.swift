@@ -17,12 +17,18 @@ public struct VerificationFailure: Error, Sendable, Hashable, CustomStringConver
     public let image: String
     public let registry: String
     public let message: String
+    /// Whether asking again soon may well succeed: an outage, a timeout or a rate limit. The cache keeps such a
+    /// failure only seconds and lets a just-expired verification stand in for it. A registry serving bytes that do
+    /// not match their digest is unverifiable but not transient: it is kept for the failure TTL like a verdict.
+    public let transient: Bool
 
-    public init(_ reason: Reason, image: String, registry: String, _ message: String) {
+    /// - Parameter transient: defaults to `true` exactly for `unverifiable`.
+    public init(_ reason: Reason, image: String, registry: String, _ message: String, transient: Bool? = nil) {
         self.reason = reason
         self.image = image
         self.registry = registry
         self.message = message
+        self.transient = transient ?? (reason == .unverifiable)
     }
 
     public var description: String { "image \(image) (registry \(registry)): \(reason.rawValue): \(message)" }

@@ -74,7 +74,9 @@ public final class SignatureVerification: Sendable {
             }
         }
         let client = RegistryClient(
-            configuration: .init(insecureRegistries: Set(trust.registries.filter(\.value.insecure).keys)),
+            configuration: .init(
+                insecureRegistries: Set(trust.registries.filter(\.value.insecure).keys),
+                tokenRealms: trust.registries.mapValues { Set($0.tokenRealms) }),
             http: HTTPClient(tlsByHost: tls), credentials: credentials)
         let cache =
             previous.flatMap { $0.cacheSettings == trust.cache ? $0.verifier.cache : nil }

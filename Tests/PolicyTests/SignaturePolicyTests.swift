@@ -90,6 +90,14 @@ import Testing
         #expect(issues.contains { $0.message.contains(expected) && $0.line > 0 }, "\(issues)")
     }
 
+    @Test func tokenRealmHostsAreReadPerRegistry() throws {
+        let policy = try PolicyDocument.parse(
+            yaml: PolicyLintTests.header
+                + "registries:\n  docker.io: {tokenRealms: [auth.docker.io, \"auth.example:8443\"]}\n"
+                + "classes:\n  open: {registries: [docker.io]}\n")
+        #expect(policy.signatures.registries["docker.io"]?.tokenRealms == ["auth.docker.io", "auth.example:8443"])
+    }
+
     @Test func keylessAuthoritiesAreReadAsWritten() throws {
         let yaml =
             PolicyLintTests.header + """
@@ -127,6 +135,9 @@ import Testing
         ("authorities:\n  a: {keys: [k.pem], imgs: [\"**\"]}\n", "unknown key \"imgs\"", 2),
         ("registries:\n  https://r.io: {insecure: true}\n", "registries key", 2),
         ("registries:\n  r.io: {insecure: yes please}\n", "must be true or false", 2),
+        ("registries:\n  r.io: {tokenRealms: [https://auth.r.io/token]}\n", "tokenRealms entry", 2),
+        ("registries:\n  r.io: {tokenRealms: [auth.r.io/token]}\n", "without a path", 2),
+        ("registries:\n  r.io: {tokenRealms: auth.r.io}\n", "tokenRealms must be a list", 2),
         ("signatureCache: {ttl: forever}\n", "signatureCache.ttl", 1),
         ("signatureCache: {size: 0}\n", "signatureCache.size", 1),
         ("registryCredentials: \"\"\n", "empty path", 1),

@@ -27,6 +27,8 @@ final class LiveRegistry: Sendable {
     let host: String
     let caFile: String
     let scenarios: [String: String]
+    /// The token service's `host:port`, when the registry requires Bearer tokens.
+    let tokenHost: String?
 
     private init(tokenAuth: Bool) throws(LiveSetupError) {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
@@ -40,6 +42,7 @@ final class LiveRegistry: Sendable {
         caFile = work + "/certs/ca.pem"
         var pushArguments = [host, caFile, work + "/out"]
         var startArguments = [work, String(port)]
+        var tokenHost: String?
         if tokenAuth {
             let tokenPort = LiveRegistry.freePort()
             try LiveRegistry.run("/bin/mkdir", ["-p", work + "/certs"])
@@ -50,9 +53,11 @@ final class LiveRegistry: Sendable {
                     "900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/token_service.py",
                     String(tokenPort),
                     work + "/certs/client.pem", work + "/certs/client-key.pem", "puller", "s3cret",
+                    work + "/certs/server.pem", work + "/certs/server-key.pem",
                 ],
                 log: work + "/token.log")
-            let realm = "http://127.0.0.1:\(tokenPort)/token"
+            let realm = "https://127.0.0.1:\(tokenPort)/token"
+            tokenHost = "127.0.0.1:\(tokenPort)"
             startArguments.append(realm)
             pushArguments += [realm, "puller", "s3cret"]
         }
@@ -63,6 +68,7 @@ final class LiveRegistry: Sendable {
             let scenarios = try? JSONSerialization.jsonObject(with: data) as? [String: String]
         else { throw LiveSetupError("the signer wrote no scenarios.json in \(work)/out") }
         self.scenarios = scenarios
+        self.tokenHost = tokenHost
     }
 
     func key(_ name: String) throws -> PublicKey {
@@ -76,7 +82,8 @@ final class LiveRegistry: Sendable {
     func verifier(credentials: RegistryCredentials = .init(), cache: VerificationCache = VerificationCache()) throws
         -> ImageVerifier
     {
-        let http = HTTPClient(tlsByHost: [host: try TLSClientContext(caBundlePath: caFile)])
+        let trust = try TLSClientContext(caBundlePath: caFile)
+        let http = HTTPClient(tlsByHost: [host: trust].merging(tokenHost.map { [$0: trust] } ?? [:]) { $1 })
         return ImageVerifier(
             client: RegistryClient(
                 configuration: .init(requestTimeout: .seconds(2)), http: http, credentials: credentials),
@@ -158,27 +165,57 @@ struct LiveSetupError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A misbehaving registry (`tests/registry/fake_registry.py`) on a fresh port, reached over plain HTTP.
+/// A misbehaving registry (`tests/registry/fake_registry.py`) on a fresh port: plain HTTP, or TLS with the shared
+/// live registry's certificates (which name both 127.0.0.1 and localhost).
 struct FakeRegistry {
     let host: String
+    let port: Int
+    let log: String
+    /// The CA bundle of a TLS fake, `nil` for plain HTTP.
+    let caFile: String?
 
-    init(mode: String, target: String = "") throws {
-        let port = LiveRegistry.freePort()
+    init(mode: String, target: String = "", tls: Bool = false) throws {
+        port = LiveRegistry.freePort()
         host = "127.0.0.1:\(port)"
-        let log = NSTemporaryDirectory() + "portcullis-fake-\(getpid())-\(mode).log"
+        log = NSTemporaryDirectory() + "portcullis-fake-\(getpid())-\(port).log"
+        let certificates = tls ? try LiveRegistry.shared.get().work + "/certs" : ""
+        caFile = tls ? certificates + "/ca.pem" : nil
         LiveRegistry.spawn(
             "/usr/bin/timeout",
             [
                 "900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/fake_registry.py", String(port), mode,
-                target,
+                target, certificates,
             ],
             log: log)
     }
 
-    func verifier(tlsByHost: [String: TLSClientContext] = [:]) -> ImageVerifier {
+    /// The requests the fake has seen, as `request HOST PATH auth=yes|no` lines.
+    var requests: [String] {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("request ") }
+    }
+
+    func verifier(
+        tlsByHost: [String: TLSClientContext] = [:], credentials: RegistryCredentials = .init(),
+        tokenRealms: [String: Set<String>] = [:], cache: VerificationCache = VerificationCache()
+    ) -> ImageVerifier {
         ImageVerifier(
             client: RegistryClient(
-                configuration: .init(insecureRegistries: [host], requestTimeout: .milliseconds(800)),
-                http: HTTPClient(tlsByHost: tlsByHost)))
+                configuration: .init(
+                    insecureRegistries: caFile == nil ? [host] : [], tokenRealms: tokenRealms,
+                    requestTimeout: .milliseconds(800)),
+                http: HTTPClient(tlsByHost: tlsByHost), credentials: credentials),
+            cache: cache)
+    }
+
+    /// A TLS context trusting this fake's certificate.
+    func trust() throws -> TLSClientContext { try TLSClientContext(caBundlePath: caFile ?? "") }
+}
+
+extension RegistryCredentials {
+    /// The basic credentials `puller:s3cret` for `host`, as a Docker config.json would name them.
+    static func puller(at host: String) throws -> RegistryCredentials {
+        let auth = Data("puller:s3cret".utf8).base64EncodedString()
+        return try RegistryCredentials(dockerConfigJSON: Array("{\"auths\":{\"\(host)\":{\"auth\":\"\(auth)\"}}}".utf8))
     }
 }

@@ -32,6 +32,57 @@ import Testing
         #expect(RegistryURL("https://x:99999/", relativeTo: base) == nil)
     }
 
+    @Test(
+        arguments: [
+            ("registry.internal", [], "https://registry.internal/token", nil),
+            ("registry.internal:5000", [], "https://registry.internal:5001/token", nil),
+            ("docker.io", ["auth.docker.io"], "https://auth.docker.io/token", nil),
+            ("registry.internal", [], "http://registry.internal/token", "which is not https"),
+            (
+                "registry.internal", [], "https://auth.example/token",
+                "registries.\"registry.internal\".tokenRealms (none"
+            ),
+            ("registry.internal", [], "https://registry.internal.evil.example/token", "on host registry.internal.evil"),
+            ("registry.internal", ["auth.example:8443"], "https://auth.example/token", "listed: auth.example:8443"),
+            ("registry.internal", [], "ftp://registry.internal/token", "not a URL"),
+        ] as [(String, Set<String>, String, String?)])
+    func tokenRealmMustBeHTTPSOnTheRegistryOrListed(
+        registry: String, listed: Set<String>, realm: String, refusal: String?
+    ) {
+        let check = TokenRealmCheck(registry: registry, allowedHosts: listed)
+        do {
+            let url = try check.check(realm: realm)
+            #expect(refusal == nil, "\(realm) was allowed")
+            #expect(url.target == "/token")
+        } catch {
+            #expect(error.message.contains(refusal ?? "(allowed)"), "\(error.message)")
+            #expect(error.message.contains(realm), "\(error.message)")
+        }
+    }
+
+    @Test(
+        arguments: [
+            ("https://registry.internal:5000/v2/other", false, nil),
+            ("https://blobs.example/b?sig=1", true, nil),
+            ("https://blobs.example/b?sig=1", false, "only blob downloads may be served by another host"),
+            ("https://registry.internal:5001/v2/x", false, "another host"),
+            ("http://registry.internal:5000/v2/x", true, "never from https to http"),
+            ("http://blobs.example/b", true, "never from https to http"),
+        ] as [(String, Bool, String?)])
+    func redirectsKeepTheSchemeAndLeaveTheHostOnlyForBlobs(location: String, isBlob: Bool, refusal: String?) throws {
+        let origin = HTTPTransportEndpoint.registry
+        let next = try #require(RegistryURL(location, relativeTo: origin))
+        let check = RedirectCheck(registry: "registry.internal:5000", origin: origin, isBlob: isBlob)
+        do {
+            try check.check(next.endpoint, location: location, from: "/v2/a/blobs/sha256:1")
+            #expect(refusal == nil, "\(location) was followed")
+        } catch {
+            #expect(error.kind == .refused)
+            #expect(error.message.contains(refusal ?? "(followed)"), "\(error.message)")
+            #expect(error.message.contains(location), "\(error.message)")
+        }
+    }
+
     @Test func readsDockerConfigAuths() throws {
         let config = """
             {"auths": {"https://registry.internal:5000/v1/": {"auth": "\(Data("bot:pa:ss".utf8).base64EncodedString())"},

@@ -34,6 +34,10 @@ import Testing
         let now: UInt64 = 1000 * Self.second
         for (key, result, ttl) in [
             ("ok", verified, 300), ("unsigned", failure(.unsigned), 60), ("down", failure(.unverifiable), 10),
+            (
+                "corrupt",
+                .failure(VerificationFailure(.unverifiable, image: "i", registry: "r", "m", transient: false)), 60
+            ),
         ] as [(String, Result<[VerifiedSignature], VerificationFailure>, UInt64)] {
             guard case .lead = cache.lookup(key, now: now) else { Issue.record("first lookup must lead"); continue }
             cache.finish(key, result, now: now)

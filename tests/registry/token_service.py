@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """A tiny Docker registry token service for the live tests (distribution's token auth spec).
 
-Usage: token_service.py PORT CERT KEY USER PASSWORD
+Usage: token_service.py PORT CERT KEY USER PASSWORD TLS_CERT TLS_KEY
 Answers GET /token?service=…&scope=… with an ES256 JWT carrying the certificate in x5c, for clients presenting
-USER:PASSWORD with Basic auth; anything else gets 401. Prints "ready", then one line per request.
+USER:PASSWORD with Basic auth; anything else gets 401. Serves HTTPS with TLS_CERT, since clients send the basic
+credentials only to an https realm. Prints "ready", then one line per request.
 """
 import base64
 import json
+import ssl
 import sys
 import time
 import uuid
@@ -27,7 +29,7 @@ def b64url(data: bytes) -> str:
 
 
 def main() -> None:
-    port, cert_path, key_path, user, password = sys.argv[1:6]
+    port, cert_path, key_path, user, password, tls_cert, tls_key = sys.argv[1:8]
     cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
     key = serialization.load_pem_private_key(open(key_path, "rb").read(), password=None)
     x5c = [base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()]
@@ -65,6 +67,9 @@ def main() -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", int(port)), Handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(tls_cert, tls_key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
     print("ready", flush=True)
     server.serve_forever()
 

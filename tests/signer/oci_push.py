@@ -26,7 +26,7 @@ class Registry:
             request = urllib.request.Request(f"{self.token_url}?{query}")
             basic = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
             request.add_header("Authorization", "Basic " + basic)
-            with urllib.request.urlopen(request) as response:
+            with urllib.request.urlopen(request, context=self.context) as response:
                 self.tokens[repo] = json.load(response)["token"]
         return {"Authorization": "Bearer " + self.tokens[repo]}
 
