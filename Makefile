@@ -57,6 +57,7 @@ deps-run:
 deps-test:
 	@scripts/ensure-packages.sh $(TEST_PACKAGES)
 
+# Ten minutes per fuzz target (fuzz/README.md).
 fuzz:
 	fuzz/run.sh 600
 
