@@ -29,6 +29,7 @@ extension PolicyStore {
             break
         case .reloaded(let previous, let new):
             metrics.recordPolicyReload(success: true, sha256: new)
+            metrics.prepare(for: current.document)
             logger.info(
                 "policy reloaded", metadata: ["path": "\(path)", "previousSHA256": "\(previous)", "sha256": "\(new)"])
         case .rejected(let sha256, let error):

@@ -38,6 +38,8 @@ public final class PolicyStore: Sendable {
     private let state: Mutex<Loaded>
     /// The identity of the file as last read (good or bad), so an unchanged file is not re-read each poll.
     private let lastStamp: Mutex<FileStamp?>
+    /// Why the file on disk is not the policy in force, while that lasts (deleted, unreadable, invalid).
+    private let standingProblem = Mutex<String?>(nil)
 
     /// Loads the policy at `path`; throws a `PolicyFileError` a person can act on if it is unreadable or invalid.
     public init(path: String) throws(PolicyFileError) {
@@ -49,21 +51,28 @@ public final class PolicyStore: Sendable {
 
     public var current: Loaded { state.withLock { $0 } }
 
-    /// Re-reads the file if its identity changed; swaps the policy only when the new text is valid.
+    /// Why the file on disk is not the policy being served, or nil when it is. Shown by `/readyz` (without
+    /// making the replica unready: every replica reads the same ConfigMap, so that would be an outage).
+    public var reloadProblem: String? { standingProblem.withLock { $0 } }
+
+    /// Re-reads the file if its identity changed; swaps the policy only when the new text is valid. A file that
+    /// disappears or becomes unreadable is a rejected reload, reported once, and the previous policy stays.
     public func reloadIfChanged() -> ReloadOutcome {
         let stamp = FileStamp(path: path)
         let changed = lastStamp.withLock { last in
             defer { last = stamp }
             return last != stamp
         }
-        guard changed, stamp != nil else { return .unchanged }
+        guard changed else { return .unchanged }
         let old = current
         do {
             let new = try PolicyStore.load(path, previous: old.signatures)
+            standingProblem.withLock { $0 = nil }
             guard new.sha256 != old.sha256 else { return .unchanged }
             state.withLock { $0 = new }
             return .reloaded(previousSHA256: old.sha256, newSHA256: new.sha256)
         } catch {
+            standingProblem.withLock { $0 = error.description }
             let hash = SHA256.hash(fileAt: path)?.hex ?? ""
             return .rejected(sha256: hash, error: error.description)
         }

@@ -25,8 +25,9 @@ public struct WebhookHandler: HTTPHandler {
             return .text(200, "ok\n")
         case .success(.ready):
             let problems = (context.serverIsShuttingDown ? ["shutting down"] : []) + readiness.problems()
-            return problems.isEmpty
-                ? .text(200, "ready\n") : .text(503, "not ready: " + problems.joined(separator: "; ") + "\n")
+            guard problems.isEmpty else { return .text(503, "not ready: " + problems.joined(separator: "; ") + "\n") }
+            return .text(
+                200, (["ready"] + readiness.warnings().map { "warning: " + $0 }).joined(separator: "\n") + "\n")
         case .success(.metrics):
             var response = HTTPResponse(status: 200, body: metrics.render())
             response.headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
@@ -39,10 +40,16 @@ public struct WebhookHandler: HTTPHandler {
 /// routes to ready pods, so an instance that cannot write evidence takes itself out of rotation.
 public struct Readiness: Sendable {
     let checks: [@Sendable () -> String?]
+    /// Conditions an operator must see that do not make the instance unfit to serve (a policy edit that could
+    /// not be loaded: the previous policy is still in force).
+    let warningChecks: [@Sendable () -> String?]
 
-    public init(_ checks: [@Sendable () -> String?]) {
+    public init(_ checks: [@Sendable () -> String?], warnings: [@Sendable () -> String?] = []) {
         self.checks = checks
+        self.warningChecks = warnings
     }
 
     public func problems() -> [String] { checks.compactMap { $0() } }
+
+    public func warnings() -> [String] { warningChecks.compactMap { $0() } }
 }

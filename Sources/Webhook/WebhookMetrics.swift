@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Policy
 import Prometheus
 
 /// The numbers a platform team puts on its dashboard and alerts on: admissions and denials by
@@ -125,6 +126,33 @@ public final class WebhookMetrics: @unchecked Sendable {
         increment("portcullis_registry_errors_total", [("registry", registry)])
     }
 
+    /// Creates every documented series the policy in force can produce, at zero: an `increase()` alert on a
+    /// counter that does not exist yet misses its first event, and a dashboard cannot tell "no denials" from
+    /// "not exported". Called at start and after every reload (classes and registries may change); label
+    /// values come from the policy, never from requests, so the series stay bounded.
+    /// - Parameters:
+    ///   - rules: every rule ID a decision can name.
+    ///   - registries: the registry hosts signature verification may contact.
+    public func prepare(classes: [String], rules: [String], registries: [String]) {
+        for className in classes {
+            for decision in Decision.allCases {
+                zero("portcullis_admissions_total", [("class", className), ("decision", decision.rawValue)])
+            }
+            for rule in rules {
+                zero("portcullis_denials_total", [("class", className), ("rule", rule)])
+                zero("portcullis_warnings_total", [("class", className), ("rule", rule)])
+            }
+            _ = Metrics.Timer(
+                label: "portcullis_admission_duration_seconds", dimensions: [("class", className)], factory: factory)
+        }
+        for result in ["success", "failure"] { zero("portcullis_policy_reloads_total", [("result", result)]) }
+        for result in ["hit", "miss"] { zero("portcullis_signature_cache_requests_total", [("result", result)]) }
+        for registry in registries { zero("portcullis_registry_errors_total", [("registry", registry)]) }
+        zero("portcullis_audit_sync_failures_total", [])
+        _ = Metrics.Timer(label: "portcullis_audit_sync_duration_seconds", dimensions: [], factory: factory)
+        zero("portcullis_accept_errors_total", [])
+    }
+
     /// Records a failed accept(2): the server ran out of descriptors or memory and paused new connections.
     public func recordAcceptError() {
         increment("portcullis_accept_errors_total", [])
@@ -142,6 +170,11 @@ public final class WebhookMetrics: @unchecked Sendable {
     /// The media type to send with `render()`'s bytes.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
+    /// Registers a counter without counting anything: it is exported at 0 from now on.
+    private func zero(_ label: String, _ dimensions: [(String, String)]) {
+        _ = Metrics.Counter(label: label, dimensions: dimensions, factory: factory)
+    }
+
     private func increment(_ label: String, _ dimensions: [(String, String)]) {
         Metrics.Counter(label: label, dimensions: dimensions, factory: factory).increment()
     }
@@ -153,5 +186,15 @@ public final class WebhookMetrics: @unchecked Sendable {
                 Int64(seconds * 1e9)
             }
         Metrics.Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(nanoseconds)
+    }
+}
+
+extension WebhookMetrics {
+    /// ``prepare(classes:rules:registries:)`` for what `document` can produce: its classes, every rule, and the
+    /// registry hosts of classes that verify signatures.
+    public func prepare(for document: PolicyDocument) {
+        let verified = document.classes.values.filter(\.requireSignatures).flatMap(\.registries)
+        let hosts = Set(verified.map { String($0.prefix { $0 != "/" }) }).union(document.signatures.registries.keys)
+        prepare(classes: document.classNames, rules: RuleID.allCases.map(\.rawValue), registries: hosts.sorted())
     }
 }

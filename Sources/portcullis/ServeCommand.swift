@@ -42,6 +42,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         metrics.recordPolicyReload(success: true, sha256: policies.current.sha256)
+        metrics.prepare(for: policies.current.document)
         logger.info(
             "policy loaded",
             metadata: [
@@ -63,9 +64,15 @@ struct ServeCommand: ParsableCommand {
         let endpoint = AdmissionEndpoint(
             policies: policies, audit: writer, auditFailOpenClasses: Set(audit.auditFailOpen), metrics: metrics,
             logger: logger)
-        let readiness = Readiness([
-            { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil }
-        ])
+        let readiness = Readiness(
+            [{ writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil }],
+            warnings: [
+                {
+                    policies.reloadProblem.map {
+                        "\($0); serving the previous policy sha256:\(policies.current.sha256)"
+                    }
+                }
+            ])
         do {
             try transport.serve(
                 handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger,

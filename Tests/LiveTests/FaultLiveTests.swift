@@ -123,4 +123,69 @@ struct FaultLiveTests {
         #expect(codes.contains("503"), "nothing was refused for the budget: \(Set(codes))")
         #expect(codes.allSatisfy { ["400", "503"].contains($0) }, "\(Set(codes))")
     }
+
+    /// The metric names of the table in docs/OPERATIONS.md ("Metrics"), which operators build alerts from.
+    static func documentedMetrics() throws -> [String] {
+        let text = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("docs/OPERATIONS.md"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("| `portcullis_"), let end = line.dropFirst(3).firstIndex(of: "`") else { return nil }
+            return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
+        }
+    }
+
+    @Test("every documented metric is exported from the start, its counters at zero for every class and rule")
+    func metricsExistFromTheStart() throws {
+        let certs = try DevCertificates()
+        // The shipped policy with one registry for signatures, so registry_errors_total has a label value.
+        let policy = certs.path("policy.yaml")
+        try
+            (try String(contentsOfFile: LiveServer.policy, encoding: .utf8)
+            + "registries:\n  \"registry.internal\": {}\n")
+            .write(toFile: policy, atomically: true, encoding: .utf8)
+        let server = try LiveServer(certs, policy: policy)
+        let exposition = try server.curl(certs, ["\(server.url)/metrics"]).stdout
+        let samples = try PrometheusSamples(exposition)
+        let documented = try Self.documentedMetrics()
+        #expect(documented.count >= 12, "\(documented)")
+        for name in documented {
+            #expect(
+                samples.samples.contains { $0.name == name || $0.name.hasPrefix(name + "_") },
+                "\(name) is documented but not exported at start")
+        }
+        #expect(samples.value("portcullis_warnings_total", ["class": "ephi", "rule": "registry-origin"]) == 0)
+        #expect(samples.value("portcullis_denials_total", ["class": "public", "rule": "model-source"]) == 0)
+        #expect(samples.value("portcullis_admissions_total", ["class": "ephi", "decision": "error"]) == 0)
+        #expect(samples.value("portcullis_audit_sync_failures_total", [:]) == 0)
+        #expect(samples.value("portcullis_signature_cache_requests_total", ["result": "miss"]) == 0)
+        #expect(samples.value("portcullis_accept_errors_total", [:]) == 0)
+        #expect(samples.value("portcullis_policy_reloads_total", ["result": "failure"]) == 0)
+        #expect(samples.value("portcullis_registry_errors_total", ["registry": "registry.internal"]) == 0)
+    }
+
+    @Test("a deleted policy file is logged, counted and shown by /readyz; the previous policy stays in force")
+    func deletedPolicyFile() throws {
+        let certs = try DevCertificates()
+        let policy = certs.path("policy.yaml")
+        let text = try String(contentsOfFile: LiveServer.policy, encoding: .utf8)
+        try text.write(toFile: policy, atomically: true, encoding: .utf8)
+        let server = try LiveServer(certs, policy: policy, extraArguments: ["--policy-reload-interval", "100ms"])
+        try FileManager.default.removeItem(atPath: policy)
+        #expect(server.child.stdout.waitFor("previous policy stays in force", timeout: .seconds(10)), "\(server.log)")
+        let ready = try server.curl(certs, ["-w", "\n%{http_code}", "\(server.url)/readyz"]).stdout
+        #expect(ready.hasSuffix("\n200"), "readiness must not take every replica out for a ConfigMap mistake")
+        #expect(ready.contains("cannot read the file"), "\(ready)")
+        let samples = try PrometheusSamples(try server.curl(certs, ["\(server.url)/metrics"]).stdout)
+        #expect(samples.value("portcullis_policy_reloads_total", ["result": "failure"]) == 1)
+        let (_, json) = try AdmissionLiveTests.post(
+            server, certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
+        #expect((json["response"] as? [String: Any])?["allowed"] as? Bool == true, "the previous policy decides")
+        try text.write(toFile: policy, atomically: true, encoding: .utf8)
+        var cleared = false
+        for _ in 0..<50 where !cleared {
+            cleared = try !server.curl(certs, ["\(server.url)/readyz"]).stdout.contains("cannot read")
+            if !cleared { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(cleared, "restoring the file did not clear the warning")
+    }
 }
