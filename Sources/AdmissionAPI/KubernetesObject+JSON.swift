@@ -77,6 +77,14 @@ extension KubernetesObject {
                     try InferenceServicePredictor.decode(from: &reader, spec: &predictor, models: &object.modelSources)
                     object.predictorSpec = predictor
                 }
+            case "storageClassName":
+                if try reader.present(SeenMembers.extra + 5, "storageClassName", in: &seen) {
+                    object.storageClassName = try reader.readString()
+                }
+            case "volumeClaimTemplates":
+                if try reader.present(SeenMembers.extra + 6, "volumeClaimTemplates", in: &seen) {
+                    object.volumeClaimTemplates = try ClaimTemplate.decodeList(from: &reader)
+                }
             default:
                 try pod.decodeMember(key, from: &reader, seen: &seen)
             }

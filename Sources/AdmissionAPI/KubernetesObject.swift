@@ -19,6 +19,10 @@ public struct KubernetesObject: Sendable, Equatable {
     public var claimRequests: [DeviceRequest]?
     /// `spec.spec.devices.requests` (ResourceClaimTemplate).
     public var claimTemplateRequests: [DeviceRequest]?
+    /// `spec.storageClassName` (PersistentVolumeClaim): nil when absent (the cluster default), "" for none.
+    public var storageClassName: String?
+    /// `spec.volumeClaimTemplates` (StatefulSet): the claims each replica gets.
+    public var volumeClaimTemplates: [ClaimTemplate] = []
     /// `target.name` (Binding): the node a pod is bound to.
     public var bindingTarget: String?
 

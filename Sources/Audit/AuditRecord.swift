@@ -106,6 +106,10 @@ public struct AuditRecord: Sendable, Codable, Equatable {
     public var latencyMicros: UInt64
     /// Why the decision was forced rather than computed, e.g. `AuditUnavailable`.
     public var reason: String?
+    /// The storage classes the object's volume claims end up with (where its data will live), when it has any.
+    public var storageClasses: [String]?
+    /// The pod's volume source types (`emptyDir`, `hostPath`, `persistentVolumeClaim`, …), when it has volumes.
+    public var volumeTypes: [String]?
 
     public init(
         uid: String, operation: String, kind: Kind, resource: String, subResource: String? = nil,
@@ -180,6 +184,8 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         line.field("dryRun", dryRun)
         line.field("latencyMicros", latencyMicros)
         line.field("reason", reason)
+        if let storageClasses { line.field("storageClasses", storageClasses) }
+        if let volumeTypes { line.field("volumeTypes", volumeTypes) }
         return line.members()
     }
 }

@@ -19,6 +19,11 @@ public struct Decision: Sendable, Equatable {
     public var images: [String]
     /// The artifacts the pod mounts as volumes (image volumes, image-pulling CSI volumes), in spec order.
     public var volumeImages: [VolumeImage] = []
+    /// The storage classes the object's claims end up with (a PVC's, a StatefulSet's claim templates', ephemeral
+    /// volumes'; the cluster default where the policy names it), in order, for the audit line.
+    public var storageClasses: [String] = []
+    /// The pod's distinct volume source types, in spec order, for the audit line.
+    public var volumeTypes: [String] = []
     /// SHA-256 (hex) of the policy text that made the decision.
     public var policySHA256: String
     /// The signature evidence the decision used, per verified image, for the audit line.

@@ -56,6 +56,7 @@ final class PolicyParser {
         let allowed = [
             "apiVersion", "kind", "defaultClass", "namespaceClasses", "accelerators", "gpu", "classes", "exemptions",
             "authorities", "registries", "registryCredentials", "signatureCache", "binding", "imageVolumeDrivers",
+            "defaultStorageClass",
         ]
         guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
         if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
@@ -121,7 +122,8 @@ final class PolicyParser {
             defaultClass: defaultClass, namespaceClasses: namespaceClasses, accelerators: accelerators,
             classes: classes, exemptions: exemptions, signatures: trust, binding: binding,
             imageVolumeDrivers: fields["imageVolumeDrivers"].map(parseImageVolumeDrivers)
-                ?? PolicyDocument.defaultImageVolumeDrivers)
+                ?? PolicyDocument.defaultImageVolumeDrivers,
+            defaultStorageClass: fields["defaultStorageClass"].flatMap { string($0, "defaultStorageClass") })
     }
 
     private func reportYAMLError(_ error: YamlError) {
@@ -192,7 +194,8 @@ final class PolicyParser {
         let allowed = [
             "mode", "rules", "registries", "requireDigest", "zones", "regions", "acceleratorNodePools", "gpuNodePools",
             "dedicatedTaints", "requireSignatures", "signatures", "schedulerNames", "deviceClasses",
-            "maxDevicesPerClaim", "allowAllocationModeAll", "inlineCSIDrivers", "models",
+            "maxDevicesPerClaim", "allowAllocationModeAll", "inlineCSIDrivers", "models", "storageClasses",
+            "forbidVolumeTypes",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -248,6 +251,12 @@ final class PolicyParser {
             dataClass.inlineCSIDrivers = parseInlineCSIDrivers(node, context: context)
         }
         if let node = fields["models"] { dataClass.models = parseModelSources(node, context: context) }
+        if let node = fields["storageClasses"] {
+            dataClass.storageClasses = strings(node, "\(context) storageClasses")
+        }
+        if let node = fields["forbidVolumeTypes"] {
+            dataClass.forbidVolumeTypes = parseVolumeTypes(node, context: context)
+        }
         if let node = fields["schedulerNames"], let values = nonEmptyStrings(node, "\(context) schedulerNames") {
             dataClass.schedulerNames = values
         }

@@ -22,6 +22,9 @@ public struct PolicyDocument: Sendable, Equatable {
     public var imageVolumeDrivers: [String: String]
     /// Who may bind pods to nodes, and what the policy knows of nodes, for `pods/binding`.
     public var binding: BindingSettings
+    /// The cluster's default StorageClass, which a claim without `storageClassName` gets; nil when the policy does
+    /// not say (such claims are then denied in classes with `storageClasses`).
+    public var defaultStorageClass: String?
 
     /// Image-populating CSI drivers in use today, with the attribute that names the image.
     public static let defaultImageVolumeDrivers = ["csi-image.warm-metal.tech": "image"]
@@ -31,8 +34,10 @@ public struct PolicyDocument: Sendable, Equatable {
         accelerators: AcceleratorSettings = AcceleratorSettings(),
         classes: [String: DataClass], exemptions: [Exemption] = [], signatures: SignatureTrust = SignatureTrust(),
         binding: BindingSettings = BindingSettings(),
-        imageVolumeDrivers: [String: String] = PolicyDocument.defaultImageVolumeDrivers
+        imageVolumeDrivers: [String: String] = PolicyDocument.defaultImageVolumeDrivers,
+        defaultStorageClass: String? = nil
     ) {
+        self.defaultStorageClass = defaultStorageClass
         self.imageVolumeDrivers = imageVolumeDrivers
         self.binding = binding
         self.signatures = signatures
@@ -74,6 +79,10 @@ public struct DataClass: Sendable, Equatable {
     public var inlineCSIDrivers: [String]?
     /// Where model URIs may point; nil means any URI (`oci://` models still follow the image rules).
     public var models: ModelSources?
+    /// StorageClasses its volume claims may use; nil means no storage rule.
+    public var storageClasses: [String]?
+    /// Volume source types (`hostPath`, `nfs`, …) its pods may not mount.
+    public var forbidVolumeTypes: [String] = []
     /// `spec.schedulerName` values its pods may use: any other scheduler is trusted with placement no more
     /// than `nodeName` is.
     public var schedulerNames: [String]

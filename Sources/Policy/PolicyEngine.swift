@@ -30,7 +30,8 @@ public struct PolicyEngine: Sendable {
 
     /// True when Portcullis examines this request: CREATE or UPDATE of a Pod (or its
     /// `ephemeralcontainers` subresource, so `kubectl debug` cannot bypass the image rules), of a
-    /// workload's main resource, or of a DRA ResourceClaim or ResourceClaimTemplate; and a Binding
+    /// workload's main resource, of a PersistentVolumeClaim, or of a DRA ResourceClaim or ResourceClaimTemplate;
+    /// and a Binding
     /// (`pods/binding` or the `bindings` resource), which places a pod on a node. Everything else (other
     /// kinds, `status` and `scale`, DELETE, CONNECT) is allowed without evaluation.
     public static func isInScope(_ request: AdmissionRequest) -> Bool {
@@ -39,6 +40,9 @@ public struct PolicyEngine: Sendable {
             return request.subResource.isEmpty || request.subResource == "ephemeralcontainers"
         }
         if request.kind.group.isEmpty && request.kind.kind == "Binding" { return true }
+        if request.kind.group.isEmpty && request.kind.kind == "PersistentVolumeClaim" {
+            return request.subResource.isEmpty
+        }
         if request.kind.group == "resource.k8s.io" {
             return request.subResource.isEmpty && deviceClaimKinds.contains(request.kind.kind)
         }
@@ -110,6 +114,22 @@ public struct PolicyEngine: Sendable {
         }
         decision.className = dataClass.name
         decision.classMode = dataClass.mode
+        if request.kind.group.isEmpty && request.kind.kind == "PersistentVolumeClaim" {
+            // Only a CREATE chooses the storage class: it cannot change afterwards, and resizes must not be blocked.
+            let claims =
+                request.operation == "CREATE"
+                ? [
+                    StorageClassCheck.Claim(
+                        storageClassName: request.object?.storageClassName, path: "spec.storageClassName",
+                        holder: "the claim")
+                ] : []
+            decision.storageClasses = claims.compactMap {
+                StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
+            }
+            let findings = StorageClassCheck.check(claims, subject: decision.subject, in: dataClass, policy: policy)
+            record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+            return decision
+        }
         if let findings = podlessFindings(request, subject: decision.subject, in: dataClass) {
             record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
             return decision
@@ -156,10 +176,18 @@ public struct PolicyEngine: Sendable {
                 + NodeNameCheck.check(pod, in: dataClass)
                 + SchedulerNameCheck.check(pod, in: dataClass)
         }
+        let claims = StorageClassCheck.claims(pod, templates: object.volumeClaimTemplates)
+        decision.storageClasses = claims.compactMap {
+            StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
+        }
+        var seenTypes = Set<String>()
+        decision.volumeTypes = pod.spec.volumes.map(\.source).filter { !$0.isEmpty && seenTypes.insert($0).inserted }
         findings +=
             ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
             + InlineCSIDriverCheck.check(pod, in: dataClass)
             + ModelSourceCheck.check(pod, in: dataClass)
+            + VolumeTypeCheck.check(pod, in: dataClass)
+            + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
         record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
         return decision
     }

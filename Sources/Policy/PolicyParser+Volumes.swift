@@ -1,3 +1,4 @@
+import AdmissionAPI
 import Yams
 
 extension PolicyParser {
@@ -53,5 +54,17 @@ extension PolicyParser {
         guard let drivers = strings(node, "\(context) inlineCSIDrivers") else { return nil }
         if drivers.contains(where: \.isEmpty) { report("\(context) inlineCSIDrivers contains an empty name", at: node) }
         return drivers
+    }
+
+    /// A class's `forbidVolumeTypes`: names of volume sources as Kubernetes spells them.
+    func parseVolumeTypes(_ node: Node, context: String) -> [String] {
+        guard let types = strings(node, "\(context) forbidVolumeTypes") else { return [] }
+        for type in types where !Volume.sourceTypes.contains(type) {
+            report(
+                "\(context) forbidVolumeTypes entry \"\(type)\" is not a volume source (e.g. hostPath, nfs, iscsi,"
+                    + " csi)",
+                at: node)
+        }
+        return types
     }
 }

@@ -45,6 +45,11 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case csiDriver = "csi-driver"
     /// A model URI is not under one of the class's model sources, or not pinned where the class requires it.
     case modelSource = "model-source"
+    /// A volume claim (PVC, StatefulSet claim template, generic ephemeral volume) names a storage class the class
+    /// does not list, or leaves it to a cluster default the class does not list.
+    case storageClass = "storage-class"
+    /// A pod mounts a volume type the class forbids (`hostPath`, `nfs`, …).
+    case volumeType = "volume-type"
     /// The data class named by the request path does not exist, or no class could be resolved.
     case unknownClass = "unknown-class"
     /// The request carries no object with a pod spec the checks could read.

@@ -24,6 +24,8 @@ extension AuditRecord {
                     Image(reference: $0.reference, digest: Self.digest(in: $0.reference), volume: $0.volume)
                 },
             policySHA256: decision.policySHA256, dryRun: request.dryRun, latencyMicros: latencyMicros)
+        if !decision.storageClasses.isEmpty { storageClasses = decision.storageClasses }
+        if !decision.volumeTypes.isEmpty { volumeTypes = decision.volumeTypes }
     }
 
     /// The `sha256:…` a reference pins, if it pins one.

@@ -139,12 +139,12 @@ public struct WebhookConfigurationRenderer: Sendable {
 
     /// Pods (and `kubectl debug`'s ephemeral containers) plus every built-in controller with a
     /// pod template, so a bad workload is refused at `kubectl apply` rather than failing later
-    /// as ReplicaSet events nobody reads; bindings (`pods/binding` and the older `bindings`), which
+    /// as ReplicaSet events nobody reads; PersistentVolumeClaims, which choose where data lives; bindings (`pods/binding` and the older `bindings`), which
     /// place a pod on a node without the scheduler; DRA claims and claim templates, which decide
     /// which devices a pod gets, in every version a cluster may serve them in; and KServe's InferenceService and
     /// ServingRuntime, whose model URIs never appear in a pod spec (every version KServe serves).
     private static let rules: [(group: String, versions: [String], resources: [String])] = [
-        ("", ["v1"], ["pods", "pods/ephemeralcontainers", "pods/binding", "bindings"]),
+        ("", ["v1"], ["pods", "pods/ephemeralcontainers", "pods/binding", "bindings", "persistentvolumeclaims"]),
         ("apps", ["v1"], ["deployments", "replicasets", "statefulsets", "daemonsets"]),
         ("batch", ["v1"], ["jobs", "cronjobs"]),
         ("resource.k8s.io", ["v1", "v1beta2", "v1beta1"], ["resourceclaims", "resourceclaimtemplates"]),

@@ -9,8 +9,27 @@ struct PolicyLintCommand: ParsableCommand {
     @Argument(help: "The policy file.")
     var file: String
 
+    @Option(
+        help: ArgumentHelp(
+            "A `kubectl get storageclass -o yaml` dump: check that each class's storage classes provision only in"
+                + " its zones and regions."))
+    var clusterStorage: String?
+
     func run() throws {
         let (policy, _) = try InputFile.loadPolicy(file)
+        if let clusterStorage {
+            let bytes = try InputFile.read(clusterStorage)
+            let findings: [ClusterStorageReview.Finding]
+            do {
+                let classes = try ClusterStorageReview.parse(yaml: String(decoding: bytes, as: UTF8.self))
+                findings = ClusterStorageReview.review(classes, policy: policy)
+            } catch {
+                InputFile.printError("\(clusterStorage): \(error)")
+                throw ExitCode(2)
+            }
+            for finding in findings { InputFile.printError("\(clusterStorage): \(finding)") }
+            if findings.contains(where: \.isError) { throw ExitCode(2) }
+        }
         print(
             "\(file): ok, classes \(policy.classNames.joined(separator: ", ")), \(policy.exemptions.count) exemption(s)"
         )

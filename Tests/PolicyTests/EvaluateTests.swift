@@ -94,6 +94,13 @@ import Testing
         #expect(joined.exitCode == 2)
     }
 
+    @Test func personalDataStorageExampleIsJudgedByItsNamespacesClass() throws {
+        let result = Self.run(try Self.example("personal-data-storage.yaml"), className: nil)
+        #expect(result.rows.map(\.verdict) == ["allow", "allow", "deny", "deny"], "\(result.text())")
+        #expect(result.rows.map { $0.decision?.ruleIDs ?? [] } == [[], [], [.storageClass], [.volumeType]])
+        #expect(result.rows.allSatisfy { $0.decision?.className == "personal-data" })
+    }
+
     @Test func namespaceResolvesTheClassWithoutFlag() throws {
         let result = Self.run(try Self.example("training-job.yaml"), className: nil)
         #expect(result.rows.first?.decision?.className == "ephi")

@@ -70,7 +70,8 @@ import Yams
         }
         #expect(
             covered == [
-                "/pods", "/pods/ephemeralcontainers", "/pods/binding", "/bindings", "apps/deployments",
+                "/pods", "/pods/ephemeralcontainers", "/pods/binding", "/bindings", "/persistentvolumeclaims",
+                "apps/deployments",
                 "apps/replicasets", "apps/statefulsets", "apps/daemonsets", "batch/jobs", "batch/cronjobs",
                 "resource.k8s.io/resourceclaims", "resource.k8s.io/resourceclaimtemplates",
                 "serving.kserve.io/inferenceservices", "serving.kserve.io/servingruntimes",
