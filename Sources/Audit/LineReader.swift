@@ -6,25 +6,25 @@ import Foundation
 /// Lines are handed out as views into one reusable buffer (valid only during the callback), so
 /// verifying a gigabyte allocates nothing per line. A final line without a newline is reported
 /// separately: it is a torn write or a truncation, never a record.
-final class LineReader {
+package final class LineReader {
     /// Longest line accepted; anything longer is not an audit line, and bounding it bounds memory.
-    static let maximumLineLength = 4 << 20
+    package static let maximumLineLength = 4 << 20
 
     private enum Source {
         case plain(Int32)
         case gzip(GzipFileReader)
     }
 
-    let path: String
+    package let path: String
     private let source: Source
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
     /// Bytes handed out so far, so callers can say where a line starts.
-    private(set) var offset: Int64 = 0
+    package private(set) var offset: Int64 = 0
 
     /// `startOffset` skips that many bytes of a plain file (to resume after lines already read).
-    init(path: String, compressed: Bool, bufferSize: Int = 1 << 20, startOffset: Int64 = 0) throws(AuditError) {
+    package init(path: String, compressed: Bool, bufferSize: Int = 1 << 20, startOffset: Int64 = 0) throws(AuditError) {
         self.path = path
         offset = startOffset
         if compressed {
@@ -47,14 +47,14 @@ final class LineReader {
     }
 
     /// What ended the file: nothing, or bytes after the last newline.
-    struct Tail {
-        var bytes: [UInt8]
-        var offset: Int64
+    package struct Tail {
+        package var bytes: [UInt8]
+        package var offset: Int64
     }
 
     /// Calls `body` for each whole line (including its `\n`) until it returns false or the file ends.
     /// Returns the torn tail, if any. Throws `AuditError` for I/O failures and `CompressionError` for bad gzip.
-    func forEachLine(_ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Tail? {
+    package func forEachLine(_ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Tail? {
         while true {
             if let newline = memchr(buffer.baseAddress! + start, 0x0A, end - start) {
                 let lineEnd = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(newline)) + 1

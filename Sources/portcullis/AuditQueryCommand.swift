@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import AuditReading
 import Foundation
 
 /// `portcullis audit query`: filter decisions for a reviewer, as a table or JSON lines.

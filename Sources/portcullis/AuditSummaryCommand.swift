@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import AuditReading
 import Foundation
 
 /// `portcullis audit summary`: what was denied, by class, rule, namespace and user.

@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 /// kill -9 during concurrent appends: every append that returned (was acknowledged) is in the log,
 /// and after a restart the chain verifies. The writer runs in a child process, which is this test

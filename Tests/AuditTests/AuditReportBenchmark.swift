@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 /// Writes a large, varied audit log (gzip segments included) to time `portcullis audit report` on it, and a
 /// small one for the sample screenshot. Prints, never asserts timing; runs only when asked:

@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 @Suite("Control events in the audit chain")
 struct ControlEventTests {

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 
 /// Filters decision lines for a security reviewer. Every set filter must match.

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 
 /// Renders an `AuditReport` as one self-contained HTML page: no external scripts, fonts or images,
