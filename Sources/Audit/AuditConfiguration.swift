@@ -54,6 +54,11 @@ public struct AuditConfiguration: Sendable {
             throw AuditError(
                 "audit origin \"\(origin)\" must be non-empty with no spaces or '+' (a signed-note key name)")
         }
+        guard !chainID.isEmpty, chainID.utf8.count <= AuditLineFormat.maximumChainIDBytes else {
+            throw AuditError(
+                "audit chain ID \"\(chainID)\" must be 1 to \(AuditLineFormat.maximumChainIDBytes) bytes (a pod or host name)"
+            )
+        }
         guard !fileName.isEmpty, !fileName.contains("/") else {
             throw AuditError("audit file name \"\(fileName)\" must be a plain name without '/'")
         }

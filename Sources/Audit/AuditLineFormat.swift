@@ -7,6 +7,15 @@ import PortcullisCrypto
 package enum AuditLineFormat {
     static let version: UInt64 = 1
 
+    /// The longest line, newline included, that the writer writes and the readers hold in memory. The
+    /// writer shortens a decision that would exceed it (`AuditRecord.boundedMembers`); a longer line
+    /// from an older writer is read past, hashed but not parsed, and reported (docs/AUDIT.md).
+    package static let maximumLineBytes = 256 << 10
+
+    /// Room the prefix, `time`, `chain` (at most `maximumChainIDBytes`) and closing take; the rest is the content's.
+    static let maximumMemberBytes = maximumLineBytes - 1024
+    static let maximumChainIDBytes = 253
+
     /// `prev` of the very first line of a chain: 64 hex zeros (documented in docs/AUDIT.md).
     static let genesis = SHA256Digest.zero
 

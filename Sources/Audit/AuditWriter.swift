@@ -43,17 +43,20 @@ public final class AuditWriter: Sendable {
     /// Appends one decision line and returns its sequence number once it is durable.
     /// Throws when the line could not be written or synced; `isHealthy` is then false.
     public func append(_ record: AuditRecord) throws(AuditError) -> UInt64 {
-        try append(PendingLine(type: .decision, members: record.encodedMembers()))
+        try append(
+            PendingLine(type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes)))
     }
 
     /// Appends one control line (server start, policy reload, trust material, certificate…) to the
     /// same chain, durably, and returns its sequence number.
     @discardableResult
     public func append(_ event: ControlEvent) throws(AuditError) -> UInt64 {
-        try append(PendingLine(type: .control, members: event.encodedMembers()))
+        try append(
+            PendingLine(type: .control, members: event.boundedMembers(limit: AuditLineFormat.maximumMemberBytes)))
     }
 
-    private func append(_ pending: PendingLine) throws(AuditError) -> UInt64 {
+    /// Appends prepared members as they are (internal: tests use it to write what an older, unbounded writer wrote).
+    func append(_ pending: PendingLine) throws(AuditError) -> UInt64 {
         guard shared.enqueue(pending) else { throw AuditError("the audit writer is closed") }
         return try pending.wait()
     }

@@ -97,8 +97,9 @@ extension WriterCore {
             }
             tail = Array(chunk[0..<count]) + tail
             end = start
-            guard tail.count <= LineReader.maximumLineLength else {
-                throw AuditError("\(path) ends with more than 4 MiB without a newline; this is not an audit log")
+            // An older writer had no line limit, so a line cut off by a crash can be long; this still bounds memory.
+            guard tail.count <= 64 << 20 else {
+                throw AuditError("\(path) ends with more than 64 MiB without a newline; this is not an audit log")
             }
         }
         guard !tail.isEmpty else { return nil }
@@ -126,15 +127,25 @@ extension WriterCore {
             var problem: String?
             let tail: LineReader.Tail?
             do {
-                tail = try reader.forEachLine { line in
-                    lineNumber += 1
-                    switch scanner.consume(line) {
+                func step(_ result: ChainScanner.Result) -> Bool {
+                    switch result {
                     case .ok: return true
                     case .chainBreak: problem = "the line does not continue the chain (prev or seq mismatch)"
                     case .finding(let cause, let message): problem = "\(cause.rawValue): \(message)"
                     }
                     return false
                 }
+                // A line over the limit, from a writer before the limit, is followed by its hashes: it must
+                // not keep the server from starting.
+                tail = try reader.forEachLine(
+                    { line in
+                        lineNumber += 1
+                        return step(scanner.consume(line))
+                    },
+                    oversized: { line in
+                        lineNumber += 1
+                        return step(scanner.consume(line))
+                    })
             } catch {
                 throw AuditError("cannot read audit segment \(segment.path): \(error)")
             }

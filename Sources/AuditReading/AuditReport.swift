@@ -55,6 +55,8 @@ public struct AuditReport: Sendable, Encodable {
         public var firstSeq: UInt64?
         public var lastSeq: UInt64?
         public var unsignedTail: Int
+        /// Lines over the line limit (from a writer before it): chained and signed, but not read into this report.
+        public var oversizedLines: Int
         public var signaturesChecked: Bool
         public var finding: String?
         public var findingCause: String?
@@ -215,20 +217,22 @@ public struct AuditReportBuilder: Sendable {
             for (_, segments) in try AuditLogFiles.resolve(paths) {
                 for segment in segments {
                     let reader = try LineReader(path: segment.path, compressed: segment.compressed)
-                    _ = try reader.forEachLine { line in
-                        switch AuditLineFormat.parsePrefix(line)?.type {
-                        case .decision:
-                            // An unreadable line is the verifier's finding, not a reason to stop the report.
-                            if let facts = DecisionFacts.parse(line) { aggregate.add(facts) }
-                        case .control:
-                            if let entry = try? decoder.decode(ControlEntry.self, from: Data(line)) {
-                                aggregate.add(entry, controlCap: controlCap)
+                    // Oversized lines are counted by the verifier (integrity); their content is not read.
+                    _ = try reader.forEachLine(
+                        { line in
+                            switch AuditLineFormat.parsePrefix(line)?.type {
+                            case .decision:
+                                // An unreadable line is the verifier's finding, not a reason to stop the report.
+                                if let facts = DecisionFacts.parse(line) { aggregate.add(facts) }
+                            case .control:
+                                if let entry = try? decoder.decode(ControlEntry.self, from: Data(line)) {
+                                    aggregate.add(entry, controlCap: controlCap)
+                                }
+                            default:
+                                break
                             }
-                        default:
-                            break
-                        }
-                        return true
-                    }
+                            return true
+                        }, oversized: { _ in true })
                 }
             }
         }
@@ -356,7 +360,8 @@ struct Aggregate {
                 AuditReport.LogIntegrity(
                     log: log.base, segments: log.segments, lines: log.lines, checkpoints: log.checkpoints,
                     firstSeq: log.firstSeq, lastSeq: log.lastSeq, unsignedTail: log.unsignedTail,
-                    signaturesChecked: log.signaturesChecked, finding: log.finding?.description,
+                    oversizedLines: log.oversizedCount, signaturesChecked: log.signaturesChecked,
+                    finding: log.finding?.description,
                     findingCause: log.finding?.cause.rawValue)
             }, quarantines: quarantines, outages: outages, firstTime: firstTime, lastTime: lastTime)
         var imageRows = images.map { key, count in

@@ -81,6 +81,11 @@ public enum AuditReportHTML {
             if log.unsignedTail > 0 {
                 html += row("Lines after the last checkpoint (not yet signed)", String(log.unsignedTail))
             }
+            if log.oversizedLines > 0 {
+                html += row(
+                    "Lines over the line limit (chained and signed; content not read)", String(log.oversizedLines),
+                    id: "oversized-lines")
+            }
         }
         html += row("First / last time", "\(integrity.firstTime ?? "-") / \(integrity.lastTime ?? "-")")
         html += row("Torn tails quarantined", String(integrity.quarantines), id: "quarantines")

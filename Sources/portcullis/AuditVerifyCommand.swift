@@ -53,6 +53,14 @@ struct AuditVerifyCommand: ParsableCommand {
                     "  note: the log starts at seq \(report.firstSeq!); earlier segments are absent (retention), "
                         + "so it is anchored at its first checkpoint")
             }
+            for line in report.oversizedLines {
+                print(
+                    "  note: \(line.file):\(line.line) (seq \(line.seq)) is \(line.length) bytes, over the line limit "
+                        + "(written before it existed): chained and signed, content not read")
+            }
+            if report.oversizedCount > report.oversizedLines.count {
+                print("  note: \(report.oversizedCount - report.oversizedLines.count) more oversized line(s)")
+            }
             if report.unsignedTail > 0 {
                 print(
                     "  note: \(report.unsignedTail) line(s) after the last checkpoint are chained but not yet signed "
