@@ -171,6 +171,15 @@ public struct AuditVerifier: Sendable {
                         + "or the file was truncated); the writer quarantines it on its next start")
             }
         }
+        if let first = scanner.firstSeq, first > scanner.retainedFrom {
+            return found(
+                .missingSegment, segments.first?.path ?? base, 1, first,
+                "the log starts at seq \(first) but no signed retentionApplied line says the lines before it were "
+                    + (scanner.retainedFrom > 1
+                        ? "removed (retention covers only those before seq \(scanner.retainedFrom))"
+                        : "removed by retention")
+                    + ": the first segment(s) are missing")
+        }
         if let external, !externalMatched {
             return found(
                 .truncated, segments.last?.path ?? base, 0, nil,

@@ -43,6 +43,9 @@ final class ChainScanner {
     private(set) var lastCheckpointSeq: UInt64?
     private(set) var leavesSinceCheckpoint = 0
     private(set) var lastLineWasCheckpoint = false
+    /// The highest `retainedFrom` of the `retentionApplied` lines seen: segments before it were removed on purpose.
+    private(set) var retainedFrom: UInt64 = 1
+    private static let retentionEvent = Array(#""event":"retentionApplied""#.utf8)
     /// Lines over `AuditLineFormat.maximumLineBytes` followed (written before the limit existed).
     private(set) var oversizedLines = 0
 
@@ -118,6 +121,12 @@ final class ChainScanner {
             frontier.append(leafHash: MerkleFrontier.leafHash(line, using: hasher), using: hasher)
             leavesSinceCheckpoint += 1
             lastLineWasCheckpoint = false
+            if prefix.type == .control, line.firstRange(of: ChainScanner.retentionEvent) != nil {
+                struct Retention: Decodable { var retainedFrom: UInt64 }
+                if let retention = try? JSONDecoder().decode(Retention.self, from: Data(line)) {
+                    retainedFrom = max(retainedFrom, retention.retainedFrom)
+                }
+            }
         }
         advance(seq: prefix.seq, hash: lineHash)
         return .ok

@@ -50,8 +50,8 @@ struct AuditVerifyCommand: ParsableCommand {
                     + (report.signaturesChecked ? "signatures checked" : "signatures NOT checked (no --key)"))
             if report.firstSeq.map({ $0 > 1 }) == true {
                 print(
-                    "  note: the log starts at seq \(report.firstSeq!); earlier segments are absent (retention), "
-                        + "so it is anchored at its first checkpoint")
+                    "  note: the log starts at seq \(report.firstSeq!); earlier segments were removed by retention (a "
+                        + "signed retentionApplied line says so), so it is anchored at its first checkpoint")
             }
             for line in report.oversizedLines {
                 print(

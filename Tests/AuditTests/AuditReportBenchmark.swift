@@ -21,7 +21,7 @@ struct AuditReportBenchmark {
         try key.publicKey.pemSPKI().write(toFile: root + "/key.pub.pem", atomically: true, encoding: .utf8)
         var configuration = AuditConfiguration(
             directory: root + "/log", chainID: "portcullis-0", origin: "portcullis.example/audit",
-            checkpointEveryLines: 1000, rotateBytes: 64 << 20)
+            rotateBytes: 64 << 20)
         // Durability is not what is measured here; skipping fdatasync makes generating a million lines quick.
         configuration.openSegment = { path throws(AuditError) in UnsyncedSegmentFile(try PosixSegmentFile(path: path)) }
         let clock = TestClock()

@@ -37,6 +37,145 @@ struct AuditIntegrityLiveTests {
         #expect(longest <= 256 << 10, "a line of \(longest) bytes")
     }
 
+    @Test("a decision line appended while the server is stopped is quarantined at the next start, not signed in")
+    func forgedTailWhileStopped() throws {
+        let fixture = try Fixture()
+        let server = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
+        for _ in 0..<3 {
+            _ = try AdmissionLiveTests.post(
+                server, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
+        }
+        server.terminate()
+        #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
+
+        // The insider: a well-formed decision with the right seq and prev, appended to the segment. No key needed.
+        let segment = try #require(try Self.segments(fixture.logDirectory).last)
+        let forged = try ChildProcess.run(
+            "python3",
+            [
+                "-c",
+                """
+                import hashlib, json, re, sys
+                path = sys.argv[1]
+                lines = open(path, 'rb').read().splitlines(keepends=True)
+                template = next(l for l in reversed(lines) if b'"type":"decision"' in l)
+                last = json.loads(lines[-1])
+                line = re.sub(rb'^\\{"v":1,"seq":\\d+,"prev":"[0-9a-f]{64}"',
+                              b'{"v":1,"seq":%d,"prev":"%s"' % (last['seq'] + 1, hashlib.sha256(lines[-1]).hexdigest().encode()),
+                              template)
+                line = re.sub(rb'"uid":"[^"]*"', b'"uid":"forged-uid"', line)
+                open(path, 'ab').write(line)
+                """,
+                segment,
+            ])
+        try #require(forged.status == 0, "\(forged.stderr)")
+
+        let restarted = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
+        restarted.terminate()
+        #expect(restarted.child.waitForExit(timeout: .seconds(30)) == 0)
+
+        let uids = try fixture.queryLines().compactMap { $0.object["uid"] as? String }
+        #expect(uids.count == 3)
+        #expect(!uids.contains("forged-uid"), "the fabricated decision was signed into the chain")
+        let controls = try fixture.queryLines(type: "control").map(\.object)
+        let quarantined = controls.first { $0["event"] as? String == "uncoveredLinesQuarantined" }
+        #expect(quarantined?["lines"] as? Int == 1)
+        let started = controls.last { $0["event"] as? String == "serverStarted" }
+        #expect(started?["previousRun"] as? String == "sealed")
+        #expect(started?["quarantinedLines"] as? Int == 1)
+        let file = try #require(quarantined?["file"] as? String)
+        #expect(try String(contentsOfFile: file, encoding: .utf8).contains("forged-uid"))
+        let verified = try fixture.verify(extra: ["--sealed"])
+        #expect(verified.status == 0, "\(verified.output)")
+    }
+
+    @Test("kill -9, then the tail is cut back to a checkpoint: the last mirrored checkpoint exposes it")
+    func crashTailCut() throws {
+        let fixture = try Fixture()
+        let server = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments + ["--audit-stdout"])
+        let client = try ChildProcess(
+            "python3",
+            [
+                repositoryRoot.appendingPathComponent("tests/clients/admission_load.py").path,
+                server.url + "/validate/ephi", fixture.certs.path("ca.pem"), AdmissionLiveTests.allowedReview, "8",
+                "20",
+            ])
+        #expect(client.stdout.waitFor("\n", count: 200, timeout: .seconds(30)))
+        kill(server.pid, SIGKILL)
+        #expect(client.waitForExit(timeout: .seconds(30)) != nil)
+        let answered = Set(client.stdout.text.split(separator: "\n").map(String.init))
+        // What the cluster's log pipeline kept: the server's stdout, whole lines only.
+        let mirrored = try #require(
+            server.log.split(separator: "\n").last { line in
+                line.contains("\"type\":\"checkpoint\"")
+                    && (try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil
+            })
+        try String(mirrored).write(toFile: fixture.certs.path("mirrored.json"), atomically: true, encoding: .utf8)
+
+        // The insider cuts the log back to the checkpoint before the last answered decision, so what is left
+        // ends cleanly on a signed checkpoint.
+        let segment = try #require(try Self.segments(fixture.logDirectory).last)
+        var lines = try Data(contentsOf: URL(fileURLWithPath: segment)).split(
+            separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        let objects = lines.map { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        let lastAnswered = try #require(
+            objects.lastIndex { ($0?["uid"] as? String).map(answered.contains) ?? false })
+        let cutAfter = try #require(
+            objects[..<lastAnswered].lastIndex { $0?["type"] as? String == "checkpoint" })
+        let kept = lines[...cutAfter].map { Data($0) + Data("\n".utf8) }.reduce(Data(), +)
+        try kept.write(to: URL(fileURLWithPath: segment))
+
+        let restarted = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
+        for _ in 0..<3 {
+            _ = try AdmissionLiveTests.post(
+                restarted, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
+        }
+        restarted.terminate()
+        #expect(restarted.child.waitForExit(timeout: .seconds(30)) == 0)
+        let started = try fixture.queryLines(type: "control").map(\.object).last {
+            $0["event"] as? String == "serverStarted"
+        }
+        #expect(started?["previousRun"] as? String == "crashed")
+
+        let verified = try fixture.verify(extra: ["--sealed", "--checkpoint", fixture.certs.path("mirrored.json")])
+        #expect(verified.status == 1, "answered decisions were cut and verify says: \(verified.output)")
+        #expect(verified.output.contains("external checkpoint"), "\(verified.output)")
+    }
+
+    @Test("the first segment removed: verify fails unless retention removed it and recorded that, signed")
+    func firstSegmentRemoved() throws {
+        for retain in [0, 2] {
+            let fixture = try Fixture()
+            var arguments = fixture.serverArguments + ["--audit-rotate-bytes", "2048"]
+            if retain > 0 { arguments += ["--audit-retain", String(retain)] }
+            let server = try LiveServer(fixture.certs, extraArguments: arguments)
+            for _ in 0..<12 {
+                _ = try AdmissionLiveTests.post(
+                    server, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
+            }
+            server.terminate()
+            #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
+            var segments = try Self.segments(fixture.logDirectory)
+            if retain > 0 {
+                #expect(segments.count == retain)
+                let verified = try fixture.verify(extra: ["--sealed"])
+                #expect(verified.status == 0, "retention removed segments and recorded it: \(verified.output)")
+            }
+            #expect(segments.count >= 2)
+            try FileManager.default.removeItem(atPath: segments.removeFirst())
+            let verified = try fixture.verify(extra: ["--sealed"])
+            #expect(verified.status == 1, "retain \(retain): \(verified.output)")
+            #expect(verified.output.contains("missingSegment"), "\(verified.output)")
+        }
+    }
+
+    /// Segment files (plain and gzip) in `directory`, oldest first.
+    static func segments(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".jsonl") }.sorted()
+            .map { directory + "/" + $0 }
+    }
+
     /// The denied example review with 600 containers whose images have 3,900-character repository names.
     static func hugeReview(in fixture: Fixture) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: AdmissionLiveTests.deniedReview))

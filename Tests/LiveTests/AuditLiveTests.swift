@@ -24,9 +24,10 @@ struct AuditLiveTests {
 
         var serverArguments: [String] { ["--audit-dir", logDirectory, "--audit-key", privateKey] }
 
-        func verify() throws -> (status: Int32?, output: String) {
+        func verify(extra: [String] = []) throws -> (status: Int32?, output: String) {
             let result = try ChildProcess.run(
-                try portcullisBinary(), ["audit", "verify", "--key", publicKey, logDirectory], timeout: .seconds(60))
+                try portcullisBinary(), ["audit", "verify", "--key", publicKey] + extra + [logDirectory],
+                timeout: .seconds(60))
             return (result.status, result.stdout + result.stderr)
         }
 
