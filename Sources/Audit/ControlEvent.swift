@@ -34,6 +34,7 @@ public struct ControlEvent: Sendable, Codable, Equatable {
         public static let auditRecovered = Kind(rawValue: "auditRecovered")
         public static let uncoveredLinesQuarantined = Kind(rawValue: "uncoveredLinesQuarantined")
         public static let retentionApplied = Kind(rawValue: "retentionApplied")
+        public static let auditSegmentLost = Kind(rawValue: "auditSegmentLost")
 
         /// Kinds that concern the policy or trusted keys, shown together as the report's control timeline.
         public var isPolicyOrTrust: Bool {
@@ -277,6 +278,17 @@ extension ControlEvent {
         event.length = UInt64(length)
         event.lines = UInt64(lines)
         event.sha256 = sha256
+        return event
+    }
+
+    static func auditSegmentLost(lost: String, opened: String, reason: String) -> ControlEvent {
+        var event = ControlEvent(
+            .auditSegmentLost,
+            message: "audit segment \(lost) disappeared while in use (\(reason)); decisions were refused until "
+                + "\(opened) was opened; what \(lost) held is missing from this directory")
+        event.file = lost
+        event.segment = opened
+        event.error = reason
         return event
     }
 

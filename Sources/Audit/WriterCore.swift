@@ -39,6 +39,9 @@ final class WriterCore: @unchecked Sendable {
     var recovery = AuditRecovery(
         previousSeq: nil, previousTreeSize: nil, previousRoot: nil, previousRun: .none, quarantinedLines: 0,
         quarantinedTornBytes: 0)
+    /// Set when the open segment was found deleted or replaced: why, and when. Batches are refused until a
+    /// retry interval later a new segment is opened in its place (never the deleted file).
+    var lostSegment: (reason: String, at: DispatchTime)?
     /// Segments retention removes once the line recording it (`pendingRotation`'s batch) is durable.
     var pendingRetirement: (event: ControlEvent, paths: [String])?
     /// Closed segments are compressed, and retention applied, one at a time in order, so retention
@@ -67,6 +70,12 @@ final class WriterCore: @unchecked Sendable {
             let retryDue = !shared.healthy && DispatchTime.now() >= lastFailureAt + configuration.retryInterval
             if !lines.isEmpty || retryDue || closing {
                 writeBatch(lines)
+            } else if shared.healthy, lostSegment == nil {
+                // Idle: look at the segment anyway, so a deleted log turns /readyz unready without traffic.
+                do { try file.checkInPlace() } catch {
+                    lostSegment = (error.message, .now())
+                    fail([], error)
+                }
             }
             if closing {
                 file.close()
@@ -77,7 +86,7 @@ final class WriterCore: @unchecked Sendable {
     }
 
     private func nextDeadline() -> DispatchTime {
-        shared.healthy ? .distantFuture : lastFailureAt + configuration.retryInterval
+        shared.healthy ? .now() + configuration.retryInterval : lastFailureAt + configuration.retryInterval
     }
 
     /// Chain state saved before a batch, restored if the batch fails so the chain never includes
@@ -111,6 +120,7 @@ final class WriterCore: @unchecked Sendable {
     func writeBatch(_ lines: [PendingLine]) {
         let now = clock()
         do {
+            try replaceLostSegment(now: now)
             try rotateIfNeeded(now: now)
         } catch {
             fail(lines, error)
@@ -240,6 +250,42 @@ final class WriterCore: @unchecked Sendable {
             }
             offset += n
         }
+    }
+
+    // MARK: A segment deleted or replaced under the writer
+
+    /// Checks the open segment is still in place; once it was found lost, refuses batches for a retry
+    /// interval, then opens a new segment at the next seq (recreating the directory) and records the loss
+    /// after its opening checkpoint. A file already at that path is not Portcullis's: it is never appended to.
+    private func replaceLostSegment(now: Date) throws(AuditError) {
+        if lostSegment == nil {
+            do { try file.checkInPlace() } catch {
+                lostSegment = (error.message, .now())
+                logger.error(
+                    "audit segment lost; decisions are answered AuditUnavailable",
+                    metadata: ["error": "\(error.message)"])
+                throw error
+            }
+            return
+        }
+        guard let lost = lostSegment else { return }
+        guard DispatchTime.now() >= lost.at + configuration.retryInterval else { throw AuditError(lost.reason) }
+        try FileSystem.createDirectory(configuration.directory)
+        let path = segmentPath(firstSeq: nextSeq, compressed: false)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw AuditError("\(lost.reason); \(path) already exists and was not written by this writer")
+        }
+        let next = try configuration.openSegment(path)
+        FileSystem.syncDirectory(configuration.directory)
+        let closed = segmentPath(firstSeq: segmentFirstSeq, compressed: false)
+        file.close()
+        file = next
+        segmentFirstSeq = nextSeq
+        segmentStarted = now
+        needsOpeningCheckpoint = nextSeq != 1
+        pendingRotation = .auditSegmentLost(lost: closed, opened: path, reason: lost.reason)
+        lostSegment = nil
+        logger.warning("audit segment replaced after a loss", metadata: ["segment": "\(path)"])
     }
 
     // MARK: Rotation

@@ -27,6 +27,7 @@ final class FullDiskSegmentFile: SegmentFile {
 
     func sync() throws(AuditError) { try real.sync() }
     func truncate(to size: Int64) throws(AuditError) { try real.truncate(to: size) }
+    func checkInPlace() throws(AuditError) { try real.checkInPlace() }
     func close() { real.close() }
 }
 

@@ -113,5 +113,6 @@ private final class UnsyncedSegmentFile: SegmentFile {
     func append(_ bytes: [UInt8]) throws(AuditError) { try base.append(bytes) }
     func sync() throws(AuditError) {}
     func truncate(to size: Int64) throws(AuditError) { try base.truncate(to: size) }
+    func checkInPlace() throws(AuditError) { try base.checkInPlace() }
     func close() { base.close() }
 }

@@ -170,6 +170,42 @@ struct AuditIntegrityLiveTests {
         }
     }
 
+    @Test("the audit directory deleted while serving: the next decision is refused, and the loss stays visible")
+    func directoryDeleted() throws {
+        let fixture = try Fixture()
+        let server = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
+        #expect(try Self.decision(server, fixture) == (true, nil))
+        try FileManager.default.removeItem(atPath: fixture.logDirectory)
+
+        // Before, the server kept answering allowed while writing into the deleted file.
+        #expect(try Self.decision(server, fixture) == (false, "AuditUnavailable"))
+        let unready = try server.curl(fixture.certs, ["-o", "/dev/null", "-w", "%{http_code}", server.url + "/readyz"])
+        #expect(unready.stdout == "503")
+
+        // The writer opens a new segment on its own retry and records the loss there; never the deleted file.
+        var ready = ""
+        for _ in 0..<50 where ready != "200" {
+            Thread.sleep(forTimeInterval: 0.2)
+            ready = try server.curl(fixture.certs, ["-o", "/dev/null", "-w", "%{http_code}", server.url + "/readyz"])
+                .stdout
+        }
+        #expect(ready == "200")
+        #expect(try Self.decision(server, fixture) == (true, nil))
+        server.terminate()
+        #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
+        let events = try fixture.queryLines(type: "control").compactMap { $0.object["event"] as? String }
+        #expect(events.contains("auditSegmentLost") && events.contains("auditRecovered"), "\(events)")
+        let verified = try fixture.verify(extra: ["--sealed"])
+        #expect(verified.status == 1 && verified.output.contains("missingSegment"), "\(verified.output)")
+    }
+
+    private static func decision(_ server: LiveServer, _ fixture: Fixture) throws -> (allowed: Bool?, reason: String?) {
+        let (_, json) = try AdmissionLiveTests.post(
+            server, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
+        let response = json["response"] as? [String: Any]
+        return (response?["allowed"] as? Bool, (response?["status"] as? [String: Any])?["reason"] as? String)
+    }
+
     /// Segment files (plain and gzip) in `directory`, oldest first.
     static func segments(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".jsonl") }.sorted()
