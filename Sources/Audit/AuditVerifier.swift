@@ -37,6 +37,15 @@ public struct AuditVerifier: Sendable {
     }
 
     private func parseExternal(_ text: String) throws(AuditError) -> CheckpointNote {
+        let bodyLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if !text.contains("\n\n"), bodyLines.count == 3 || (bodyLines.count == 4 && bodyLines[3].isEmpty) {
+            // An unsigned C2SP checkpoint body (origin, size, root) the reviewer wrote down: their own copy is
+            // what they trust, so there is no signature to check.
+            guard let size = UInt64(bodyLines[1]), let bytes = Data(base64Encoded: String(bodyLines[2])),
+                let root = SHA256Digest(bytes: bytes)
+            else { throw AuditError("the external checkpoint is not <origin>, <tree size>, <base64 root>") }
+            return CheckpointNote(origin: String(bodyLines[0]), treeSize: size, root: root, signatures: [])
+        }
         var noteText = text
         if text.hasPrefix("{") {
             struct Line: Decodable { var note: String }
@@ -204,6 +213,7 @@ public struct AuditVerifier: Sendable {
         report.lastSeq = scanner.lines > 0 ? scanner.lastSeq : nil
         report.unsignedTail = scanner.lastLineWasCheckpoint ? 0 : scanner.leavesSinceCheckpoint
         report.oversizedCount = scanner.oversizedLines
+        report.head = scanner.lastCheckpoint?.text
         return report
     }
 
@@ -290,6 +300,9 @@ public struct AuditLogReport: Sendable {
     /// not read. The first `AuditVerifier.oversizedKept` are named; `oversizedCount` counts all.
     public var oversizedLines: [OversizedLine] = []
     public var oversizedCount = 0
+    /// The last checkpoint that verified, as its signed C2SP note (origin, tree size, root, signature): the
+    /// head a reviewer keeps and later passes to `--checkpoint` to detect a rollback or a fork.
+    public var head: String?
 
     /// A line over the line limit that the chain was followed through.
     public struct OversizedLine: Sendable, Equatable {

@@ -41,6 +41,8 @@ final class ChainScanner {
     private(set) var checkpoints = 0
     private(set) var firstSeq: UInt64?
     private(set) var lastCheckpointSeq: UInt64?
+    /// The last checkpoint that verified: the head a reviewer pins.
+    private(set) var lastCheckpoint: CheckpointNote?
     private(set) var leavesSinceCheckpoint = 0
     private(set) var lastLineWasCheckpoint = false
     /// The highest `retainedFrom` of the `retentionApplied` lines seen: segments before it were removed on purpose.
@@ -201,6 +203,7 @@ final class ChainScanner {
                     + "lines were \(cause == .deleted ? "removed" : "added") and the chain recomputed")
         }
         let root = frontier.root(using: hasher)
+        defer { if root == note.root { lastCheckpoint = note } }
         guard root == note.root else {
             return .finding(
                 .edited,

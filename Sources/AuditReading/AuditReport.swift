@@ -57,6 +57,8 @@ public struct AuditReport: Sendable, Encodable {
         public var unsignedTail: Int
         /// Lines over the line limit (from a writer before it): chained and signed, but not read into this report.
         public var oversizedLines: Int
+        /// The last verified checkpoint as a signed C2SP note: the head to keep and pass to `verify --checkpoint`.
+        public var head: String?
         public var signaturesChecked: Bool
         public var finding: String?
         public var findingCause: String?
@@ -360,7 +362,7 @@ struct Aggregate {
                 AuditReport.LogIntegrity(
                     log: log.base, segments: log.segments, lines: log.lines, checkpoints: log.checkpoints,
                     firstSeq: log.firstSeq, lastSeq: log.lastSeq, unsignedTail: log.unsignedTail,
-                    oversizedLines: log.oversizedCount, signaturesChecked: log.signaturesChecked,
+                    oversizedLines: log.oversizedCount, head: log.head, signaturesChecked: log.signaturesChecked,
                     finding: log.finding?.description,
                     findingCause: log.finding?.cause.rawValue)
             }, quarantines: quarantines, outages: outages, firstTime: firstTime, lastTime: lastTime)

@@ -199,6 +199,38 @@ struct AuditIntegrityLiveTests {
         #expect(verified.status == 1 && verified.output.contains("missingSegment"), "\(verified.output)")
     }
 
+    @Test("verify pins the head as a signed checkpoint; --checkpoint with it exposes a rollback and a fork")
+    func pinnedHead() throws {
+        let fixture = try Fixture()
+        let head = fixture.certs.path("head.txt")
+        let early = fixture.certs.path("early")
+        try Self.serve(fixture, decisions: 3)
+        try FileManager.default.copyItem(atPath: fixture.logDirectory, toPath: early)
+        try Self.serve(fixture, decisions: 3)
+        let pinned = try fixture.verify(extra: ["--sealed", "--save-head", head])
+        #expect(pinned.status == 0 && pinned.output.contains("head: "), "\(pinned.output)")
+        #expect(try String(contentsOfFile: head, encoding: .utf8).contains("\n\n\u{2014} "))
+
+        // Rollback: the node's volume is put back to an earlier copy.
+        try FileManager.default.removeItem(atPath: fixture.logDirectory)
+        try FileManager.default.copyItem(atPath: early, toPath: fixture.logDirectory)
+        let rolledBack = try fixture.verify(extra: ["--sealed", "--checkpoint", head])
+        #expect(rolledBack.status == 1 && rolledBack.output.contains("truncated"), "\(rolledBack.output)")
+
+        // Fork: the server runs on from the earlier copy; the log grows past the pin with different lines.
+        try Self.serve(fixture, decisions: 8)
+        let forked = try fixture.verify(extra: ["--sealed", "--checkpoint", head])
+        #expect(forked.status == 1 && forked.output.contains("forked"), "\(forked.output)")
+    }
+
+    /// Starts the server on the fixture's log, posts `decisions` allowed reviews, and stops it cleanly.
+    private static func serve(_ fixture: Fixture, decisions: Int) throws {
+        let server = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
+        for _ in 0..<decisions { #expect(try decision(server, fixture) == (true, nil)) }
+        server.terminate()
+        #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
+    }
+
     private static func decision(_ server: LiveServer, _ fixture: Fixture) throws -> (allowed: Bool?, reason: String?) {
         let (_, json) = try AdmissionLiveTests.post(
             server, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
