@@ -250,33 +250,34 @@ extension ControlEvent {
     static func tornTailQuarantined(file: String, segment: String, offset: Int64, bytes: [UInt8], sha256: String)
         -> ControlEvent
     {
-        var event = ControlEvent(
-            .tornTailQuarantined,
+        quarantine(
+            .tornTailQuarantined, file: file, segment: segment, offset: offset, length: Int64(bytes.count),
+            sha256: sha256,
             message: "\(bytes.count) bytes after the last whole line of \(segment) (a write cut off by a crash) "
                 + "were moved to \(file); the chain continues from the last whole line")
-        event.file = file
-        event.segment = segment
-        event.offset = UInt64(offset)
-        event.length = UInt64(bytes.count)
-        event.sha256 = sha256
-        return event
     }
 
     static func uncoveredLinesQuarantined(
         file: String, segment: String, offset: Int64, length: Int64, lines: Int, sha256: String
-    )
-        -> ControlEvent
-    {
-        var event = ControlEvent(
-            .uncoveredLinesQuarantined,
+    ) -> ControlEvent {
+        var event = quarantine(
+            .uncoveredLinesQuarantined, file: file, segment: segment, offset: offset, length: length, sha256: sha256,
             message: "\(lines) whole line(s) after the last signed checkpoint of \(segment) were moved to \(file): the "
                 + "writer answers nothing before signing it, so these were never answered (a crash mid-batch) or "
                 + "were written by someone else; the chain continues from the checkpoint")
+        event.lines = UInt64(lines)
+        return event
+    }
+
+    /// Bytes moved from `segment` at `offset` to the quarantine file `file`, and their SHA-256.
+    private static func quarantine(
+        _ kind: Kind, file: String, segment: String, offset: Int64, length: Int64, sha256: String, message: String
+    ) -> ControlEvent {
+        var event = ControlEvent(kind, message: message)
         event.file = file
         event.segment = segment
         event.offset = UInt64(offset)
         event.length = UInt64(length)
-        event.lines = UInt64(lines)
         event.sha256 = sha256
         return event
     }

@@ -40,13 +40,7 @@ struct AuditIntegrityLiveTests {
     @Test("a decision line appended while the server is stopped is quarantined at the next start, not signed in")
     func forgedTailWhileStopped() throws {
         let fixture = try Fixture()
-        let server = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
-        for _ in 0..<3 {
-            _ = try AdmissionLiveTests.post(
-                server, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
-        }
-        server.terminate()
-        #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
+        try Self.serve(fixture, decisions: 3)
 
         // The insider: a well-formed decision with the right seq and prev, appended to the segment. No key needed.
         let segment = try #require(try Self.segments(fixture.logDirectory).last)
@@ -126,13 +120,7 @@ struct AuditIntegrityLiveTests {
         let kept = lines[...cutAfter].map { Data($0) + Data("\n".utf8) }.reduce(Data(), +)
         try kept.write(to: URL(fileURLWithPath: segment))
 
-        let restarted = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
-        for _ in 0..<3 {
-            _ = try AdmissionLiveTests.post(
-                restarted, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
-        }
-        restarted.terminate()
-        #expect(restarted.child.waitForExit(timeout: .seconds(30)) == 0)
+        try Self.serve(fixture, decisions: 3)
         let started = try fixture.queryLines(type: "control").map(\.object).last {
             $0["event"] as? String == "serverStarted"
         }
@@ -147,15 +135,9 @@ struct AuditIntegrityLiveTests {
     func firstSegmentRemoved() throws {
         for retain in [0, 2] {
             let fixture = try Fixture()
-            var arguments = fixture.serverArguments + ["--audit-rotate-bytes", "2048"]
+            var arguments = ["--audit-rotate-bytes", "2048"]
             if retain > 0 { arguments += ["--audit-retain", String(retain)] }
-            let server = try LiveServer(fixture.certs, extraArguments: arguments)
-            for _ in 0..<12 {
-                _ = try AdmissionLiveTests.post(
-                    server, fixture.certs, path: "/validate/ephi", file: AdmissionLiveTests.allowedReview)
-            }
-            server.terminate()
-            #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
+            try Self.serve(fixture, decisions: 12, extraArguments: arguments)
             var segments = try Self.segments(fixture.logDirectory)
             if retain > 0 {
                 #expect(segments.count == retain)
@@ -183,13 +165,7 @@ struct AuditIntegrityLiveTests {
         #expect(unready.stdout == "503")
 
         // The writer opens a new segment on its own retry and records the loss there; never the deleted file.
-        var ready = ""
-        for _ in 0..<50 where ready != "200" {
-            Thread.sleep(forTimeInterval: 0.2)
-            ready = try server.curl(fixture.certs, ["-o", "/dev/null", "-w", "%{http_code}", server.url + "/readyz"])
-                .stdout
-        }
-        #expect(ready == "200")
+        #expect(try server.waitUntilReady(fixture.certs) == "200")
         #expect(try Self.decision(server, fixture) == (true, nil))
         server.terminate()
         #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
@@ -224,8 +200,8 @@ struct AuditIntegrityLiveTests {
     }
 
     /// Starts the server on the fixture's log, posts `decisions` allowed reviews, and stops it cleanly.
-    private static func serve(_ fixture: Fixture, decisions: Int) throws {
-        let server = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments)
+    private static func serve(_ fixture: Fixture, decisions: Int, extraArguments: [String] = []) throws {
+        let server = try LiveServer(fixture.certs, extraArguments: fixture.serverArguments + extraArguments)
         for _ in 0..<decisions { #expect(try decision(server, fixture) == (true, nil)) }
         server.terminate()
         #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)
@@ -271,6 +247,18 @@ struct AuditIntegrityLiveTests {
             .flatMap { name in
                 try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name)).split(separator: UInt8(ascii: "\n"))
             }
+    }
+}
+
+extension LiveServer {
+    /// Polls /readyz (bounded, about 10 s) until it answers 200; returns the last status seen.
+    func waitUntilReady(_ certificates: DevCertificates) throws -> String {
+        var ready = ""
+        for _ in 0..<50 where ready != "200" {
+            Thread.sleep(forTimeInterval: 0.2)
+            ready = try curl(certificates, ["-o", "/dev/null", "-w", "%{http_code}", url + "/readyz"]).stdout
+        }
+        return ready
     }
 }
 
