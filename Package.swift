@@ -39,13 +39,15 @@ let package = Package(
         .target(name: "AdmissionAPI", dependencies: ["JSONText"]),
         // Data classes and checks: pure functions of (request, policy, clock).
         .target(name: "Policy", dependencies: ["AdmissionAPI", "JSONText", "Yams"]),
-        // Append-only, hash-chained decision lines with signed checkpoints.
+        // Append-only, hash-chained decision lines with signed checkpoints: the line format, the writer, the verifier.
         .target(
             name: "Audit",
             dependencies: [
                 "PortcullisCrypto", "Compression", "JSONText", .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The security team's reading tools over a verified log: query, summary, evidence report (JSON and HTML).
+        .target(name: "AuditReading", dependencies: ["Audit", "PortcullisCrypto"]),
         // OCI registry client, cosign signature verification, verification cache; knows no policy rules.
         .target(name: "Signatures", dependencies: ["AdmissionAPI", "PortcullisCrypto", "HTTPTransport"]),
         // Composition: HTTP routes -> AdmissionReview -> policy -> audit -> response.
@@ -61,7 +63,8 @@ let package = Package(
         .executableTarget(
             name: "portcullis",
             dependencies: [
-                "Webhook", "Policy", "Audit", "AdmissionAPI", "HTTPTransport", "PortcullisCrypto", "Signatures",
+                "Webhook", "Policy", "Audit", "AuditReading", "AdmissionAPI", "HTTPTransport", "PortcullisCrypto",
+                "Signatures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -71,11 +74,11 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
         .testTarget(
             name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Audit", "AdmissionAPI", "Yams"]),
+        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "Audit", "AuditReading", "AdmissionAPI", "Yams"]),
         .testTarget(
             name: "SignaturesTests", dependencies: ["Signatures", "AdmissionAPI", "PortcullisCrypto"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "PortcullisCrypto", "Compression"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditReading", "PortcullisCrypto", "Compression"]),
         // Start the real `portcullis` binary and talk to it with curl and openssl.
         .testTarget(name: "LiveTests", dependencies: []),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Where and how the `AuditWriter` writes: segment naming, checkpoint cadence, rotation, retention.
+/// Where and how the `AuditWriter` writes: segment naming, rotation, retention. (Checkpoints have no
+/// cadence to set: every group commit ends with one.)
 public struct AuditConfiguration: Sendable {
     /// Directory holding the segments (created if missing) and the `quarantine/` subdirectory.
     public var directory: String
@@ -10,10 +11,6 @@ public struct AuditConfiguration: Sendable {
     public var chainID: String
     /// Checkpoint origin and signing key name (a C2SP note name: no spaces, no `+`).
     public var origin: String
-    /// Checkpoint after this many decision lines…
-    public var checkpointEveryLines: Int
-    /// …or this many seconds after the first line not yet covered, whichever comes first.
-    public var checkpointInterval: TimeInterval
     /// Start a new segment once the current one reaches this size…
     public var rotateBytes: Int64
     /// …or this age (measured from its first line's time).
@@ -32,16 +29,14 @@ public struct AuditConfiguration: Sendable {
 
     public init(
         directory: String, fileName: String = "audit", chainID: String = ProcessInfo.processInfo.hostName,
-        origin: String? = nil, checkpointEveryLines: Int = 1000, checkpointInterval: TimeInterval = 1,
-        rotateBytes: Int64 = 64 << 20, rotateAge: TimeInterval = 24 * 3600, retainSegments: Int = 0,
+        origin: String? = nil, rotateBytes: Int64 = 64 << 20, rotateAge: TimeInterval = 24 * 3600,
+        retainSegments: Int = 0,
         mirrorToStdout: Bool = false, retryInterval: TimeInterval = 1
     ) {
         self.directory = directory
         self.fileName = fileName
         self.chainID = chainID
         self.origin = origin ?? "portcullis.audit/\(chainID)"
-        self.checkpointEveryLines = checkpointEveryLines
-        self.checkpointInterval = checkpointInterval
         self.rotateBytes = rotateBytes
         self.rotateAge = rotateAge
         self.retainSegments = retainSegments
@@ -54,12 +49,17 @@ public struct AuditConfiguration: Sendable {
             throw AuditError(
                 "audit origin \"\(origin)\" must be non-empty with no spaces or '+' (a signed-note key name)")
         }
+        guard !chainID.isEmpty, chainID.utf8.count <= AuditLineFormat.maximumChainIDBytes else {
+            throw AuditError(
+                "audit chain ID \"\(chainID)\" must be 1 to \(AuditLineFormat.maximumChainIDBytes) bytes (a pod or host name)"
+            )
+        }
         guard !fileName.isEmpty, !fileName.contains("/") else {
             throw AuditError("audit file name \"\(fileName)\" must be a plain name without '/'")
         }
-        guard checkpointEveryLines > 0, checkpointInterval > 0, rotateBytes > 0, rotateAge > 0, retainSegments >= 0,
-            retryInterval > 0
-        else { throw AuditError("audit checkpoint, rotation, retention and retry settings must be positive") }
+        guard rotateBytes > 0, rotateAge > 0, retainSegments >= 0, retryInterval > 0 else {
+            throw AuditError("audit rotation, retention and retry settings must be positive")
+        }
         return self
     }
 }

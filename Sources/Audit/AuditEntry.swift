@@ -9,7 +9,7 @@ public struct AuditLogEntry<Content: Decodable & Sendable & Equatable>: Sendable
     public var chain: String
     public var content: Content
     /// The line exactly as stored (without its newline), for JSON output that is byte-identical evidence.
-    public internal(set) var line = ""
+    public package(set) var line = ""
 
     private enum CodingKeys: String, CodingKey { case seq, time, chain }
 

@@ -4,23 +4,32 @@ import PortcullisCrypto
 /// The v1 line format: every line starts with a fixed prefix
 /// `{"v":1,"seq":<n>,"prev":"<64 hex>","type":"<decision|checkpoint|control>",`
 /// so the verifier can follow the chain by position, without a JSON parser per line.
-enum AuditLineFormat {
+package enum AuditLineFormat {
     static let version: UInt64 = 1
+
+    /// The longest line, newline included, that the writer writes and the readers hold in memory. The
+    /// writer shortens a decision that would exceed it (`AuditRecord.boundedMembers`); a longer line
+    /// from an older writer is read past, hashed but not parsed, and reported (docs/AUDIT.md).
+    package static let maximumLineBytes = 256 << 10
+
+    /// Room the prefix, `time`, `chain` (at most `maximumChainIDBytes`) and closing take; the rest is the content's.
+    static let maximumMemberBytes = maximumLineBytes - 1024
+    static let maximumChainIDBytes = 253
 
     /// `prev` of the very first line of a chain: 64 hex zeros (documented in docs/AUDIT.md).
     static let genesis = SHA256Digest.zero
 
-    enum LineType: String {
+    package enum LineType: String {
         case decision, checkpoint, control
     }
 
     /// The positional fields every line begins with.
-    struct Prefix {
-        var version: UInt64
-        var seq: UInt64
+    package struct Prefix {
+        package var version: UInt64
+        package var seq: UInt64
         /// Byte offset of the 64 hex digits of `prev` within the line.
-        var prevOffset: Int
-        var type: LineType
+        package var prevOffset: Int
+        package var type: LineType
     }
 
     /// Writes the prefix and the common members (`time`, formatted by `RFC3339.format`, and `chain`) of a line.
@@ -41,7 +50,7 @@ enum AuditLineFormat {
     }
 
     /// Parses the positional prefix; `nil` if the line does not start the way v1 lines do.
-    static func parsePrefix(_ line: UnsafeRawBufferPointer) -> Prefix? {
+    package static func parsePrefix(_ line: UnsafeRawBufferPointer) -> Prefix? {
         var cursor = 0
         func expect(_ literal: StaticString) -> Bool {
             let count = literal.utf8CodeUnitCount
@@ -83,8 +92,8 @@ enum AuditLineFormat {
 }
 
 /// RFC 3339 timestamps in UTC with microseconds, e.g. `2026-11-29T02:05:15.123456Z`.
-enum RFC3339 {
-    static func format(_ date: Date) -> String {
+package enum RFC3339 {
+    package static func format(_ date: Date) -> String {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
         var seconds = time_t(micros.quotient(dividingBy: 1_000_000))
         let fraction = micros - Int64(seconds) * 1_000_000
@@ -101,7 +110,7 @@ enum RFC3339 {
     }
 
     /// Parses the timestamps this log writes (and plain `…Z` / `±hh:mm` RFC 3339 forms).
-    static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return date }

@@ -2,8 +2,8 @@ import Foundation
 
 /// Turns command-line paths (segment files or directories) into logs: segments grouped by base
 /// name and sorted by first sequence number.
-enum AuditLogFiles {
-    static func resolve(_ paths: [String]) throws(AuditError) -> [(String, [AuditSegment])] {
+package enum AuditLogFiles {
+    package static func resolve(_ paths: [String]) throws(AuditError) -> [(String, [AuditSegment])] {
         var groups: [String: [AuditSegment]] = [:]
         for given in paths {
             let path = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given

@@ -110,6 +110,21 @@ public struct AuditRecord: Sendable, Codable, Equatable {
     public var storageClasses: [String]?
     /// The pod's volume source types (`emptyDir`, `hostPath`, `persistentVolumeClaim`, …), when it has volumes.
     public var volumeTypes: [String]?
+    /// Set when the full line would have exceeded the line limit: what was left out, measured.
+    public var cut: Cut?
+
+    /// What a decision line too long for the limit left out (rule messages, exemption reasons, images,
+    /// groups; identifiers longer than 1 KiB are shortened): the length and SHA-256 of the members the
+    /// full line would have carried, so the full record can be matched if it is reconstructed.
+    public struct Cut: Sendable, Codable, Equatable {
+        public var length: Int
+        public var sha256: String
+
+        public init(length: Int, sha256: String) {
+            self.length = length
+            self.sha256 = sha256
+        }
+    }
 
     public init(
         uid: String, operation: String, kind: Kind, resource: String, subResource: String? = nil,
@@ -186,6 +201,12 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         line.field("reason", reason)
         if let storageClasses { line.field("storageClasses", storageClasses) }
         if let volumeTypes { line.field("volumeTypes", volumeTypes) }
+        if let cut {
+            line.field("cut") { (o: inout JSONLine) in
+                o.field("length", UInt64(cut.length))
+                o.field("sha256", cut.sha256)
+            }
+        }
         return line.members()
     }
 }

@@ -3,11 +3,11 @@ import Foundation
 /// One file of an audit log: `<base>-<first seq, 20 digits>.jsonl`, gzip-compressed once closed
 /// (`….jsonl.gz`). Naming segments by their first sequence number lets the verifier spot a
 /// missing segment from the names alone and sort them without reading them.
-struct AuditSegment: Comparable {
-    var base: String
-    var firstSeq: UInt64
-    var compressed: Bool
-    var path: String
+package struct AuditSegment: Comparable {
+    package var base: String
+    package var firstSeq: UInt64
+    package var compressed: Bool
+    package var path: String
 
     var fileName: String { String(path.split(separator: "/").last ?? Substring(path)) }
 
@@ -77,7 +77,7 @@ struct AuditSegment: Comparable {
         return bySeq.values.sorted()
     }
 
-    static func < (lhs: AuditSegment, rhs: AuditSegment) -> Bool {
+    package static func < (lhs: AuditSegment, rhs: AuditSegment) -> Bool {
         (lhs.firstSeq, lhs.compressed ? 1 : 0) < (rhs.firstSeq, rhs.compressed ? 1 : 0)
     }
 }

@@ -18,6 +18,8 @@ public struct AuditVerifier: Sendable {
 
     /// How many lines after a break are read to tell deletion, insertion and reordering apart.
     static let lookahead = 4096
+    /// Oversized lines named in a report; the count covers the rest.
+    static let oversizedKept = 100
 
     public init(key: Ed25519PublicKey? = nil, requireSealed: Bool = false, externalCheckpoint: String? = nil) {
         self.key = key
@@ -35,6 +37,15 @@ public struct AuditVerifier: Sendable {
     }
 
     private func parseExternal(_ text: String) throws(AuditError) -> CheckpointNote {
+        let bodyLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if !text.contains("\n\n"), bodyLines.count == 3 || (bodyLines.count == 4 && bodyLines[3].isEmpty) {
+            // An unsigned C2SP checkpoint body (origin, size, root) the reviewer wrote down: their own copy is
+            // what they trust, so there is no signature to check.
+            guard let size = UInt64(bodyLines[1]), let bytes = Data(base64Encoded: String(bodyLines[2])),
+                let root = SHA256Digest(bytes: bytes)
+            else { throw AuditError("the external checkpoint is not <origin>, <tree size>, <base64 root>") }
+            return CheckpointNote(origin: String(bodyLines[0]), treeSize: size, root: root, signatures: [])
+        }
         var noteText = text
         if text.hasPrefix("{") {
             struct Line: Decodable { var note: String }
@@ -81,43 +92,63 @@ public struct AuditVerifier: Sendable {
             var pendingBreak: Break?
             var finding: AuditFinding?
             let tail: LineReader.Tail?
-            do {
-                tail = try reader.forEachLine { line in
-                    lineNumber += 1
-                    report.bytes += Int64(line.count)
-                    if pendingBreak != nil {
-                        pendingBreak!.following.append(scanner.facts(of: line))
-                        return pendingBreak!.following.count < AuditVerifier.lookahead
-                    }
-                    switch scanner.consume(line) {
-                    case .ok:
-                        if let external, !externalMatched, scanner.frontier.size == external.treeSize {
-                            externalMatched = true
-                            let root = scanner.currentRoot()
-                            if root != external.root {
-                                finding = AuditFinding(
-                                    cause: .edited, file: segment.path, line: lineNumber, seq: scanner.lastSeq,
-                                    message: "the external checkpoint signs root \(external.root.hex) for tree "
-                                        + "size \(external.treeSize) but this log's first \(external.treeSize) lines "
-                                        + "hash to \(root.hex)"
-                                )
-                                return false
-                            }
+            /// Records what the scanner said about one line; false stops reading the segment.
+            func step(_ result: ChainScanner.Result, _ facts: () -> ChainScanner.LineFacts) -> Bool {
+                switch result {
+                case .ok:
+                    if let external, !externalMatched, scanner.frontier.size == external.treeSize {
+                        externalMatched = true
+                        let root = scanner.currentRoot()
+                        if root != external.root {
+                            finding = AuditFinding(
+                                cause: .edited, file: segment.path, line: lineNumber, seq: scanner.lastSeq,
+                                message: "the external checkpoint signs root \(external.root.hex) for tree "
+                                    + "size \(external.treeSize) but this log's first \(external.treeSize) lines "
+                                    + "hash to \(root.hex): the log was rolled back and rewritten, or forked"
+                            )
+                            return false
                         }
-                        return true
-                    case .chainBreak(let facts):
-                        pendingBreak = Break(
-                            facts: facts, expected: scanner.nextSeq, previous: scanner.prevHash,
-                            previousPrev: scanner.prevOfLast,
-                            line: lineNumber, atSegmentStart: lineNumber == 1, segment: segment)
-                        return true
-                    case .finding(let cause, let message):
-                        finding = AuditFinding(
-                            cause: cause, file: segment.path, line: lineNumber,
-                            seq: scanner.facts(of: line).seq, message: message)
-                        return false
                     }
+                    return true
+                case .chainBreak(let facts):
+                    pendingBreak = Break(
+                        facts: facts, expected: scanner.nextSeq, previous: scanner.prevHash,
+                        previousPrev: scanner.prevOfLast,
+                        line: lineNumber, atSegmentStart: lineNumber == 1, segment: segment)
+                    return true
+                case .finding(let cause, let message):
+                    finding = AuditFinding(
+                        cause: cause, file: segment.path, line: lineNumber, seq: facts().seq, message: message)
+                    return false
                 }
+            }
+            do {
+                tail = try reader.forEachLine(
+                    { line in
+                        lineNumber += 1
+                        report.bytes += Int64(line.count)
+                        if pendingBreak != nil {
+                            pendingBreak!.following.append(scanner.facts(of: line))
+                            return pendingBreak!.following.count < AuditVerifier.lookahead
+                        }
+                        return step(scanner.consume(line)) { scanner.facts(of: line) }
+                    },
+                    oversized: { line in
+                        lineNumber += 1
+                        report.bytes += line.length
+                        if pendingBreak != nil {
+                            pendingBreak!.following.append(scanner.facts(of: line))
+                            return pendingBreak!.following.count < AuditVerifier.lookahead
+                        }
+                        let facts = scanner.facts(of: line)
+                        let result = scanner.consume(line)
+                        if case .ok = result, report.oversizedLines.count < AuditVerifier.oversizedKept {
+                            report.oversizedLines.append(
+                                AuditLogReport.OversizedLine(
+                                    file: segment.path, line: lineNumber, seq: facts.seq ?? 0, length: line.length))
+                        }
+                        return step(result) { facts }
+                    })
             } catch let error as CompressionError {
                 return found(
                     error.isTruncation ? .truncated : .edited, segment.path, lineNumber + 1, nil, error.message)
@@ -135,11 +166,28 @@ public struct AuditVerifier: Sendable {
                 return finish(report, scanner)
             }
             if let tail {
+                // Megabytes without a newline that do not even start like an audit line are not a log at all.
+                if tail.length > AuditLineFormat.maximumLineBytes,
+                    tail.bytes.withUnsafeBytes({ AuditLineFormat.parsePrefix($0) }) == nil
+                {
+                    throw AuditError(
+                        "\(segment.path): \(tail.length) bytes at byte \(tail.offset) with no newline that do not start "
+                            + "like an audit line; this is not an audit log")
+                }
                 return found(
                     .truncated, segment.path, lineNumber + 1, nil,
-                    "the last line is cut off after \(tail.bytes.count) bytes with no newline (a crash mid-write, "
+                    "the last line is cut off after \(tail.length) bytes with no newline (a crash mid-write, "
                         + "or the file was truncated); the writer quarantines it on its next start")
             }
+        }
+        if let first = scanner.firstSeq, first > scanner.retainedFrom {
+            return found(
+                .missingSegment, segments.first?.path ?? base, 1, first,
+                "the log starts at seq \(first) but no signed retentionApplied line says the lines before it were "
+                    + (scanner.retainedFrom > 1
+                        ? "removed (retention covers only those before seq \(scanner.retainedFrom))"
+                        : "removed by retention")
+                    + ": the first segment(s) are missing")
         }
         if let external, !externalMatched {
             return found(
@@ -164,6 +212,8 @@ public struct AuditVerifier: Sendable {
         report.firstSeq = scanner.firstSeq
         report.lastSeq = scanner.lines > 0 ? scanner.lastSeq : nil
         report.unsignedTail = scanner.lastLineWasCheckpoint ? 0 : scanner.leavesSinceCheckpoint
+        report.oversizedCount = scanner.oversizedLines
+        report.head = scanner.lastCheckpoint?.text
         return report
     }
 
@@ -246,6 +296,21 @@ public struct AuditLogReport: Sendable {
     public var unsignedTail = 0
     public var signaturesChecked: Bool
     public var finding: AuditFinding?
+    /// Lines longer than the line limit (written before it existed): chained and hashed, but their content
+    /// not read. The first `AuditVerifier.oversizedKept` are named; `oversizedCount` counts all.
+    public var oversizedLines: [OversizedLine] = []
+    public var oversizedCount = 0
+    /// The last checkpoint that verified, as its signed C2SP note (origin, tree size, root, signature): the
+    /// head a reviewer keeps and later passes to `--checkpoint` to detect a rollback or a fork.
+    public var head: String?
+
+    /// A line over the line limit that the chain was followed through.
+    public struct OversizedLine: Sendable, Equatable {
+        public var file: String
+        public var line: Int
+        public var seq: UInt64
+        public var length: Int64
+    }
 
     public var isIntact: Bool { finding == nil }
 }

@@ -14,6 +14,8 @@ import Synchronization
 public final class AuditWriter: Sendable {
     private let shared: WriterShared
     private let finished = DispatchSemaphore(value: 0)
+    /// What opening the log found: the previous run's signed head, whether it was sealed, what was quarantined.
+    public let recovery: AuditRecovery
 
     /// Opens (or creates) the log in `configuration.directory`, verifying the tail of the current
     /// segment: a torn last line is moved to `quarantine/` and a line recording that is appended.
@@ -29,6 +31,7 @@ public final class AuditWriter: Sendable {
             configuration: configuration.validated(), key: signingKey, clock: clock,
             logger: logger, shared: shared)
         self.shared = shared
+        recovery = core.recovery
         let finished = finished
         let thread = Thread {
             core.run()
@@ -43,19 +46,30 @@ public final class AuditWriter: Sendable {
     /// Appends one decision line and returns its sequence number once it is durable.
     /// Throws when the line could not be written or synced; `isHealthy` is then false.
     public func append(_ record: AuditRecord) throws(AuditError) -> UInt64 {
-        try append(PendingLine(type: .decision, members: record.encodedMembers()))
+        try append(
+            PendingLine(type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes)))
     }
 
     /// Appends one control line (server start, policy reload, trust material, certificate…) to the
     /// same chain, durably, and returns its sequence number.
     @discardableResult
     public func append(_ event: ControlEvent) throws(AuditError) -> UInt64 {
-        try append(PendingLine(type: .control, members: event.encodedMembers()))
+        try append(
+            PendingLine(type: .control, members: event.boundedMembers(limit: AuditLineFormat.maximumMemberBytes)))
     }
 
-    private func append(_ pending: PendingLine) throws(AuditError) -> UInt64 {
-        guard shared.enqueue(pending) else { throw AuditError("the audit writer is closed") }
-        return try pending.wait()
+    /// Appends prepared members as they are (internal: tests use it to write what an older, unbounded writer wrote).
+    func append(_ pending: PendingLine) throws(AuditError) -> UInt64 {
+        try append(batch: [pending])[0]
+    }
+
+    /// Appends lines that reach the writer together, so they share one group commit and one checkpoint, as
+    /// concurrent callers' lines do (internal: tests use it to lay out a log deterministically).
+    func append(batch: [PendingLine]) throws(AuditError) -> [UInt64] {
+        guard shared.enqueue(batch) else { throw AuditError("the audit writer is closed") }
+        var seqs: [UInt64] = []
+        for pending in batch { seqs.append(try pending.wait()) }
+        return seqs
     }
 
     /// False after a failed write or sync, until a later write succeeds (the writer retries on its own).
@@ -107,10 +121,10 @@ final class WriterShared: Sendable {
 
     func setHealthy(_ value: Bool) { state.withLock { $0.healthy = value } }
 
-    func enqueue(_ line: PendingLine) -> Bool {
+    func enqueue(_ lines: [PendingLine]) -> Bool {
         let accepted = state.withLock { state in
             guard !state.closing else { return false }
-            state.pending.append(line)
+            state.pending += lines
             return true
         }
         if accepted { wake.signal() }

@@ -41,8 +41,15 @@ final class ChainScanner {
     private(set) var checkpoints = 0
     private(set) var firstSeq: UInt64?
     private(set) var lastCheckpointSeq: UInt64?
+    /// The last checkpoint that verified: the head a reviewer pins.
+    private(set) var lastCheckpoint: CheckpointNote?
     private(set) var leavesSinceCheckpoint = 0
     private(set) var lastLineWasCheckpoint = false
+    /// The highest `retainedFrom` of the `retentionApplied` lines seen: segments before it were removed on purpose.
+    private(set) var retainedFrom: UInt64 = 1
+    private static let retentionEvent = Array(#""event":"retentionApplied""#.utf8)
+    /// Lines over `AuditLineFormat.maximumLineBytes` followed (written before the limit existed).
+    private(set) var oversizedLines = 0
 
     init(key: Ed25519PublicKey?) {
         self.key = key
@@ -63,23 +70,45 @@ final class ChainScanner {
         return LineFacts(seq: prefix?.seq, prev: prev, hash: hasher.digest(line))
     }
 
+    func facts(of line: LineReader.OversizedLine) -> LineFacts {
+        let prefix = line.head.withUnsafeBytes { AuditLineFormat.parsePrefix($0) }
+        let prev = prefix.flatMap { p in
+            SHA256Digest(hex: String(decoding: line.head[p.prevOffset..<p.prevOffset + 64], as: UTF8.self))
+        }
+        return LineFacts(seq: prefix?.seq, prev: prev, hash: line.hash)
+    }
+
+    /// Follows the chain over a line too long to hold (written before the line limit): it is linked and
+    /// counted as a leaf from its streamed hashes, and remembered so the reader can report it.
+    func consume(_ line: LineReader.OversizedLine) -> Result {
+        line.head.withUnsafeBytes { head in
+            guard let prefix = AuditLineFormat.parsePrefix(head), prefix.version == AuditLineFormat.version else {
+                return .finding(
+                    .edited, "a \(line.length)-byte line is not a well-formed v\(AuditLineFormat.version) audit line")
+            }
+            guard prefix.type != .checkpoint else {
+                return .finding(.edited, "a \(line.length)-byte checkpoint line: no writer ever wrote one that long")
+            }
+            if case .finding(let cause, let message) = link(head, prefix) { return .finding(cause, message) }
+            if anchored, memcmp(head.baseAddress! + prefix.prevOffset, prevHex, 64) != 0 || prefix.seq != nextSeq {
+                return .chainBreak(facts(of: line))
+            }
+            frontier.append(leafHash: line.leafHash, using: hasher)
+            leavesSinceCheckpoint += 1
+            lastLineWasCheckpoint = false
+            oversizedLines += 1
+            advance(seq: prefix.seq, hash: line.hash)
+            return .ok
+        }
+    }
+
     func consume(_ line: UnsafeRawBufferPointer) -> Result {
         guard let prefix = AuditLineFormat.parsePrefix(line), prefix.version == AuditLineFormat.version else {
             return .finding(.edited, "the line is not a well-formed v\(AuditLineFormat.version) audit line")
         }
-        let linked = memcmp(line.baseAddress! + prefix.prevOffset, prevHex, 64) == 0
-        if anchored {
-            guard linked, prefix.seq == nextSeq else { return .chainBreak(facts(of: line)) }
-        } else if prefix.seq == 1 {
-            guard linked else {
-                return .finding(.edited, "the first line of the chain does not carry the genesis prev (64 zeros)")
-            }
-        } else {
-            guard prefix.type == .checkpoint else {
-                return .finding(
-                    .deleted,
-                    "the log starts at seq \(prefix.seq) with no checkpoint to anchor it: earlier lines are missing")
-            }
+        if case .finding(let cause, let message) = link(line, prefix) { return .finding(cause, message) }
+        if anchored, memcmp(line.baseAddress! + prefix.prevOffset, prevHex, 64) != 0 || prefix.seq != nextSeq {
+            return .chainBreak(facts(of: line))
         }
         let lineHash = hasher.digest(line)
         if prefix.type == .checkpoint {
@@ -94,15 +123,43 @@ final class ChainScanner {
             frontier.append(leafHash: MerkleFrontier.leafHash(line, using: hasher), using: hasher)
             leavesSinceCheckpoint += 1
             lastLineWasCheckpoint = false
+            if prefix.type == .control, line.firstRange(of: ChainScanner.retentionEvent) != nil {
+                struct Retention: Decodable { var retainedFrom: UInt64 }
+                if let retention = try? JSONDecoder().decode(Retention.self, from: Data(line)) {
+                    retainedFrom = max(retainedFrom, retention.retainedFrom)
+                }
+            }
         }
-        if firstSeq == nil { firstSeq = prefix.seq }
+        advance(seq: prefix.seq, hash: lineHash)
+        return .ok
+    }
+
+    /// Checks how the first line of a scan may start: at genesis, or (retention) on a checkpoint.
+    private func link(_ line: UnsafeRawBufferPointer, _ prefix: AuditLineFormat.Prefix) -> Result {
+        guard !anchored else { return .ok }
+        let linked = memcmp(line.baseAddress! + prefix.prevOffset, prevHex, 64) == 0
+        if prefix.seq == 1 {
+            guard linked else {
+                return .finding(.edited, "the first line of the chain does not carry the genesis prev (64 zeros)")
+            }
+        } else {
+            guard prefix.type == .checkpoint else {
+                return .finding(
+                    .deleted,
+                    "the log starts at seq \(prefix.seq) with no checkpoint to anchor it: earlier lines are missing")
+            }
+        }
+        return .ok
+    }
+
+    private func advance(seq: UInt64, hash: SHA256Digest) {
+        if firstSeq == nil { firstSeq = seq }
         anchored = true
         prevOfLast = prevHash
-        prevHash = lineHash
-        prevHex.withUnsafeMutableBytes { lineHash.writeHex(into: $0) }
-        nextSeq = prefix.seq + 1
+        prevHash = hash
+        prevHex.withUnsafeMutableBytes { hash.writeHex(into: $0) }
+        nextSeq = seq + 1
         lines += 1
-        return .ok
     }
 
     /// The members of a checkpoint line beyond the common prefix.
@@ -146,6 +203,7 @@ final class ChainScanner {
                     + "lines were \(cause == .deleted ? "removed" : "added") and the chain recomputed")
         }
         let root = frontier.root(using: hasher)
+        defer { if root == note.root { lastCheckpoint = note } }
         guard root == note.root else {
             return .finding(
                 .edited,

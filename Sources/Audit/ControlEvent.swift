@@ -32,6 +32,9 @@ public struct ControlEvent: Sendable, Codable, Equatable {
         public static let tornTailQuarantined = Kind(rawValue: "tornTailQuarantined")
         public static let auditUnavailable = Kind(rawValue: "auditUnavailable")
         public static let auditRecovered = Kind(rawValue: "auditRecovered")
+        public static let uncoveredLinesQuarantined = Kind(rawValue: "uncoveredLinesQuarantined")
+        public static let retentionApplied = Kind(rawValue: "retentionApplied")
+        public static let auditSegmentLost = Kind(rawValue: "auditSegmentLost")
 
         /// Kinds that concern the policy or trusted keys, shown together as the report's control timeline.
         public var isPolicyOrTrust: Bool {
@@ -96,6 +99,17 @@ public struct ControlEvent: Sendable, Codable, Equatable {
     /// Audit outage: when the first write failed and how many decisions were answered AuditUnavailable.
     public var since: String?
     public var failedWrites: UInt64?
+    /// Quarantine of lines no checkpoint covered: how many whole lines were moved aside.
+    public var lines: UInt64?
+    /// Retention: the first sequence number kept; every segment before it is removed on purpose.
+    public var retainedFrom: UInt64?
+    /// Server start: the chain head the previous run left signed (seq of its last checkpoint, tree size, root),
+    /// `previousRun` (`sealed`: it stopped cleanly; `crashed`; `none`: a new log), and lines quarantined at start.
+    public var previousSeq: UInt64?
+    public var previousTreeSize: UInt64?
+    public var previousRoot: String?
+    public var previousRun: String?
+    public var quarantinedLines: UInt64?
 
     public init(_ event: Kind, message: String) {
         self.event = event
@@ -135,22 +149,40 @@ public struct ControlEvent: Sendable, Codable, Equatable {
         if let length { line.field("length", length) }
         line.field("since", since)
         if let failedWrites { line.field("failedWrites", failedWrites) }
+        if let lines { line.field("lines", lines) }
+        if let retainedFrom { line.field("retainedFrom", retainedFrom) }
+        if let previousSeq { line.field("previousSeq", previousSeq) }
+        if let previousTreeSize { line.field("previousTreeSize", previousTreeSize) }
+        line.field("previousRoot", previousRoot)
+        line.field("previousRun", previousRun)
+        if let quarantinedLines { line.field("quarantinedLines", quarantinedLines) }
         return line.members()
     }
 }
 
 extension ControlEvent {
     public static func serverStarted(
-        version: String, build: String, configurationSHA256: String, modes: [ClassMode]
+        version: String, build: String, configurationSHA256: String, modes: [ClassMode],
+        recovery: AuditRecovery? = nil
     ) -> ControlEvent {
-        var event = ControlEvent(
-            .serverStarted,
-            message: "portcullis \(version) started; enforcement: "
-                + (modes.isEmpty ? "no classes" : modes.map { "\($0.dataClass)=\($0.mode)" }.joined(separator: ", ")))
+        var message =
+            "portcullis \(version) started; enforcement: "
+            + (modes.isEmpty ? "no classes" : modes.map { "\($0.dataClass)=\($0.mode)" }.joined(separator: ", "))
+        if let recovery {
+            message += "; " + recovery.summary
+        }
+        var event = ControlEvent(.serverStarted, message: message)
         event.version = version
         event.build = build
         event.configurationSHA256 = configurationSHA256
         event.modes = modes
+        if let recovery {
+            event.previousSeq = recovery.previousSeq
+            event.previousTreeSize = recovery.previousTreeSize
+            event.previousRoot = recovery.previousRoot?.hex
+            event.previousRun = recovery.previousRun.rawValue
+            event.quarantinedLines = UInt64(recovery.quarantinedLines)
+        }
         return event
     }
 
@@ -218,15 +250,54 @@ extension ControlEvent {
     static func tornTailQuarantined(file: String, segment: String, offset: Int64, bytes: [UInt8], sha256: String)
         -> ControlEvent
     {
-        var event = ControlEvent(
-            .tornTailQuarantined,
+        quarantine(
+            .tornTailQuarantined, file: file, segment: segment, offset: offset, length: Int64(bytes.count),
+            sha256: sha256,
             message: "\(bytes.count) bytes after the last whole line of \(segment) (a write cut off by a crash) "
                 + "were moved to \(file); the chain continues from the last whole line")
+    }
+
+    static func uncoveredLinesQuarantined(
+        file: String, segment: String, offset: Int64, length: Int64, lines: Int, sha256: String
+    ) -> ControlEvent {
+        var event = quarantine(
+            .uncoveredLinesQuarantined, file: file, segment: segment, offset: offset, length: length, sha256: sha256,
+            message: "\(lines) whole line(s) after the last signed checkpoint of \(segment) were moved to \(file): the "
+                + "writer answers nothing before signing it, so these were never answered (a crash mid-batch) or "
+                + "were written by someone else; the chain continues from the checkpoint")
+        event.lines = UInt64(lines)
+        return event
+    }
+
+    /// Bytes moved from `segment` at `offset` to the quarantine file `file`, and their SHA-256.
+    private static func quarantine(
+        _ kind: Kind, file: String, segment: String, offset: Int64, length: Int64, sha256: String, message: String
+    ) -> ControlEvent {
+        var event = ControlEvent(kind, message: message)
         event.file = file
         event.segment = segment
         event.offset = UInt64(offset)
-        event.length = UInt64(bytes.count)
+        event.length = UInt64(length)
         event.sha256 = sha256
+        return event
+    }
+
+    static func auditSegmentLost(lost: String, opened: String, reason: String) -> ControlEvent {
+        var event = ControlEvent(
+            .auditSegmentLost,
+            message: "audit segment \(lost) disappeared while in use (\(reason)); decisions were refused until "
+                + "\(opened) was opened; what \(lost) held is missing from this directory")
+        event.file = lost
+        event.segment = opened
+        event.error = reason
+        return event
+    }
+
+    static func retentionApplied(retainedFrom: UInt64, segments: Int) -> ControlEvent {
+        var event = ControlEvent(
+            .retentionApplied,
+            message: "retention keeps \(segments) segment(s): the segments before seq \(retainedFrom) are removed")
+        event.retainedFrom = retainedFrom
         return event
     }
 

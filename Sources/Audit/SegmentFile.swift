@@ -11,6 +11,9 @@ protocol SegmentFile: AnyObject {
     func sync() throws(AuditError)
     /// Cuts the file back to `size`: used only to remove a failed, unacknowledged batch.
     func truncate(to size: Int64) throws(AuditError)
+    /// Throws unless the open file is still the one at its path: not deleted, not replaced, its directory
+    /// not removed. Writing into a deleted file would lose every line "written" from then on.
+    func checkInPlace() throws(AuditError)
     func close()
 }
 
@@ -62,6 +65,25 @@ final class PosixSegmentFile: SegmentFile {
             throw AuditError("removing a failed write from \(path): \(String(cString: strerror(errno)))")
         }
         size = newSize
+    }
+
+    func checkInPlace() throws(AuditError) {
+        var open = stat()
+        guard fstat(fd, &open) == 0 else {
+            throw AuditError("cannot stat audit segment \(path): \(String(cString: strerror(errno)))")
+        }
+        guard open.st_nlink > 0 else {
+            throw AuditError("audit segment \(path) was deleted (or its directory was) while open")
+        }
+        var named = stat()
+        guard stat(path, &named) == 0 else {
+            throw AuditError(
+                "audit segment \(path) is no longer at its path (\(String(cString: strerror(errno)))): the file "
+                    + "or its directory was moved")
+        }
+        guard named.st_ino == open.st_ino, named.st_dev == open.st_dev else {
+            throw AuditError("audit segment \(path) was replaced by another file")
+        }
     }
 
     func close() {

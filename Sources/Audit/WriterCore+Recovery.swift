@@ -7,6 +7,9 @@ extension WriterCore {
     ///
     /// Start-up reads only the tail: scanning begins at the last segment that opens with a checkpoint
     /// (every segment after the first does), whose stored frontier stands in for everything before it.
+    /// The chain resumes at the last *signed* checkpoint: the writer answers nothing before signing, so
+    /// whole lines after it were never answered (a crash mid-batch) or were added by someone else while it
+    /// was stopped; they are moved to `quarantine/`, never signed in, and recorded.
     convenience init(
         configuration: AuditConfiguration, key: Ed25519PrivateKey, clock: @escaping @Sendable () -> Date,
         logger: Logger, shared: WriterShared
@@ -17,24 +20,29 @@ extension WriterCore {
         where name.hasPrefix(configuration.fileName + "-") && name.hasSuffix(".jsonl.gz.tmp") {
             unlink(configuration.directory + "/" + name)
         }
-        let segments = try AuditSegment.list(directory: configuration.directory)[configuration.fileName] ?? []
+        let quarantine = configuration.directory + "/quarantine"
+        var segments = try AuditSegment.list(directory: configuration.directory)[configuration.fileName] ?? []
         let now = clock()
-        var quarantined: (file: String, offset: Int64, bytes: [UInt8])?
+        var torn: (file: String, offset: Int64, bytes: [UInt8])?
         if let current = segments.last, !current.compressed {
-            quarantined = try WriterCore.quarantineTornTail(
-                of: current.path, into: configuration.directory + "/quarantine")
+            torn = try WriterCore.quarantineTornTail(of: current.path, into: quarantine)
         }
-        let scanner = try WriterCore.scanTail(segments)
+        let scan = try WriterCore.scanTail(segments)
+        var uncovered: [QuarantinedLines] = []
+        if scan.uncoveredLines > 0 {
+            uncovered = try WriterCore.quarantineUncovered(after: scan.end, of: segments, into: quarantine)
+            segments = try AuditSegment.list(directory: configuration.directory)[configuration.fileName] ?? []
+        }
         let current: AuditSegment
         if let last = segments.last, !last.compressed,
-            try WriterCore.fileSize(last.path) > 0 || last.firstSeq == scanner.nextSeq
+            try WriterCore.fileSize(last.path) > 0 || last.firstSeq == scan.nextSeq
         {
             current = last
         } else {
             if let last = segments.last, !last.compressed { unlink(last.path) }  // empty, misnamed leftover
             current = AuditSegment(
                 directory: configuration.directory, base: configuration.fileName,
-                firstSeq: scanner.nextSeq, compressed: false)
+                firstSeq: scan.nextSeq, compressed: false)
         }
         let file = try configuration.openSegment(current.path)
         FileSystem.syncDirectory(configuration.directory)
@@ -42,34 +50,50 @@ extension WriterCore {
             configuration: configuration, key: key, clock: clock, logger: logger, shared: shared, file: file,
             segmentFirstSeq: current.firstSeq,
             segmentStarted: (try? WriterCore.firstLineTime(current)) ?? now)
-        nextSeq = scanner.nextSeq
-        prevHash = scanner.prevHash
-        frontier = scanner.frontier
-        leavesSinceCheckpoint = scanner.lastLineWasCheckpoint ? 0 : scanner.leavesSinceCheckpoint
-        if leavesSinceCheckpoint > 0 { uncheckpointedSince = .now() }
+        nextSeq = scan.nextSeq
+        prevHash = scan.prevHash
+        frontier = scan.frontier
         needsOpeningCheckpoint = file.size == 0 && current.firstSeq != 1
+        recovery = AuditRecovery(
+            previousSeq: scan.checkpointSeq, previousTreeSize: scan.checkpointSeq.map { _ in scan.frontier.size },
+            previousRoot: scan.checkpointSeq.map { _ in scan.frontier.root(using: hasher) },
+            previousRun: segments.isEmpty && uncovered.isEmpty ? .none : (scan.sealed ? .sealed : .crashed),
+            quarantinedLines: uncovered.reduce(0) { $0 + $1.lines }, quarantinedTornBytes: torn?.bytes.count ?? 0)
         for closed in segments where !closed.compressed && closed.path != current.path {
             compressInBackground(closed.path)
         }
-        if let quarantined {
-            try recordQuarantine(quarantined, segment: current.path, now: now)
+        if torn != nil || !uncovered.isEmpty {
+            try recordQuarantine(torn: torn, uncovered: uncovered, segment: current.path, now: now)
         }
     }
 
-    /// Appends (durably, before the writer serves anyone) the line recording a quarantined torn tail.
-    private func recordQuarantine(_ q: (file: String, offset: Int64, bytes: [UInt8]), segment: String, now: Date)
-        throws(AuditError)
-    {
+    /// Appends (durably, before the writer serves anyone) the lines recording what was quarantined.
+    private func recordQuarantine(
+        torn: (file: String, offset: Int64, bytes: [UInt8])?, uncovered: [QuarantinedLines], segment: String, now: Date
+    ) throws(AuditError) {
         var bytes: [UInt8] = []
         if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
-        bytes += controlLine(
-            now: now,
-            .tornTailQuarantined(
-                file: q.file, segment: segment, offset: q.offset, bytes: q.bytes, sha256: SHA256.hex(of: q.bytes)))
+        if let torn {
+            bytes += controlLine(
+                now: now,
+                .tornTailQuarantined(
+                    file: torn.file, segment: segment, offset: torn.offset, bytes: torn.bytes,
+                    sha256: SHA256.hex(of: torn.bytes)))
+            logger.warning("audit log had a torn last line; quarantined", metadata: ["file": "\(torn.file)"])
+        }
+        for piece in uncovered {
+            bytes += controlLine(
+                now: now,
+                .uncoveredLinesQuarantined(
+                    file: piece.file, segment: piece.segment, offset: piece.offset, length: piece.length,
+                    lines: piece.lines, sha256: piece.sha256))
+            logger.warning(
+                "audit log had lines no signed checkpoint covers; quarantined, not signed in",
+                metadata: ["file": "\(piece.file)", "lines": "\(piece.lines)"])
+        }
         bytes += try checkpointLine(now: now)
         try file.append(bytes)
         try file.sync()
-        logger.warning("audit log had a torn last line; quarantined", metadata: ["file": "\(q.file)"])
     }
 
     /// If `path` does not end with a newline, copies the bytes after the last one to the quarantine
@@ -97,8 +121,9 @@ extension WriterCore {
             }
             tail = Array(chunk[0..<count]) + tail
             end = start
-            guard tail.count <= LineReader.maximumLineLength else {
-                throw AuditError("\(path) ends with more than 4 MiB without a newline; this is not an audit log")
+            // An older writer had no line limit, so a line cut off by a crash can be long; this still bounds memory.
+            guard tail.count <= 64 << 20 else {
+                throw AuditError("\(path) ends with more than 64 MiB without a newline; this is not an audit log")
             }
         }
         guard !tail.isEmpty else { return nil }
@@ -112,29 +137,73 @@ extension WriterCore {
         return (name, end, tail)
     }
 
+    /// The chain as its last signed checkpoint left it, and what follows that checkpoint.
+    struct TailScan {
+        var nextSeq: UInt64 = 1
+        var prevHash = AuditLineFormat.genesis
+        var frontier = MerkleFrontier()
+        /// Seq of the last checkpoint; nil when the scanned lines hold none (a log that was never signed).
+        var checkpointSeq: UInt64?
+        /// Where the covered chain ends: the segment (index) and the byte offset just after that checkpoint.
+        var end: (segment: Int, offset: Int64)
+        /// Whole lines after it.
+        var uncoveredLines = 0
+        /// Whether the last leaf it covers is a `serverStopped` line: the run that wrote it closed cleanly.
+        var sealed = false
+    }
+
     /// Replays the log from the last segment that can anchor a scan (genesis or an opening checkpoint).
-    static func scanTail(_ segments: [AuditSegment]) throws(AuditError) -> ChainScanner {
+    static func scanTail(_ segments: [AuditSegment]) throws(AuditError) -> TailScan {
         var startIndex = 0
         for index in segments.indices.reversed() where try opensWithAnchor(segments[index]) {
             startIndex = index
             break
         }
         let scanner = ChainScanner(key: nil)
-        for segment in segments[startIndex...] {
+        var scan = TailScan(end: (startIndex, 0))
+        var lastLeafWasStop = false
+        let stop = Array(#""event":"serverStopped""#.utf8)
+        for (index, segment) in segments.enumerated() where index >= startIndex {
             let reader = try LineReader(path: segment.path, compressed: segment.compressed)
             var lineNumber = 0
             var problem: String?
             let tail: LineReader.Tail?
-            do {
-                tail = try reader.forEachLine { line in
-                    lineNumber += 1
-                    switch scanner.consume(line) {
-                    case .ok: return true
-                    case .chainBreak: problem = "the line does not continue the chain (prev or seq mismatch)"
-                    case .finding(let cause, let message): problem = "\(cause.rawValue): \(message)"
+            func step(_ result: ChainScanner.Result, isCheckpoint: Bool, isStop: Bool) -> Bool {
+                switch result {
+                case .ok:
+                    if isCheckpoint {
+                        scan.nextSeq = scanner.nextSeq
+                        scan.prevHash = scanner.prevHash
+                        scan.frontier = scanner.frontier
+                        scan.checkpointSeq = scanner.lastSeq
+                        scan.end = (index, reader.offset)
+                        scan.uncoveredLines = 0
+                        scan.sealed = lastLeafWasStop
+                    } else {
+                        scan.uncoveredLines += 1
+                        lastLeafWasStop = isStop
                     }
-                    return false
+                    return true
+                case .chainBreak: problem = "the line does not continue the chain (prev or seq mismatch)"
+                case .finding(let cause, let message): problem = "\(cause.rawValue): \(message)"
                 }
+                return false
+            }
+            do {
+                // A line over the limit, from a writer before the limit, is followed by its hashes: it must
+                // not keep the server from starting.
+                tail = try reader.forEachLine(
+                    { line in
+                        lineNumber += 1
+                        let type = AuditLineFormat.parsePrefix(line)?.type
+                        return step(
+                            scanner.consume(line), isCheckpoint: type == .checkpoint,
+                            isStop: type == .control && line.firstRange(of: stop) != nil)
+                    },
+                    oversized: { line in
+                        lineNumber += 1
+                        return step(scanner.consume(line), isCheckpoint: false, isStop: false)
+                    })
             } catch {
                 throw AuditError("cannot read audit segment \(segment.path): \(error)")
             }
@@ -148,7 +217,62 @@ extension WriterCore {
                 throw AuditError("\(segment.path) ends with a cut-off line but is not the current segment")
             }
         }
-        return scanner
+        return scan
+    }
+
+    /// A piece of the log moved to `quarantine/` because no signed checkpoint covers it.
+    struct QuarantinedLines {
+        var file: String
+        var segment: String
+        var offset: Int64
+        var length: Int64
+        var lines: Int
+        var sha256: String
+    }
+
+    /// Moves everything after `end` aside: the rest of that segment (copied durably, then cut off) and any
+    /// later segment whole. A closed (compressed) segment is never cut: that is damage to investigate.
+    static func quarantineUncovered(
+        after end: (segment: Int, offset: Int64), of segments: [AuditSegment], into quarantine: String
+    ) throws(AuditError) -> [QuarantinedLines] {
+        try FileSystem.createDirectory(quarantine)
+        var pieces: [QuarantinedLines] = []
+        for (index, segment) in segments.enumerated() where index >= end.segment {
+            let offset = index == end.segment ? end.offset : 0
+            guard !segment.compressed else {
+                throw AuditError(
+                    "\(segment.path) is a closed segment but holds lines no signed checkpoint covers; refusing to "
+                        + "extend the log: run `portcullis audit verify` and investigate")
+            }
+            let bytes: [UInt8]
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: segment.path))
+                bytes = Array(data.dropFirst(Int(offset)))
+            } catch {
+                throw AuditError("reading \(segment.path): \(error.localizedDescription)")
+            }
+            guard !bytes.isEmpty else { continue }
+            let name = quarantine + "/" + segment.fileName + ".\(offset).uncovered"
+            try FileSystem.writeDurably(bytes, to: name)
+            FileSystem.syncDirectory(quarantine)
+            if offset > 0 {
+                guard truncate(segment.path, off_t(offset)) == 0 else {
+                    throw AuditError("cutting unsigned lines from \(segment.path): \(String(cString: strerror(errno)))")
+                }
+                let fd = open(segment.path, O_RDONLY | O_CLOEXEC)
+                if fd >= 0 {
+                    fsync(fd)
+                    close(fd)
+                }
+            } else {
+                unlink(segment.path)
+            }
+            pieces.append(
+                QuarantinedLines(
+                    file: name, segment: segment.path, offset: offset, length: Int64(bytes.count),
+                    lines: bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }, sha256: SHA256.hex(of: bytes)))
+        }
+        return pieces
     }
 
     private static func opensWithAnchor(_ segment: AuditSegment) throws(AuditError) -> Bool {

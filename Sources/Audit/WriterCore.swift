@@ -26,8 +26,6 @@ final class WriterCore: @unchecked Sendable {
     /// Set when the current segment is empty and must open with a checkpoint (every segment but the first
     /// does), so a verifier given only later segments can anchor on it.
     var needsOpeningCheckpoint = false
-    /// Monotonic time of the first leaf not yet covered by a checkpoint.
-    var uncheckpointedSince: DispatchTime?
     /// Failed batches since the last success, and the first failure's time and message, for the recovery line.
     var failures = 0
     var firstFailure: (Date, String)?
@@ -37,6 +35,15 @@ final class WriterCore: @unchecked Sendable {
     /// The rotation to record in the next batch that reaches the disk (right after the new segment's opening
     /// checkpoint), kept until then so a failed batch does not lose it.
     var pendingRotation: ControlEvent?
+    /// What start-up found in the existing log (previous head, how that run ended, what was quarantined).
+    var recovery = AuditRecovery(
+        previousSeq: nil, previousTreeSize: nil, previousRoot: nil, previousRun: .none, quarantinedLines: 0,
+        quarantinedTornBytes: 0)
+    /// Set when the open segment was found deleted or replaced: why, and when. Batches are refused until a
+    /// retry interval later a new segment is opened in its place (never the deleted file).
+    var lostSegment: (reason: String, at: DispatchTime)?
+    /// Segments retention removes once the line recording it (`pendingRotation`'s batch) is durable.
+    var pendingRetirement: (event: ControlEvent, paths: [String])?
     /// Closed segments are compressed, and retention applied, one at a time in order, so retention
     /// never races a compression of the segment it removes.
     let compressions = DispatchQueue(label: "audit-compression")
@@ -60,11 +67,15 @@ final class WriterCore: @unchecked Sendable {
         while true {
             _ = shared.wake.wait(timeout: nextDeadline())
             let (lines, closing) = shared.take()
-            let now = DispatchTime.now()
-            let checkpointDue = uncheckpointedSince.map { now >= $0 + configuration.checkpointInterval } ?? false
-            let retryDue = !shared.healthy && now >= lastFailureAt + configuration.retryInterval
-            if !lines.isEmpty || checkpointDue || retryDue || closing {
-                writeBatch(lines, forceCheckpoint: checkpointDue || closing)
+            let retryDue = !shared.healthy && DispatchTime.now() >= lastFailureAt + configuration.retryInterval
+            if !lines.isEmpty || retryDue || closing {
+                writeBatch(lines)
+            } else if shared.healthy, lostSegment == nil {
+                // Idle: look at the segment anyway, so a deleted log turns /readyz unready without traffic.
+                do { try file.checkInPlace() } catch {
+                    lostSegment = (error.message, .now())
+                    fail([], error)
+                }
             }
             if closing {
                 file.close()
@@ -75,10 +86,7 @@ final class WriterCore: @unchecked Sendable {
     }
 
     private func nextDeadline() -> DispatchTime {
-        var deadline = DispatchTime.distantFuture
-        if let since = uncheckpointedSince { deadline = min(deadline, since + configuration.checkpointInterval) }
-        if !shared.healthy { deadline = min(deadline, lastFailureAt + configuration.retryInterval) }
-        return deadline
+        shared.healthy ? .now() + configuration.retryInterval : lastFailureAt + configuration.retryInterval
     }
 
     /// Chain state saved before a batch, restored if the batch fails so the chain never includes
@@ -89,13 +97,12 @@ final class WriterCore: @unchecked Sendable {
         var frontier: MerkleFrontier
         var leavesSinceCheckpoint: Int
         var needsOpeningCheckpoint: Bool
-        var uncheckpointedSince: DispatchTime?
     }
 
     private func snapshot() -> Snapshot {
         Snapshot(
             nextSeq: nextSeq, prevHash: prevHash, frontier: frontier, leavesSinceCheckpoint: leavesSinceCheckpoint,
-            needsOpeningCheckpoint: needsOpeningCheckpoint, uncheckpointedSince: uncheckpointedSince)
+            needsOpeningCheckpoint: needsOpeningCheckpoint)
     }
 
     private func restore(_ s: Snapshot) {
@@ -104,14 +111,16 @@ final class WriterCore: @unchecked Sendable {
         frontier = s.frontier
         leavesSinceCheckpoint = s.leavesSinceCheckpoint
         needsOpeningCheckpoint = s.needsOpeningCheckpoint
-        uncheckpointedSince = s.uncheckpointedSince
     }
 
-    /// Writes one group-commit batch: the pending lines (plus a recovery line after failures, and a
-    /// checkpoint when due) in one write and one sync; then completes every waiting caller.
-    func writeBatch(_ lines: [PendingLine], forceCheckpoint: Bool = false) {
+    /// Writes one group-commit batch: the pending lines (plus a recovery line after failures) and a signed
+    /// checkpoint over them, in one write and one sync; then completes every waiting caller. So every answer
+    /// leaves covered by a signed checkpoint (mirrored to stdout when enabled): there is no unsigned tail
+    /// to cut, and whole lines after the last checkpoint on disk were never answered.
+    func writeBatch(_ lines: [PendingLine]) {
         let now = clock()
         do {
+            try replaceLostSegment(now: now)
             try rotateIfNeeded(now: now)
         } catch {
             fail(lines, error)
@@ -124,6 +133,7 @@ final class WriterCore: @unchecked Sendable {
         do {
             if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
             if let rotation = pendingRotation { bytes += controlLine(now: now, rotation) }
+            if let retirement = pendingRetirement { bytes += controlLine(now: now, retirement.event) }
             if let (since, message) = firstFailure {
                 let sinceText = RFC3339.format(since)
                 bytes += controlLine(
@@ -140,18 +150,20 @@ final class WriterCore: @unchecked Sendable {
                 json.append(members: line.members)
                 appendLeaf(AuditLineFormat.end(json), to: &bytes)
             }
-            if leavesSinceCheckpoint >= configuration.checkpointEveryLines
-                || (forceCheckpoint && leavesSinceCheckpoint > 0)
-            {
-                bytes += try checkpointLine(now: now)
-            }
+            if leavesSinceCheckpoint > 0 { bytes += try checkpointLine(now: now) }
             if !bytes.isEmpty { try commit(bytes) }
             failures = 0
             firstFailure = nil
             pendingRotation = nil
+            if let retirement = pendingRetirement {
+                // Only now is the retention boundary on disk and signed; the deletion may follow.
+                retire(retirement.paths)
+                pendingRetirement = nil
+            }
             shared.setHealthy(true)
-            for (line, seq) in zip(lines, seqs) { line.complete(.success(seq)) }
+            // The mirror first: an answer must never leave before the checkpoint that signs it has a second copy.
             if configuration.mirrorToStdout { mirror(bytes) }
+            for (line, seq) in zip(lines, seqs) { line.complete(.success(seq)) }
         } catch {
             restore(saved)
             fail(lines, error)
@@ -194,7 +206,6 @@ final class WriterCore: @unchecked Sendable {
         }
         nextSeq += 1
         leavesSinceCheckpoint += 1
-        if uncheckpointedSince == nil { uncheckpointedSince = .now() }
         bytes += line
     }
 
@@ -224,7 +235,6 @@ final class WriterCore: @unchecked Sendable {
         prevHash = line.withUnsafeBytes { hasher.digest($0) }
         nextSeq += 1
         leavesSinceCheckpoint = 0
-        uncheckpointedSince = nil
         needsOpeningCheckpoint = false
         return line
     }
@@ -240,6 +250,42 @@ final class WriterCore: @unchecked Sendable {
             }
             offset += n
         }
+    }
+
+    // MARK: A segment deleted or replaced under the writer
+
+    /// Checks the open segment is still in place; once it was found lost, refuses batches for a retry
+    /// interval, then opens a new segment at the next seq (recreating the directory) and records the loss
+    /// after its opening checkpoint. A file already at that path is not Portcullis's: it is never appended to.
+    private func replaceLostSegment(now: Date) throws(AuditError) {
+        if lostSegment == nil {
+            do { try file.checkInPlace() } catch {
+                lostSegment = (error.message, .now())
+                logger.error(
+                    "audit segment lost; decisions are answered AuditUnavailable",
+                    metadata: ["error": "\(error.message)"])
+                throw error
+            }
+            return
+        }
+        guard let lost = lostSegment else { return }
+        guard DispatchTime.now() >= lost.at + configuration.retryInterval else { throw AuditError(lost.reason) }
+        try FileSystem.createDirectory(configuration.directory)
+        let path = segmentPath(firstSeq: nextSeq, compressed: false)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw AuditError("\(lost.reason); \(path) already exists and was not written by this writer")
+        }
+        let next = try configuration.openSegment(path)
+        FileSystem.syncDirectory(configuration.directory)
+        let closed = segmentPath(firstSeq: segmentFirstSeq, compressed: false)
+        file.close()
+        file = next
+        segmentFirstSeq = nextSeq
+        segmentStarted = now
+        needsOpeningCheckpoint = nextSeq != 1
+        pendingRotation = .auditSegmentLost(lost: closed, opened: path, reason: lost.reason)
+        lostSegment = nil
+        logger.warning("audit segment replaced after a loss", metadata: ["segment": "\(path)"])
     }
 
     // MARK: Rotation
@@ -260,6 +306,46 @@ final class WriterCore: @unchecked Sendable {
         needsOpeningCheckpoint = true
         logger.info("audit segment rotated", metadata: ["closed": "\(closed)"])
         compressInBackground(closed)
+        planRetention()
+    }
+
+    /// With `retainSegments`, picks the oldest segments to remove and the control line that records the new
+    /// first sequence number; both wait for the next durable batch, so the boundary is signed before any
+    /// file goes and `audit verify` can tell retention from deletion.
+    private func planRetention() {
+        guard configuration.retainSegments > 0,
+            var segments = try? AuditSegment.list(directory: configuration.directory)[configuration.fileName]
+        else { return }
+        if !segments.contains(where: { $0.firstSeq == segmentFirstSeq }) {
+            segments.append(
+                AuditSegment(
+                    directory: configuration.directory, base: configuration.fileName, firstSeq: segmentFirstSeq,
+                    compressed: false))
+        }
+        guard segments.count > configuration.retainSegments else { return }
+        let removed = segments.prefix(segments.count - configuration.retainSegments)
+        let kept = segments[segments.count - configuration.retainSegments]
+        pendingRetirement = (
+            .retentionApplied(retainedFrom: kept.firstSeq, segments: configuration.retainSegments),
+            removed.flatMap {
+                [
+                    segmentPath(firstSeq: $0.firstSeq, compressed: false),
+                    segmentPath(firstSeq: $0.firstSeq, compressed: true),
+                ]
+            }
+        )
+    }
+
+    /// Removes retired segments, after any compression queued before (which may be writing one of them).
+    private func retire(_ paths: [String]) {
+        let directory = configuration.directory
+        let logger = logger
+        compressions.async {
+            for path in paths where unlink(path) == 0 {
+                logger.info("audit segment removed by retention", metadata: ["segment": "\(path)"])
+            }
+            FileSystem.syncDirectory(directory)
+        }
     }
 
     func segmentPath(firstSeq: UInt64, compressed: Bool) -> String {
@@ -267,12 +353,10 @@ final class WriterCore: @unchecked Sendable {
             + AuditSegment.fileName(base: configuration.fileName, firstSeq: firstSeq, compressed: compressed)
     }
 
-    /// Compresses a closed segment (temporary file, fsync, rename, then unlink the plain one) and applies
-    /// retention. A crash at any step leaves either the plain file or both; readers prefer the plain one.
+    /// Compresses a closed segment (temporary file, fsync, rename, then unlink the plain one). A crash at
+    /// any step leaves either the plain file or both; readers prefer the plain one.
     func compressInBackground(_ path: String) {
-        let retain = configuration.retainSegments
         let directory = configuration.directory
-        let base = configuration.fileName
         let logger = logger
         compressions.async {
             do {
@@ -288,13 +372,6 @@ final class WriterCore: @unchecked Sendable {
                 logger.warning(
                     "audit segment left uncompressed", metadata: ["segment": "\(path)", "error": "\(error)"])
             }
-            guard retain > 0, let segments = try? AuditSegment.list(directory: directory)[base], segments.count > retain
-            else { return }
-            for old in segments.prefix(segments.count - retain) {
-                unlink(old.path)
-                logger.info("audit segment removed by retention", metadata: ["segment": "\(old.path)"])
-            }
-            FileSystem.syncDirectory(directory)
         }
     }
 }

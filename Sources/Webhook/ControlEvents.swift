@@ -36,7 +36,8 @@ public final class ControlEvents: Sendable {
     }
 
     /// Records the start: version, the SHA-256 of the running binary (`build`), of the command line
-    /// (`configuration`, paths and settings only — no secret is ever an argument) and each class's mode.
+    /// (`configuration`, paths and settings only — no secret is ever an argument), each class's mode, and what
+    /// opening the log found (the previous run's signed head, sealed or crashed, lines quarantined).
     public func serverStarted(policy: PolicyDocument, arguments: [String] = CommandLine.arguments) {
         let build = SHA256.hash(fileAt: "/proc/self/exe")?.hex
         let configuration = SHA256.hex(of: Array(arguments.joined(separator: "\u{0}").utf8))
@@ -45,7 +46,7 @@ public final class ControlEvents: Sendable {
                 version: ControlEvents.programVersion, build: build ?? "unknown", configurationSHA256: configuration,
                 modes: policy.classNames.map {
                     ControlEvent.ClassMode(dataClass: $0, mode: policy.classes[$0]!.mode.rawValue)
-                }
+                }, recovery: writer?.recovery
             ))
     }
 

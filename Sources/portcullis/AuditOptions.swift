@@ -15,12 +15,6 @@ struct AuditOptions: ParsableArguments {
     @Option(help: "Chain ID written on every line (default: the host name, i.e. the pod name).")
     var auditChainID: String?
 
-    @Option(help: "Write a signed checkpoint after this many decision lines…")
-    var auditCheckpointLines = 1000
-
-    @Option(help: "…or this long after the first line not yet covered by one.")
-    var auditCheckpointInterval: Duration = .seconds(1)
-
     @Option(help: "Start a new segment when the current one reaches this many bytes.")
     var auditRotateBytes: Int64 = 64 << 20
 
@@ -56,7 +50,6 @@ struct AuditOptions: ParsableArguments {
         }
         let configuration = AuditConfiguration(
             directory: auditDir, chainID: auditChainID ?? ProcessInfo.processInfo.hostName,
-            checkpointEveryLines: auditCheckpointLines, checkpointInterval: auditCheckpointInterval.seconds,
             rotateBytes: auditRotateBytes, rotateAge: auditRotateAge.seconds, retainSegments: auditRetain,
             mirrorToStdout: auditStdout)
         do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import AuditReading
 import Foundation
 
 /// `portcullis audit query`: filter decisions for a reviewer, as a table or JSON lines.
@@ -70,6 +71,12 @@ struct AuditQueryCommand: ParsableCommand {
                     ])
                 case (.control(let entry), .table):
                     table.add([entry.time, String(entry.seq), entry.event.event.rawValue, entry.event.message])
+                case (.oversized(let file, let seq, let length), _):
+                    // Not a match or a miss: its content cannot be read, so the reader is told it was skipped.
+                    printError(
+                        "portcullis audit query: note: \(file): seq \(seq.map(String.init) ?? "?") is a \(length)-byte "
+                            + "line over the line limit (an older writer); it is chained and verified but not read here"
+                    )
                 }
                 // Follow mode prints each row as it arrives; otherwise blocks of rows are aligned together.
                 if output == .table, follow || table.count >= 1000 {

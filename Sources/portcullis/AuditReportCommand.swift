@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import AuditReading
 import Foundation
 import PortcullisCrypto
 

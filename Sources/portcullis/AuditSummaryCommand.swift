@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import AuditReading
 import Foundation
 
 /// `portcullis audit summary`: what was denied, by class, rule, namespace and user.
@@ -33,6 +34,11 @@ struct AuditSummaryCommand: ParsableCommand {
             "\(total) decisions since \(ISO8601DateFormatter().string(from: since.date)): \(byDecision.joined(separator: ", "))"
                 + "; \(controls) control events"
         )
+        if summary.oversizedLines > 0 {
+            print(
+                "note: \(summary.oversizedLines) line(s) over the line limit (an older writer) are not counted; "
+                    + "`portcullis audit verify` names them")
+        }
         for (title, counts) in [
             ("CLASS", summary.deniedByClass), ("RULE", summary.deniedByRule),
             ("NAMESPACE", summary.deniedByNamespace), ("USER", summary.deniedByUser),

@@ -21,6 +21,11 @@ struct AuditVerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "The log was closed: lines after the last checkpoint mean it was cut short.")
     var sealed = false
 
+    @Option(
+        name: .long,
+        help: "Write the verified head (the last checkpoint, a signed C2SP note) here, to pass to --checkpoint later.")
+    var saveHead: String?
+
     @Argument(help: "Segment files or directories of segments.")
     var paths: [String]
 
@@ -50,8 +55,23 @@ struct AuditVerifyCommand: ParsableCommand {
                     + (report.signaturesChecked ? "signatures checked" : "signatures NOT checked (no --key)"))
             if report.firstSeq.map({ $0 > 1 }) == true {
                 print(
-                    "  note: the log starts at seq \(report.firstSeq!); earlier segments are absent (retention), "
-                        + "so it is anchored at its first checkpoint")
+                    "  note: the log starts at seq \(report.firstSeq!); earlier segments were removed by retention (a "
+                        + "signed retentionApplied line says so), so it is anchored at its first checkpoint")
+            }
+            for line in report.oversizedLines {
+                print(
+                    "  note: \(line.file):\(line.line) (seq \(line.seq)) is \(line.length) bytes, over the line limit "
+                        + "(written before it existed): chained and signed, content not read")
+            }
+            if report.oversizedCount > report.oversizedLines.count {
+                print("  note: \(report.oversizedCount - report.oversizedLines.count) more oversized line(s)")
+            }
+            if let head = report.head {
+                // The reviewer's pin: keeping this and passing it to --checkpoint later exposes a rollback or fork.
+                let lines = head.split(separator: "\n")
+                print(
+                    "  head: \(lines.prefix(3).joined(separator: " | ")) (keep it: --save-head FILE, later --checkpoint FILE)"
+                )
             }
             if report.unsignedTail > 0 {
                 print(
@@ -63,6 +83,16 @@ struct AuditVerifyCommand: ParsableCommand {
             String(
                 format: "verified %.1f MB in %.2f s (%.0f MB/s)", Double(bytes) / 1e6, elapsed,
                 elapsed > 0 ? Double(bytes) / 1e6 / elapsed : 0))
+        if let saveHead {
+            guard reports.count == 1, reports[0].isIntact, let head = reports[0].head else {
+                printError("portcullis audit verify: --save-head needs exactly one intact log with a checkpoint")
+                throw ExitCode(2)
+            }
+            do { try head.write(toFile: saveHead, atomically: true, encoding: .utf8) } catch {
+                printError("portcullis audit verify: cannot write \(saveHead): \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+        }
         if reports.contains(where: { !$0.isIntact }) { throw ExitCode(1) }
     }
 }

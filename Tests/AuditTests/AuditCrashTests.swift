@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 /// kill -9 during concurrent appends: every append that returned (was acknowledged) is in the log,
 /// and after a restart the chain verifies. The writer runs in a child process, which is this test
@@ -67,7 +68,7 @@ struct AuditCrashChild {
     func appendUntilKilled() throws {
         let environment = ProcessInfo.processInfo.environment
         let key = try Ed25519PrivateKey(pemFile: environment["AUDIT_CRASH_CHILD_KEY"]!)
-        var configuration = Fixtures.configuration(environment["AUDIT_CRASH_CHILD_DIR"]!, checkpointEvery: 50)
+        var configuration = Fixtures.configuration(environment["AUDIT_CRASH_CHILD_DIR"]!)
         configuration.rotateBytes = 64 * 1024
         let writer = try AuditWriter(
             configuration: configuration, signingKey: key, clock: { Date() },

@@ -27,6 +27,7 @@ final class FullDiskSegmentFile: SegmentFile {
 
     func sync() throws(AuditError) { try real.sync() }
     func truncate(to size: Int64) throws(AuditError) { try real.truncate(to: size) }
+    func checkInPlace() throws(AuditError) { try real.checkInPlace() }
     func close() { real.close() }
 }
 
@@ -61,12 +62,14 @@ struct AuditDiskFullTests {
 
         full.mutate { $0 = false }
         #expect(waitUntil { writer.isHealthy }, "the writer should retry on its own and become healthy")
-        #expect(try writer.append(Fixtures.record(4)) == 4)
+        // seq 1 and its checkpoint; the retry's two control lines and their checkpoint (3…5); then this one.
+        #expect(try writer.append(Fixtures.record(4)) == 6)
         writer.close()
         let lines = try Fixtures.lines(of: try Fixtures.segmentPaths(directory.path)[0])
-        #expect(lines[1].contains("\"type\":\"control\"") && lines[1].contains("\"event\":\"auditUnavailable\""))
-        #expect(lines[1].contains("No space left") && lines[1].contains("\"failedWrites\":"))
-        #expect(lines[2].contains("\"event\":\"auditRecovered\""))
+        #expect(lines[1].contains("\"type\":\"checkpoint\""))
+        #expect(lines[2].contains("\"type\":\"control\"") && lines[2].contains("\"event\":\"auditUnavailable\""))
+        #expect(lines[2].contains("No space left") && lines[2].contains("\"failedWrites\":"))
+        #expect(lines[3].contains("\"event\":\"auditRecovered\""))
         let report = try Fixtures.verify([directory.path], key: key.publicKey, sealed: true)
         #expect(report.isIntact && report.treeSize == 4)
     }

@@ -53,12 +53,12 @@ enum Fixtures {
     }
 
     static func configuration(
-        _ directory: String, checkpointEvery: Int = 10, rotateBytes: Int64 = 64 << 20,
+        _ directory: String, rotateBytes: Int64 = 64 << 20,
         retain: Int = 0
     ) -> AuditConfiguration {
         AuditConfiguration(
             directory: directory, chainID: "test-pod", origin: "portcullis.test/audit",
-            checkpointEveryLines: checkpointEvery, checkpointInterval: 60, rotateBytes: rotateBytes,
+            rotateBytes: rotateBytes,
             retainSegments: retain, retryInterval: 0.02)
     }
 
@@ -70,11 +70,16 @@ enum Fixtures {
     ) throws -> [String] {
         let writer = try AuditWriter(
             configuration: configuration(
-                directory, checkpointEvery: checkpointEvery,
-                rotateBytes: rotateBytes, retain: retain),
+                directory, rotateBytes: rotateBytes, retain: retain),
             signingKey: key, clock: { clock() }, logger: logger)
-        for index in 0..<count {
-            _ = try writer.append(record(index, decision: index % 3 == 0 ? .denied : .allowed))
+        // Each group reaches the writer at once, as concurrent requests' lines do: one batch, one checkpoint.
+        for group in stride(from: 0, to: count, by: checkpointEvery) {
+            _ = try writer.append(
+                batch: (group..<min(count, group + checkpointEvery)).map { index in
+                    PendingLine(
+                        type: .decision,
+                        members: record(index, decision: index % 3 == 0 ? .denied : .allowed).encodedMembers())
+                })
             clock.advance(by: 1)
         }
         writer.close()

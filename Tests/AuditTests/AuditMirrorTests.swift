@@ -28,7 +28,7 @@ struct AuditMirrorTests {
         let segment = try Fixtures.segmentPaths(log)[0]
         let stored = try Fixtures.lines(of: segment)
         #expect(mirrored == stored)
-        #expect(stored.count == 12)  // 10 decisions, a checkpoint after 5, and the final one
+        #expect(stored.count == 20)  // 10 decisions, one at a time, each followed by the checkpoint that signs it
 
         let lastCheckpoint = try #require(mirrored.last { $0.contains("\"type\":\"checkpoint\"") })
         #expect(try Fixtures.verify([log], key: key.publicKey, external: lastCheckpoint).isIntact)
@@ -43,7 +43,7 @@ struct AuditMirrorChild {
     @Test("write ten decisions with the mirror on")
     func writeWithMirror() throws {
         let environment = ProcessInfo.processInfo.environment
-        var configuration = Fixtures.configuration(environment["AUDIT_MIRROR_CHILD_DIR"]!, checkpointEvery: 5)
+        var configuration = Fixtures.configuration(environment["AUDIT_MIRROR_CHILD_DIR"]!)
         configuration.mirrorToStdout = true
         let writer = try AuditWriter(
             configuration: configuration,

@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 @Suite("AuditQuery and AuditSummary against known decisions")
 struct AuditQueryTests {

@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 /// Writes a large, varied audit log (gzip segments included) to time `portcullis audit report` on it, and a
 /// small one for the sample screenshot. Prints, never asserts timing; runs only when asked:
@@ -20,7 +21,7 @@ struct AuditReportBenchmark {
         try key.publicKey.pemSPKI().write(toFile: root + "/key.pub.pem", atomically: true, encoding: .utf8)
         var configuration = AuditConfiguration(
             directory: root + "/log", chainID: "portcullis-0", origin: "portcullis.example/audit",
-            checkpointEveryLines: 1000, rotateBytes: 64 << 20)
+            rotateBytes: 64 << 20)
         // Durability is not what is measured here; skipping fdatasync makes generating a million lines quick.
         configuration.openSegment = { path throws(AuditError) in UnsyncedSegmentFile(try PosixSegmentFile(path: path)) }
         let clock = TestClock()
@@ -112,5 +113,6 @@ private final class UnsyncedSegmentFile: SegmentFile {
     func append(_ bytes: [UInt8]) throws(AuditError) { try base.append(bytes) }
     func sync() throws(AuditError) {}
     func truncate(to size: Int64) throws(AuditError) { try base.truncate(to: size) }
+    func checkInPlace() throws(AuditError) { try base.checkInPlace() }
     func close() { base.close() }
 }

@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 /// The report's "Models and artifacts admitted" section: artifacts pods mounted as volumes, with who signed each
 /// digest, when it was first and last admitted and in which classes.

@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 /// A log with known counts, so every number the report shows can be checked.
 private struct KnownLog {

@@ -54,7 +54,7 @@ struct AuditWriterTests {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let writer = try AuditWriter(
-            configuration: Fixtures.configuration(directory.path, checkpointEvery: 100),
+            configuration: Fixtures.configuration(directory.path),
             signingKey: key, clock: { Date() }, logger: Fixtures.logger)
         let threads = 16
         let perThread = 100
@@ -74,23 +74,19 @@ struct AuditWriterTests {
         #expect(throws: AuditError.self) { try writer.append(Fixtures.record()) }
     }
 
-    @Test("a checkpoint is written within the interval when traffic stops")
-    func checkpointOnInterval() throws {
+    @Test("every append returns only once a signed checkpoint covers its line: no unsigned tail, ever")
+    func checkpointPerBatch() throws {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
-        var configuration = Fixtures.configuration(directory.path, checkpointEvery: 1000)
-        configuration.checkpointInterval = 0.05
-        let writer = try AuditWriter(
-            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        let writer = try Fixtures.writer(directory.path, key: key, clock: TestClock())
         defer { writer.close() }
-        _ = try writer.append(Fixtures.record())
-        let deadline = Date().addingTimeInterval(10)
-        var report = try Fixtures.verify([directory.path], key: key.publicKey)
-        while report.checkpoints == 0 && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-            report = try Fixtures.verify([directory.path], key: key.publicKey)
+        for index in 1...3 {
+            let seq = try writer.append(Fixtures.record(index))
+            // Read while the writer is still open: what a crash right now would leave.
+            let report = try Fixtures.verify([directory.path], key: key.publicKey, sealed: true)
+            #expect(report.isIntact && report.unsignedTail == 0, "\(report)")
+            #expect(report.lastSeq == seq + 1 && report.checkpoints == index)
         }
-        #expect(report.checkpoints == 1 && report.unsignedTail == 0)
     }
 
     @Test("rotation keeps the chain across gzip segments, and a restart continues it")

@@ -3,6 +3,7 @@ import PortcullisCrypto
 import Testing
 
 @testable import Audit
+@testable import AuditReading
 
 @Suite("Control events in the audit chain")
 struct ControlEventTests {
@@ -14,9 +15,10 @@ struct ControlEventTests {
             configuration: Fixtures.configuration(directory.path), signingKey: key, clock: { Date() },
             logger: Fixtures.logger)
         #expect(try writer.append(.policyLoaded(path: "/etc/p.yaml", sha256: String(repeating: "1", count: 64))) == 1)
-        #expect(try writer.append(Fixtures.record(1)) == 2)
+        // Each append is its own batch here, so each line is followed by the checkpoint that signs it.
+        #expect(try writer.append(Fixtures.record(1)) == 3)
         let authorities = [ControlEvent.Authority(name: "corp", fingerprints: ["ab12"])]
-        #expect(try writer.append(.trustMaterial(authorities, changed: true)) == 3)
+        #expect(try writer.append(.trustMaterial(authorities, changed: true)) == 5)
         writer.close()
 
         let lines = try Fixtures.lines(of: try Fixtures.segmentPaths(directory.path)[0])
@@ -34,6 +36,7 @@ struct ControlEventTests {
             switch line {
             case .control(let entry): controls.append(entry)
             case .decision: decisions += 1
+            case .oversized: Issue.record("no line of this log is over the limit")
             }
             return true
         }

@@ -24,9 +24,10 @@ struct AuditLiveTests {
 
         var serverArguments: [String] { ["--audit-dir", logDirectory, "--audit-key", privateKey] }
 
-        func verify() throws -> (status: Int32?, output: String) {
+        func verify(extra: [String] = []) throws -> (status: Int32?, output: String) {
             let result = try ChildProcess.run(
-                try portcullisBinary(), ["audit", "verify", "--key", publicKey, logDirectory], timeout: .seconds(60))
+                try portcullisBinary(), ["audit", "verify", "--key", publicKey] + extra + [logDirectory],
+                timeout: .seconds(60))
             return (result.status, result.stdout + result.stderr)
         }
 
@@ -102,13 +103,7 @@ struct AuditLiveTests {
 
         try FileManager.default.removeItem(atPath: filler)
         // The writer retries on its own (every second by default): readiness returns without traffic.
-        var ready = ""
-        for _ in 0..<50 where ready != "200" {
-            Thread.sleep(forTimeInterval: 0.2)
-            ready = try server.curl(fixture.certs, ["-o", "/dev/null", "-w", "%{http_code}", server.url + "/readyz"])
-                .stdout
-        }
-        #expect(ready == "200")
+        #expect(try server.waitUntilReady(fixture.certs) == "200")
         #expect(try decision(server, fixture) == (true, nil))
         server.terminate()
         #expect(server.child.waitForExit(timeout: .seconds(30)) == 0)

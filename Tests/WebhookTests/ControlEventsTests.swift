@@ -1,4 +1,5 @@
 import Audit
+import AuditReading
 import Foundation
 import Logging
 import PortcullisCrypto

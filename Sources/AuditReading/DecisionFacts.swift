@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 
 /// The members of a decision line the report aggregates, read straight from the line's bytes.

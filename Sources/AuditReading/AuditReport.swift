@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import PortcullisCrypto
 
@@ -54,6 +55,10 @@ public struct AuditReport: Sendable, Encodable {
         public var firstSeq: UInt64?
         public var lastSeq: UInt64?
         public var unsignedTail: Int
+        /// Lines over the line limit (from a writer before it): chained and signed, but not read into this report.
+        public var oversizedLines: Int
+        /// The last verified checkpoint as a signed C2SP note: the head to keep and pass to `verify --checkpoint`.
+        public var head: String?
         public var signaturesChecked: Bool
         public var finding: String?
         public var findingCause: String?
@@ -214,20 +219,22 @@ public struct AuditReportBuilder: Sendable {
             for (_, segments) in try AuditLogFiles.resolve(paths) {
                 for segment in segments {
                     let reader = try LineReader(path: segment.path, compressed: segment.compressed)
-                    _ = try reader.forEachLine { line in
-                        switch AuditLineFormat.parsePrefix(line)?.type {
-                        case .decision:
-                            // An unreadable line is the verifier's finding, not a reason to stop the report.
-                            if let facts = DecisionFacts.parse(line) { aggregate.add(facts) }
-                        case .control:
-                            if let entry = try? decoder.decode(ControlEntry.self, from: Data(line)) {
-                                aggregate.add(entry, controlCap: controlCap)
+                    // Oversized lines are counted by the verifier (integrity); their content is not read.
+                    _ = try reader.forEachLine(
+                        { line in
+                            switch AuditLineFormat.parsePrefix(line)?.type {
+                            case .decision:
+                                // An unreadable line is the verifier's finding, not a reason to stop the report.
+                                if let facts = DecisionFacts.parse(line) { aggregate.add(facts) }
+                            case .control:
+                                if let entry = try? decoder.decode(ControlEntry.self, from: Data(line)) {
+                                    aggregate.add(entry, controlCap: controlCap)
+                                }
+                            default:
+                                break
                             }
-                        default:
-                            break
-                        }
-                        return true
-                    }
+                            return true
+                        }, oversized: { _ in true })
                 }
             }
         }
@@ -355,7 +362,8 @@ struct Aggregate {
                 AuditReport.LogIntegrity(
                     log: log.base, segments: log.segments, lines: log.lines, checkpoints: log.checkpoints,
                     firstSeq: log.firstSeq, lastSeq: log.lastSeq, unsignedTail: log.unsignedTail,
-                    signaturesChecked: log.signaturesChecked, finding: log.finding?.description,
+                    oversizedLines: log.oversizedCount, head: log.head, signaturesChecked: log.signaturesChecked,
+                    finding: log.finding?.description,
                     findingCause: log.finding?.cause.rawValue)
             }, quarantines: quarantines, outages: outages, firstTime: firstTime, lastTime: lastTime)
         var imageRows = images.map { key, count in

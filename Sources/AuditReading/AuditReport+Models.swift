@@ -1,3 +1,5 @@
+import Audit
+
 extension AuditReport {
     /// An artifact pods mounted as a volume (a model, a dataset) and was admitted with: one row per reference,
     /// digest and signer, so a model re-signed by someone else or pushed under a new digest is a new row.

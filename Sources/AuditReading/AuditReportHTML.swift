@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 
 /// Renders an `AuditReport` as one self-contained HTML page: no external scripts, fonts or images,
@@ -79,6 +80,11 @@ public enum AuditReportHTML {
                 id: "seq-range")
             if log.unsignedTail > 0 {
                 html += row("Lines after the last checkpoint (not yet signed)", String(log.unsignedTail))
+            }
+            if log.oversizedLines > 0 {
+                html += row(
+                    "Lines over the line limit (chained and signed; content not read)", String(log.oversizedLines),
+                    id: "oversized-lines")
             }
         }
         html += row("First / last time", "\(integrity.firstTime ?? "-") / \(integrity.lastTime ?? "-")")

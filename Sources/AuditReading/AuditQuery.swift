@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 
 /// Filters decision lines for a security reviewer. Every set filter must match.
@@ -49,10 +50,12 @@ public struct AuditQuery: Sendable {
         }
     }
 
-    /// What `scan` hands out: a decision (filtered by every set filter) or a control line (by time only).
+    /// What `scan` hands out: a decision (filtered by every set filter), a control line (by time only), or a
+    /// line over the line limit (from a writer before it), whose content is not read: callers must say so.
     public enum Line: Sendable {
         case decision(AuditEntry)
         case control(ControlEntry)
+        case oversized(file: String, seq: UInt64?, length: Int64)
     }
 
     /// The line types `scan` can read; checkpoints are for `audit verify`.
@@ -69,6 +72,12 @@ public struct AuditQuery: Sendable {
         let since = since.map(RFC3339.format)
         let until = until.map(RFC3339.format)
         var keepGoing = true
+        var file = ""
+        func handleOversized(_ line: LineReader.OversizedLine) throws -> Bool {
+            let seq = line.head.withUnsafeBytes { AuditLineFormat.parsePrefix($0)?.seq }
+            keepGoing = try body(.oversized(file: file, seq: seq, length: line.length))
+            return keepGoing
+        }
         func handle(_ line: UnsafeRawBufferPointer) throws -> Bool {
             switch AuditLineFormat.parsePrefix(line)?.type {
             case .decision where types.contains(.decision):
@@ -103,9 +112,13 @@ public struct AuditQuery: Sendable {
                     let key = "\(segment.base)/\(segment.firstSeq)"
                     let already = progress[key] ?? 0
                     guard already != .max else { continue }
+                    file = segment.path
                     if segment.compressed {
                         let reader = try LineReader(path: segment.path, compressed: true)
-                        _ = try reader.forEachLine { line in reader.offset <= already ? true : try handle(line) }
+                        _ = try reader.forEachLine(
+                            { line in reader.offset <= already ? true : try handle(line) },
+                            oversized: { line in line.offset + line.length <= already ? true : try handleOversized(line)
+                            })
                         progress[key] = .max
                     } else {
                         // The writer may compress this segment between listing and opening it (the plain file
@@ -118,7 +131,7 @@ public struct AuditQuery: Sendable {
                             if follow && !FileManager.default.fileExists(atPath: segment.path) { break rounds }
                             throw error
                         }
-                        _ = try reader.forEachLine(handle)
+                        _ = try reader.forEachLine(handle, oversized: handleOversized)
                         progress[key] = reader.offset
                     }
                 }
@@ -137,6 +150,8 @@ public struct AuditSummary: Sendable {
     public private(set) var deniedByUser: [String: Int] = [:]
     /// Control lines by event name (server start, policy reload, certificate rotation…).
     public private(set) var controlEvents: [String: Int] = [:]
+    /// Lines over the line limit (from a writer before it), counted but not read.
+    public private(set) var oversizedLines = 0
 
     public init() {}
 
@@ -144,6 +159,7 @@ public struct AuditSummary: Sendable {
         switch line {
         case .decision(let entry): add(entry)
         case .control(let entry): controlEvents[entry.event.event.rawValue, default: 0] += 1
+        case .oversized: oversizedLines += 1
         }
     }
 
