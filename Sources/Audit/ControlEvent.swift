@@ -96,6 +96,9 @@ public struct ControlEvent: Sendable, Codable, Equatable {
     /// Audit outage: when the first write failed and how many decisions were answered AuditUnavailable.
     public var since: String?
     public var failedWrites: UInt64?
+    /// Refused unauthenticated admissions: the last caller's address, and how many refusals the line stands for.
+    public var peer: String?
+    public var refused: UInt64?
 
     public init(_ event: Kind, message: String) {
         self.event = event
@@ -135,6 +138,8 @@ public struct ControlEvent: Sendable, Codable, Equatable {
         if let length { line.field("length", length) }
         line.field("since", since)
         if let failedWrites { line.field("failedWrites", failedWrites) }
+        line.field("peer", peer)
+        if let refused { line.field("refused", refused) }
         return line.members()
     }
 }

@@ -60,9 +60,10 @@ struct ServeCommand: ParsableCommand {
             logger.warning("audit log disabled (no --audit-dir): decisions leave no evidence")
         }
 
+        let refusals = UnauthenticatedRefusals(controls: controls, logger: logger)
         let endpoint = AdmissionEndpoint(
             policies: policies, audit: writer, auditFailOpenClasses: Set(audit.auditFailOpen), metrics: metrics,
-            logger: logger)
+            logger: logger, unauthenticated: transport.unauthenticatedAdmissions ?? .record, refusals: refusals)
         let readiness = Readiness([
             { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil }
         ])
@@ -80,9 +81,11 @@ struct ServeCommand: ParsableCommand {
                     controls.policyChanged(outcome, store: policies)
                 })
         } catch {
+            refusals.flush()
             controls.serverStopped(reason: "\(error)")
             throw error
         }
+        refusals.flush()
         controls.serverStopped(reason: "termination signal; in-flight requests drained")
     }
 }

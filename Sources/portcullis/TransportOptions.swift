@@ -2,6 +2,7 @@ import ArgumentParser
 import HTTPTransport
 import Logging
 import PortcullisCrypto
+import Webhook
 
 /// The HTTPS side of `portcullis serve`: where to listen, which certificate, and the limits that keep
 /// one client from hurting the others. Durations are written as Go does (`10s`, `500ms`, `2m`).
@@ -17,6 +18,15 @@ struct TransportOptions: ParsableArguments {
 
     @Option(help: "PEM CA bundle; when set, clients must present a certificate chaining to it (mTLS).")
     var clientCA: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Admission requests without a verified client certificate: record (decide, line marked "
+                + "unauthenticated) or refuse (401, a control line, never a decision).",
+            discussion: "Default: record. Either value lets a client without a certificate finish the handshake "
+                + "so it can be answered and recorded; without the option, --client-ca ends such handshakes. "
+                + "refuse needs --client-ca."))
+    var unauthenticatedAdmissions: UnauthenticatedAdmissions?
 
     @Option(help: "Largest request line plus header section, in bytes (over → 431).")
     var maxHeaderBytes = 16 * 1024
@@ -74,6 +84,11 @@ struct TransportOptions: ParsableArguments {
             throw ValidationError("--memory-limit must be more than the 64 MiB an idle server needs")
         }
         guard certReloadInterval > .zero else { throw ValidationError("--cert-reload-interval must be positive") }
+        if unauthenticatedAdmissions == .refuse && clientCA == nil {
+            throw ValidationError(
+                "--unauthenticated-admissions refuse without --client-ca would refuse every admission: "
+                    + "give --client-ca with the CA of the API server's client certificate")
+        }
     }
 
     var configuration: HTTPServerConfiguration {
@@ -84,6 +99,14 @@ struct TransportOptions: ParsableArguments {
             idleTimeout: idleTimeout, requestTimeout: requestTimeout, maxConnections: maxConnections,
             maxBufferedBytes: bufferedBytesBudget, shutdownDelay: shutdownDelay, drainTimeout: drainTimeout,
             certificateReloadInterval: certReloadInterval)
+    }
+
+    /// How callers authenticate, for the startup line.
+    var clientAuthDescription: String {
+        let unauthenticated = "admissions without a certificate: \(unauthenticatedAdmissions?.rawValue ?? "record")"
+        guard let clientCA else { return "off; \(unauthenticated)" }
+        guard unauthenticatedAdmissions != nil else { return "required in the handshake (CA \(clientCA))" }
+        return "requested (CA \(clientCA)); \(unauthenticated)"
     }
 
     /// The memory limit in force: the flag, else the cgroup's.
@@ -104,7 +127,9 @@ struct TransportOptions: ParsableArguments {
         onAcceptError: @escaping @Sendable (SystemError) -> Void = { _ in },
         onReloadSignal: @escaping @Sendable () -> Void = {}
     ) throws {
-        let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA)
+        let tls = try TLSContextReloader(
+            certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA,
+            requireClientCertificate: unauthenticatedAdmissions == nil)
         let configuration = self.configuration
         let server = try HTTPServer(
             configuration: configuration, tls: tls, handler: handler, logger: logger,
@@ -122,7 +147,7 @@ struct TransportOptions: ParsableArguments {
                 "certSubject": "\(certificate.subject)",
                 "certSerial": "\(certificate.serialNumber)",
                 "certNotAfter": "\(Certificate.iso8601(certificate.notAfter))",
-                "clientAuth": "\(clientCA.map { "required (CA \($0))" } ?? "off")",
+                "clientAuth": "\(clientAuthDescription)",
                 "memoryLimit": "\(effectiveMemoryLimit.map(String.init) ?? "none")",
                 "maxBufferedBytes": "\(configuration.maxBufferedBytes)",
                 "shutdownDelaySeconds": "\(Double(configuration.shutdownDelay.nanoseconds) / 1e9)",
@@ -130,6 +155,8 @@ struct TransportOptions: ParsableArguments {
         server.run()
     }
 }
+
+extension UnauthenticatedAdmissions: ExpressibleByArgument {}
 
 extension ListenAddress: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
