@@ -12,7 +12,8 @@ struct ServeCommand: ParsableCommand {
         abstract: "Serve the admission webhook over HTTPS.",
         discussion: """
             Routes: POST /validate/<class> (the data class chosen by the webhook configuration), POST /validate \
-            (class from the policy's namespace map or defaultClass), GET /healthz, GET /readyz, GET /metrics.
+            (class from the policy's namespace map or defaultClass), GET /healthz, GET /readyz, GET /metrics; \
+            with --probe-listen, the last three also on a port of their own without client authentication.
             Every decision is written to the audit log, durably, before the answer is sent.
             """)
 
@@ -68,8 +69,10 @@ struct ServeCommand: ParsableCommand {
             { writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil }
         ])
         do {
+            let webhook = WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics)
             try transport.serve(
-                handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger,
+                handler: webhook,
+                probeHandler: { ProbeHandler(webhook: webhook, admissionServerIsShuttingDown: $0) }, logger: logger,
                 onCertificate: { certificate in
                     metrics.setCertificate(notAfter: Date(timeIntervalSince1970: TimeInterval(certificate.notAfter)))
                     controls.certificateInService(certificate)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HTTPTransport
 import Logging
 import PortcullisCrypto
@@ -9,6 +10,14 @@ import Webhook
 struct TransportOptions: ParsableArguments {
     @Option(help: "Address to listen on, HOST:PORT ([IPv6]:PORT; port 0 picks a free port).")
     var listen = ListenAddress(host: "127.0.0.1", port: 8443)
+
+    @Option(
+        help: ArgumentHelp(
+            "Address for the probe listener, HOST:PORT: /healthz, /readyz and /metrics over TLS without client "
+                + "authentication, never /validate.",
+            discussion: "Off by default. Set it with --client-ca, so kubelet probes and Prometheus need no client "
+                + "certificate."))
+    var probeListen: ListenAddress?
 
     @Option(help: "PEM certificate chain, leaf first. Reloaded when the file changes.")
     var cert: String
@@ -122,8 +131,11 @@ struct TransportOptions: ParsableArguments {
     /// startup line, and serves until SIGTERM or SIGINT has been handled and in-flight requests drained.
     /// `onCertificate` sees the initial certificate and every one a reload puts in service.
     /// `onAcceptError` sees each failed accept(2); `onReloadSignal` runs on SIGHUP, after the certificate check.
+    /// With `--probe-listen`, `probeHandler` (given whether the admission server is shutting down) serves the probe
+    /// listener from start until the admission server has drained.
     func serve(
-        handler: any HTTPHandler, logger: Logger, onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in },
+        handler: any HTTPHandler, probeHandler: (@escaping @Sendable () -> Bool) -> any HTTPHandler, logger: Logger,
+        onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in },
         onAcceptError: @escaping @Sendable (SystemError) -> Void = { _ in },
         onReloadSignal: @escaping @Sendable () -> Void = {}
     ) throws {
@@ -152,7 +164,38 @@ struct TransportOptions: ParsableArguments {
                 "maxBufferedBytes": "\(configuration.maxBufferedBytes)",
                 "shutdownDelaySeconds": "\(Double(configuration.shutdownDelay.nanoseconds) / 1e9)",
             ])
+        let probes = try probeListen.map { address in
+            try startProbeListener(at: address, handler: probeHandler({ server.isShuttingDown }), logger: logger)
+        }
         server.run()
+        if let probes {
+            probes.server.stop()
+            probes.stopped.wait()
+        }
+    }
+
+    /// Binds and runs the probe listener on its own thread: the same certificate, no client CA, the admission
+    /// listener's limits. Returns the server and a semaphore signalled once it has stopped.
+    private func startProbeListener(at address: ListenAddress, handler: any HTTPHandler, logger: Logger) throws
+        -> (server: HTTPServer, stopped: DispatchSemaphore)
+    {
+        var configuration = self.configuration
+        configuration.address = address
+        configuration.shutdownDelay = .zero
+        let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key)
+        let server = try HTTPServer(configuration: configuration, tls: tls, handler: handler, logger: logger)
+        let bound = try server.bind()
+        logger.info(
+            "probes listening on https://\(bound)",
+            metadata: ["address": "\(bound)", "routes": "/healthz,/readyz,/metrics", "clientAuth": "off"])
+        let stopped = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            server.run()
+            stopped.signal()
+        }
+        thread.name = "probe-listener"
+        thread.start()
+        return (server, stopped)
     }
 }
 
