@@ -66,7 +66,8 @@ cp -R "$repo/deploy" "$work/deploy"
 "$work/deploy/overlays/dev/patch-ca.sh" "$work/certs" >/dev/null
 
 renderings=""
-for target in base overlays/cert-manager overlays/dev; do
+for target in base overlays/cert-manager overlays/dev overlays/mtls overlays/network/gke overlays/network/eks \
+    overlays/network/aks; do
     name=$(basename "$target")
     if kubectl kustomize "$work/deploy/$target" > "$work/$name.yaml" 2> "$work/$name.err"; then
         echo "PASS  kubectl kustomize deploy/$target"

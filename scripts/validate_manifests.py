@@ -133,8 +133,9 @@ def webhook_configuration_errors(obj, overlay, certificates):
     for hook in obj.get("webhooks", []):
         name = hook["name"]
         service = hook.get("clientConfig", {}).get("service", {})
-        if not service.get("path", "").startswith("/validate/"):
-            errors.append(f"webhook {name}: path {service.get('path')!r} is not /validate/<class>")
+        # /validate is the route for namespaces no label or map entry names: defaultClass, or denied.
+        if not (service.get("path", "").startswith("/validate/") or service.get("path") == "/validate"):
+            errors.append(f"webhook {name}: path {service.get('path')!r} is neither /validate/<class> nor /validate")
         if hook.get("failurePolicy") not in ("Fail", "Ignore"):
             errors.append(f"webhook {name}: failurePolicy {hook.get('failurePolicy')!r} is neither Fail nor Ignore")
         if hook.get("sideEffects") != "None" or hook.get("admissionReviewVersions") != ["v1"]:
@@ -145,6 +146,9 @@ def webhook_configuration_errors(obj, overlay, certificates):
         for expression in hook.get("namespaceSelector", {}).get("matchExpressions", []):
             if expression.get("key") == "kubernetes.io/metadata.name" and expression.get("operator") == "NotIn":
                 excluded |= set(expression.get("values", []))
+            # A webhook that selects namespaces by name excludes every name it does not list.
+            if expression.get("key") == "kubernetes.io/metadata.name" and expression.get("operator") == "In":
+                excluded |= EXCLUDED_NAMESPACES - set(expression.get("values", []))
         if not EXCLUDED_NAMESPACES <= excluded:
             errors.append(f"webhook {name}: does not exclude {sorted(EXCLUDED_NAMESPACES - excluded)}; "
                           "it could lock Portcullis or the control plane out")

@@ -125,13 +125,16 @@ public struct AuditRecord: Sendable, Codable, Equatable {
             self.sha256 = sha256
         }
     }
+    /// Who asked: the verified client certificate, or `unauthenticated` with the peer address. Added within
+    /// schema v1, so lines written before it have none.
+    public var caller: Caller?
 
     public init(
         uid: String, operation: String, kind: Kind, resource: String, subResource: String? = nil,
         namespace: String? = nil, name: String? = nil, generateName: String? = nil,
         user: String, groups: [String] = [], dataClass: String? = nil, decision: Decision, mode: String,
         rules: [Rule] = [], exemptions: [Exemption] = [], images: [Image] = [], policySHA256: String,
-        dryRun: Bool = false, latencyMicros: UInt64 = 0, reason: String? = nil
+        dryRun: Bool = false, latencyMicros: UInt64 = 0, reason: String? = nil, caller: Caller? = nil
     ) {
         self.uid = uid
         self.operation = operation
@@ -153,6 +156,7 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         self.dryRun = dryRun
         self.latencyMicros = latencyMicros
         self.reason = reason
+        self.caller = caller
     }
 
     /// The record's members in the documented v1 order, without braces (spliced after the line prefix).
@@ -205,6 +209,15 @@ public struct AuditRecord: Sendable, Codable, Equatable {
             line.field("cut") { (o: inout JSONLine) in
                 o.field("length", UInt64(cut.length))
                 o.field("sha256", cut.sha256)
+            }
+        }
+        if let caller {
+            line.field("caller") { (o: inout JSONLine) in
+                o.field("auth", caller.auth)
+                o.field("peer", caller.peer)
+                o.field("subject", caller.subject)
+                o.field("issuer", caller.issuer)
+                o.field("fingerprint", caller.fingerprint)
             }
         }
         return line.members()

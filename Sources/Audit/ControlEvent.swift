@@ -110,6 +110,9 @@ public struct ControlEvent: Sendable, Codable, Equatable {
     public var previousRoot: String?
     public var previousRun: String?
     public var quarantinedLines: UInt64?
+    /// Refused unauthenticated admissions: the last caller's address, and how many refusals the line stands for.
+    public var peer: String?
+    public var refused: UInt64?
 
     public init(_ event: Kind, message: String) {
         self.event = event
@@ -156,6 +159,8 @@ public struct ControlEvent: Sendable, Codable, Equatable {
         line.field("previousRoot", previousRoot)
         line.field("previousRun", previousRun)
         if let quarantinedLines { line.field("quarantinedLines", quarantinedLines) }
+        line.field("peer", peer)
+        if let refused { line.field("refused", refused) }
         return line.members()
     }
 }

@@ -21,6 +21,8 @@ final class HTTPConnection {
     private let server: HTTPServer
     private var logger: Logger
     private var session: TLSSession?
+    /// The verified client certificate, read once after the handshake: every request on the connection shares it.
+    private var clientCertificate: ClientCertificate?
     private var parser: HTTPRequestParser
     /// Small on purpose: it lives as long as the connection, hundreds of connections are open at once, and
     /// OpenSSL keeps the rest of a record pending for the next read (which always comes before any poll).
@@ -65,11 +67,12 @@ final class HTTPConnection {
             let wait: Wait
             switch session.handshake() {
             case .done(_):
+                clientCertificate = session.verifiedPeerCertificate.map(ClientCertificate.init)
                 logger.debug(
                     "TLS handshake done",
                     metadata: [
                         "tls": "\(session.protocolVersion)", "alpn": "\(session.applicationProtocol ?? "none")",
-                        "client": "\(session.peerSubject ?? "none")",
+                        "client": "\(clientCertificate?.subject ?? "none")",
                     ])
                 return true
             case .wantRead: wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false)
@@ -95,7 +98,6 @@ final class HTTPConnection {
         // A fresh connection gets the header timeout to send its first request, not the long idle timeout.
         var deadline = monotonicNanos() + config.headerTimeout.nanoseconds
         var timedPhase: HTTPRequestParser.Phase? = .idle
-        let clientSubject = session?.peerSubject
         while true {
             switch parser.next() {
             case .request(let request, let keepAlive):
@@ -105,7 +107,7 @@ final class HTTPConnection {
                     requestDeadline = min(requestDeadline, now + timeout)
                 }
                 let context = RequestContext(
-                    deadlineNanos: requestDeadline, remoteAddress: remoteAddress, clientSubject: clientSubject,
+                    deadlineNanos: requestDeadline, remoteAddress: remoteAddress, clientCertificate: clientCertificate,
                     serverIsShuttingDown: server.isShuttingDown)
                 let response = server.handler.handle(request, context: context)
                 let keepOpen = keepAlive && !server.isDraining

@@ -107,20 +107,21 @@ public struct RequestContext: Sendable {
     /// Monotonic deadline (`DispatchTime.now().uptimeNanoseconds` scale) by which the answer must leave:
     /// the server's own request timeout, shortened by the API server's `?timeout=` when present.
     public var deadlineNanos: UInt64
-    /// The peer's address as `ip:port`, for logs.
+    /// The peer's address as `ip:port`, for logs and for recording who called without a certificate.
     public var remoteAddress: String
-    /// Subject of the verified client certificate when mTLS is on.
-    public var clientSubject: String?
+    /// The client certificate the handshake verified, when mTLS is on and the client sent one.
+    public var clientCertificate: ClientCertificate?
     /// True once SIGTERM was received: the server still answers during its shutdown delay, but readiness should
     /// say no, so the endpoint is taken out of the Service before the listener closes.
     public var serverIsShuttingDown: Bool
 
     public init(
-        deadlineNanos: UInt64, remoteAddress: String, clientSubject: String? = nil, serverIsShuttingDown: Bool = false
+        deadlineNanos: UInt64, remoteAddress: String, clientCertificate: ClientCertificate? = nil,
+        serverIsShuttingDown: Bool = false
     ) {
         self.deadlineNanos = deadlineNanos
         self.remoteAddress = remoteAddress
-        self.clientSubject = clientSubject
+        self.clientCertificate = clientCertificate
         self.serverIsShuttingDown = serverIsShuttingDown
     }
 }

@@ -60,8 +60,8 @@ public final class HTTPServer: Sendable {
     /// True once the listener closed: responses then say `Connection: close`.
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 
-    /// True from `stop()` on, through the shutdown delay and the drain.
-    var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
+    /// True from `stop()` on, through the shutdown delay and the drain (a probe listener's readiness follows it).
+    public var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
 
     /// Connections currently open (for tests and metrics).
     public var openConnections: Int { activeConnections.load(ordering: .relaxed) }

@@ -31,16 +31,23 @@ public final class TLSContextReloader: Sendable {
     public let certificatePath: String
     public let privateKeyPath: String
     public let clientCAPath: String?
+    /// Whether a client without a certificate fails the handshake (see `TLSContext`).
+    public let requireClientCertificate: Bool
     private let state: Mutex<State>
 
     /// Loads the initial context; throws (and the server does not start) when it cannot be loaded.
-    public init(certificatePath: String, privateKeyPath: String, clientCAPath: String? = nil) throws {
+    public init(
+        certificatePath: String, privateKeyPath: String, clientCAPath: String? = nil,
+        requireClientCertificate: Bool = true
+    ) throws {
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.clientCAPath = clientCAPath
+        self.requireClientCertificate = requireClientCertificate
         let stamps = Self.stamps([certificatePath, privateKeyPath, clientCAPath])
         let context = try TLSContext(
-            certificatePath: certificatePath, privateKeyPath: privateKeyPath, clientCAPath: clientCAPath)
+            certificatePath: certificatePath, privateKeyPath: privateKeyPath, clientCAPath: clientCAPath,
+            requireClientCertificate: requireClientCertificate)
         state = Mutex(State(context: context, stamps: stamps))
     }
 
@@ -58,7 +65,8 @@ public final class TLSContextReloader: Sendable {
         guard changed else { return .unchanged }
         do {
             let context = try TLSContext(
-                certificatePath: certificatePath, privateKeyPath: privateKeyPath, clientCAPath: clientCAPath)
+                certificatePath: certificatePath, privateKeyPath: privateKeyPath, clientCAPath: clientCAPath,
+                requireClientCertificate: requireClientCertificate)
             state.withLock { $0.context = context }
             return .reloaded(context)
         } catch {

@@ -18,7 +18,7 @@ extension Decision {
             response.status = AdmissionResponse.Status(
                 code: 403, message: "portcullis denied \(subject)\(classPart): \(reasons)", reason: statusReason)
         }
-        let warnings = self.warnings
+        let warnings = self.warnings + (classConflict.map { [Self.warning("portcullis: \($0)")] } ?? [])
         if !warnings.isEmpty { response.warnings = warnings }
         response.auditAnnotations = auditAnnotations
         return response

@@ -28,6 +28,9 @@ public struct Decision: Sendable, Equatable {
     public var policySHA256: String
     /// The signature evidence the decision used, per verified image, for the audit line.
     public var signatures: [SignatureEvidence] = []
+    /// Set when the class in the request path and the policy's `namespaceClasses` disagreed: what each said and
+    /// which class decided (the stricter one). The audit line and a warning carry it.
+    public var classConflict: String?
 
     public init(
         allowed: Bool, evaluated: Bool, className: String?, classMode: EnforcementMode?, subject: String,

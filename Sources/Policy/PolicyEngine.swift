@@ -94,6 +94,19 @@ public struct PolicyEngine: Sendable {
     public func evaluate(
         _ request: AdmissionRequest, classFromPath: String?, now: Date, verifySignatures: SignatureVerifier? = nil
     ) -> Decision {
+        if let conflict = classConflict(classFromPath: classFromPath, namespace: request.namespace),
+            Self.isInScope(request)
+        {
+            return evaluateStricter(request, conflict: conflict, now: now, verifySignatures: verifySignatures)
+        }
+        return evaluate(request, in: classFromPath, now: now, verifySignatures: verifySignatures)
+    }
+
+    /// Decides one request in the class `classFromPath` names (or the namespace's, for nil), without looking
+    /// for a disagreement between the two.
+    func evaluate(
+        _ request: AdmissionRequest, in classFromPath: String?, now: Date, verifySignatures: SignatureVerifier?
+    ) -> Decision {
         var name = request.object?.metadata.name ?? request.name
         if name.isEmpty { name = request.name }
         // A CREATE with generateName has no name yet; `prefix-*` still tells the reader which object it is.

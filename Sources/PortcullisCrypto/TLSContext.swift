@@ -50,8 +50,13 @@ public final class TLSContext: @unchecked Sendable {
 
     /// Loads and checks a certificate chain and key. Throws when either cannot be read, when they do not
     /// match, or when the leaf certificate is not valid at `now` (UNIX seconds).
+    ///
+    /// With `clientCAPath`, clients are asked for a certificate and one that does not chain to the CA ends the
+    /// handshake; `requireClientCertificate` also ends it for a client that sends none. Without that, such a
+    /// client gets through the handshake unauthenticated, so the layer above can answer and record it.
     public init(
-        certificatePath: String, privateKeyPath: String, clientCAPath: String? = nil, now: Int = Int(time(nil))
+        certificatePath: String, privateKeyPath: String, clientCAPath: String? = nil,
+        requireClientCertificate: Bool = true, now: Int = Int(time(nil))
     ) throws {
         guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw OpenSSLError("creating a TLS context") }
         // From here on `ctx` is freed by a failing init through this guard, or owned by `self`.
@@ -115,7 +120,8 @@ public final class TLSContext: @unchecked Sendable {
                 throw OpenSSLError("reading CA names from \(clientCAPath)")
             }
             SSL_CTX_set_client_CA_list(ctx, names)
-            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+            SSL_CTX_set_verify(
+                ctx, SSL_VERIFY_PEER | (requireClientCertificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), nil)
         }
 
         self.pointer = ctx

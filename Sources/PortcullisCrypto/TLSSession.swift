@@ -75,10 +75,13 @@ public final class TLSSession {
         OpenSSLError.drain()
     }
 
-    /// Subject of the verified client certificate, when the client sent one.
-    public var peerSubject: String? {
+    /// The client's certificate, when it sent one and it verified against the context's client CA. A certificate
+    /// that failed verification ends the handshake, so this is nil only for a client that sent none; checking the
+    /// verify result as well keeps it true should a context ever be configured not to fail.
+    public var verifiedPeerCertificate: Certificate? {
         guard let peer = SSL_get1_peer_certificate(pointer) else { return nil }
-        return Certificate(owning: peer).subject
+        let certificate = Certificate(owning: peer)
+        return SSL_get_verify_result(pointer) == Int(X509_V_OK) ? certificate : nil
     }
 
     /// The negotiated ALPN protocol, if any.

@@ -18,11 +18,17 @@ public final class AdmissionEndpoint: Sendable {
     let metrics: WebhookMetrics
     let logger: Logger
     let clock: @Sendable () -> Date
+    let unauthenticated: UnauthenticatedAdmissions
+    /// Where refusals of unauthenticated callers are recorded (with `unauthenticated == .refuse`).
+    let refusals: UnauthenticatedRefusals?
 
     public init(
         policies: PolicyStore, audit: AuditWriter?, auditFailOpenClasses: Set<String> = [], metrics: WebhookMetrics,
-        logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
+        logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
+        unauthenticated: UnauthenticatedAdmissions = .record, refusals: UnauthenticatedRefusals? = nil
     ) {
+        self.unauthenticated = unauthenticated
+        self.refusals = refusals
         self.policies = policies
         self.audit = audit
         self.auditFailOpenClasses = auditFailOpenClasses
@@ -33,6 +39,17 @@ public final class AdmissionEndpoint: Sendable {
 
     func review(_ body: [UInt8], className: String?, context: RequestContext) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
+        if unauthenticated == .refuse && context.clientCertificate == nil {
+            // Before decoding: nothing an unauthenticated caller sends is read, decided or recorded as a decision.
+            refusals?.refused(peer: context.remoteAddress)
+            return WebhookError(
+                status: 401,
+                message:
+                    "portcullis answers admission reviews only from a caller presenting a client certificate from its "
+                    + "--client-ca; this connection presented none (configure the API server's "
+                    + "AdmissionConfiguration kubeconfig, see docs/OPERATIONS.md)"
+            ).response
+        }
         let request: AdmissionRequest
         do {
             request = try AdmissionReviewCodec.decodeRequest(body)
@@ -63,6 +80,7 @@ public final class AdmissionEndpoint: Sendable {
         if let audit {
             let latency = (DispatchTime.now().uptimeNanoseconds - started) / 1000
             var record = AuditRecord(request: request, decision: decision, latencyMicros: latency)
+            record.caller = AuditRecord.Caller(context)
             record.images = Self.withSignatures(
                 record.images, decision.signatures, in: decision.className.flatMap { policy.document.classes[$0] },
                 now: now)

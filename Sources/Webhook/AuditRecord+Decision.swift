@@ -23,7 +23,8 @@ extension AuditRecord {
                 + decision.volumeImages.map {
                     Image(reference: $0.reference, digest: Self.digest(in: $0.reference), volume: $0.volume)
                 },
-            policySHA256: decision.policySHA256, dryRun: request.dryRun, latencyMicros: latencyMicros)
+            policySHA256: decision.policySHA256, dryRun: request.dryRun, latencyMicros: latencyMicros,
+            reason: decision.classConflict.map { "ClassConflict: \($0)" })
         if !decision.storageClasses.isEmpty { storageClasses = decision.storageClasses }
         if !decision.volumeTypes.isEmpty { volumeTypes = decision.volumeTypes }
     }

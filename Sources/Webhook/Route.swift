@@ -38,12 +38,13 @@ public enum Route: Equatable, Sendable {
                         "no such path \(quoted(request.path)); Portcullis serves POST /validate, POST /validate/<class>, GET /healthz, GET /readyz, GET /metrics"
                 ))
         }
-        guard request.method == allowed else {
+        // HEAD is GET without the body (the transport leaves it out): load balancers and probes use it.
+        guard request.method == allowed || (allowed == "GET" && request.method == "HEAD") else {
             return .failure(
                 WebhookError(
                     status: 405,
                     message: "method \(quoted(request.method)) is not allowed on \(request.path); use \(allowed)",
-                    headers: ["Allow": allowed]))
+                    headers: ["Allow": allowed == "GET" ? "GET, HEAD" : allowed]))
         }
         return .success(route)
     }

@@ -1,11 +1,19 @@
-/// Renders the `ValidatingWebhookConfiguration` that routes each data class to its own path,
-/// with a `ValidatingAdmissionPolicy` that keeps namespaces from naming a class that does not exist.
+/// Renders the `ValidatingWebhookConfiguration` that routes every namespace to its data class, with a
+/// `ValidatingAdmissionPolicy` that keeps namespace labels from steering around it.
 ///
-/// One webhook per class, because the API server picks the webhook by namespace label and the
-/// path tells Portcullis which class to apply: a namespace labelled
-/// `portcullis.io/data-class: ephi` is sent to `/validate/ephi`. Generating it from the policy's
-/// class names means adding a class never needs hand edits in several places, and CI can check
-/// that the committed file still matches the policy.
+/// The API server picks webhooks by namespace labels only, and a namespace that no webhook selects is never
+/// checked at all. So the routing is rendered from the whole policy, and every namespace reaches exactly one
+/// webhook:
+/// - `<class>.mapped.portcullis.io`: the namespaces `namespaceClasses` maps to the class, by name
+///   (`kubernetes.io/metadata.name`, which the API server sets and nobody can change), whatever their label
+///   says, to `/validate/<class>`;
+/// - `<class>.portcullis.io`: other namespaces labelled `portcullis.io/data-class: <class>`, to
+///   `/validate/<class>`;
+/// - `other.namespaces.portcullis.io`: every remaining namespace (no label, or one naming no class), to
+///   `/validate`, where the policy's `defaultClass` applies, or, without one, the request is denied.
+///
+/// Generating it from the policy means adding a class or a mapping never needs hand edits in several
+/// places, and CI can check that the committed file still matches the policy.
 ///
 /// The output is deterministic (classes sorted, fixed key order, no timestamps) so it can be
 /// compared byte for byte with the committed `deploy/validatingwebhookconfiguration.yaml`.
@@ -20,30 +28,65 @@ public struct WebhookConfigurationRenderer: Sendable {
     /// Never sent to Portcullis, whatever their labels: its own namespace (so it can always
     /// restart itself) and `kube-system` (so it cannot lock the control plane out).
     public var excludedNamespaces: [String]
+    /// The one group whose members may remove or change a namespace's class label, or set one that
+    /// contradicts `namespaceClasses` (the platform team, while moving a namespace between classes).
+    public var platformGroup: String
 
     public init(
         namespaceLabelKey: String = "portcullis.io/data-class",
         timeoutSeconds: Int = 10,
         serviceName: String = "portcullis",
         serviceNamespace: String = "portcullis",
-        excludedNamespaces: [String] = ["kube-system", "portcullis"]
+        excludedNamespaces: [String] = ["kube-system", "portcullis"],
+        platformGroup: String = "portcullis:platform-admins"
     ) {
         self.namespaceLabelKey = namespaceLabelKey
         self.timeoutSeconds = timeoutSeconds
         self.serviceName = serviceName
         self.serviceNamespace = serviceNamespace
         self.excludedNamespaces = excludedNamespaces
+        self.platformGroup = platformGroup
     }
 
-    /// Renders the configuration for `classNames`.
+    /// The `namespaceClasses` entries no rendered webhook can route, each with the reason: a key that cannot be a
+    /// namespace name, or a namespace that is never sent to Portcullis. `policy lint` warns about them.
+    public func unroutableNamespaces(_ namespaceClasses: [String: String]) -> [(namespace: String, reason: String)] {
+        namespaceClasses.keys.sorted().compactMap { namespace in
+            if !Self.isDNSLabel(namespace[...]) {
+                return (
+                    namespace,
+                    "is not a namespace name (1-63 lowercase letters, digits or '-'), so no namespace matches it "
+                        + "and the webhook configuration cannot route it"
+                )
+            }
+            if excludedNamespaces.contains(namespace) {
+                return (
+                    namespace,
+                    "is never sent to Portcullis (the webhook configuration excludes "
+                        + "\(excludedNamespaces.sorted().joined(separator: ", "))), so this entry has no effect"
+                )
+            }
+            return nil
+        }
+    }
+
+    /// Renders the configuration for `classNames`, the policy's `namespaceClasses` and its `defaultClass`.
     ///
     /// Every class fails closed (`failurePolicy: Fail`) unless it is listed in `failOpen`:
-    /// a non-regulated class such as `public` may prefer availability over enforcement.
+    /// a non-regulated class such as `public` may prefer availability over enforcement. The webhook for
+    /// the remaining namespaces fails open only when `defaultClass` does.
     /// - Throws: `WebhookConfigurationError` for an empty class list, a class name that cannot be
     ///   a label value, DNS label and path segment at once, a duplicate, a `failOpen` class the
-    ///   policy does not define, an invalid label key, or a timeout outside the API server's 1–30 s.
-    public func render(classNames: [String], failOpen: Set<String> = []) throws(WebhookConfigurationError) -> String {
+    ///   policy does not define, an invalid label key or platform group, or a timeout outside the
+    ///   API server's 1–30 s.
+    public func render(
+        classNames: [String], namespaceClasses: [String: String] = [:], defaultClass: String? = nil,
+        failOpen: Set<String> = []
+    ) throws(WebhookConfigurationError) -> String {
         try validate(classNames: classNames, failOpen: failOpen)
+        let unroutable = Set(unroutableNamespaces(namespaceClasses).map(\.namespace))
+        // Only names that can be routed are spliced into the output, so none can carry a quote.
+        let mapped = namespaceClasses.filter { !unroutable.contains($0.key) && classNames.contains($0.value) }
         var lines = [
             "# Generated by `portcullis manifests` from the policy's data classes; do not edit by hand.",
             "# Regenerate with `scripts/validate-manifests.sh --update` after changing the classes.",
@@ -53,24 +96,86 @@ public struct WebhookConfigurationRenderer: Sendable {
             "  name: \(serviceName)",
             "webhooks:",
         ]
+        let byName = excludedNamespaces + mapped.keys
         for className in classNames.sorted() {
-            lines += webhook(className: className, failurePolicy: failOpen.contains(className) ? "Ignore" : "Fail")
+            lines += webhook(
+                name: "\(className).\(serviceName).io", path: "/validate/\(className)",
+                failurePolicy: failOpen.contains(className) ? "Ignore" : "Fail",
+                selector: [
+                    "      matchLabels:",
+                    // Quoted: a class called `yes`, `null` or `123` must stay a string label value.
+                    "        \(namespaceLabelKey): \"\(className)\"",
+                    "      matchExpressions:",
+                ] + Self.expression("kubernetes.io/metadata.name", "NotIn", byName))
         }
-        lines += labelGuard(classNames: classNames.sorted())
+        for className in classNames.sorted() {
+            let namespaces = mapped.filter { $0.value == className }.map(\.key)
+            guard !namespaces.isEmpty else { continue }
+            lines += webhook(
+                name: "\(className).mapped.\(serviceName).io", path: "/validate/\(className)",
+                failurePolicy: failOpen.contains(className) ? "Ignore" : "Fail",
+                selector: ["      matchExpressions:"] + Self.expression("kubernetes.io/metadata.name", "In", namespaces)
+            )
+        }
+        lines += webhook(
+            name: "other.namespaces.\(serviceName).io", path: "/validate",
+            failurePolicy: defaultClass.map(failOpen.contains) == true ? "Ignore" : "Fail",
+            selector: ["      matchExpressions:"]
+                + Self.expression(namespaceLabelKey, "NotIn", classNames)
+                + Self.expression("kubernetes.io/metadata.name", "NotIn", byName))
+        lines += labelGuard(classNames: classNames.sorted(), mapped: mapped)
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A ValidatingAdmissionPolicy (evaluated inside the API server, so it cannot be down) that
-    /// refuses a namespace label naming no class of the policy. Without it, a typo such as
-    /// `ephl` would match none of the webhooks and the namespace would silently go unchecked.
-    private func labelGuard(classNames: [String]) -> [String] {
+    /// One `matchExpressions` entry, values sorted and quoted (so `yes` or `123` stay strings).
+    private static func expression(_ key: String, _ op: String, _ values: [String]) -> [String] {
+        [
+            "        - key: \(key)",
+            "          operator: \(op)",
+            "          values: [\(Set(values).sorted().map { "\"\($0)\"" }.joined(separator: ", "))]",
+        ]
+    }
+
+    /// A ValidatingAdmissionPolicy (evaluated inside the API server, so it cannot be down) that keeps the
+    /// class label honest: it must name a class of the policy (a typo such as `ephl` would fall to the
+    /// default class), and only `platformGroup` may remove or change it, or set one that contradicts
+    /// `namespaceClasses` (removing `ephi` from an unmapped namespace would move it to the default class).
+    private func labelGuard(classNames: [String], mapped: [String: String]) -> [String] {
         let name = "\(serviceName)-namespace-class-label"
         let quoted = classNames.map { "\"\($0)\"" }.joined(separator: ", ")
-        // Safe to splice: the key and the class names were validated and hold no quotes.
+        // Safe to splice: the key, the group, the class and namespace names were validated and hold no quotes.
         let label = "\"\(namespaceLabelKey)\""
+        let platform = "request.userInfo.groups.exists(g, g == \"\(platformGroup)\")"
+        let old = "oldObject.metadata.labels"
+        let new = "object.metadata.labels"
+        var validations = [
+            "    - expression: '!has(object.metadata.labels) || !(\(label) in object.metadata.labels)"
+                + " || object.metadata.labels[\(label)] in [\(quoted)]'",
+            "      message: \"label \(namespaceLabelKey) must name a data class of the Portcullis policy: "
+                + "\(classNames.joined(separator: ", "))\"",
+            "      reason: Invalid",
+            // CREATE has no old object; `||` stops before reading it.
+            "    - expression: 'request.operation != \"UPDATE\" || !has(\(old)) || !(\(label) in \(old))"
+                + " || (has(\(new)) && \(label) in \(new) && \(new)[\(label)] == \(old)[\(label)]) || \(platform)'",
+            "      message: \"label \(namespaceLabelKey) chooses the data class that checks this namespace's pods; "
+                + "only group \(platformGroup) may remove or change it\"",
+            "      reason: Forbidden",
+        ]
+        if !mapped.isEmpty {
+            let map = mapped.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \"\($0.value)\"" }
+                .joined(separator: ", ")
+            validations += [
+                "    - expression: '!(object.metadata.name in {\(map)}) || !has(\(new)) || !(\(label) in \(new))"
+                    + " || \(new)[\(label)] == {\(map)}[object.metadata.name] || \(platform)'",
+                "      message: \"label \(namespaceLabelKey) contradicts the policy's namespaceClasses, which maps this "
+                    + "namespace to another class; only group \(platformGroup) may set it\"",
+                "      reason: Forbidden",
+            ]
+        }
         return [
             "---",
-            "# Refuses namespace labels that name no data class: such a namespace would match no webhook.",
+            "# Keeps the class label honest: it must name a class, and only the platform group may remove or",
+            "# change it, or contradict namespaceClasses.",
             "apiVersion: admissionregistration.k8s.io/v1",
             "kind: ValidatingAdmissionPolicy",
             "metadata:",
@@ -84,11 +189,7 @@ public struct WebhookConfigurationRenderer: Sendable {
             "        operations: [\"CREATE\", \"UPDATE\"]",
             "        resources: [\"namespaces\"]",
             "  validations:",
-            "    - expression: '!has(object.metadata.labels) || !(\(label) in object.metadata.labels)"
-                + " || object.metadata.labels[\(label)] in [\(quoted)]'",
-            "      message: \"label \(namespaceLabelKey) must name a data class of the Portcullis policy: "
-                + "\(classNames.joined(separator: ", "))\"",
-            "      reason: Invalid",
+        ] + validations + [
             "---",
             "apiVersion: admissionregistration.k8s.io/v1",
             "kind: ValidatingAdmissionPolicyBinding",
@@ -100,31 +201,23 @@ public struct WebhookConfigurationRenderer: Sendable {
         ]
     }
 
-    private func webhook(className: String, failurePolicy: String) -> [String] {
-        let excluded = excludedNamespaces.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-        var lines = [
-            "  - name: \(className).\(serviceName).io",
-            "    admissionReviewVersions: [\"v1\"]",
-            "    clientConfig:",
-            "      service:",
-            "        namespace: \(serviceNamespace)",
-            "        name: \(serviceName)",
-            "        path: /validate/\(className)",
-            "        port: 443",
-            "    failurePolicy: \(failurePolicy)",
-            "    matchPolicy: Equivalent",
-            "    sideEffects: None",
-            "    timeoutSeconds: \(timeoutSeconds)",
-            "    namespaceSelector:",
-            "      matchLabels:",
-            // Quoted: a class called `yes`, `null` or `123` must stay a string label value.
-            "        \(namespaceLabelKey): \"\(className)\"",
-            "      matchExpressions:",
-            "        - key: kubernetes.io/metadata.name",
-            "          operator: NotIn",
-            "          values: [\(excluded)]",
-            "    rules:",
-        ]
+    private func webhook(name: String, path: String, failurePolicy: String, selector: [String]) -> [String] {
+        var lines =
+            [
+                "  - name: \(name)",
+                "    admissionReviewVersions: [\"v1\"]",
+                "    clientConfig:",
+                "      service:",
+                "        namespace: \(serviceNamespace)",
+                "        name: \(serviceName)",
+                "        path: \(path)",
+                "        port: 443",
+                "    failurePolicy: \(failurePolicy)",
+                "    matchPolicy: Equivalent",
+                "    sideEffects: None",
+                "    timeoutSeconds: \(timeoutSeconds)",
+                "    namespaceSelector:",
+            ] + selector + ["    rules:"]
         for rule in Self.rules {
             lines += [
                 "      - apiGroups: [\"\(rule.group)\"]",
@@ -179,6 +272,14 @@ public struct WebhookConfigurationRenderer: Sendable {
                 "namespace label key \"\(namespaceLabelKey)\" is not a valid label key "
                     + "(an optional DNS prefix and '/', then 1-63 letters, digits, '-', '_' or '.')"
             )
+        }
+        let unsafe = "\"'\\".unicodeScalars
+        guard !platformGroup.isEmpty,
+            !platformGroup.unicodeScalars.contains(where: { unsafe.contains($0) || $0.value < 0x20 })
+        else {
+            throw WebhookConfigurationError(
+                "platform group \"\(platformGroup)\" cannot be written into the label guard: give a non-empty group "
+                    + "name without quotes, backslashes or control characters")
         }
         guard (1...30).contains(timeoutSeconds) else {
             throw WebhookConfigurationError("timeoutSeconds \(timeoutSeconds) is outside the API server's 1-30 s")

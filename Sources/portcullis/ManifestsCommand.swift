@@ -13,8 +13,10 @@ struct ManifestsCommand: ParsableCommand {
         commandName: "manifests",
         abstract: "Print the ValidatingWebhookConfiguration for a policy's data classes.",
         discussion: """
-            One webhook per data class: namespaces labelled <namespace-label>=<class> are sent to \
-            /validate/<class>. Every class fails closed (failurePolicy Fail) unless named with --fail-open.
+            Every namespace reaches one webhook: those the policy's namespaceClasses maps are sent to \
+            /validate/<class> by name, whatever their label; other namespaces labelled <namespace-label>=<class> \
+            to /validate/<class>; all others to /validate, where defaultClass applies (or, without one, the \
+            request is denied). Every class fails closed (failurePolicy Fail) unless named with --fail-open.
             """
     )
 
@@ -34,12 +36,19 @@ struct ManifestsCommand: ParsableCommand {
     )
     var failOpen: [String] = []
 
+    @Option(
+        help: "The group whose members may remove or change a namespace's class label, or contradict namespaceClasses.")
+    var platformGroup = "portcullis:platform-admins"
+
     func run() throws {
         // Unreadable or invalid: every lint problem as file:line:column, exit 2, as `policy lint` reports it.
         let document = try InputFile.loadPolicy(policy).policy
-        let renderer = WebhookConfigurationRenderer(namespaceLabelKey: namespaceLabel)
+        let renderer = WebhookConfigurationRenderer(namespaceLabelKey: namespaceLabel, platformGroup: platformGroup)
         do {
-            print(try renderer.render(classNames: document.classNames, failOpen: Set(failOpen)), terminator: "")
+            let rendered = try renderer.render(
+                classNames: document.classNames, namespaceClasses: document.namespaceClasses,
+                defaultClass: document.defaultClass, failOpen: Set(failOpen))
+            print(rendered, terminator: "")
         } catch {
             throw ManifestsError("\(policy): \(error.message)")
         }

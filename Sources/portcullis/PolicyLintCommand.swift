@@ -1,5 +1,6 @@
 import ArgumentParser
 import Policy
+import Webhook
 
 /// `portcullis policy lint FILE`: every problem with its line and column, exit 2 when there are any.
 struct PolicyLintCommand: ParsableCommand {
@@ -29,6 +30,10 @@ struct PolicyLintCommand: ParsableCommand {
             }
             for finding in findings { InputFile.printError("\(clusterStorage): \(finding)") }
             if findings.contains(where: \.isError) { throw ExitCode(2) }
+        }
+        // A map entry the rendered webhooks cannot route silently classifies nothing; say which and why.
+        for entry in WebhookConfigurationRenderer().unroutableNamespaces(policy.namespaceClasses) {
+            InputFile.printError("\(file): warning: namespaceClasses \"\(entry.namespace)\" \(entry.reason)")
         }
         print(
             "\(file): ok, classes \(policy.classNames.joined(separator: ", ")), \(policy.exemptions.count) exemption(s)"

@@ -12,7 +12,8 @@ struct ServeCommand: ParsableCommand {
         abstract: "Serve the admission webhook over HTTPS.",
         discussion: """
             Routes: POST /validate/<class> (the data class chosen by the webhook configuration), POST /validate \
-            (class from the policy's namespace map or defaultClass), GET /healthz, GET /readyz, GET /metrics.
+            (class from the policy's namespace map or defaultClass), GET /healthz, GET /readyz, GET /metrics; \
+            with --probe-listen, the last three also on a port of their own without client authentication.
             Every decision is written to the audit log, durably, before the answer is sent.
             """)
 
@@ -61,9 +62,10 @@ struct ServeCommand: ParsableCommand {
             logger.warning("audit log disabled (no --audit-dir): decisions leave no evidence")
         }
 
+        let refusals = UnauthenticatedRefusals(controls: controls, logger: logger)
         let endpoint = AdmissionEndpoint(
             policies: policies, audit: writer, auditFailOpenClasses: Set(audit.auditFailOpen), metrics: metrics,
-            logger: logger)
+            logger: logger, unauthenticated: transport.unauthenticatedAdmissions ?? .record, refusals: refusals)
         let readiness = Readiness(
             [{ writer.map { $0.isHealthy ? nil : "audit log unavailable" } ?? nil }],
             warnings: [
@@ -74,8 +76,10 @@ struct ServeCommand: ParsableCommand {
                 }
             ])
         do {
+            let webhook = WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics)
             try transport.serve(
-                handler: WebhookHandler(admission: endpoint, readiness: readiness, metrics: metrics), logger: logger,
+                handler: webhook,
+                probeHandler: { ProbeHandler(webhook: webhook, admissionServerIsShuttingDown: $0) }, logger: logger,
                 onCertificate: { certificate in
                     metrics.setCertificate(notAfter: Date(timeIntervalSince1970: TimeInterval(certificate.notAfter)))
                     controls.certificateInService(certificate)
@@ -87,9 +91,11 @@ struct ServeCommand: ParsableCommand {
                     controls.policyChanged(outcome, store: policies)
                 })
         } catch {
+            refusals.flush()
             controls.serverStopped(reason: "\(error)")
             throw error
         }
+        refusals.flush()
         controls.serverStopped(reason: "termination signal; in-flight requests drained")
     }
 }

@@ -1,13 +1,23 @@
 import ArgumentParser
+import Foundation
 import HTTPTransport
 import Logging
 import PortcullisCrypto
+import Webhook
 
 /// The HTTPS side of `portcullis serve`: where to listen, which certificate, and the limits that keep
 /// one client from hurting the others. Durations are written as Go does (`10s`, `500ms`, `2m`).
 struct TransportOptions: ParsableArguments {
     @Option(help: "Address to listen on, HOST:PORT ([IPv6]:PORT; port 0 picks a free port).")
     var listen = ListenAddress(host: "127.0.0.1", port: 8443)
+
+    @Option(
+        help: ArgumentHelp(
+            "Address for the probe listener, HOST:PORT: /healthz, /readyz and /metrics over TLS without client "
+                + "authentication, never /validate.",
+            discussion: "Off by default. Set it with --client-ca, so kubelet probes and Prometheus need no client "
+                + "certificate."))
+    var probeListen: ListenAddress?
 
     @Option(help: "PEM certificate chain, leaf first. Reloaded when the file changes.")
     var cert: String
@@ -17,6 +27,15 @@ struct TransportOptions: ParsableArguments {
 
     @Option(help: "PEM CA bundle; when set, clients must present a certificate chaining to it (mTLS).")
     var clientCA: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Admission requests without a verified client certificate: record (decide, line marked "
+                + "unauthenticated) or refuse (401, a control line, never a decision).",
+            discussion: "Default: record. Either value lets a client without a certificate finish the handshake "
+                + "so it can be answered and recorded; without the option, --client-ca ends such handshakes. "
+                + "refuse needs --client-ca."))
+    var unauthenticatedAdmissions: UnauthenticatedAdmissions?
 
     @Option(help: "Largest request line plus header section, in bytes (over → 431).")
     var maxHeaderBytes = 16 * 1024
@@ -74,6 +93,11 @@ struct TransportOptions: ParsableArguments {
             throw ValidationError("--memory-limit must be more than the 64 MiB an idle server needs")
         }
         guard certReloadInterval > .zero else { throw ValidationError("--cert-reload-interval must be positive") }
+        if unauthenticatedAdmissions == .refuse && clientCA == nil {
+            throw ValidationError(
+                "--unauthenticated-admissions refuse without --client-ca would refuse every admission: "
+                    + "give --client-ca with the CA of the API server's client certificate")
+        }
     }
 
     var configuration: HTTPServerConfiguration {
@@ -84,6 +108,14 @@ struct TransportOptions: ParsableArguments {
             idleTimeout: idleTimeout, requestTimeout: requestTimeout, maxConnections: maxConnections,
             maxBufferedBytes: bufferedBytesBudget, shutdownDelay: shutdownDelay, drainTimeout: drainTimeout,
             certificateReloadInterval: certReloadInterval)
+    }
+
+    /// How callers authenticate, for the startup line.
+    var clientAuthDescription: String {
+        let unauthenticated = "admissions without a certificate: \(unauthenticatedAdmissions?.rawValue ?? "record")"
+        guard let clientCA else { return "off; \(unauthenticated)" }
+        guard unauthenticatedAdmissions != nil else { return "required in the handshake (CA \(clientCA))" }
+        return "requested (CA \(clientCA)); \(unauthenticated)"
     }
 
     /// The memory limit in force: the flag, else the cgroup's.
@@ -99,12 +131,17 @@ struct TransportOptions: ParsableArguments {
     /// startup line, and serves until SIGTERM or SIGINT has been handled and in-flight requests drained.
     /// `onCertificate` sees the initial certificate and every one a reload puts in service.
     /// `onAcceptError` sees each failed accept(2); `onReloadSignal` runs on SIGHUP, after the certificate check.
+    /// With `--probe-listen`, `probeHandler` (given whether the admission server is shutting down) serves the probe
+    /// listener from start until the admission server has drained.
     func serve(
-        handler: any HTTPHandler, logger: Logger, onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in },
+        handler: any HTTPHandler, probeHandler: (@escaping @Sendable () -> Bool) -> any HTTPHandler, logger: Logger,
+        onCertificate: @escaping @Sendable (Certificate) -> Void = { _ in },
         onAcceptError: @escaping @Sendable (SystemError) -> Void = { _ in },
         onReloadSignal: @escaping @Sendable () -> Void = {}
     ) throws {
-        let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA)
+        let tls = try TLSContextReloader(
+            certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA,
+            requireClientCertificate: unauthenticatedAdmissions == nil)
         let configuration = self.configuration
         let server = try HTTPServer(
             configuration: configuration, tls: tls, handler: handler, logger: logger,
@@ -122,14 +159,47 @@ struct TransportOptions: ParsableArguments {
                 "certSubject": "\(certificate.subject)",
                 "certSerial": "\(certificate.serialNumber)",
                 "certNotAfter": "\(Certificate.iso8601(certificate.notAfter))",
-                "clientAuth": "\(clientCA.map { "required (CA \($0))" } ?? "off")",
+                "clientAuth": "\(clientAuthDescription)",
                 "memoryLimit": "\(effectiveMemoryLimit.map(String.init) ?? "none")",
                 "maxBufferedBytes": "\(configuration.maxBufferedBytes)",
                 "shutdownDelaySeconds": "\(Double(configuration.shutdownDelay.nanoseconds) / 1e9)",
             ])
+        let probes = try probeListen.map { address in
+            try startProbeListener(at: address, handler: probeHandler({ server.isShuttingDown }), logger: logger)
+        }
         server.run()
+        if let probes {
+            probes.server.stop()
+            probes.stopped.wait()
+        }
+    }
+
+    /// Binds and runs the probe listener on its own thread: the same certificate, no client CA, the admission
+    /// listener's limits. Returns the server and a semaphore signalled once it has stopped.
+    private func startProbeListener(at address: ListenAddress, handler: any HTTPHandler, logger: Logger) throws
+        -> (server: HTTPServer, stopped: DispatchSemaphore)
+    {
+        var configuration = self.configuration
+        configuration.address = address
+        configuration.shutdownDelay = .zero
+        let tls = try TLSContextReloader(certificatePath: cert, privateKeyPath: key)
+        let server = try HTTPServer(configuration: configuration, tls: tls, handler: handler, logger: logger)
+        let bound = try server.bind()
+        logger.info(
+            "probes listening on https://\(bound)",
+            metadata: ["address": "\(bound)", "routes": "/healthz,/readyz,/metrics", "clientAuth": "off"])
+        let stopped = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            server.run()
+            stopped.signal()
+        }
+        thread.name = "probe-listener"
+        thread.start()
+        return (server, stopped)
     }
 }
+
+extension UnauthenticatedAdmissions: ExpressibleByArgument {}
 
 extension ListenAddress: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }

@@ -8,7 +8,7 @@ private struct ContextEcho: HTTPHandler {
     func handle(_ request: HTTPRequest, context: RequestContext) -> HTTPResponse {
         let remaining = Int64(context.deadlineNanos) - Int64(DispatchTime.now().uptimeNanoseconds)
         let withinOneSecond = remaining > 0 && remaining <= 1_000_000_000
-        return .text(200, "subject=\(context.clientSubject ?? "none") deadline<=1s=\(withinOneSecond)")
+        return .text(200, "subject=\(context.clientCertificate?.subject ?? "none") deadline<=1s=\(withinOneSecond)")
     }
 }
 

@@ -87,6 +87,8 @@ import Testing
     @Test func draPodOfPublicOnAnEphiPoolIsDenied() {
         let yaml = Self.ephiPod(Self.ephiPool + Self.gpuToleration + Self.draClaim)
             .replacingOccurrences(of: "registry.internal/ephi/app", with: "registry.internal/app")
+            // From a public namespace: clinical-nlp is mapped to ephi, which would decide as the stricter class.
+            .replacingOccurrences(of: "namespace: clinical-nlp", with: "namespace: team-search")
         let (verdict, rules, text) = Self.verdict(yaml, className: "public")
         #expect(verdict == "deny", "\(text)")
         #expect(rules == ["gpu-pool"], "\(text)")

@@ -76,11 +76,19 @@ enum Fixture {
         return Array(try! JSONSerialization.data(withJSONObject: review, options: [.sortedKeys]))
     }
 
+    /// The namespace a review for `className` comes from unless a test names one: `clinical`, which the fixture
+    /// policy maps to `ephi`, for `ephi` and plain `/validate`; for any other class an unmapped namespace, so the path
+    /// alone decides (a mapped namespace on another class's path is decided in the stricter of the two).
+    static func namespace(for className: String?) -> String {
+        className.map { $0 == "ephi" ? "clinical" : "team-\($0)" } ?? "clinical"
+    }
+
     /// Decodes the review with the webhook's decoder and decides it.
     static func decide(
         _ object: JSONObject, className: String? = "ephi", operation: String = "CREATE", oldObject: JSONObject? = nil,
-        subResource: String? = nil, namespace: String = "clinical", now: Date = Fixture.now, username: String = "alice"
+        subResource: String? = nil, namespace: String? = nil, now: Date = Fixture.now, username: String = "alice"
     ) throws -> Decision {
+        let namespace = namespace ?? Self.namespace(for: className)
         let bytes = review(
             object, oldObject: oldObject, operation: operation, subResource: subResource, namespace: namespace,
             username: username)

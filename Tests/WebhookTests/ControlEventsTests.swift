@@ -3,6 +3,7 @@ import AuditReading
 import Foundation
 import Logging
 import PortcullisCrypto
+import Synchronization
 import Testing
 
 @testable import Webhook
@@ -66,5 +67,27 @@ import Testing
         #expect(events[2].previousSHA256 == "old" && events[2].sha256 == "new")
         #expect(events[3].sha256 == "bad" && events[3].previousSHA256 == store.current.sha256)
         #expect(events[3].error == "line 3: unknown key")
+    }
+
+    @Test("refused unauthenticated admissions: the first at once, then at most one line a second counting the rest")
+    func unauthenticatedRefusals() throws {
+        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let events = try withLog { controls in
+            let refusals = UnauthenticatedRefusals(
+                controls: controls, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                clock: { clock.withLock { $0 } })
+            refusals.refused(peer: "10.0.0.5:40000")
+            for port in 40001...40003 { refusals.refused(peer: "10.0.0.5:\(port)") }
+            clock.withLock { $0 += 1 }
+            refusals.refused(peer: "10.0.0.6:50000")
+            refusals.refused(peer: "10.0.0.7:50001")
+            refusals.flush()
+            refusals.flush()
+        }
+        #expect(events.map(\.event) == [.unauthenticatedRefused, .unauthenticatedRefused, .unauthenticatedRefused])
+        #expect(events.map(\.refused) == [1, 4, 1])
+        #expect(events.map(\.peer) == ["10.0.0.5:40000", "10.0.0.6:50000", "10.0.0.7:50001"])
+        #expect(events[1].since == "2027-01-15T08:00:00.000000Z")
+        #expect(events[1].message.contains("refused 4 admission request(s) without a client certificate"))
     }
 }

@@ -1,3 +1,4 @@
+import Policy
 import Testing
 import Yams
 
@@ -23,7 +24,10 @@ import Yams
     }
 
     @Test func oneFailClosedWebhookPerClassRoutedToItsPath() throws {
-        let hooks = try webhooks(WebhookConfigurationRenderer().render(classNames: classes))
+        let all = try webhooks(WebhookConfigurationRenderer().render(classNames: classes))
+        // Besides one webhook per class label, one more catches the namespaces no label routes.
+        #expect(all.count == classes.count + 1)
+        let hooks = all.filter { $0["name"] as? String != "other.namespaces.portcullis.io" }
         #expect(hooks.count == classes.count)
         for hook in hooks {
             let name = try #require(hook["name"] as? String)
@@ -153,6 +157,89 @@ import Yams
     func timeoutOutsideTheAPIServersRangeIsRefused(seconds: Int) {
         #expect(throws: WebhookConfigurationError.self) {
             try WebhookConfigurationRenderer(timeoutSeconds: seconds).render(classNames: ["ephi"])
+        }
+    }
+}
+
+/// Routing by name and by default, and the label guard's rules, rendered from a policy's maps.
+@Suite struct NamespaceRoutingRenderTests {
+    private static let key = "portcullis.io/data-class"
+    private let renderer = WebhookConfigurationRenderer()
+
+    private func route(
+        _ namespace: NamespaceRoutingTests.Namespace, defaultClass: String?, mapped: [String: String] = [:]
+    ) throws -> [String] {
+        let yaml = try renderer.render(
+            classNames: ["ephi", "public"], namespaceClasses: mapped, defaultClass: defaultClass, failOpen: ["public"])
+        return try NamespaceRoutingTests.routes(of: namespace, in: yaml)
+    }
+
+    /// Without `defaultClass`, an unlabelled unmapped namespace still reaches Portcullis, on `/validate`, where the
+    /// engine denies (`unknown-class`); it fails closed even though `public` fails open.
+    @Test func withoutDefaultClassOtherNamespacesAreSentToBeDenied() throws {
+        let yaml = try renderer.render(classNames: ["ephi", "public"], failOpen: ["public"])
+        let paths = try NamespaceRoutingTests.routes(of: .init(name: "team-search"), in: yaml)
+        #expect(paths == ["/validate"])
+        let policy = PolicyDocument(classes: ["ephi": DataClass(name: "ephi", registries: [])])
+        #expect(NamespaceRoutingTests.resolvedClass(path: "/validate", namespace: "team-search", policy: policy) == nil)
+        let objects = try Yams.load_all(yaml: yaml).compactMap { $0 as? [String: Any] }
+        let hooks = objects.first?["webhooks"] as? [[String: Any]] ?? []
+        let other = try #require(hooks.first { $0["name"] as? String == "other.namespaces.portcullis.io" })
+        #expect(other["failurePolicy"] as? String == "Fail")
+    }
+
+    @Test func theDefaultWebhookFailsOpenOnlyWithAFailOpenDefaultClass() throws {
+        let yaml = try renderer.render(classNames: ["ephi", "public"], defaultClass: "public", failOpen: ["public"])
+        let objects = try Yams.load_all(yaml: yaml).compactMap { $0 as? [String: Any] }
+        let hooks = objects.first?["webhooks"] as? [[String: Any]] ?? []
+        let other = try #require(hooks.first { $0["name"] as? String == "other.namespaces.portcullis.io" })
+        #expect(other["failurePolicy"] as? String == "Ignore")
+    }
+
+    /// A mapped namespace is routed by name only, so it is called once however it is labelled; a mapping to
+    /// `kube-system` or to a name no namespace can have is not rendered (lint warns).
+    @Test func mappedNamespacesAreRoutedOnceByName() throws {
+        let mapped = ["lab": "ephi", "kube-system": "ephi", "Not_A_Name": "ephi"]
+        for labels in [[:], [Self.key: "public"], [Self.key: "ephi"], [Self.key: "nonsense"]] {
+            let paths = try route(.init(name: "lab", labels: labels), defaultClass: "public", mapped: mapped)
+            #expect(paths == ["/validate/ephi"], "\(labels)")
+        }
+        #expect(try route(.init(name: "kube-system"), defaultClass: "public", mapped: mapped) == [])
+        let yaml = try renderer.render(classNames: ["ephi"], namespaceClasses: mapped)
+        #expect(!yaml.contains("Not_A_Name"))
+        #expect(
+            renderer.unroutableNamespaces(mapped).map(\.namespace) == ["Not_A_Name", "kube-system"])
+    }
+
+    private func guardValidations(mapped: [String: String]) throws -> [[String: Any]] {
+        let yaml = try renderer.render(classNames: ["ephi", "public"], namespaceClasses: mapped)
+        let policy = try #require(
+            try Yams.load_all(yaml: yaml).compactMap { $0 as? [String: Any] }
+                .first { $0["kind"] as? String == "ValidatingAdmissionPolicy" })
+        return try #require((policy["spec"] as? [String: Any])?["validations"] as? [[String: Any]])
+    }
+
+    /// The label guard refuses removing or changing the label and contradicting the map, except for the platform
+    /// group; the map rule exists only when there is a map.
+    @Test func theLabelGuardProtectsTheLabelAndTheMap() throws {
+        let validations = try guardValidations(mapped: ["lab": "ephi"])
+        #expect(validations.count == 3)
+        let change = try #require(validations[1]["expression"] as? String)
+        #expect(change.hasPrefix("request.operation != \"UPDATE\" || !has(oldObject.metadata.labels)"))
+        #expect(
+            change.contains("object.metadata.labels[\"\(Self.key)\"] == oldObject.metadata.labels[\"\(Self.key)\"]"))
+        #expect(change.hasSuffix("|| request.userInfo.groups.exists(g, g == \"portcullis:platform-admins\")"))
+        let map = try #require(validations[2]["expression"] as? String)
+        #expect(map.hasPrefix("!(object.metadata.name in {\"lab\": \"ephi\"})"))
+        #expect(map.contains("object.metadata.labels[\"\(Self.key)\"] == {\"lab\": \"ephi\"}[object.metadata.name]"))
+        #expect((validations[2]["message"] as? String)?.contains("namespaceClasses") == true)
+        #expect(try guardValidations(mapped: [:]).count == 2)
+    }
+
+    @Test(arguments: ["", "team\"x", "a\\b", "x'y"])
+    func platformGroupsThatCannotBeQuotedAreRefused(group: String) {
+        #expect(throws: WebhookConfigurationError.self) {
+            try WebhookConfigurationRenderer(platformGroup: group).render(classNames: ["ephi"])
         }
     }
 }
