@@ -22,9 +22,18 @@ public struct AuditConfiguration: Sendable {
     /// While unhealthy, retry a write this often so the writer recovers without traffic.
     public var retryInterval: TimeInterval
 
+    /// How long `AuditWriter.close()` waits for the last batch before giving up (a hung disk must not hang
+    /// shutdown past the pod's grace period).
+    public var closeTimeout: TimeInterval = 10
+
     /// Opens a segment for appending. A seam so tests can make writes fail like a full disk.
     var openSegment: @Sendable (String) throws(AuditError) -> any SegmentFile = { path throws(AuditError) in
         try PosixSegmentFile(path: path)
+    }
+
+    /// Makes changes to a directory's entries durable. A seam so tests can make it fail like a broken disk.
+    var syncDirectory: @Sendable (String) throws(AuditError) -> Void = { path throws(AuditError) in
+        try FileSystem.syncDirectory(path)
     }
 
     public init(

@@ -5,8 +5,14 @@
 /// audit log, a bad key).
 public struct AuditError: Error, CustomStringConvertible, Sendable {
     public let message: String
+    /// The `errno` of the system call that failed, when one did: the writer treats a failed `fdatasync` or an
+    /// `EIO` differently from a full disk.
+    public let errno: Int32?
 
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, errno: Int32? = nil) {
+        self.message = message
+        self.errno = errno
+    }
 
     public var description: String { message }
 }

@@ -14,6 +14,7 @@ import Synchronization
 public final class AuditWriter: Sendable {
     private let shared: WriterShared
     private let finished = DispatchSemaphore(value: 0)
+    private let closeTimeout: Double
     /// What opening the log found: the previous run's signed head, whether it was sealed, what was quarantined.
     public let recovery: AuditRecovery
 
@@ -31,6 +32,7 @@ public final class AuditWriter: Sendable {
             configuration: configuration.validated(), key: signingKey, clock: clock,
             logger: logger, shared: shared)
         self.shared = shared
+        closeTimeout = configuration.closeTimeout
         recovery = core.recovery
         let finished = finished
         let thread = Thread {
@@ -45,9 +47,19 @@ public final class AuditWriter: Sendable {
 
     /// Appends one decision line and returns its sequence number once it is durable.
     /// Throws when the line could not be written or synced; `isHealthy` is then false.
-    public func append(_ record: AuditRecord) throws(AuditError) -> UInt64 {
-        try append(
-            PendingLine(type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes)))
+    /// With a `deadline`, gives up waiting then (a hung disk must not hold the request past the API server's
+    /// timeout): the call throws, the writer turns unhealthy, and if the line reaches the disk later, an
+    /// `auditLateLines` control line says its decision never took effect.
+    public func append(_ record: AuditRecord, deadline: DispatchTime? = nil) throws(AuditError) -> UInt64 {
+        let pending = PendingLine(
+            type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes))
+        guard shared.enqueue([pending]) else { throw AuditError("the audit writer is closed") }
+        do {
+            return try pending.wait(until: deadline)
+        } catch {
+            if pending.isLate { shared.setHealthy(false) }
+            throw error
+        }
     }
 
     /// Appends one control line (server start, policy reload, trust material, certificate…) to the
@@ -75,10 +87,13 @@ public final class AuditWriter: Sendable {
     /// False after a failed write or sync, until a later write succeeds (the writer retries on its own).
     public var isHealthy: Bool { shared.healthy }
 
-    /// Writes pending lines and a final checkpoint, syncs, and stops the writer thread. Idempotent.
-    public func close() {
-        guard shared.beginClose() else { return }
-        finished.wait()
+    /// Writes pending lines and a final checkpoint, syncs, and stops the writer thread, waiting at most
+    /// `configuration.closeTimeout`. Returns false when the writer did not finish in time (a hung disk): shutdown
+    /// then goes on, and the next start quarantines whatever no checkpoint covers. Idempotent.
+    @discardableResult
+    public func close() -> Bool {
+        guard shared.beginClose() else { return true }
+        return finished.wait(timeout: .now() + closeTimeout) == .success
     }
 }
 
@@ -87,21 +102,41 @@ final class PendingLine: Sendable {
     let type: AuditLineFormat.LineType
     let members: [UInt8]
     private let done = DispatchSemaphore(value: 0)
-    private let result = Mutex<Result<UInt64, AuditError>?>(nil)
+    /// The outcome once the writer has one, and whether the caller stopped waiting before it did.
+    private let state = Mutex<(result: Result<UInt64, AuditError>?, late: Bool)>((nil, false))
 
     init(type: AuditLineFormat.LineType, members: [UInt8]) {
         self.type = type
         self.members = members
     }
 
-    func complete(_ outcome: Result<UInt64, AuditError>) {
-        result.withLock { $0 = outcome }
+    /// True when the caller gave up before the outcome: a success then needs recording as late.
+    var isLate: Bool { state.withLock { $0.late } }
+
+    /// Records the outcome; returns true when the caller had already given up waiting.
+    @discardableResult
+    func complete(_ outcome: Result<UInt64, AuditError>) -> Bool {
+        let late = state.withLock { state in
+            state.result = outcome
+            return state.late
+        }
         done.signal()
+        return late
     }
 
-    func wait() throws(AuditError) -> UInt64 {
-        done.wait()
-        return try result.withLock { $0! }.get()
+    func wait(until deadline: DispatchTime? = nil) throws(AuditError) -> UInt64 {
+        if done.wait(timeout: deadline ?? .distantFuture) == .timedOut {
+            // The outcome may have arrived just now; only a line still pending becomes late.
+            let outcome = state.withLock { state in
+                if state.result == nil { state.late = true }
+                return state.result
+            }
+            guard let outcome else {
+                throw AuditError("the audit line was not durable by the request's deadline; the disk is not answering")
+            }
+            return try outcome.get()
+        }
+        return try state.withLock { $0.result! }.get()
     }
 }
 

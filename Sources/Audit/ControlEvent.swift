@@ -35,6 +35,7 @@ public struct ControlEvent: Sendable, Codable, Equatable {
         public static let uncoveredLinesQuarantined = Kind(rawValue: "uncoveredLinesQuarantined")
         public static let retentionApplied = Kind(rawValue: "retentionApplied")
         public static let auditSegmentLost = Kind(rawValue: "auditSegmentLost")
+        public static let auditLateLines = Kind(rawValue: "auditLateLines")
 
         /// Kinds that concern the policy or trusted keys, shown together as the report's control timeline.
         public var isPolicyOrTrust: Bool {
@@ -113,6 +114,8 @@ public struct ControlEvent: Sendable, Codable, Equatable {
     /// Refused unauthenticated admissions: the last caller's address, and how many refusals the line stands for.
     public var peer: String?
     public var refused: UInt64?
+    /// Lines that became durable after their callers had given up waiting (and answered AuditUnavailable).
+    public var seqs: [UInt64]?
 
     public init(_ event: Kind, message: String) {
         self.event = event
@@ -161,6 +164,7 @@ public struct ControlEvent: Sendable, Codable, Equatable {
         if let quarantinedLines { line.field("quarantinedLines", quarantinedLines) }
         line.field("peer", peer)
         if let refused { line.field("refused", refused) }
+        if let seqs { line.field("seqs", seqs) }
         return line.members()
     }
 }
@@ -314,6 +318,17 @@ extension ControlEvent {
         event.since = since
         event.failedWrites = UInt64(failedWrites)
         event.error = error
+        return event
+    }
+
+    /// Decision lines that reached the disk after their request's deadline: the request was answered
+    /// AuditUnavailable (refused in a fail-closed class), so the decision on those lines never took effect.
+    static func auditLateLines(_ seqs: [UInt64]) -> ControlEvent {
+        var event = ControlEvent(
+            .auditLateLines,
+            message: "\(seqs.count) line(s) became durable after their callers' deadline; those requests were "
+                + "answered AuditUnavailable, so their decisions did not take effect")
+        event.seqs = seqs
         return event
     }
 

@@ -46,6 +46,11 @@ struct JSONLine {
         array(values) { line, value in line.appendString(value) }
     }
 
+    mutating func field(_ name: StaticString, _ values: [UInt64]) {
+        key(name)
+        array(values) { line, value in line.bytes.append(contentsOf: String(value).utf8) }
+    }
+
     /// An array of objects, each built by `build` into a nested `JSONLine`.
     mutating func field<T>(_ name: StaticString, objects: [T], _ build: (inout JSONLine, T) -> Void) {
         key(name)

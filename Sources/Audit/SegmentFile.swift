@@ -46,7 +46,7 @@ final class PosixSegmentFile: SegmentFile {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw AuditError("writing audit segment \(path): \(String(cString: strerror(errno)))")
+                throw AuditError("writing audit segment \(path): \(String(cString: strerror(errno)))", errno: errno)
             }
             offset += n
             size += Int64(n)
@@ -56,7 +56,7 @@ final class PosixSegmentFile: SegmentFile {
     func sync() throws(AuditError) {
         while fdatasync(fd) != 0 {
             if errno == EINTR { continue }
-            throw AuditError("syncing audit segment \(path): \(String(cString: strerror(errno)))")
+            throw AuditError("syncing audit segment \(path): \(String(cString: strerror(errno)))", errno: errno)
         }
     }
 
@@ -94,12 +94,19 @@ final class PosixSegmentFile: SegmentFile {
 
 /// Small file-system helpers the writer needs around segments.
 enum FileSystem {
-    /// Makes a rename, creation or deletion in `directory` durable.
-    static func syncDirectory(_ directory: String) {
+    /// Makes a rename, creation or deletion in `directory` durable. Throws when that cannot be known: a new
+    /// segment whose directory entry may vanish in a crash must not receive lines that are acknowledged.
+    static func syncDirectory(_ directory: String) throws(AuditError) {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
+        guard fd >= 0 else {
+            throw AuditError(
+                "opening directory \(directory) to sync it: \(String(cString: strerror(errno)))", errno: errno)
+        }
+        defer { close(fd) }
+        while fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw AuditError("syncing directory \(directory): \(String(cString: strerror(errno)))", errno: errno)
+        }
     }
 
     static func createDirectory(_ path: String) throws(AuditError) {

@@ -45,7 +45,7 @@ extension WriterCore {
                 firstSeq: scan.nextSeq, compressed: false)
         }
         let file = try configuration.openSegment(current.path)
-        FileSystem.syncDirectory(configuration.directory)
+        try configuration.syncDirectory(configuration.directory)
         self.init(
             configuration: configuration, key: key, clock: clock, logger: logger, shared: shared, file: file,
             segmentFirstSeq: current.firstSeq,
@@ -130,7 +130,7 @@ extension WriterCore {
         try FileSystem.createDirectory(quarantine)
         let name = quarantine + "/" + (path.split(separator: "/").last.map(String.init) ?? "segment") + ".\(end).torn"
         try FileSystem.writeDurably(tail, to: name)
-        FileSystem.syncDirectory(quarantine)
+        try FileSystem.syncDirectory(quarantine)
         guard ftruncate(fd, off_t(end)) == 0, fsync(fd) == 0 else {
             throw AuditError("cutting the torn tail from \(path): \(String(cString: strerror(errno)))")
         }
@@ -254,7 +254,7 @@ extension WriterCore {
             guard !bytes.isEmpty else { continue }
             let name = quarantine + "/" + segment.fileName + ".\(offset).uncovered"
             try FileSystem.writeDurably(bytes, to: name)
-            FileSystem.syncDirectory(quarantine)
+            try FileSystem.syncDirectory(quarantine)
             if offset > 0 {
                 guard truncate(segment.path, off_t(offset)) == 0 else {
                     throw AuditError("cutting unsigned lines from \(segment.path): \(String(cString: strerror(errno)))")

@@ -26,8 +26,9 @@ final class WriterCore: @unchecked Sendable {
     /// Set when the current segment is empty and must open with a checkpoint (every segment but the first
     /// does), so a verifier given only later segments can anchor on it.
     var needsOpeningCheckpoint = false
-    /// Failed batches since the last success, and the first failure's time and message, for the recovery line.
-    var failures = 0
+    /// Decisions refused (answered AuditUnavailable) since the last success, and the first failure's time and
+    /// message, for the recovery line. Retries without decisions do not count: the line says what callers saw.
+    var refusedDecisions = 0
     var firstFailure: (Date, String)?
     var lastFailureAt = DispatchTime.now()
     /// Set when a failed batch could not be cut back off the file; the next write must do it first.
@@ -42,6 +43,8 @@ final class WriterCore: @unchecked Sendable {
     /// Set when the open segment was found deleted or replaced: why, and when. Batches are refused until a
     /// retry interval later a new segment is opened in its place (never the deleted file).
     var lostSegment: (reason: String, at: DispatchTime)?
+    /// Decision lines of the last batch that became durable after their callers gave up; recorded by the next.
+    var lateSeqs: [UInt64] = []
     /// Segments retention removes once the line recording it (`pendingRotation`'s batch) is durable.
     var pendingRetirement: (event: ControlEvent, paths: [String])?
     /// Closed segments are compressed, and retention applied, one at a time in order, so retention
@@ -68,7 +71,7 @@ final class WriterCore: @unchecked Sendable {
             _ = shared.wake.wait(timeout: nextDeadline())
             let (lines, closing) = shared.take()
             let retryDue = !shared.healthy && DispatchTime.now() >= lastFailureAt + configuration.retryInterval
-            if !lines.isEmpty || retryDue || closing {
+            if !lines.isEmpty || retryDue || closing || !lateSeqs.isEmpty {
                 writeBatch(lines)
             } else if shared.healthy, lostSegment == nil {
                 // Idle: look at the segment anyway, so a deleted log turns /readyz unready without traffic.
@@ -134,10 +137,11 @@ final class WriterCore: @unchecked Sendable {
             if needsOpeningCheckpoint { bytes += try checkpointLine(now: now) }
             if let rotation = pendingRotation { bytes += controlLine(now: now, rotation) }
             if let retirement = pendingRetirement { bytes += controlLine(now: now, retirement.event) }
+            if !lateSeqs.isEmpty { bytes += controlLine(now: now, .auditLateLines(lateSeqs)) }
             if let (since, message) = firstFailure {
                 let sinceText = RFC3339.format(since)
                 bytes += controlLine(
-                    now: now, .auditUnavailable(since: sinceText, failedWrites: failures, error: message))
+                    now: now, .auditUnavailable(since: sinceText, failedWrites: refusedDecisions, error: message))
                 bytes += controlLine(now: now, .auditRecovered(since: sinceText))
             }
             var seqs: [UInt64] = []
@@ -152,7 +156,7 @@ final class WriterCore: @unchecked Sendable {
             }
             if leavesSinceCheckpoint > 0 { bytes += try checkpointLine(now: now) }
             if !bytes.isEmpty { try commit(bytes) }
-            failures = 0
+            refusedDecisions = 0
             firstFailure = nil
             pendingRotation = nil
             if let retirement = pendingRetirement {
@@ -163,7 +167,10 @@ final class WriterCore: @unchecked Sendable {
             shared.setHealthy(true)
             // The mirror first: an answer must never leave before the checkpoint that signs it has a second copy.
             if configuration.mirrorToStdout { mirror(bytes) }
-            for (line, seq) in zip(lines, seqs) { line.complete(.success(seq)) }
+            lateSeqs.removeAll()
+            for (line, seq) in zip(lines, seqs) where line.complete(.success(seq)) && line.type == .decision {
+                lateSeqs.append(seq)
+            }
         } catch {
             restore(saved)
             fail(lines, error)
@@ -171,7 +178,7 @@ final class WriterCore: @unchecked Sendable {
     }
 
     private func fail(_ lines: [PendingLine], _ error: AuditError) {
-        failures += 1
+        refusedDecisions += lines.count { $0.type == .decision }
         if firstFailure == nil { firstFailure = (clock(), error.message) }
         lastFailureAt = DispatchTime.now()
         if shared.healthy {
@@ -192,11 +199,30 @@ final class WriterCore: @unchecked Sendable {
         let before = file.size
         do {
             try file.append(bytes)
+        } catch {
+            do { try file.truncate(to: before) } catch { repairSize = before }
+            if error.errno == EIO { abandonSegment(after: error) }
+            throw error
+        }
+        do {
             try file.sync()
         } catch {
             do { try file.truncate(to: before) } catch { repairSize = before }
+            abandonSegment(after: error)
             throw error
         }
+    }
+
+    /// After `fdatasync` fails (or a write reports EIO) the kernel may already have dropped the dirty pages and
+    /// cleared the error, so a retried sync on the same descriptor can report success for lost data ("fsyncgate").
+    /// The segment is never written to again: the next batch opens a new one, and the line recording the loss
+    /// names this error. The failed batch itself was refused to its callers.
+    private func abandonSegment(after error: AuditError) {
+        guard lostSegment == nil else { return }
+        lostSegment = ("\(error.message); the segment is not written to again", .now())
+        logger.error(
+            "audit segment abandoned after a failed sync; the next batch opens a new segment",
+            metadata: ["error": "\(error.message)"])
     }
 
     func appendLeaf(_ line: [UInt8], to bytes: inout [UInt8]) {
@@ -276,10 +302,17 @@ final class WriterCore: @unchecked Sendable {
             throw AuditError("\(lost.reason); \(path) already exists and was not written by this writer")
         }
         let next = try configuration.openSegment(path)
-        FileSystem.syncDirectory(configuration.directory)
+        do { try configuration.syncDirectory(configuration.directory) } catch {
+            // Not kept: a retry must find the path free, and no line went into it.
+            next.close()
+            unlink(path)
+            throw error
+        }
         let closed = segmentPath(firstSeq: segmentFirstSeq, compressed: false)
         file.close()
         file = next
+        // A cut-back the abandoned file still owed stays there: the new segment starts clean.
+        repairSize = nil
         segmentFirstSeq = nextSeq
         segmentStarted = now
         needsOpeningCheckpoint = nextSeq != 1
@@ -295,7 +328,10 @@ final class WriterCore: @unchecked Sendable {
             file.size >= configuration.rotateBytes || now.timeIntervalSince(segmentStarted) >= configuration.rotateAge
         else { return }
         let next = try configuration.openSegment(segmentPath(firstSeq: nextSeq, compressed: false))
-        FileSystem.syncDirectory(configuration.directory)
+        do { try configuration.syncDirectory(configuration.directory) } catch {
+            next.close()
+            throw error
+        }
         let closed = segmentPath(firstSeq: segmentFirstSeq, compressed: false)
         pendingRotation = .segmentRotated(
             closed: closed, opened: segmentPath(firstSeq: nextSeq, compressed: false))
@@ -344,7 +380,11 @@ final class WriterCore: @unchecked Sendable {
             for path in paths where unlink(path) == 0 {
                 logger.info("audit segment removed by retention", metadata: ["segment": "\(path)"])
             }
-            FileSystem.syncDirectory(directory)
+            // The removal is recorded and signed already; a lost directory sync only means a crash may bring
+            // the files back, which verify reads as retained segments.
+            do { try FileSystem.syncDirectory(directory) } catch {
+                logger.warning("audit directory sync after retention failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -364,9 +404,9 @@ final class WriterCore: @unchecked Sendable {
                 guard rename(path + ".gz.tmp", path + ".gz") == 0 else {
                     throw CompressionError("renaming \(path).gz.tmp: \(String(cString: strerror(errno)))")
                 }
-                FileSystem.syncDirectory(directory)
+                try FileSystem.syncDirectory(directory)
                 unlink(path)
-                FileSystem.syncDirectory(directory)
+                try FileSystem.syncDirectory(directory)
             } catch {
                 unlink(path + ".gz.tmp")
                 logger.warning(

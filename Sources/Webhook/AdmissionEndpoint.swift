@@ -85,8 +85,13 @@ public final class AdmissionEndpoint: Sendable {
                 record.images, decision.signatures, in: decision.className.flatMap { policy.document.classes[$0] },
                 now: now)
             let syncStarted = DispatchTime.now().uptimeNanoseconds
+            // The line must be durable before the answer leaves, but a hung disk must not hold the request past
+            // the API server's timeout: give up 250 ms before the request's deadline and answer AuditUnavailable.
+            let margin: UInt64 = 250_000_000
+            let deadline = DispatchTime(
+                uptimeNanoseconds: max(DispatchTime.now().uptimeNanoseconds, context.deadlineNanos &- margin))
             do {
-                _ = try audit.append(record)
+                _ = try audit.append(record, deadline: deadline)
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: false)
             } catch {
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: true)

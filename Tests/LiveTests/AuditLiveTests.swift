@@ -100,6 +100,11 @@ struct AuditLiveTests {
         #expect(denied.reason == "AuditUnavailable")
         let unready = try server.curl(fixture.certs, ["-o", "/dev/null", "-w", "%{http_code}", server.url + "/readyz"])
         #expect(unready.stdout == "503")
+        // While the log stays unwritable and no request arrives, the writer retries at its interval: no spin.
+        let cpuBefore = FaultLiveTests.cpuSeconds(server.pid)
+        Thread.sleep(forTimeInterval: 3)
+        let idleCPU = FaultLiveTests.cpuSeconds(server.pid) - cpuBefore
+        #expect(idleCPU < 0.15, "the server used \(idleCPU) s of CPU in 3 s with the audit log unwritable")
 
         try FileManager.default.removeItem(atPath: filler)
         // The writer retries on its own (every second by default): readiness returns without traffic.
