@@ -207,6 +207,7 @@ public struct AuditVerifier: Sendable {
     private func finish(_ report: AuditLogReport, _ scanner: ChainScanner) -> AuditLogReport {
         var report = report
         report.lines = scanner.lines
+        report.unauthenticatedDecisions = scanner.unauthenticatedDecisions
         report.checkpoints = scanner.checkpoints
         report.treeSize = scanner.frontier.size
         report.firstSeq = scanner.firstSeq
@@ -294,6 +295,9 @@ public struct AuditLogReport: Sendable {
     public var lastSeq: UInt64?
     /// Leaves after the last checkpoint: chained but not yet signed (normal for a live log).
     public var unsignedTail = 0
+    /// Decisions whose caller presented no verified client certificate: intact, but anyone who could reach the
+    /// webhook port may have asked for them.
+    public var unauthenticatedDecisions = 0
     public var signaturesChecked: Bool
     public var finding: AuditFinding?
     /// Lines longer than the line limit (written before it existed): chained and hashed, but their content

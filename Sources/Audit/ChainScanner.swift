@@ -48,6 +48,11 @@ final class ChainScanner {
     /// The highest `retainedFrom` of the `retentionApplied` lines seen: segments before it were removed on purpose.
     private(set) var retainedFrom: UInt64 = 1
     private static let retentionEvent = Array(#""event":"retentionApplied""#.utf8)
+    /// The writer's encoding of an unauthenticated caller. Quotes inside JSON strings are escaped, so these bytes
+    /// occur only as the `caller` member itself, never inside a name or a message.
+    private static let unauthenticatedCaller = Array(#""caller":{"auth":"unauthenticated""#.utf8)
+    /// Decision lines whose caller presented no verified client certificate.
+    private(set) var unauthenticatedDecisions = 0
     /// Lines over `AuditLineFormat.maximumLineBytes` followed (written before the limit existed).
     private(set) var oversizedLines = 0
 
@@ -123,6 +128,9 @@ final class ChainScanner {
             frontier.append(leafHash: MerkleFrontier.leafHash(line, using: hasher), using: hasher)
             leavesSinceCheckpoint += 1
             lastLineWasCheckpoint = false
+            if prefix.type == .decision, line.firstRange(of: ChainScanner.unauthenticatedCaller) != nil {
+                unauthenticatedDecisions += 1
+            }
             if prefix.type == .control, line.firstRange(of: ChainScanner.retentionEvent) != nil {
                 struct Retention: Decodable { var retainedFrom: UInt64 }
                 if let retention = try? JSONDecoder().decode(Retention.self, from: Data(line)) {

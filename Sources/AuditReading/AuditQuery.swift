@@ -12,6 +12,20 @@ public struct AuditQuery: Sendable {
     public var image: String?
     public var since: Date?
     public var until: Date?
+    /// The request's UID (exact).
+    public var uid: String?
+    /// `CREATE`, `UPDATE`, …; or `UPDATE/ephemeralcontainers` to match a subresource too.
+    public var operation: String?
+    /// Only server dry runs (`kubectl apply --dry-run=server`), or everything but them.
+    public var dryRun: DryRunFilter?
+    /// `certificate` or `unauthenticated` (how the caller authenticated), or text found in the verified
+    /// certificate's subject or the peer address.
+    public var caller: String?
+
+    /// Whether dry runs are the only lines wanted, or the lines not wanted.
+    public enum DryRunFilter: String, Sendable, CaseIterable {
+        case only, exclude
+    }
 
     public init() {}
 
@@ -32,10 +46,27 @@ public struct AuditQuery: Sendable {
         {
             return false
         }
+        if let uid, record.uid != uid { return false }
+        if let operation {
+            let (name, subresource) = operation.split(separator: "/", maxSplits: 1).map(String.init).pair
+            if record.operation != name { return false }
+            if let subresource, record.subResource != subresource { return false }
+        }
+        if let dryRun, record.dryRun != (dryRun == .only) { return false }
+        if let caller, !Self.caller(record.caller, matches: caller) { return false }
         // Times are fixed-width UTC text, so comparing the text compares the instants.
         if let since, entry.time < since { return false }
         if let until, entry.time >= until { return false }
         return true
+    }
+
+    /// `certificate`/`unauthenticated` compare with how the caller authenticated; other text is looked for in
+    /// the certificate's subject and the peer. A line without a caller (written before callers were recorded)
+    /// matches none.
+    static func caller(_ caller: AuditRecord.Caller?, matches text: String) -> Bool {
+        guard let caller else { return false }
+        if text == "certificate" || text == "unauthenticated" { return caller.auth == text }
+        return (caller.subject?.contains(text) ?? false) || caller.peer.contains(text)
     }
 
     /// Calls `body` with each matching decision, oldest first, across plain and gzip segments.
@@ -141,7 +172,13 @@ public struct AuditQuery: Sendable {
     }
 }
 
-/// Denials counted by class, rule, namespace and user, for `portcullis audit summary`.
+extension Array where Element == String {
+    /// The first element and the second, if any: `UPDATE/ephemeralcontainers` → (UPDATE, ephemeralcontainers).
+    fileprivate var pair: (String, String?) { (first ?? "", count > 1 ? self[1] : nil) }
+}
+
+/// Denials counted by class, rule, namespace and user, for `portcullis audit summary`; dry runs and
+/// unauthenticated callers apart.
 public struct AuditSummary: Sendable {
     public private(set) var decisions: [AuditRecord.Decision: Int] = [:]
     public private(set) var deniedByClass: [String: Int] = [:]
@@ -152,6 +189,11 @@ public struct AuditSummary: Sendable {
     public private(set) var controlEvents: [String: Int] = [:]
     /// Lines over the line limit (from a writer before it), counted but not read.
     public private(set) var oversizedLines = 0
+    /// Server dry runs: answered, changed nothing; not among `decisions`.
+    public private(set) var dryRuns = 0
+    /// Decisions whose caller presented no verified client certificate (anyone who reaches the port could
+    /// have sent them); counted among `decisions` too, since without mTLS every decision is one.
+    public private(set) var unauthenticated = 0
 
     public init() {}
 
@@ -165,6 +207,11 @@ public struct AuditSummary: Sendable {
 
     public mutating func add(_ entry: AuditEntry) {
         let record = entry.record
+        if record.caller?.auth == "unauthenticated" { unauthenticated += 1 }
+        guard !record.dryRun else {
+            dryRuns += 1
+            return
+        }
         decisions[record.decision, default: 0] += 1
         guard record.decision == .denied else { return }
         deniedByClass[record.dataClass ?? "(none)", default: 0] += 1

@@ -23,6 +23,8 @@ public struct AuditReport: Sendable, Encodable {
     public var deniedByUser: [Count]
     public var topDenialMessages: [Count]
     public var imagesAdmitted: [ImageCount]
+    /// Decisions from callers without a verified client certificate, by peer address (without the port).
+    public var unauthenticatedCallers: [Count]
     /// Artifacts mounted as volumes (models, datasets) in admitted pods: digest, signer, first and last admission.
     public var modelsAdmitted: [ModelRow]
     /// Distinct artifacts left out of ``modelsAdmitted`` by the tally's cap (their admissions are not counted).
@@ -43,6 +45,9 @@ public struct AuditReport: Sendable, Encodable {
         /// From control lines over the whole log: torn tails quarantined and audit outages.
         public var quarantines: Int
         public var outages: Int
+        /// Decisions over the whole log from callers without a verified client certificate: lines anyone who
+        /// could reach the webhook port may have written (shown next to the verdict when not zero).
+        public var unauthenticatedDecisions: Int
         public var firstTime: String?
         public var lastTime: String?
     }
@@ -65,7 +70,12 @@ public struct AuditReport: Sendable, Encodable {
     }
 
     public struct Totals: Sendable, Encodable {
+        /// Real decisions: dry runs are counted in `dryRuns` only.
         public var decisions = 0
+        /// Server dry runs (`kubectl apply --dry-run=server`): answered, changed nothing.
+        public var dryRuns = 0
+        /// Decisions (dry runs included) whose caller presented no verified client certificate.
+        public var unauthenticated = 0
         public var allowed = 0
         public var denied = 0
         public var warned = 0
@@ -278,6 +288,8 @@ struct Aggregate {
     var controlOmitted = 0
     var quarantines = 0
     var outages = 0
+    var unauthenticatedDecisions = 0
+    var unauthenticatedCallers = BoundedCounter()
     var firstTime: String?
     var lastTime: String?
 
@@ -309,7 +321,20 @@ struct Aggregate {
     }
 
     mutating func add(_ record: DecisionFacts) {
+        let unauthenticated = record.callerAuth == "unauthenticated"
+        // Integrity facts cover the whole log, whatever the period.
+        if unauthenticated { unauthenticatedDecisions += 1 }
         guard inPeriod(record.time) else { return }
+        if unauthenticated {
+            totals.unauthenticated += 1
+            let peer = record.callerPeer ?? "(unknown)"
+            unauthenticatedCallers.add(peer.lastIndex(of: ":").map { String(peer[..<$0]) } ?? peer)
+        }
+        // A dry run changed nothing in the cluster: counted apart, in no breakdown of what was admitted.
+        guard !record.dryRun else {
+            totals.dryRuns += 1
+            return
+        }
         totals.decisions += 1
         switch record.decision {
         case .allowed: totals.allowed += 1
@@ -365,7 +390,8 @@ struct Aggregate {
                     oversizedLines: log.oversizedCount, head: log.head, signaturesChecked: log.signaturesChecked,
                     finding: log.finding?.description,
                     findingCause: log.finding?.cause.rawValue)
-            }, quarantines: quarantines, outages: outages, firstTime: firstTime, lastTime: lastTime)
+            }, quarantines: quarantines, outages: outages, unauthenticatedDecisions: unauthenticatedDecisions,
+            firstTime: firstTime, lastTime: lastTime)
         var imageRows = images.map { key, count in
             AuditReport.ImageCount(reference: key.reference, digest: key.digest, authority: key.authority, count: count)
         }.sorted { ($0.count, $1.reference, $1.digest ?? "") > ($1.count, $0.reference, $0.digest ?? "") }
@@ -379,6 +405,7 @@ struct Aggregate {
             timeline: buckets.timeline(), deniedByRule: deniedByRule.top(topN), deniedByClass: deniedByClass.top(topN),
             deniedByNamespace: deniedByNamespace.top(topN), deniedByUser: deniedByUser.top(topN),
             topDenialMessages: denialMessages.top(topN), imagesAdmitted: imageRows,
+            unauthenticatedCallers: unauthenticatedCallers.top(topN),
             modelsAdmitted: models.top(topN), modelsOmitted: models.overflow,
             wouldHaveDenied: wouldHaveDenied.top(topN), exemptions: exemptions.top(topN), controlEvents: controlLines,
             controlEventsOmitted: controlOmitted)

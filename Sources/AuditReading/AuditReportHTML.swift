@@ -31,6 +31,9 @@ public enum AuditReportHTML {
         html += section("Denials by user", counts(report.deniedByUser, id: "denied-by-user"))
         html += "</div>"
         html += section("Top denial messages", counts(report.topDenialMessages, id: "denial-messages"))
+        html += section(
+            "Decisions from unauthenticated callers, by address",
+            counts(report.unauthenticatedCallers, id: "unauthenticated-callers"))
         html += section("Images admitted", images(report.imagesAdmitted))
         html += section("Models and artifacts admitted", models(report.modelsAdmitted))
         html += "<div class=\"grid\">"
@@ -56,9 +59,18 @@ public enum AuditReportHTML {
             detail = "Every line's prev link, sequence number, Merkle root and checkpoint signature checked."
         }
         var html = """
-            <section id="integrity" class="integrity \(e(integrity.verdict))" data-verdict="\(e(integrity.verdict))">
+            <section id="integrity" class="integrity \(e(integrity.verdict))" data-verdict="\(e(integrity.verdict))" \
+            data-unauthenticated="\(integrity.unauthenticatedDecisions)">
             <h2 id="verdict">\(e(title))</h2><p>\(e(detail))</p>
             """
+        if integrity.unauthenticatedDecisions > 0 {
+            // Next to the verdict: an intact chain proves the lines were not edited, not who asked for them.
+            html += """
+                <p class="finding" id="unauthenticated-warning"><b>\(integrity.unauthenticatedDecisions) decision(s) \
+                from unauthenticated callers</b>: no verified client certificate; anyone who could reach the webhook \
+                port may have sent them. Serve with --client-ca to tell the API server's calls apart.</p>
+                """
+        }
         for log in integrity.logs {
             if let finding = log.finding {
                 html += """
@@ -97,7 +109,9 @@ public enum AuditReportHTML {
         let cards = [
             ("total", "Decisions", totals.decisions), ("allowed", "Allowed", totals.allowed),
             ("denied", "Denied", totals.denied), ("warned", "Warned", totals.warned),
-            ("error", "Errors", totals.error), ("control", "Control events", totals.control),
+            ("error", "Errors", totals.error), ("dry-runs", "Dry runs (not admissions)", totals.dryRuns),
+            ("unauthenticated", "From unauthenticated callers", totals.unauthenticated),
+            ("control", "Control events", totals.control),
         ]
         return "<section class=\"cards\">"
             + cards.map { id, label, value in

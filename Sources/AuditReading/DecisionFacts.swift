@@ -18,6 +18,10 @@ struct DecisionFacts {
     var rules: [AuditRecord.Rule] = []
     var exemptions: [AuditRecord.Exemption] = []
     var images: [AuditRecord.Image] = []
+    var dryRun = false
+    /// `caller.auth` and `caller.peer`; nil for lines written before callers were recorded.
+    var callerAuth: String?
+    var callerPeer: String?
 
     static func parse(_ line: UnsafeRawBufferPointer) -> DecisionFacts? {
         var facts = DecisionFacts()
@@ -37,6 +41,15 @@ struct DecisionFacts {
             case "namespace": facts.namespace = try reader.string()
             case "user": facts.user = try reader.string()
             case "reason": facts.reason = try reader.string()
+            case "dryRun": facts.dryRun = try reader.bool()
+            case "caller":
+                try reader.objectThrowing { reader, key in
+                    switch key {
+                    case "auth": facts.callerAuth = try reader.string()
+                    case "peer": facts.callerPeer = try reader.string()
+                    default: try reader.skip()
+                    }
+                }
             case "rules":
                 try reader.array { reader in
                     var rule = AuditRecord.Rule(id: "", message: "")
@@ -181,6 +194,15 @@ struct JSONBytes {
                 scalars.append(byte)
             }
         }
+    }
+
+    mutating func bool() throws -> Bool {
+        whitespace()
+        for (literal, value) in [("true", true), ("false", false)] where bytes[index...].starts(with: literal.utf8) {
+            index += literal.utf8.count
+            return value
+        }
+        throw Malformed()
     }
 
     /// Skips one value of any type.

@@ -20,6 +20,15 @@ struct AuditQueryCommand: ParsableCommand {
     @Option(name: .long) var user: String?
     @Option(name: .long, help: "Text found in any image reference or digest: containers' or volumes' (models).")
     var image: String?
+    @Option(name: .long, help: "The request's UID.") var uid: String?
+    @Option(name: .long, help: "CREATE, UPDATE, DELETE or CONNECT; OPERATION/SUBRESOURCE to match a subresource too.")
+    var operation: String?
+    @Option(name: .long, help: "only: server dry runs alone; exclude: everything but them.")
+    var dryRun: AuditQuery.DryRunFilter?
+    @Option(
+        name: .long,
+        help: "certificate or unauthenticated (how the caller authenticated), or text in its subject or address.")
+    var caller: String?
     @Option(name: .long, help: "From this time: 24h, 30m, 7d back from now, or RFC 3339.") var since: TimeArgument?
     @Option(name: .long, help: "Before this time (same forms as --since).") var until: TimeArgument?
     @Option(name: .shortAndLong, help: "table (default) or json (one stored line per decision).") var output: Format =
@@ -46,8 +55,14 @@ struct AuditQueryCommand: ParsableCommand {
         query.image = image
         query.since = since?.date
         query.until = until?.date
+        query.uid = uid
+        query.operation = operation
+        query.dryRun = dryRun
+        query.caller = caller
         if type == .control {
-            guard decision.isEmpty, namespace == nil, dataClass == nil, rule == nil, user == nil, image == nil else {
+            guard decision.isEmpty, namespace == nil, dataClass == nil, rule == nil, user == nil, image == nil,
+                uid == nil, operation == nil, dryRun == nil, caller == nil
+            else {
                 throw ValidationError(
                     "--type control filters by --since/--until only; the other filters are for decisions")
             }
@@ -55,7 +70,10 @@ struct AuditQueryCommand: ParsableCommand {
         var table = TableWriter(
             headers: type == .control
                 ? ["TIME", "SEQ", "EVENT", "MESSAGE"]
-                : ["TIME", "SEQ", "DECISION", "CLASS", "NAMESPACE", "NAME", "KIND", "USER", "RULES"])
+                : [
+                    "TIME", "SEQ", "DECISION", "OPERATION", "DRY-RUN", "CLASS", "NAMESPACE", "NAME", "KIND", "USER",
+                    "CALLER", "UID", "RULES",
+                ])
         var printedHeader = false
         do {
             try query.scan(paths: paths, types: [type], follow: follow) { line in
@@ -65,9 +83,11 @@ struct AuditQueryCommand: ParsableCommand {
                 case (.decision(let entry), .table):
                     let r = entry.record
                     table.add([
-                        entry.time, String(entry.seq), r.decision.rawValue, r.dataClass ?? "-", r.namespace ?? "-",
-                        r.name ?? r.generateName ?? "-", r.kind.kind, r.user,
-                        r.rules.map(\.id).joined(separator: ",") + (r.reason.map { " (\($0))" } ?? ""),
+                        entry.time, String(entry.seq), r.decision.rawValue,
+                        r.operation + (r.subResource.map { "/" + $0 } ?? ""), r.dryRun ? "yes" : "-",
+                        r.dataClass ?? "-", r.namespace ?? "-", r.name ?? r.generateName ?? "-", r.kind.kind, r.user,
+                        r.caller.map { $0.auth == "certificate" ? ($0.subject ?? "certificate") : $0.auth } ?? "-",
+                        r.uid, r.rules.map(\.id).joined(separator: ",") + (r.reason.map { " (\($0))" } ?? ""),
                     ])
                 case (.control(let entry), .table):
                     table.add([entry.time, String(entry.seq), entry.event.event.rawValue, entry.event.message])
@@ -95,3 +115,4 @@ struct AuditQueryCommand: ParsableCommand {
 }
 
 extension AuditQuery.LineType: ExpressibleByArgument {}
+extension AuditQuery.DryRunFilter: ExpressibleByArgument {}

@@ -32,8 +32,13 @@ struct AuditSummaryCommand: ParsableCommand {
         let controls = summary.controlEvents.values.reduce(0, +)
         print(
             "\(total) decisions since \(ISO8601DateFormatter().string(from: since.date)): \(byDecision.joined(separator: ", "))"
-                + "; \(controls) control events"
+                + "; \(summary.dryRuns) dry runs (not admissions); \(controls) control events"
         )
+        if summary.unauthenticated > 0 {
+            print(
+                "warning: \(summary.unauthenticated) decision(s) from unauthenticated callers (no verified client "
+                    + "certificate): anyone who could reach the webhook port may have sent them")
+        }
         if summary.oversizedLines > 0 {
             print(
                 "note: \(summary.oversizedLines) line(s) over the line limit (an older writer) are not counted; "

@@ -73,6 +73,12 @@ struct AuditVerifyCommand: ParsableCommand {
                     "  head: \(lines.prefix(3).joined(separator: " | ")) (keep it: --save-head FILE, later --checkpoint FILE)"
                 )
             }
+            if report.unauthenticatedDecisions > 0 {
+                print(
+                    "  warning: \(report.unauthenticatedDecisions) decision(s) from unauthenticated callers (no "
+                        + "verified client certificate): intact, but anyone who could reach the webhook port may "
+                        + "have sent them (`audit query --caller unauthenticated` lists them)")
+            }
             if report.unsignedTail > 0 {
                 print(
                     "  note: \(report.unsignedTail) line(s) after the last checkpoint are chained but not yet signed "

@@ -39,6 +39,24 @@ struct CallerLiveTests {
         #expect(caller["auth"] as? String == "unauthenticated")
         #expect((caller["peer"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(caller)")
         #expect(caller["subject"] == nil && caller["fingerprint"] == nil)
+
+        // The security team's tools flag it: verify and summary warn, the report counts it next to the verdict.
+        let binary = try portcullisBinary()
+        let verify = try ChildProcess.run(
+            binary, ["audit", "verify", "--key", fixture.publicKey, fixture.logDirectory], timeout: .seconds(30))
+        #expect(verify.status == 0 && verify.stdout.contains("1 decision(s) from unauthenticated callers"), "\(verify)")
+        let summary = try ChildProcess.run(
+            binary, ["audit", "summary", "--since", "1h", fixture.logDirectory], timeout: .seconds(30))
+        #expect(summary.stdout.contains("warning: 1 decision(s) from unauthenticated callers"), "\(summary.stdout)")
+        let report = try ChildProcess.run(
+            binary, ["audit", "report", "--key", fixture.publicKey, "-o", "json", fixture.logDirectory],
+            timeout: .seconds(30))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        #expect((json["integrity"] as? [String: Any])?["unauthenticatedDecisions"] as? Int == 1)
+        let table = try ChildProcess.run(
+            binary, ["audit", "query", "--caller", "unauthenticated", fixture.logDirectory], timeout: .seconds(30))
+        #expect(table.stdout.contains("OPERATION") && table.stdout.contains("CREATE"), "\(table.stdout)")
+        #expect(table.stdout.contains("unauthenticated") && table.stdout.contains("705ab4f5"), "\(table.stdout)")
     }
 
     @Test(
