@@ -46,8 +46,16 @@ public final class AuditWriter: Sendable {
     /// Appends one decision line and returns its sequence number once it is durable.
     /// Throws when the line could not be written or synced; `isHealthy` is then false.
     public func append(_ record: AuditRecord) throws(AuditError) -> UInt64 {
-        try append(
-            PendingLine(type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes)))
+        try appendAnchored(record).seq
+    }
+
+    /// Appends one decision line and returns, once it and the checkpoint signing it are durable, where it sits:
+    /// chain, seq, line hash and that checkpoint. The webhook hands this to the API server's audit log.
+    public func appendAnchored(_ record: AuditRecord) throws(AuditError) -> AuditAnchor {
+        let pending = PendingLine(
+            type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes))
+        guard shared.enqueue([pending]) else { throw AuditError("the audit writer is closed") }
+        return try pending.wait()
     }
 
     /// Appends one control line (server start, policy reload, trust material, certificate…) to the
@@ -68,7 +76,7 @@ public final class AuditWriter: Sendable {
     func append(batch: [PendingLine]) throws(AuditError) -> [UInt64] {
         guard shared.enqueue(batch) else { throw AuditError("the audit writer is closed") }
         var seqs: [UInt64] = []
-        for pending in batch { seqs.append(try pending.wait()) }
+        for pending in batch { seqs.append(try pending.wait().seq) }
         return seqs
     }
 
@@ -87,19 +95,19 @@ final class PendingLine: Sendable {
     let type: AuditLineFormat.LineType
     let members: [UInt8]
     private let done = DispatchSemaphore(value: 0)
-    private let result = Mutex<Result<UInt64, AuditError>?>(nil)
+    private let result = Mutex<Result<AuditAnchor, AuditError>?>(nil)
 
     init(type: AuditLineFormat.LineType, members: [UInt8]) {
         self.type = type
         self.members = members
     }
 
-    func complete(_ outcome: Result<UInt64, AuditError>) {
+    func complete(_ outcome: Result<AuditAnchor, AuditError>) {
         result.withLock { $0 = outcome }
         done.signal()
     }
 
-    func wait() throws(AuditError) -> UInt64 {
+    func wait() throws(AuditError) -> AuditAnchor {
         done.wait()
         return try result.withLock { $0! }.get()
     }

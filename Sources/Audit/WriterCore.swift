@@ -140,17 +140,20 @@ final class WriterCore: @unchecked Sendable {
                     now: now, .auditUnavailable(since: sinceText, failedWrites: failures, error: message))
                 bytes += controlLine(now: now, .auditRecovered(since: sinceText))
             }
-            var seqs: [UInt64] = []
-            seqs.reserveCapacity(lines.count)
+            var written: [(seq: UInt64, hash: SHA256Digest)] = []
+            written.reserveCapacity(lines.count)
             for line in lines {
-                seqs.append(nextSeq)
+                let seq = nextSeq
                 var json = AuditLineFormat.begin(
                     seq: nextSeq, prev: prevHash, type: line.type, time: time,
                     chain: configuration.chainID)
                 json.append(members: line.members)
                 appendLeaf(AuditLineFormat.end(json), to: &bytes)
+                written.append((seq, prevHash))
             }
-            if leavesSinceCheckpoint > 0 { bytes += try checkpointLine(now: now) }
+            // The checkpoint below signs exactly this tree: the head every line of the batch is anchored to.
+            let signed = (size: frontier.size, root: frontier.root(using: hasher))
+            if leavesSinceCheckpoint > 0 { bytes += try checkpointLine(now: now, head: signed) }
             if !bytes.isEmpty { try commit(bytes) }
             failures = 0
             firstFailure = nil
@@ -163,7 +166,13 @@ final class WriterCore: @unchecked Sendable {
             shared.setHealthy(true)
             // The mirror first: an answer must never leave before the checkpoint that signs it has a second copy.
             if configuration.mirrorToStdout { mirror(bytes) }
-            for (line, seq) in zip(lines, seqs) { line.complete(.success(seq)) }
+            for (line, (seq, hash)) in zip(lines, written) {
+                line.complete(
+                    .success(
+                        AuditAnchor(
+                            chain: configuration.chainID, seq: seq, lineSHA256: hash, treeSize: signed.size,
+                            root: signed.root)))
+            }
         } catch {
             restore(saved)
             fail(lines, error)
@@ -221,10 +230,10 @@ final class WriterCore: @unchecked Sendable {
     }
 
     /// A signed checkpoint over every leaf so far, carrying the frontier so a restart never re-reads the log.
-    func checkpointLine(now: Date) throws(AuditError) -> [UInt8] {
+    func checkpointLine(now: Date, head: (size: UInt64, root: SHA256Digest)? = nil) throws(AuditError) -> [UInt8] {
+        let head = head ?? (frontier.size, frontier.root(using: hasher))
         let note = try CheckpointNote.signed(
-            origin: configuration.origin, treeSize: frontier.size,
-            root: frontier.root(using: hasher), key: key)
+            origin: configuration.origin, treeSize: head.size, root: head.root, key: key)
         var json = AuditLineFormat.begin(
             seq: nextSeq, prev: prevHash, type: .checkpoint, time: RFC3339.format(now),
             chain: configuration.chainID)

@@ -68,7 +68,7 @@ public final class AdmissionEndpoint: Sendable {
                 now: now)
             let syncStarted = DispatchTime.now().uptimeNanoseconds
             do {
-                _ = try audit.append(record)
+                response.anchor(to: try audit.appendAnchored(record))
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: false)
             } catch {
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: true)
