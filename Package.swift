@@ -79,6 +79,9 @@ let package = Package(
             name: "SignaturesTests", dependencies: ["Signatures", "AdmissionAPI", "PortcullisCrypto"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AuditReading", "PortcullisCrypto", "Compression"]),
+        .testTarget(
+            name: "AuditReadingTests", dependencies: ["Audit", "AuditReading", "PortcullisCrypto"],
+            resources: [.copy("Fixtures")]),
         // Start the real `portcullis` binary and talk to it with curl and openssl.
         .testTarget(name: "LiveTests", dependencies: []),
     ]

@@ -47,10 +47,17 @@ public final class AuditWriter: Sendable {
 
     /// Appends one decision line and returns its sequence number once it is durable.
     /// Throws when the line could not be written or synced; `isHealthy` is then false.
+    public func append(_ record: AuditRecord, deadline: DispatchTime? = nil) throws(AuditError) -> UInt64 {
+        try appendAnchored(record, deadline: deadline).seq
+    }
+
+    /// Appends one decision line and returns, once it and the checkpoint signing it are durable, where it sits:
+    /// chain, seq, line hash and that checkpoint. The webhook hands this to the API server's audit log.
+    ///
     /// With a `deadline`, gives up waiting then (a hung disk must not hold the request past the API server's
     /// timeout): the call throws, the writer turns unhealthy, and if the line reaches the disk later, an
     /// `auditLateLines` control line says its decision never took effect.
-    public func append(_ record: AuditRecord, deadline: DispatchTime? = nil) throws(AuditError) -> UInt64 {
+    public func appendAnchored(_ record: AuditRecord, deadline: DispatchTime? = nil) throws(AuditError) -> AuditAnchor {
         let pending = PendingLine(
             type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes))
         guard shared.enqueue([pending]) else { throw AuditError("the audit writer is closed") }
@@ -80,7 +87,7 @@ public final class AuditWriter: Sendable {
     func append(batch: [PendingLine]) throws(AuditError) -> [UInt64] {
         guard shared.enqueue(batch) else { throw AuditError("the audit writer is closed") }
         var seqs: [UInt64] = []
-        for pending in batch { seqs.append(try pending.wait()) }
+        for pending in batch { seqs.append(try pending.wait().seq) }
         return seqs
     }
 
@@ -103,7 +110,7 @@ final class PendingLine: Sendable {
     let members: [UInt8]
     private let done = DispatchSemaphore(value: 0)
     /// The outcome once the writer has one, and whether the caller stopped waiting before it did.
-    private let state = Mutex<(result: Result<UInt64, AuditError>?, late: Bool)>((nil, false))
+    private let state = Mutex<(result: Result<AuditAnchor, AuditError>?, late: Bool)>((nil, false))
 
     init(type: AuditLineFormat.LineType, members: [UInt8]) {
         self.type = type
@@ -115,7 +122,7 @@ final class PendingLine: Sendable {
 
     /// Records the outcome; returns true when the caller had already given up waiting.
     @discardableResult
-    func complete(_ outcome: Result<UInt64, AuditError>) -> Bool {
+    func complete(_ outcome: Result<AuditAnchor, AuditError>) -> Bool {
         let late = state.withLock { state in
             state.result = outcome
             return state.late
@@ -124,7 +131,7 @@ final class PendingLine: Sendable {
         return late
     }
 
-    func wait(until deadline: DispatchTime? = nil) throws(AuditError) -> UInt64 {
+    func wait(until deadline: DispatchTime? = nil) throws(AuditError) -> AuditAnchor {
         if done.wait(timeout: deadline ?? .distantFuture) == .timedOut {
             // The outcome may have arrived just now; only a line still pending becomes late.
             let outcome = state.withLock { state in

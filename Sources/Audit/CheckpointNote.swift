@@ -9,10 +9,10 @@ import PortcullisCrypto
 /// The Ed25519 signature covers the body (the three lines, including the last newline). The key
 /// ID is the first four bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ raw public key), as the signed-note
 /// spec defines for Ed25519, so transparency-log tooling (Go `sumdb/note`, sigsum) can check it.
-struct CheckpointNote: Equatable {
-    var origin: String
-    var treeSize: UInt64
-    var root: SHA256Digest
+package struct CheckpointNote: Equatable {
+    package var origin: String
+    package var treeSize: UInt64
+    package var root: SHA256Digest
     /// Signature lines as (key name, key ID, signature bytes).
     var signatures: [Signature]
 
@@ -56,7 +56,7 @@ struct CheckpointNote: Equatable {
     }
 
     /// Parses a signed note; the error says which part is malformed.
-    static func parse(_ text: String) throws(AuditError) -> CheckpointNote {
+    package static func parse(_ text: String) throws(AuditError) -> CheckpointNote {
         guard let split = text.range(of: "\n\n", options: .backwards) else {
             throw AuditError("checkpoint note has no blank line before its signatures")
         }

@@ -144,17 +144,20 @@ final class WriterCore: @unchecked Sendable {
                     now: now, .auditUnavailable(since: sinceText, failedWrites: refusedDecisions, error: message))
                 bytes += controlLine(now: now, .auditRecovered(since: sinceText))
             }
-            var seqs: [UInt64] = []
-            seqs.reserveCapacity(lines.count)
+            var written: [(seq: UInt64, hash: SHA256Digest)] = []
+            written.reserveCapacity(lines.count)
             for line in lines {
-                seqs.append(nextSeq)
+                let seq = nextSeq
                 var json = AuditLineFormat.begin(
                     seq: nextSeq, prev: prevHash, type: line.type, time: time,
                     chain: configuration.chainID)
                 json.append(members: line.members)
                 appendLeaf(AuditLineFormat.end(json), to: &bytes)
+                written.append((seq, prevHash))
             }
-            if leavesSinceCheckpoint > 0 { bytes += try checkpointLine(now: now) }
+            // The checkpoint below signs exactly this tree: the head every line of the batch is anchored to.
+            let signed = (size: frontier.size, root: frontier.root(using: hasher))
+            if leavesSinceCheckpoint > 0 { bytes += try checkpointLine(now: now, head: signed) }
             if !bytes.isEmpty { try commit(bytes) }
             refusedDecisions = 0
             firstFailure = nil
@@ -168,8 +171,10 @@ final class WriterCore: @unchecked Sendable {
             // The mirror first: an answer must never leave before the checkpoint that signs it has a second copy.
             if configuration.mirrorToStdout { mirror(bytes) }
             lateSeqs.removeAll()
-            for (line, seq) in zip(lines, seqs) where line.complete(.success(seq)) && line.type == .decision {
-                lateSeqs.append(seq)
+            for (line, (seq, hash)) in zip(lines, written) {
+                let anchor = AuditAnchor(
+                    chain: configuration.chainID, seq: seq, lineSHA256: hash, treeSize: signed.size, root: signed.root)
+                if line.complete(.success(anchor)) && line.type == .decision { lateSeqs.append(seq) }
             }
         } catch {
             restore(saved)
@@ -247,10 +252,10 @@ final class WriterCore: @unchecked Sendable {
     }
 
     /// A signed checkpoint over every leaf so far, carrying the frontier so a restart never re-reads the log.
-    func checkpointLine(now: Date) throws(AuditError) -> [UInt8] {
+    func checkpointLine(now: Date, head: (size: UInt64, root: SHA256Digest)? = nil) throws(AuditError) -> [UInt8] {
+        let head = head ?? (frontier.size, frontier.root(using: hasher))
         let note = try CheckpointNote.signed(
-            origin: configuration.origin, treeSize: frontier.size,
-            root: frontier.root(using: hasher), key: key)
+            origin: configuration.origin, treeSize: head.size, root: head.root, key: key)
         var json = AuditLineFormat.begin(
             seq: nextSeq, prev: prevHash, type: .checkpoint, time: RFC3339.format(now),
             chain: configuration.chainID)

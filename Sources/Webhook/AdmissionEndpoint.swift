@@ -91,7 +91,7 @@ public final class AdmissionEndpoint: Sendable {
             let deadline = DispatchTime(
                 uptimeNanoseconds: max(DispatchTime.now().uptimeNanoseconds, context.deadlineNanos &- margin))
             do {
-                _ = try audit.append(record, deadline: deadline)
+                response.anchor(to: try audit.appendAnchored(record, deadline: deadline))
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: false)
             } catch {
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: true)

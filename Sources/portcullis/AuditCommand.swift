@@ -10,7 +10,7 @@ struct AuditCommand: ParsableCommand {
             "Audit logs are directories of <name>-<first seq>.jsonl segments (closed ones gzip-compressed). See docs/AUDIT.md.",
         subcommands: [
             AuditVerifyCommand.self, AuditQueryCommand.self, AuditSummaryCommand.self, AuditReportCommand.self,
-            AuditKeygenCommand.self,
+            AuditReconcileCommand.self, AuditKeygenCommand.self,
         ]
     )
 }

@@ -7,6 +7,8 @@ import Testing
 struct ProbeLiveTests {
     /// The probe port from the startup line `probes listening on https://127.0.0.1:<port>`.
     static func probePort(_ server: LiveServer) throws -> Int {
+        // The probe listener logs its line after the admission listener's: wait for it, not only for the server.
+        _ = server.child.stdout.waitFor("probes listening on https://", timeout: .seconds(10))
         let log = server.log
         let range = try #require(
             log.range(of: #"probes listening on https://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
