@@ -71,6 +71,9 @@ let package = Package(
         ),
 
         .testTarget(name: "AdmissionAPITests", dependencies: ["AdmissionAPI"]),
+        .testTarget(name: "JSONTextTests", dependencies: ["JSONText"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+        .testTarget(name: "PortcullisCryptoTests", dependencies: ["PortcullisCrypto"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PortcullisCrypto"]),
         .testTarget(
             name: "PolicyTests", dependencies: ["Policy", "AdmissionAPI", "JSONText"], resources: [.copy("Fixtures")]),
