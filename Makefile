@@ -9,7 +9,7 @@ AUDIT_DIR    ?= .run/audit
 AUDIT_KEY    ?= .run/audit-key.pem
 RELEASE_BIN  := .build/release/portcullis
 DEBUG_BIN    := .build/debug/portcullis
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 15
 
 # Build and runtime needs, then what the test suite drives: real TLS clients, a real OCI registry,
 # an independent signer (python3-cryptography), a browser for the report. Python tools that Debian 12 does not

@@ -1,14 +1,15 @@
 #!/bin/sh
 # Builds each libFuzzer target with AddressSanitizer and fuzzes it for SECONDS (default 30) from its committed
 # corpus (fuzz/corpus/<target>; new inputs found are kept in .fuzz/<target>/corpus, not committed).
-# Usage: fuzz/run.sh [SECONDS] [TARGET…]   targets: http-parser admission-review image-reference
+# Usage: fuzz/run.sh [SECONDS] [TARGET…]
+#   targets: http-parser admission-review image-reference http-client-response gzip-reader
 # Each target is compiled with its module's own sources only: a parser that starts needing OpenSSL, sockets
 # or the policy breaks its build, on purpose.
 set -eu
 seconds="${1:-30}"
 [ $# -gt 0 ] && shift
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets="${*:-http-parser admission-review image-reference}"
+targets="${*:-http-parser admission-review image-reference http-client-response gzip-reader}"
 flags="-O -sanitize=fuzzer,address -parse-as-library"
 
 build() { # name, then swiftc arguments
@@ -43,7 +44,19 @@ for target in $targets; do
     image-reference)
         build image-reference "$root/fuzz/ImageReferenceFuzz.swift" "$root/Sources/AdmissionAPI/ImageReference.swift"
         max_len=512 ;;
-    *) echo "unknown fuzz target $target (http-parser, admission-review, image-reference)" >&2; exit 2 ;;
+    http-client-response)
+        build http-client-response "$root/fuzz/HTTPClientResponseFuzz.swift" \
+            "$root/Sources/HTTPTransport/HTTPClientResponseParser.swift" \
+            "$root/Sources/HTTPTransport/HTTPClientTypes.swift" "$root/Sources/HTTPTransport/HTTPMessage.swift" \
+            "$root/Sources/HTTPTransport/HTTPRequestParser.swift"
+        max_len=8192 ;;
+    gzip-reader)
+        build gzip-reader -I "$root/Sources/CZlib" "$root/fuzz/GzipReaderFuzz.swift" "$root"/Sources/Compression/*.swift
+        max_len=65536 ;;
+    *)
+        echo "unknown fuzz target $target (http-parser, admission-review, image-reference, http-client-response," \
+            "gzip-reader)" >&2
+        exit 2 ;;
     esac
     echo "fuzzing $target for ${seconds}s"
     (cd "$root/.fuzz/$target" && ./fuzz -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
