@@ -51,6 +51,24 @@ struct AuditWriterFaultTests {
         return condition()
     }
 
+    /// A writer whose segments are `FailingSyncSegmentFile`s driven by `failing` and `hung`, with `configure`
+    /// applied first; its first decision already written, so the faults hit a log that exists.
+    private func faultyWriter(
+        _ directory: TemporaryDirectory, key: Ed25519PrivateKey, failing: ConcurrentBox<Bool> = ConcurrentBox(false),
+        hung: ConcurrentBox<Bool>, syncsAfterFailure: ConcurrentBox<Int> = ConcurrentBox(0),
+        configure: (inout AuditConfiguration) -> Void = { _ in }
+    ) throws -> AuditWriter {
+        var configuration = Fixtures.configuration(directory.path)
+        configure(&configuration)
+        configuration.openSegment = { path throws(AuditError) in
+            try FailingSyncSegmentFile(path: path, failing: failing, hung: hung, syncsAfterFailure: syncsAfterFailure)
+        }
+        let writer = try AuditWriter(
+            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        _ = try writer.append(Fixtures.record(0))
+        return writer
+    }
+
     @Test("auditUnavailable counts the decisions refused, not the write attempts retried meanwhile")
     func failedWritesCountsRefusedDecisions() throws {
         let directory = TemporaryDirectory()
@@ -78,15 +96,9 @@ struct AuditWriterFaultTests {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let failing = ConcurrentBox(false)
-        let hung = ConcurrentBox(false)
         let syncsAfterFailure = ConcurrentBox(0)
-        var configuration = Fixtures.configuration(directory.path)
-        configuration.openSegment = { path throws(AuditError) in
-            try FailingSyncSegmentFile(path: path, failing: failing, hung: hung, syncsAfterFailure: syncsAfterFailure)
-        }
-        let writer = try AuditWriter(
-            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
-        _ = try writer.append(Fixtures.record(0))
+        let writer = try faultyWriter(
+            directory, key: key, failing: failing, hung: ConcurrentBox(false), syncsAfterFailure: syncsAfterFailure)
         failing.mutate { $0 = true }
         let error = #expect(throws: AuditError.self) { try writer.append(Fixtures.record(1)) }
         #expect(error?.message.contains("Input/output error") == true)
@@ -132,14 +144,7 @@ struct AuditWriterFaultTests {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let hung = ConcurrentBox(false)
-        var configuration = Fixtures.configuration(directory.path)
-        configuration.openSegment = { path throws(AuditError) in
-            try FailingSyncSegmentFile(
-                path: path, failing: ConcurrentBox(false), hung: hung, syncsAfterFailure: ConcurrentBox(0))
-        }
-        let writer = try AuditWriter(
-            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
-        _ = try writer.append(Fixtures.record(0))
+        let writer = try faultyWriter(directory, key: key, hung: hung)
         hung.mutate { $0 = true }
         let error = #expect(throws: AuditError.self) {
             try writer.append(Fixtures.record(1), deadline: .now() + .milliseconds(200))
@@ -161,15 +166,7 @@ struct AuditWriterFaultTests {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let hung = ConcurrentBox(false)
-        var configuration = Fixtures.configuration(directory.path)
-        configuration.closeTimeout = 0.3
-        configuration.openSegment = { path throws(AuditError) in
-            try FailingSyncSegmentFile(
-                path: path, failing: ConcurrentBox(false), hung: hung, syncsAfterFailure: ConcurrentBox(0))
-        }
-        let writer = try AuditWriter(
-            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
-        _ = try writer.append(Fixtures.record(0))
+        let writer = try faultyWriter(directory, key: key, hung: hung) { $0.closeTimeout = 0.3 }
         hung.mutate { $0 = true }
         let appender = Thread { _ = try? writer.append(Fixtures.record(1), deadline: .now() + .seconds(30)) }
         appender.start()

@@ -48,14 +48,7 @@ struct FaultLiveTests {
         #expect(lines <= 6, "\(lines) log lines in 3 s:\n\(server.log.suffix(2000))")
         #expect(server.log.contains("accept"), "running out of descriptors was not logged")
         holder.kill()
-        var served = false
-        for _ in 0..<50 where !served {
-            served =
-                try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"]).stdout
-                == "200"
-            if !served { Thread.sleep(forTimeInterval: 0.1) }
-        }
-        #expect(served, "service did not resume once descriptors were free")
+        #expect(try server.waitUntilReady(certs) == "200", "service did not resume once descriptors were free")
         let metrics = try server.curl(certs, ["\(server.url)/metrics"]).stdout
         #expect(
             metrics.split(separator: "\n").contains {
