@@ -4,7 +4,8 @@
 #
 #   bench/run.sh [server|audit|signatures] [SECONDS]
 #
-#   server  (default) concurrency 1, 16, 64, 256, no audit log: throughput, p50/p99, peak RSS.
+#   server  (default) concurrency 1, 16, 64, 256 (CONCURRENCY="16 64" for fewer), no audit log: throughput,
+#           server CPU per request (from /proc/PID/stat), p50/p99, peak RSS.
 #   audit   concurrency 16 and 64: Portcullis with and without its durable audit log, and the peer
 #           with -audit -fsync (one fdatasync per line).
 #   signatures  image signature verification against a loopback docker-registry (bench/signatures.sh).
@@ -24,6 +25,8 @@ body=${body:-$root/examples/admission-review-pod.json}
 policy=${policy:-deploy/policy.yaml}
 certs=$root/certs-dev/out
 peer_src=${PEER_SRC:-$root/../shared/peer}
+# Another build to measure side by side with this one (e.g. the commit before a change).
+binary=${PORTCULLIS_BIN:-.build/release/portcullis}
 
 scripts/ensure-packages.sh nghttp2-client golang-go libssl-dev zlib1g-dev openssl curl python3 >/dev/null
 swift build -c release --static-swift-stdlib >/dev/null  # as `make release` and the Containerfile build it
@@ -70,8 +73,27 @@ PY
 
 peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
+# utime + stime of the server in clock ticks, from /proc/PID/stat (fields after the command's closing paren).
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+# Server CPU per answered request, in µs, over one load run: the primary figure on a shared machine.
+cpu_per_request() { # ticks-before ticks-after rps seconds
+    awk -v b="$1" -v a="$2" -v r="$3" -v s="$4" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { n = r * s; if (n > 0) printf "%.0f", (a - b) / hz * 1e6 / n; else print "-" }'
+}
+
+# Loads URL at concurrency C against the server already started (pid), and prints "rps p50 p99 bad rss cpu".
+measure() { # url c tag
+    local before after r rps
+    before=$(cpu_ticks "$pid")
+    r=$(load "$1" "$2" "$3")
+    after=$(cpu_ticks "$pid")
+    read -r rps _ <<<"$r"
+    echo "$r $(peak_rss_mib "$pid") $(cpu_per_request "$before" "$after" "$rps" "$seconds")"
+}
+
 start_portcullis() { # extra args...
-    .build/release/portcullis serve --listen 127.0.0.1:18443 --cert "$certs/server.pem" \
+    "$binary" serve --listen 127.0.0.1:18443 --cert "$certs/server.pem" \
         --key "$certs/server-key.pem" --policy "$policy" "$@" >"$out/portcullis.log" 2>&1 &
     pid=$!
     wait_ready https://127.0.0.1:18443/healthz
@@ -86,38 +108,38 @@ start_peer() { # extra args...
 
 stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
-row() { # name c result rss
-    read -r rps p50 p99 bad <<<"$3"
-    printf "| %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$4" "$bad"
+row() { # name c "rps p50 p99 bad rss cpu"
+    read -r rps p50 p99 bad rss cpu <<<"$3"
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$cpu" "$p50" "$p99" "$rss" "$bad"
 }
 
 if [ "$mode" != signatures ]; then
-    echo "| server | c | req/s | p50 ms | p99 ms | peak RSS MiB | non-200 |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| server | c | req/s | CPU µs/req | p50 ms | p99 ms | peak RSS MiB | non-200 |"
+    echo "|---|---|---|---|---|---|---|---|"
 fi
 case $mode in
 server)
-    for c in 1 16 64 256; do
-        start_portcullis; r=$(load https://127.0.0.1:18443/validate/ephi "$c" portcullis); rss=$(peak_rss_mib "$pid"); stop
-        row portcullis "$c" "$r" "$rss"
-        start_peer; r=$(load https://127.0.0.1:19443/validate "$c" peer); rss=$(peak_rss_mib "$pid"); stop
-        row "go peer" "$c" "$r" "$rss"
+    for c in ${CONCURRENCY:-1 16 64 256}; do
+        start_portcullis; r=$(measure https://127.0.0.1:18443/validate/ephi "$c" portcullis); stop
+        row portcullis "$c" "$r"
+        start_peer; r=$(measure https://127.0.0.1:19443/validate "$c" peer); stop
+        row "go peer" "$c" "$r"
     done
     ;;
 audit)
     tmp=$(mktemp -d "$out/audit.XXXX")
-    .build/release/portcullis audit keygen --private-key "$tmp/key.pem" --public-key "$tmp/key.pub" >/dev/null
+    "$binary" audit keygen --private-key "$tmp/key.pem" --public-key "$tmp/key.pub" >/dev/null
     for c in 16 64; do
-        start_portcullis; r=$(load https://127.0.0.1:18443/validate/ephi "$c" portcullis-noaudit); rss=$(peak_rss_mib "$pid"); stop
-        row "portcullis, no audit" "$c" "$r" "$rss"
+        start_portcullis; r=$(measure https://127.0.0.1:18443/validate/ephi "$c" portcullis-noaudit); stop
+        row "portcullis, no audit" "$c" "$r"
         rm -rf "$tmp/log"; mkdir -p "$tmp/log"
         start_portcullis --audit-dir "$tmp/log" --audit-key "$tmp/key.pem"
-        r=$(load https://127.0.0.1:18443/validate/ephi "$c" portcullis-audit); rss=$(peak_rss_mib "$pid"); stop
-        row "portcullis, durable audit" "$c" "$r" "$rss"
+        r=$(measure https://127.0.0.1:18443/validate/ephi "$c" portcullis-audit); stop
+        row "portcullis, durable audit" "$c" "$r"
         rm -f "$tmp/peer-audit.log"
         start_peer -audit "$tmp/peer-audit.log" -fsync
-        r=$(load https://127.0.0.1:19443/validate "$c" peer-audit); rss=$(peak_rss_mib "$pid"); stop
-        row "go peer, -audit -fsync" "$c" "$r" "$rss"
+        r=$(measure https://127.0.0.1:19443/validate "$c" peer-audit); stop
+        row "go peer, -audit -fsync" "$c" "$r"
     done
     ;;
 signatures)

@@ -10,8 +10,8 @@ import Synchronization
 /// what the path resolves to, not by inotify on the path. A new text that fails to parse keeps the
 /// last good policy in force: a typo pushed to a ConfigMap must not open (or shut) the gate.
 public final class PolicyStore: Sendable {
-    /// One loaded policy. A class, so reading `current` on the request path is one retain under the
-    /// lock rather than a copy of every field: the lock is taken by every admission on every thread.
+    /// One loaded policy. A class, so reading `current` on the request path is one retain rather than a copy of
+    /// every field.
     public final class Loaded: Sendable {
         public let engine: PolicyEngine
         public let document: PolicyDocument
@@ -49,7 +49,19 @@ public final class PolicyStore: Sendable {
         self.lastStamp = Mutex(stamp)
     }
 
-    public var current: Loaded { state.withLock { $0 } }
+    /// Bumped after every swap of `state`, so threads know their copy is stale (``ThreadLocalPolicy``).
+    private let generation = Atomic<Int>(0)
+
+    /// The policy in force. Without a reload since this thread last looked, no lock is taken.
+    public var current: Loaded {
+        let id = ObjectIdentifier(self)
+        let seen = generation.load(ordering: .acquiring)
+        if let cached = ThreadLocalPolicy.cached(for: id, generation: seen) { return cached }
+        let loaded = state.withLock { $0 }
+        // Tagged with the generation read before the lock: a reload in between only makes the next read refresh.
+        ThreadLocalPolicy.remember(loaded, for: id, generation: seen)
+        return loaded
+    }
 
     /// Why the file on disk is not the policy being served, or nil when it is. Shown by `/readyz` (without
     /// making the replica unready: every replica reads the same ConfigMap, so that would be an outage).
@@ -70,6 +82,7 @@ public final class PolicyStore: Sendable {
             standingProblem.withLock { $0 = nil }
             guard new.sha256 != old.sha256 else { return .unchanged }
             state.withLock { $0 = new }
+            generation.add(1, ordering: .releasing)
             return .reloaded(previousSHA256: old.sha256, newSHA256: new.sha256)
         } catch {
             standingProblem.withLock { $0 = error.description }
