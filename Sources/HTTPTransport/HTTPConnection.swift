@@ -17,6 +17,10 @@ final class HTTPConnection {
     private enum Wait { case ready, timedOut, shutdown, failed }
 
     private let fd: Int32
+    /// The server's handle for shedding: registered as silent until the first complete request.
+    private let id: Int
+    private var hasSpoken = false
+    private var greeted = false
     private let remoteAddress: String
     private let server: HTTPServer
     private var logger: Logger
@@ -30,8 +34,9 @@ final class HTTPConnection {
     private var claimedBytes = 0
     private var readBuffer = [UInt8](repeating: 0, count: 4 * 1024)
 
-    init(fd: Int32, remoteAddress: String, server: HTTPServer) {
+    init(fd: Int32, id: Int, remoteAddress: String, server: HTTPServer) {
         self.fd = fd
+        self.id = id
         self.remoteAddress = remoteAddress
         self.server = server
         self.parser = HTTPRequestParser(limits: server.configuration.limits)
@@ -42,6 +47,8 @@ final class HTTPConnection {
 
     deinit {
         server.claimBuffered(-claimedBytes)
+        // Before close: the server may be shutting this descriptor to shed it, and must never see its number reused.
+        server.forget(id)
         close(fd)
     }
 
@@ -63,10 +70,15 @@ final class HTTPConnection {
             return false
         }
         self.session = session
+        // A ClientHello already waiting means a real TLS client: it is shed only after sockets that sent nothing.
+        var peek: UInt8 = 0
+        if recv(fd, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0 { greet() }
         while true {
             let wait: Wait
             switch session.handshake() {
             case .done(_):
+                greet()
+                server.mark(id, .handshaken)
                 clientCertificate = session.verifiedPeerCertificate.map(ClientCertificate.init)
                 logger.debug(
                     "TLS handshake done",
@@ -75,7 +87,9 @@ final class HTTPConnection {
                         "client": "\(clientCertificate?.subject ?? "none")",
                     ])
                 return true
-            case .wantRead: wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false)
+            case .wantRead:
+                wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false)
+                if case .ready = wait { greet() }
             case .wantWrite: wait = self.wait(for: Int16(POLLOUT), deadline: deadline, watchShutdown: false)
             case .closed:
                 return false
@@ -91,6 +105,12 @@ final class HTTPConnection {
         }
     }
 
+    private func greet() {
+        guard !greeted else { return }
+        greeted = true
+        server.mark(id, .handshaking)
+    }
+
     // MARK: - Requests
 
     private func serveRequests() {
@@ -101,6 +121,10 @@ final class HTTPConnection {
         while true {
             switch parser.next() {
             case .request(let request, let keepAlive):
+                if !hasSpoken {
+                    hasSpoken = true
+                    server.markSpoken(id)
+                }
                 let now = monotonicNanos()
                 var requestDeadline = now + config.requestTimeout.nanoseconds
                 if let timeout = request.queryValue("timeout").flatMap(GoDuration.nanoseconds) {

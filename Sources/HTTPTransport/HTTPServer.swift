@@ -37,7 +37,11 @@ public final class HTTPServer: Sendable {
     /// Request bytes all connections hold in memory right now (see `maxBufferedBytes`).
     private let bufferedBytes = Atomic<Int>(0)
     private let lastBudgetWarning = Atomic<UInt64>(0)
+    /// Silent connections shed since the last warning, logged at most once a second with the refusals.
+    private let shedSinceWarning = Atomic<Int>(0)
     private let listener = Mutex<Int32>(-1)
+    /// Connections that have not yet sent a complete request, oldest first: shed to make room (see `shed`).
+    private let silent = Mutex(SilentConnections())
 
     public init(
         configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger,
@@ -121,6 +125,11 @@ public final class HTTPServer: Sendable {
                 setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
             }
             try syscall("bind(\(address))") { Glibc.bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) }
+            // A connection that sends nothing stays in the kernel until it does (or for the handshake timeout):
+            // idle sockets then take no slot and no thread, and a real client's ClientHello is waiting when
+            // accept(2) returns it. Linux only; elsewhere the shedding below still applies.
+            var deferSeconds = Int32(clamping: max(1, configuration.handshakeTimeout.nanoseconds / 1_000_000_000))
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, &deferSeconds, socklen_t(MemoryLayout<Int32>.size))
             try syscall("listen") { listen(fd, 1024) }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             var bound = sockaddr_storage()
@@ -259,43 +268,86 @@ public final class HTTPServer: Sendable {
                 }
             }
             state.backoff = 0
-            let open = activeConnections.add(1, ordering: .relaxed).newValue
-            if open > configuration.maxConnections {
-                activeConnections.subtract(1, ordering: .relaxed)
-                close(client)
-                state.refusedSinceWarning += 1
-                let now = monotonicNanos()
-                // At most one line a second: a flood of connections must not become a flood of logs.
-                if now >= state.lastRefusalWarning + 1_000_000_000 {
-                    logger.warning(
-                        "refused connections over the limit",
-                        metadata: [
-                            "limit": "\(configuration.maxConnections)", "refused": "\(state.refusedSinceWarning)",
-                        ])
-                    state.lastRefusalWarning = now
-                    state.refusedSinceWarning = 0
-                }
-                continue
-            }
             // accept4 is a GNU extension the Glibc module does not export; set the flags by hand.
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            var on: Int32 = 1
-            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            let remote = Self.describe(address)
-            let connection = HTTPConnection(fd: client, remoteAddress: "\(remote)", server: self)
-            let box = UncheckedSendable(connection)
-            do {
-                try spawnThread(stackBytes: configuration.threadStackBytes) { [self] in
-                    box.value.run()
-                    activeConnections.subtract(1, ordering: .relaxed)
-                }
-            } catch {
-                activeConnections.subtract(1, ordering: .relaxed)
-                logger.error("cannot start a connection thread", metadata: ["error": "\(error)"])
+            if !admit(client, address: address, state: &state) {
+                close(client)
+                refused(&state)
             }
         }
     }
+
+    /// Starts serving `client` when there is room, or when its ClientHello is waiting and the oldest silent
+    /// connection can be shed for it. False when neither: the caller refuses it.
+    ///
+    /// A full table of connections that never sent a request (idle sockets, stalled handshakes) must not keep a
+    /// real client out, and a real TLS client sends its ClientHello right after connecting. The count briefly
+    /// exceeds the limit by the connections being shed, until their threads end, and never twice the limit.
+    private func admit(_ client: Int32, address: sockaddr_storage, state: inout AcceptState) -> Bool {
+        let open = activeConnections.add(1, ordering: .relaxed).newValue
+        if open > configuration.maxConnections {
+            guard open <= configuration.maxConnections * 2, Self.hasWaitingBytes(client), shedOldestSilent() else {
+                activeConnections.subtract(1, ordering: .relaxed)
+                return false
+            }
+        }
+        var on: Int32 = 1
+        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        let remote = Self.describe(address)
+        let id = silent.withLock { $0.add(fd: client) }
+        let connection = HTTPConnection(fd: client, id: id, remoteAddress: "\(remote)", server: self)
+        let box = UncheckedSendable(connection)
+        do {
+            try spawnThread(stackBytes: configuration.threadStackBytes) { [self] in
+                box.value.run()
+                activeConnections.subtract(1, ordering: .relaxed)
+            }
+        } catch {
+            activeConnections.subtract(1, ordering: .relaxed)
+            logger.error("cannot start a connection thread", metadata: ["error": "\(error)"])
+        }
+        return true
+    }
+
+    /// Counts a refused connection, logging at most once a second: a flood of connections must not become a
+    /// flood of logs.
+    private func refused(_ state: inout AcceptState) {
+        state.refusedSinceWarning += 1
+        let now = monotonicNanos()
+        guard now >= state.lastRefusalWarning + 1_000_000_000 else { return }
+        logger.warning(
+            "refused connections over the limit",
+            metadata: ["limit": "\(configuration.maxConnections)", "refused": "\(state.refusedSinceWarning)"])
+        state.lastRefusalWarning = now
+        state.refusedSinceWarning = 0
+    }
+
+    /// Shuts the oldest connection that has sent no complete request, so its thread ends and frees its slot.
+    /// `shutdown(2)`, not `close(2)`: the descriptor stays its thread's until that thread unregisters and closes it,
+    /// so it is never reused under another connection while shed.
+    private func shedOldestSilent() -> Bool {
+        let shed = silent.withLock { $0.removeOldest() }
+        guard let fd = shed else { return false }
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        shedSinceWarning.add(1, ordering: .relaxed)
+        return true
+    }
+
+    /// True when the peer has already sent something (a ClientHello), without consuming it.
+    private static func hasWaitingBytes(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0
+    }
+
+    /// The connection `id` sent its first bytes (a ClientHello) or finished its handshake: see `SilentConnections`.
+    func mark(_ id: Int, _ stage: SilentConnections.Stage) { silent.withLock { $0.move(id, to: stage) } }
+
+    /// The connection `id` sent a complete request: it is no longer shed first.
+    func markSpoken(_ id: Int) { silent.withLock { $0.remove(id) } }
+
+    /// The connection `id` ends; called before its descriptor is closed (see `shedOldestSilent`).
+    func forget(_ id: Int) { silent.withLock { $0.remove(id) } }
 
     /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): pending connections wait in the backlog
     /// while accepting pauses, with a doubling back-off, one log line a second at most and a count for metrics.
@@ -398,4 +450,61 @@ nonisolated(unsafe) private var signalReloadFD: Int32 = -1
 private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// Connections that have not sent a complete request, in tiers, each in accept order, shed in this order: those
+/// that sent nothing at all (an idle socket, kept past TCP_DEFER_ACCEPT), those idle after finishing the TLS
+/// handshake, and last those still in their handshake. A real client sends its request right after its handshake,
+/// so it is shed only if every slot is held by connections younger than its own, mid-handshake.
+/// Ids grow with accept time, so the oldest of a tier is its smallest id still present; stale ids are skipped
+/// lazily.
+struct SilentConnections {
+    enum Stage: Int {
+        case mute = 0, handshaken = 1, handshaking = 2
+    }
+
+    private var nextID = 0
+    private var entries: [Int: (fd: Int32, stage: Stage)] = [:]
+    private var orders: [[Int]] = [[], [], []]
+    private var heads = [0, 0, 0]
+
+    mutating func add(fd: Int32) -> Int {
+        nextID += 1
+        entries[nextID] = (fd, .mute)
+        orders[Stage.mute.rawValue].append(nextID)
+        return nextID
+    }
+
+    /// The connection moved on (its ClientHello arrived, or its handshake finished).
+    mutating func move(_ id: Int, to stage: Stage) {
+        guard let entry = entries[id], entry.stage != stage else { return }
+        entries[id] = (entry.fd, stage)
+        orders[stage.rawValue].append(id)
+    }
+
+    mutating func remove(_ id: Int) { entries[id] = nil }
+
+    mutating func removeOldest() -> Int32? {
+        for stage in [Stage.mute, .handshaken, .handshaking] {
+            let tier = stage.rawValue
+            while heads[tier] < orders[tier].count {
+                let id = orders[tier][heads[tier]]
+                heads[tier] += 1
+                if let entry = entries[id], entry.stage == stage {
+                    entries[id] = nil
+                    compact(tier)
+                    return entry.fd
+                }
+            }
+            compact(tier)
+        }
+        return nil
+    }
+
+    /// Drops a tier's skipped prefix once it is large, so the lists stay bounded by the open connections.
+    private mutating func compact(_ tier: Int) {
+        guard heads[tier] > 1024, heads[tier] * 2 > orders[tier].count else { return }
+        orders[tier].removeFirst(heads[tier])
+        heads[tier] = 0
+    }
 }

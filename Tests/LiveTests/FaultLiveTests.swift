@@ -16,13 +16,15 @@ struct FaultLiveTests {
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// Opens `count` plain TCP connections to `port` and holds them until the returned process is killed.
+    /// Opens `count` TCP connections to `port`, each sending the first byte of a TLS record (the listener only
+    /// accepts connections that have sent something), and holds them until the returned process is killed.
     static func holdConnections(_ count: Int, port: Int) throws -> ChildProcess {
         let script = """
             import socket, sys, time
             held = []
             for _ in range(\(count)):
                 s = socket.create_connection(("127.0.0.1", \(port)))
+                s.send(b"\\x16")
                 held.append(s)
             print("held", len(held), flush=True)
             time.sleep(60)
