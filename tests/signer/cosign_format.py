@@ -78,12 +78,12 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 
 def bundle(key, subject_name: str, digest: str, annotations=None, predicate_type=SIGN_PREDICATE,
-           hash_name: str = "sha256") -> bytes:
+           hash_name: str = "sha256", predicate=None) -> bytes:
     subject = {"name": subject_name, "digest": {"sha256": digest.split(":", 1)[1]}}
     if annotations:
         subject["annotations"] = annotations
     statement = {"_type": "https://in-toto.io/Statement/v1", "subject": [subject],
-                 "predicateType": predicate_type, "predicate": {}}
+                 "predicateType": predicate_type, "predicate": predicate or {}}
     payload = json.dumps(statement, separators=(",", ":")).encode()
     signature = sign(key, pae(IN_TOTO, payload), hash_name)
     public_der = key.public_key().public_bytes(serialization.Encoding.DER,
