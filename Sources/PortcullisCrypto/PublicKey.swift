@@ -28,6 +28,8 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
     /// `sha256:` and the hex SHA-256 of the DER SubjectPublicKeyInfo: a stable name for the key that does not
     /// depend on PEM line wrapping, for audit records and messages.
     public let fingerprint: String
+    /// The DER SubjectPublicKeyInfo, from which transparency-log key IDs are derived.
+    public let spki: [UInt8]
     /// Where the key came from (a file path), for messages.
     public let source: String
 
@@ -51,7 +53,8 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
         defer { CRYPTO_free(der, #fileID, #line) }
         self.key = loaded
         self.algorithm = algorithm
-        self.fingerprint = "sha256:" + SHA256.hex(of: Array(UnsafeBufferPointer(start: der, count: Int(length))))
+        self.spki = Array(UnsafeBufferPointer(start: der, count: Int(length)))
+        self.fingerprint = "sha256:" + SHA256.hex(of: spki)
         self.source = source
     }
 
