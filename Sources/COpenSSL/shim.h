@@ -14,5 +14,6 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/ts.h>
 #include <openssl/x509v3.h>
 #endif

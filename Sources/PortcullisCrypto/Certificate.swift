@@ -81,7 +81,7 @@ public final class Certificate: @unchecked Sendable {
         return String(decoding: bytes.prefix(max(0, Int(read))), as: UTF8.self)
     }
 
-    private static func epochSeconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int {
+    static func epochSeconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int {
         var parts = tm()
         guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else {
             OpenSSLError.drain()

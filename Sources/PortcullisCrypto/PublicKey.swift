@@ -3,10 +3,13 @@ import COpenSSL
 /// A signature-verification key loaded from PEM SubjectPublicKeyInfo, as `cosign generate-key-pair` and
 /// `openssl pkey -pubout` write it.
 ///
-/// The key decides its own hash: ECDSA P-256 signs SHA-256, P-384 signs SHA-384 (what cosign and the
-/// sigstore libraries pair with each curve), RSA signs SHA-256 with PKCS#1 v1.5 padding (cosign never uses
-/// PSS), and Ed25519 signs the message itself. Callers therefore never choose a digest, so a signature cannot
-/// be checked under a weaker hash than the signer used.
+/// The key decides which hashes and paddings it accepts, following what cosign and the sigstore algorithm registry
+/// make with it: ECDSA P-256 with SHA-256; P-384 and P-521 with SHA-256 (cosign pairs every ECDSA key it loads
+/// with SHA-256, so that is what `cosign sign --key` makes) or with SHA-384 / SHA-512 (the registry's pairing, used
+/// by sigstore-go and KMS signers); RSA with PKCS#1 v1.5 or PSS, both over SHA-256 only; Ed25519 over the message
+/// itself. Callers never choose a digest, so a signature cannot be checked under a hash no sigstore signer uses
+/// (SHA-1, or SHA-512 with RSA). Accepting two hashes for one key costs nothing in strength: each is at least
+/// SHA-256, the level P-256 keys have anyway.
 ///
 /// `@unchecked Sendable`: the `EVP_PKEY` is never mutated after loading, and OpenSSL 3 allows concurrent
 /// verification with one key as long as each call has its own `EVP_MD_CTX`, which `isValidSignature` does.
@@ -15,6 +18,7 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
     public enum Algorithm: String, Sendable {
         case ecdsaP256 = "ECDSA P-256"
         case ecdsaP384 = "ECDSA P-384"
+        case ecdsaP521 = "ECDSA P-521"
         case rsa = "RSA"
         case ed25519 = "Ed25519"
     }
@@ -24,6 +28,8 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
     /// `sha256:` and the hex SHA-256 of the DER SubjectPublicKeyInfo: a stable name for the key that does not
     /// depend on PEM line wrapping, for audit records and messages.
     public let fingerprint: String
+    /// The DER SubjectPublicKeyInfo, from which transparency-log key IDs are derived.
+    public let spki: [UInt8]
     /// Where the key came from (a file path), for messages.
     public let source: String
 
@@ -35,7 +41,7 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
             let name = EVP_PKEY_get0_type_name(loaded).map { String(cString: $0) } ?? "unknown"
             EVP_PKEY_free(loaded)
             throw OpenSSLError(
-                "\(source) holds a \(name) key; image signature keys must be ECDSA P-256/P-384, RSA (2048 bits or more) "
+                "\(source) holds a \(name) key; image signature keys must be ECDSA P-256/P-384/P-521, RSA (2048 bits or more) "
                     + "or Ed25519")
         }
         var der: UnsafeMutablePointer<UInt8>? = nil
@@ -47,7 +53,8 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
         defer { CRYPTO_free(der, #fileID, #line) }
         self.key = loaded
         self.algorithm = algorithm
-        self.fingerprint = "sha256:" + SHA256.hex(of: Array(UnsafeBufferPointer(start: der, count: Int(length))))
+        self.spki = Array(UnsafeBufferPointer(start: der, count: Int(length)))
+        self.fingerprint = "sha256:" + SHA256.hex(of: spki)
         self.source = source
     }
 
@@ -55,26 +62,79 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
 
     public var description: String { "\(algorithm.rawValue) key \(fingerprint) (\(source))" }
 
+    /// One way a sigstore signer signs with a key: a digest and, for RSA, a padding.
+    public struct Scheme: Sendable, Hashable, CustomStringConvertible {
+        enum Digest: String, Sendable { case sha256 = "SHA-256", sha384 = "SHA-384", sha512 = "SHA-512" }
+        enum Padding: Sendable { case none, pkcs1, pss }
+
+        let algorithm: Algorithm
+        let digest: Digest?
+        let padding: Padding
+
+        /// E.g. `ECDSA P-384 with SHA-256`, `RSA-PSS with SHA-256`, `Ed25519`: named in verification steps so a
+        /// developer sees which variant their signer made.
+        public var description: String {
+            let name =
+                switch padding {
+                case .none: algorithm.rawValue
+                case .pkcs1: "RSA PKCS#1 v1.5"
+                case .pss: "RSA-PSS"
+                }
+            return digest.map { "\(name) with \($0.rawValue)" } ?? name
+        }
+
+        var evpDigest: OpaquePointer? {
+            switch digest {
+            case .sha256: EVP_sha256()
+            case .sha384: EVP_sha384()
+            case .sha512: EVP_sha512()
+            case nil: nil
+            }
+        }
+    }
+
+    /// The schemes tried, most common first (cosign's own pairing), so the usual signature costs one verification.
+    public var schemes: [Scheme] {
+        switch algorithm {
+        case .ecdsaP256: [Scheme(algorithm: algorithm, digest: .sha256, padding: .none)]
+        case .ecdsaP384:
+            [.sha256, .sha384].map { Scheme(algorithm: algorithm, digest: $0, padding: .none) }
+        case .ecdsaP521:
+            [.sha256, .sha512].map { Scheme(algorithm: algorithm, digest: $0, padding: .none) }
+        case .rsa: [.pkcs1, .pss].map { Scheme(algorithm: algorithm, digest: .sha256, padding: $0) }
+        case .ed25519: [Scheme(algorithm: algorithm, digest: nil, padding: .none)]
+        }
+    }
+
     /// Whether `signature` (DER for ECDSA, raw for RSA and Ed25519) is this key's signature over `message`.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        let digest: OpaquePointer? =
-            switch algorithm {
-            case .ecdsaP256, .rsa: EVP_sha256()
-            case .ecdsaP384: EVP_sha384()
-            case .ed25519: nil
-            }
-        return PublicKey.isValidSignature(signature, for: message, key: key, digest: digest)
+        scheme(verifying: signature, for: message) != nil
+    }
+
+    /// The scheme under which `signature` is this key's signature over `message`, or `nil` if under none.
+    public func scheme(verifying signature: [UInt8], for message: [UInt8]) -> Scheme? {
+        schemes.first { scheme in
+            PublicKey.isValidSignature(
+                signature, for: message, key: key, digest: scheme.evpDigest, pss: scheme.padding == .pss)
+        }
     }
 
     /// The one EVP verification path in Portcullis (image signatures here, audit checkpoints in `Ed25519PublicKey`).
     /// `digest` is `nil` for Ed25519, which hashes internally.
-    static func isValidSignature(_ signature: [UInt8], for message: [UInt8], key: OpaquePointer, digest: OpaquePointer?)
-        -> Bool
-    {
+    /// `pss` selects RSA-PSS with MGF1 over the same digest and a salt of any length (the signer chooses it; the
+    /// sigstore signers use the digest length).
+    static func isValidSignature(
+        _ signature: [UInt8], for message: [UInt8], key: OpaquePointer, digest: OpaquePointer?, pss: Bool = false
+    ) -> Bool {
         guard !signature.isEmpty, let ctx = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(ctx) }
+        // The EVP_PKEY_CTX belongs to `ctx` and is freed with it.
+        var pkeyContext: OpaquePointer?
         let ok =
-            EVP_DigestVerifyInit(ctx, nil, digest, nil, key) == 1
+            EVP_DigestVerifyInit(ctx, &pkeyContext, digest, nil, key) == 1
+            && (!pss
+                || (EVP_PKEY_CTX_set_rsa_padding(pkeyContext, RSA_PKCS1_PSS_PADDING) == 1
+                    && EVP_PKEY_CTX_set_rsa_pss_saltlen(pkeyContext, RSA_PSS_SALTLEN_AUTO) == 1))
             && EVP_DigestVerify(ctx, signature, signature.count, message, message.count) == 1
         // A rejected signature leaves an entry in this thread's error queue; it is an answer, not an error.
         OpenSSLError.drain()
@@ -91,6 +151,7 @@ public final class PublicKey: @unchecked Sendable, CustomStringConvertible {
         switch String(decoding: name.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) {
         case "prime256v1", "P-256": return .ecdsaP256
         case "secp384r1", "P-384": return .ecdsaP384
+        case "secp521r1", "P-521": return .ecdsaP521
         default: return nil
         }
     }

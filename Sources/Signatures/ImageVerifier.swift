@@ -124,7 +124,7 @@ public final class ImageVerifier: Sendable {
         }
         let evaluation = SignatureEvaluation(
             candidates: candidates, image: image, digest: digest, authorities: authorities, requireAll: requireAll,
-            imageText: text)
+            imageText: text, unread: fetcher.unread)
         return (evaluation.result, evaluation.checks)
     }
 }

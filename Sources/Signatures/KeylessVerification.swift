@@ -77,10 +77,10 @@ struct KeylessVerification {
 
         let key: PublicKey
         do { key = try leaf.publicKey() } catch { throw PayloadError("the certificate's key is unusable: \(error)") }
-        guard key.isValidSignature(signature, for: signed.signedBytes) else {
+        guard let scheme = key.scheme(verifying: signature, for: signed.signedBytes) else {
             throw PayloadError("the signature does not verify with the certificate's \(key.algorithm.rawValue) key")
         }
-        steps.append("ok   signature verifies with the certificate's \(key.algorithm.rawValue) key")
+        steps.append("ok   signature verifies with the certificate's \(key.algorithm.rawValue) key (\(scheme))")
 
         let issuer = try issuer(of: leaf)
         let names = leaf.emailAddresses + leaf.uris

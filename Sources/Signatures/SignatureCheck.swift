@@ -69,15 +69,14 @@ public struct SignatureCheck: Sendable {
                 keyFingerprint = proven.certificateFingerprint
             } catch { return reject(error.message) }
         } else {
-            guard
-                let key = authority.keys.first(where: { key in
-                    signatures.contains { key.isValidSignature($0, for: signed) }
-                })
-            else {
+            let verifying = authority.keys.lazy.compactMap { key in
+                signatures.lazy.compactMap { key.scheme(verifying: $0, for: signed) }.first.map { (key, $0) }
+            }.first
+            guard let (key, scheme) = verifying else {
                 let keys = authority.keys.map(\.fingerprint).joined(separator: ", ")
                 return reject("the signature does not verify with any key of authority \(authority.name) (\(keys))")
             }
-            steps.append("ok   signature verifies with \(key.algorithm.rawValue) key \(key.fingerprint)")
+            steps.append("ok   signature verifies with \(key.algorithm.rawValue) key \(key.fingerprint) (\(scheme))")
             keyFingerprint = key.fingerprint
         }
 

@@ -12,13 +12,21 @@ public struct SignatureEvaluation: Sendable {
     /// - Parameters:
     ///   - authorities: the authorities the class accepts; only those whose patterns cover the image count.
     ///   - requireAll: every covering authority must have signed, instead of at least one.
+    ///   - unread: referrers that might have held a signature but could not be read. They never outweigh a
+    ///     signature that verified; without one, they are named in the denial, and registry trouble among them makes
+    ///     it `unverifiable` (asked again soon) rather than a verdict.
     public init(
         candidates: [SignatureCandidate], image: ImageReference, digest: String, authorities: [Authority],
-        requireAll: Bool, imageText: String? = nil
+        requireAll: Bool, imageText: String? = nil, unread: [UnreadReferrer] = []
     ) {
         let shown = imageText ?? image.description
+        let notRead = unread.map { "\($0.source): \($0.reason)" }.joined(separator: "; ")
         func failure(_ reason: VerificationFailure.Reason, _ message: String) -> VerificationFailure {
-            VerificationFailure(reason, image: shown, registry: image.domain, message)
+            if unread.isEmpty { return VerificationFailure(reason, image: shown, registry: image.domain, message) }
+            let transient = unread.contains(where: \.transient)
+            return VerificationFailure(
+                transient ? .unverifiable : reason, image: shown, registry: image.domain,
+                message + "; \(unread.count) referrer(s) not read: " + notRead, transient: transient)
         }
         let covering = authorities.filter { $0.covers(image) }
         guard !covering.isEmpty else {
@@ -32,7 +40,10 @@ public struct SignatureEvaluation: Sendable {
         }
         guard !candidates.isEmpty else {
             checks = []
-            result = .failure(failure(.unsigned, "no cosign signature found for \(digest)"))
+            result = .failure(
+                unread.isEmpty
+                    ? failure(.unsigned, "no cosign signature found for \(digest)")
+                    : failure(.unverifiable, "no cosign signature could be read for \(digest)"))
             return
         }
         var checks: [SignatureCheck] = []

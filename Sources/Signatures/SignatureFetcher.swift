@@ -2,6 +2,14 @@ import AdmissionAPI
 import Foundation
 import PortcullisCrypto
 
+/// A bundle referrer that was not read, and why: listed in a denial so a person sees what was not looked at.
+public struct UnreadReferrer: Sendable, Hashable {
+    public let source: String
+    public let reason: String
+    /// Whether the cause was registry trouble that may clear (an outage, a timeout), not the referrer itself.
+    public let transient: Bool
+}
+
 /// Collects every cosign signature stored for one image digest: the legacy `.sig` tag's simple-signing layers and
 /// sigstore bundle v0.3 referrers (through the referrers API, or the referrers tag where a registry lacks it).
 ///
@@ -12,15 +20,25 @@ struct SignatureFetcher {
     static let simpleSigningLayer = "application/vnd.dev.cosign.simplesigning.v1+json"
     static let signatureAnnotation = "dev.cosignproject.cosign/signature"
     static let bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
-    /// More referrers than this for one digest is not a signing pipeline; refuse rather than fetch them all.
+    static let predicateTypeAnnotation = "dev.sigstore.bundle.predicateType"
+    /// More bundles that may be signatures than this for one digest is not a signing pipeline: the rest are left
+    /// unread (and said so) rather than downloaded. Referrers labelled with a predicate nobody asked for do not count.
     static let maxReferrers = 16
+    /// Referrer manifests (each bounded by `maxManifestBytes`) read to learn a predicate type the referrers list
+    /// does not give: enough for a year of weekly scans behind a registry without the referrers API.
+    static let maxReferrerManifests = 64
 
     let client: RegistryClient
+    /// The in-toto predicate types worth downloading: the image signature's, and those the policy requires.
+    let predicateTypes: Set<String>
+    /// Referrers that might have mattered but could not be read, for the verdict to mention.
+    private(set) var unread: [UnreadReferrer] = []
     /// Blobs already downloaded (and checked against their digest), by digest.
     private var blobs: [String: [UInt8]] = [:]
 
-    init(client: RegistryClient) {
+    init(client: RegistryClient, predicateTypes: Set<String> = [DSSEEnvelope.imageSignaturePredicate]) {
         self.client = client
+        self.predicateTypes = predicateTypes
     }
 
     mutating func candidates(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
@@ -57,6 +75,14 @@ struct SignatureFetcher {
         return result
     }
 
+    /// Bundle referrers, keeping only those that may hold a predicate type in `predicateTypes`.
+    ///
+    /// Attestations (SBOMs, provenance, daily scans) share the signature's artifact type, so the predicate type is
+    /// learnt as cheaply as possible before anything is downloaded or counted: from the descriptor annotation a
+    /// referrers API lists, else from the referrer manifest's own annotation (cosign's fallback tag drops the
+    /// descriptor's), else from the bundle. Only referrers that may matter count against `maxReferrers`, and a
+    /// referrer that cannot be read (oversized, malformed, a failed request) is noted in `unread` instead of thrown,
+    /// so it never hides a valid signature next to it.
     private mutating func bundles(image: ImageReference, digest: String, deadline: UInt64) throws(RegistryError)
         -> [SignatureCandidate]
     {
@@ -78,29 +104,69 @@ struct SignatureFetcher {
         guard let root = try? JSONSerialization.jsonObject(with: Data(index)) as? [String: Any] else {
             throw RegistryError(.malformed, "\(image.domain) sent a referrers list for \(digest) that is not JSON")
         }
-        let descriptors = (root["manifests"] as? [[String: Any]] ?? []).filter {
-            ($0["artifactType"] as? String).map { $0 == SignatureFetcher.bundleMediaType } ?? true
+        var named: [String] = []
+        var unnamed: [String] = []
+        for descriptor in root["manifests"] as? [[String: Any]] ?? [] {
+            guard (descriptor["artifactType"] as? String).map({ $0 == SignatureFetcher.bundleMediaType }) ?? true,
+                let referrer = descriptor["digest"] as? String, ImageReference.isSHA256Digest(referrer)
+            else { continue }
+            switch SignatureFetcher.predicateType(descriptor["annotations"]) {
+            case .some(let type) where predicateTypes.contains(type): named.append(referrer)
+            case .some: continue
+            case .none: unnamed.append(referrer)
+            }
         }
-        guard descriptors.count <= SignatureFetcher.maxReferrers else {
-            throw RegistryError(.tooLarge, "\(image.domain) lists \(descriptors.count) referrers for \(digest)")
+        // Referrers that name a wanted predicate go first, so unlabelled ones beyond a limit cannot crowd them out.
+        let wanted = named + unnamed
+        let examined = wanted.prefix(SignatureFetcher.maxReferrerManifests)
+        if wanted.count > examined.count {
+            unread.append(
+                UnreadReferrer(
+                    source: "\(wanted.count - examined.count) referrers from \(wanted[examined.count])",
+                    reason: "not read: \(wanted.count) referrers that may hold a signature, "
+                        + "over the limit of \(SignatureFetcher.maxReferrerManifests)",
+                    transient: false))
         }
         var result: [SignatureCandidate] = []
-        for descriptor in descriptors {
-            guard let referrer = descriptor["digest"] as? String, ImageReference.isSHA256Digest(referrer) else {
-                continue
-            }
-            let manifest = try client.manifest(
-                registry: image.domain, repository: image.path, reference: referrer, deadline: deadline)
-            let layers = try layers(of: manifest.bytes, what: "referrer \(referrer)")
-            guard layers.count == 1, let layer = layers.first, layer.mediaType == SignatureFetcher.bundleMediaType
-            else { continue }
+        for referrer in examined {
             let source = "referrer \(referrer)"
-            let bundle = try blob(image: image, layer: layer, source: source, deadline: deadline)
-            result.append(
-                SignatureCandidate(source: source, material: .sigstoreBundle(bundle: bundle, layerDigest: layer.digest))
-            )
+            do {
+                let manifest = try client.manifest(
+                    registry: image.domain, repository: image.path, reference: referrer, deadline: deadline)
+                let manifestRoot = try? JSONSerialization.jsonObject(with: Data(manifest.bytes)) as? [String: Any]
+                if let type = SignatureFetcher.predicateType(manifestRoot?["annotations"]),
+                    !predicateTypes.contains(type)
+                {
+                    continue
+                }
+                let layers = try layers(of: manifest.bytes, what: source)
+                guard layers.count == 1, let layer = layers.first, layer.mediaType == SignatureFetcher.bundleMediaType
+                else { continue }
+                guard result.count < SignatureFetcher.maxReferrers else {
+                    unread.append(
+                        UnreadReferrer(
+                            source: source,
+                            reason: "not read: already \(SignatureFetcher.maxReferrers) bundles that may be signatures",
+                            transient: false))
+                    continue
+                }
+                let bundle = try blob(image: image, layer: layer, source: source, deadline: deadline)
+                result.append(
+                    SignatureCandidate(
+                        source: source, material: .sigstoreBundle(bundle: bundle, layerDigest: layer.digest)))
+            } catch {
+                // As for the whole fetch: registry trouble may clear, except bytes that do not match their digest
+                // and a referrer too large to read.
+                let transient = error.kind != .digestMismatch && error.kind != .tooLarge
+                unread.append(UnreadReferrer(source: source, reason: error.message, transient: transient))
+            }
         }
         return result
+    }
+
+    /// `dev.sigstore.bundle.predicateType`, as cosign v3 annotates bundle referrer manifests.
+    static func predicateType(_ annotations: Any?) -> String? {
+        (annotations as? [String: Any])?[SignatureFetcher.predicateTypeAnnotation] as? String
     }
 
     private struct Layer {

@@ -1,14 +1,15 @@
 import Foundation
 import PortcullisCrypto
 
-/// The keyless trust material: Fulcio certificate authorities and Rekor transparency-log keys, each with the period
-/// it may vouch for.
+/// The keyless trust material: Fulcio certificate authorities, Rekor transparency-log keys (v1 and v2) and RFC 3161
+/// timestamp authorities, each with the period it may vouch for.
 ///
 /// Always read from a file the operator mounted (sigstore's `trusted_root.json`, or PEM files); Portcullis never
 /// fetches it, so an air-gapped cluster verifies keyless signatures exactly like a connected one. docs/KEYLESS.md
 /// says how to refresh the file from an online machine.
 public struct TrustedRoot: Sendable {
-    /// One Fulcio CA: its certificates from the issuing intermediate up to the self-signed root (last).
+    /// One Fulcio CA, or one timestamp authority: its certificates from the issuing certificate up to the
+    /// self-signed root (last).
     public struct CertificateAuthority: Sendable {
         public let certificates: [Certificate]
         /// UNIX seconds; certificates issued outside this window do not count, even if the chain is otherwise valid.
@@ -40,12 +41,18 @@ public struct TrustedRoot: Sendable {
 
     public let certificateAuthorities: [CertificateAuthority]
     public let transparencyLogs: [TransparencyLog]
+    /// RFC 3161 time-stamping authorities (`timestampAuthorities`), whose tokens can prove a signing time.
+    public let timestampAuthorities: [CertificateAuthority]
     /// Where it was loaded from, for messages.
     public let source: String
 
-    public init(certificateAuthorities: [CertificateAuthority], transparencyLogs: [TransparencyLog], source: String) {
+    public init(
+        certificateAuthorities: [CertificateAuthority], transparencyLogs: [TransparencyLog],
+        timestampAuthorities: [CertificateAuthority] = [], source: String
+    ) {
         self.certificateAuthorities = certificateAuthorities
         self.transparencyLogs = transparencyLogs
+        self.timestampAuthorities = timestampAuthorities
         self.source = source
     }
 
@@ -88,23 +95,10 @@ public struct TrustedRoot: Sendable {
         guard let mediaType = root["mediaType"] as? String,
             mediaType.hasPrefix("application/vnd.dev.sigstore.trustedroot")
         else { throw LoadError("\(source) has no sigstore trusted root mediaType") }
-        var authorities: [CertificateAuthority] = []
-        for (index, entry) in (root["certificateAuthorities"] as? [[String: Any]] ?? []).enumerated() {
-            let what = "\(source): certificateAuthorities[\(index)]"
-            let raw = ((entry["certChain"] as? [String: Any])?["certificates"] as? [[String: Any]] ?? [])
-            var certificates: [Certificate] = []
-            for item in raw {
-                guard let der = (item["rawBytes"] as? String).flatMap({ Data(base64Encoded: $0) }) else {
-                    throw LoadError("\(what) has a certificate without base64 rawBytes")
-                }
-                do { certificates.append(try Certificate(der: [UInt8](der), source: what)) } catch {
-                    throw LoadError("\(what): \(error)")
-                }
-            }
-            guard !certificates.isEmpty else { throw LoadError("\(what) has no certificates") }
-            let (from, until) = try TrustedRoot.validity(entry["validFor"], what: what)
-            authorities.append(CertificateAuthority(certificates: certificates, validFrom: from, validUntil: until))
-        }
+        let authorities = try TrustedRoot.chains(
+            root["certificateAuthorities"], what: "\(source): certificateAuthorities")
+        let timestampAuthorities = try TrustedRoot.chains(
+            root["timestampAuthorities"], what: "\(source): timestampAuthorities")
         var logs: [TransparencyLog] = []
         for (index, entry) in (root["tlogs"] as? [[String: Any]] ?? []).enumerated() {
             let what = "\(source): tlogs[\(index)]"
@@ -122,14 +116,39 @@ public struct TrustedRoot: Sendable {
         guard !authorities.isEmpty, !logs.isEmpty else {
             throw LoadError("\(source) needs at least one certificate authority and one transparency log")
         }
-        self.init(certificateAuthorities: authorities, transparencyLogs: logs, source: source)
+        self.init(
+            certificateAuthorities: authorities, transparencyLogs: logs, timestampAuthorities: timestampAuthorities,
+            source: source)
     }
 
-    /// `sha256:` over every CA certificate, log key and validity window: what cached verdicts are keyed by, so a
+    /// `certificateAuthorities` and `timestampAuthorities` share one shape: a `certChain` and a `validFor` window.
+    private static func chains(_ value: Any?, what list: String) throws(LoadError) -> [CertificateAuthority] {
+        var authorities: [CertificateAuthority] = []
+        for (index, entry) in (value as? [[String: Any]] ?? []).enumerated() {
+            let what = "\(list)[\(index)]"
+            let raw = ((entry["certChain"] as? [String: Any])?["certificates"] as? [[String: Any]] ?? [])
+            var certificates: [Certificate] = []
+            for item in raw {
+                guard let der = (item["rawBytes"] as? String).flatMap({ Data(base64Encoded: $0) }) else {
+                    throw LoadError("\(what) has a certificate without base64 rawBytes")
+                }
+                do { certificates.append(try Certificate(der: [UInt8](der), source: what)) } catch {
+                    throw LoadError("\(what): \(error)")
+                }
+            }
+            guard !certificates.isEmpty else { throw LoadError("\(what) has no certificates") }
+            let (from, until) = try TrustedRoot.validity(entry["validFor"], what: what)
+            authorities.append(CertificateAuthority(certificates: certificates, validFrom: from, validUntil: until))
+        }
+        return authorities
+    }
+
+    /// `sha256:` over every CA and TSA certificate, log key and validity window: what cached verdicts are keyed by, so a
     /// refreshed file at the same path (a rotated CA, a retired log) invalidates them.
     public var fingerprint: String {
-        let authorities = certificateAuthorities.map { authority in
-            authority.certificates.map(\.fingerprint).joined(separator: ",")
+        let authorities = (certificateAuthorities + timestampAuthorities).enumerated().map { index, authority in
+            (index < certificateAuthorities.count ? "" : "tsa:")
+                + authority.certificates.map(\.fingerprint).joined(separator: ",")
                 + "@\(authority.validFrom)-\(authority.validUntil.map(String.init) ?? "")"
         }
         let logs = transparencyLogs.map { "\($0.logID)@\($0.validFrom)-\($0.validUntil.map(String.init) ?? "")" }

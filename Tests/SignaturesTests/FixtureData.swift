@@ -36,8 +36,12 @@ enum FixtureData {
         }
     }
 
-    static let signer: (image: String, digest: String, cases: [String: Case]) = {
-        let root = try! JSONSerialization.jsonObject(with: Data(bytes("signer/cases.json"))) as! [String: Any]
+    static let signer = cases("signer/cases.json")
+    /// Signatures with each hash and padding cosign makes (`tests/signer/make_hash_fixtures.py`).
+    static let hashes = cases("signer/hashes/cases.json")
+
+    static func cases(_ file: String) -> (image: String, digest: String, cases: [String: Case]) {
+        let root = try! JSONSerialization.jsonObject(with: Data(bytes(file))) as! [String: Any]
         var cases: [String: Case] = [:]
         for (name, value) in root["cases"] as! [String: [String: String]] {
             cases[name] = Case(
@@ -45,7 +49,7 @@ enum FixtureData {
                 isBundle: value["format"] == "bundle")
         }
         return (root["image"] as! String, root["digest"] as! String, cases)
-    }()
+    }
 
     static func signerKey(_ name: String) throws -> PublicKey { try key("signer/\(name).pub") }
 }

@@ -21,6 +21,8 @@ def new_key(kind: str):
         return ec.generate_private_key(ec.SECP256R1())
     if kind == "p384":
         return ec.generate_private_key(ec.SECP384R1())
+    if kind == "p521":
+        return ec.generate_private_key(ec.SECP521R1())
     if kind == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if kind == "ed25519":
@@ -41,13 +43,21 @@ def load_private(pem: bytes):
     return serialization.load_pem_private_key(pem, password=None)
 
 
-def sign(key, message: bytes) -> bytes:
-    """The signature cosign would make with this key type."""
+HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+
+
+def sign(key, message: bytes, digest: str = "sha256", rsa_padding: str = "pkcs1") -> bytes:
+    """A signature as cosign makes it with this key: SHA-256 whatever the ECDSA curve (cosign's key loader pairs
+    every key with SHA-256), RSA PKCS#1 v1.5 with SHA-256, Ed25519 over the message itself. `digest` and
+    `rsa_padding` make the other variants the sigstore algorithm registry names (P-384 with SHA-384, RSA-PSS) and
+    the ones a verifier must refuse (SHA-1)."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        digest = hashes.SHA384() if key.curve.key_size == 384 else hashes.SHA256()
-        return key.sign(message, ec.ECDSA(digest))
+        return key.sign(message, ec.ECDSA(HASHES[digest]()))
     if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        chosen = HASHES[digest]()
+        if rsa_padding == "pss":
+            return key.sign(message, padding.PSS(mgf=padding.MGF1(chosen), salt_length=chosen.digest_size), chosen)
+        return key.sign(message, padding.PKCS1v15(), chosen)
     return key.sign(message)
 
 
@@ -67,14 +77,15 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(payload_type.encode()), payload_type.encode(), len(payload), payload)
 
 
-def bundle(key, subject_name: str, digest: str, annotations=None, predicate_type=SIGN_PREDICATE) -> bytes:
+def bundle(key, subject_name: str, digest: str, annotations=None, predicate_type=SIGN_PREDICATE,
+           hash_name: str = "sha256", predicate=None) -> bytes:
     subject = {"name": subject_name, "digest": {"sha256": digest.split(":", 1)[1]}}
     if annotations:
         subject["annotations"] = annotations
     statement = {"_type": "https://in-toto.io/Statement/v1", "subject": [subject],
-                 "predicateType": predicate_type, "predicate": {}}
+                 "predicateType": predicate_type, "predicate": predicate or {}}
     payload = json.dumps(statement, separators=(",", ":")).encode()
-    signature = sign(key, pae(IN_TOTO, payload))
+    signature = sign(key, pae(IN_TOTO, payload), hash_name)
     public_der = key.public_key().public_bytes(serialization.Encoding.DER,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
     hint = base64.b64encode(hashlib.sha256(public_der).digest()).decode()

@@ -82,6 +82,81 @@ def push_bundle(registry: Registry, repo: str, digest: str, subject_size: int, b
     registry.push_manifest(repo, digest.replace(":", "-"), index, OCI_INDEX)
 
 
+SBOM_PREDICATE = "https://spdx.dev/Document/v2.3"
+VULN_PREDICATE = "https://cosign.sigstore.dev/attestation/vuln/v1"
+
+
+def push_referrers(registry: Registry, repo: str, digest: str, subject_size: int, bundles,
+                   index_annotations: bool = True) -> dict:
+    """Several v0.3 bundle referrers in one referrers tag, each manifest annotated as cosign v3 annotates it
+    (`dev.sigstore.bundle.content`, `dev.sigstore.bundle.predicateType`). With `index_annotations` the index
+    descriptors repeat them, as a registry's referrers API does; without, they are dropped, as cosign's own
+    fallback-tag write drops them (sigstore/cosign#4641). Returns {predicate type: [bundle blob digests]}."""
+    registry.push_blob(repo, EMPTY)
+    descriptors, blobs = [], {}
+    for predicate_type, bundle, *unlabelled in bundles:
+        registry.push_blob(repo, bundle)
+        annotations = {"dev.sigstore.bundle.content": "dsse-envelope",
+                       "dev.sigstore.bundle.predicateType": predicate_type}
+        layer = registry.descriptor(cf.BUNDLE_MEDIA_TYPE, bundle)
+        manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": cf.BUNDLE_MEDIA_TYPE,
+                    "config": registry.descriptor("application/vnd.oci.empty.v1+json", EMPTY),
+                    "layers": [layer], "annotations": annotations,
+                    "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": subject_size}}
+        if unlabelled:
+            # As older attesters push: no annotation anywhere, so only the bundle tells what it is.
+            del manifest["annotations"]
+            annotations = None
+        body = json.dumps(manifest, separators=(",", ":")).encode()
+        referrer = registry.push_manifest(repo, "sha256-" + "0" * 8 + os.urandom(4).hex(), manifest)
+        entry = {"mediaType": OCI_MANIFEST, "digest": referrer, "size": len(body),
+                 "artifactType": cf.BUNDLE_MEDIA_TYPE}
+        if index_annotations and annotations:
+            entry["annotations"] = annotations
+        descriptors.append(entry)
+        blobs.setdefault(predicate_type, []).append(layer["digest"])
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}
+    registry.push_manifest(repo, digest.replace(":", "-"), index, OCI_INDEX)
+    return blobs
+
+
+def push_attested(registry: Registry, host: str, key, scenarios: dict) -> None:
+    """Images signed with a bundle and carrying what a 2026 pipeline attaches: an SBOM over 1 MiB and 20 daily
+    vulnerability scans. `attested` lists referrers with annotations, `attested-fallback` without; the
+    `.sbom-blob` entries name the SBOM bundle's blob, which verifying the signature must never download."""
+    for name, annotated in (("attested", True), ("attested-fallback", False)):
+        repo = f"live/{name}"
+        digest, size = push_image(registry, repo)
+        scenarios[name] = f"{host}/{repo}@{digest}"
+        reference = f"{host}/{repo}"
+        sbom = {"spdxVersion": "SPDX-2.3", "name": "trainer", "packages": [
+            {"name": f"package-{i}", "versionInfo": "1.0.%d" % i, "comment": os.urandom(24).hex()}
+            for i in range(16000)]}
+        bundles = [(VULN_PREDICATE, cf.bundle(key, reference, digest, predicate_type=VULN_PREDICATE,
+                                              predicate={"scanner": {"uri": "pkg:generic/scanner", "result": {}},
+                                                         "metadata": {"scanFinishedOn": f"2026-11-{day:02d}T00:00:00Z"}}))
+                   for day in range(1, 21)]
+        bundles.insert(7, (SBOM_PREDICATE, cf.bundle(key, reference, digest, predicate_type=SBOM_PREDICATE,
+                                                     predicate=sbom)))
+        bundles.append((cf.SIGN_PREDICATE, cf.bundle(key, reference, digest)))
+        blobs = push_referrers(registry, repo, digest, size, bundles, index_annotations=annotated)
+        assert len(bundles[7][1]) > 1 << 20
+        scenarios[name + ".sbom-blob"] = blobs[SBOM_PREDICATE][0]
+    # Unlabelled referrers: an SBOM bundle too large to read, beside a signature (`attested-unlabelled`) or alone
+    # (`attestation-only`).
+    for name, signed in (("attested-unlabelled", True), ("attestation-only", False)):
+        repo = f"live/{name}"
+        digest, size = push_image(registry, repo)
+        scenarios[name] = f"{host}/{repo}@{digest}"
+        reference = f"{host}/{repo}"
+        sbom = {"spdxVersion": "SPDX-2.3", "packages": [{"name": os.urandom(32).hex()} for _ in range(20000)]}
+        bundles = [(SBOM_PREDICATE, cf.bundle(key, reference, digest, predicate_type=SBOM_PREDICATE, predicate=sbom),
+                    "unlabelled")]
+        if signed:
+            bundles.append((cf.SIGN_PREDICATE, cf.bundle(key, reference, digest), "unlabelled"))
+        push_referrers(registry, repo, digest, size, bundles, index_annotations=False)
+
+
 def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> None:
     """Keyless signatures from a local Fulcio/Rekor stand-in, made half an hour ago: the leaves have expired.
 
@@ -163,6 +238,7 @@ def main() -> None:
         elif name == "two-signatures":
             push_sig(registry, repo, digest, [signed(good, "untrusted"), signed(good, "rotated")])
     if not token[0]:
+        push_attested(registry, host, keys["trusted"], scenarios)
         push_keyless(registry, host, out, scenarios)
         for name in ("model-signed", "model-unsigned"):
             repo = f"live/{name}"

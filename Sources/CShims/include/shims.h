@@ -4,4 +4,5 @@
 #define PORTCULLIS_SHIMS_H
 #include "tls_shims.h"
 #include "tls_client_shims.h"
+#include "ts_shims.h"
 #endif
