@@ -59,7 +59,8 @@ for target in $targets; do
         exit 2 ;;
     esac
     echo "fuzzing $target for ${seconds}s"
-    (cd "$root/.fuzz/$target" && ./fuzz -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+    # `timeout`: a crash report that hangs (the sanitizer's symbolizer) must not hang `make test`.
+    (cd "$root/.fuzz/$target" && timeout $((seconds + 120)) ./fuzz -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 | grep -E "^(stat::|#[0-9]+ *DONE|==|SUMMARY|Done)" || true)
     # A crash leaves crash-<hash> next to the binary and a non-zero status, which the pipe above hides.
     if ls "$root/.fuzz/$target"/crash-* "$root/.fuzz/$target"/leak-* "$root/.fuzz/$target"/timeout-* >/dev/null 2>&1; then

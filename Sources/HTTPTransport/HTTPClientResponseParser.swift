@@ -86,7 +86,9 @@ struct HTTPClientResponseParser {
                     return buffer.count - position > 1024 ? .failed("a chunk size line is too long") : .needMore
                 }
                 let line = buffer[position..<end].prefix { $0 != UInt8(ascii: ";") }
-                guard !line.isEmpty, line.count <= 15, let size = Int(String(decoding: line, as: UTF8.self), radix: 16)
+                // Hex digits only: Int(_:radix:) alone would also take "-0ed" (a negative size) or "+b".
+                guard !line.isEmpty, line.count <= 15, line.allSatisfy(isHexDigit),
+                    let size = Int(String(decoding: line, as: UTF8.self), radix: 16)
                 else { return .failed("a chunk size is not hexadecimal") }
                 position = end + 2
                 guard body.count + size <= maxBodyBytes else { return .failed(tooLarge) }

@@ -474,7 +474,8 @@ public struct HTTPRequestParser: Sendable {
 
 private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
-private func isHexDigit(_ b: UInt8) -> Bool {
+/// HEXDIG of RFC 9112 (chunk sizes), for the request and the registry-response parsers alike.
+func isHexDigit(_ b: UInt8) -> Bool {
     isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
 }
 

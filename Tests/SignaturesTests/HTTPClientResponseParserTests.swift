@@ -68,6 +68,11 @@ import Testing
         ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "not a number"),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported"),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "hexadecimal"),
+        // Found by fuzz/HTTPClientResponseFuzz.swift: Int(_:radix:) took "-0ed" as a negative size, and the
+        // body copy trapped on a reversed range; a sign is not HEXDIG either way.
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-0ed\r\nabc", "hexadecimal"),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+b\r\nabc", "hexadecimal"),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\nabcde\r\n0\r\n\r\n", "hexadecimal"),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc", "CRLF"),
         ("\u{16}\u{03}\u{01} garbage\r\n\r\n", "status line"),
         ("HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "no name"),
