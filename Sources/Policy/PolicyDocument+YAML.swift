@@ -192,7 +192,8 @@ final class PolicyParser {
     private func parseClass(_ name: String, _ node: Node, accelerators: AcceleratorSettings) -> DataClass? {
         let context = "class \"\(name)\""
         let allowed = [
-            "mode", "rules", "registries", "requireDigest", "zones", "regions", "acceleratorNodePools", "gpuNodePools",
+            "mode", "rules", "registries", "requireDigest", "zones", "regions", "nodePools", "acceleratorNodePools",
+            "gpuNodePools",
             "dedicatedTaints", "requireSignatures", "signatures", "schedulerNames", "deviceClasses",
             "maxDevicesPerClaim", "allowAllocationModeAll", "inlineCSIDrivers", "models", "storageClasses",
             "forbidVolumeTypes",
@@ -238,6 +239,9 @@ final class PolicyParser {
         }
         if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") {
             dataClass.regions = values
+        }
+        if let node = fields["nodePools"], let values = nonEmptyStrings(node, "\(context) nodePools") {
+            dataClass.nodePools = values
         }
         if let node = renamed("gpuNodePools", to: "acceleratorNodePools", in: fields, of: context),
             let values = nonEmptyStrings(node, "\(context) acceleratorNodePools")

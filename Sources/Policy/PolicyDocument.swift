@@ -71,6 +71,9 @@ public struct DataClass: Sendable, Equatable {
     public var acceleratorNodePools: [String]
     /// Taints on this class's dedicated nodes; its pods may tolerate them, other classes' pods may not.
     public var dedicatedTaints: [Taint]
+    /// The node pools (values of the node-pool label) its pods using no accelerator must run on; empty: any pool
+    /// no other class dedicates.
+    public var nodePools: [String] = []
     /// Whether images must carry a verified signature; the webhook verifies them before the pure checks run.
     public var requireSignatures: Bool
     /// Which authorities count and which promotion annotations apply; required when ``requireSignatures`` is set.
@@ -124,9 +127,11 @@ public struct DataClass: Sendable, Equatable {
     /// The mode a violation of `rule` has in this class.
     public func mode(for rule: RuleID) -> EnforcementMode { ruleModes[rule] ?? mode }
 
-    /// A class runs on dedicated pools when it has accelerator pools of its own or dedicated taints; such a
+    /// A class runs on dedicated pools when it has node pools or accelerator pools of its own or dedicated taints; such a
     /// class's pods may not carry blanket tolerations.
-    public var hasDedicatedPools: Bool { !acceleratorNodePools.isEmpty || !dedicatedTaints.isEmpty }
+    public var hasDedicatedPools: Bool {
+        !acceleratorNodePools.isEmpty || !nodePools.isEmpty || !dedicatedTaints.isEmpty
+    }
 
     /// A class with zones, regions or dedicated pools depends on the scheduler to place its pods.
     var dependsOnScheduler: Bool { !zones.isEmpty || !regions.isEmpty || hasDedicatedPools }

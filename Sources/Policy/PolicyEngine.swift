@@ -10,11 +10,14 @@ public struct PolicyEngine: Sendable {
 
     /// Per class, the taints other classes dedicate (see ``TolerationScopeCheck``), computed once here.
     private let foreignTaints: [String: [(owner: String, taint: Taint)]]
+    /// Per class, the node pools other classes dedicate (see ``NodePoolCheck``), computed once here.
+    private let foreignPools: [String: [String: [String]]]
 
     public init(policy: PolicyDocument, policySHA256: String) {
         self.policy = policy
         self.policySHA256 = policySHA256
         foreignTaints = policy.classes.mapValues { TolerationScopeCheck.foreignTaints(of: $0, in: policy) }
+        foreignPools = policy.classes.mapValues { NodePoolCheck.foreignPools(of: $0, in: policy) }
     }
 
     /// The workload kinds whose pod templates are checked, by API group.
@@ -185,6 +188,10 @@ public struct PolicyEngine: Sendable {
                 AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
                 + TolerationScopeCheck.check(
                     pod, in: dataClass, accelerators: policy.accelerators, foreign: foreignTaints[dataClass.name] ?? [])
+                + NodePoolCheck.check(
+                    pod, in: dataClass, poolLabel: policy.accelerators.nodePoolLabel,
+                    usesAccelerator: AcceleratorPlacementCheck.usesAccelerator(pod, accelerators: policy.accelerators),
+                    foreign: foreignPools[dataClass.name] ?? [:])
                 + ResidencyCheck.check(pod, in: dataClass)
                 + NodeNameCheck.check(pod, in: dataClass)
                 + SchedulerNameCheck.check(pod, in: dataClass)

@@ -46,7 +46,9 @@ import Testing
         let result = Self.run(try Self.example("denied-workloads.yaml"))
         #expect(
             result.rows.map { $0.decision?.ruleIDs ?? [] } == [
-                [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
+                // node-pool: neither CPU workload selects ephi's CPU pool either.
+                [.imageDigest, .nodePool, .registryOrigin], [.gpuPool, .zoneResidency],
+                [.blanketToleration, .nodePool],
             ])
         #expect(result.text().contains("CronJob clinical-nlp/nightly-eval"))
     }

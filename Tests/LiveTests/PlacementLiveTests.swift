@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// Node-pool confinement through the real binary and the shipped policy: `cardholder-data` pods only on the
+/// segmented `pci-cde` pool, and no other class's pods there.
+@Suite("portcullis: node pools", .timeLimit(.minutes(1)))
+struct PlacementLiveTests {
+    static func cardholderPod(pool: String) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: tokenizer, namespace: payments-fraud}
+        spec:
+          nodeSelector:
+            topology.kubernetes.io/zone: us-east1-b
+            cloud.google.com/gke-nodepool: \(pool)
+          tolerations: [{key: portcullis.io/data-class, operator: Equal, value: cardholder-data, effect: NoSchedule}]
+          containers:
+            - name: api
+              image: registry.internal/pci/tokenizer@sha256:\(String(repeating: "c", count: 64))
+        """
+    }
+
+    @Test("evaluate: a cardholder-data pod on the shared pool is denied, on pci-cde allowed")
+    func evaluate() throws {
+        let arguments = ["evaluate", "--policy", LiveServer.policy, "--class", "cardholder-data", "-f", "-"]
+        let shared = try ChildProcess.run(
+            try portcullisBinary(), arguments, input: Self.cardholderPod(pool: "default-pool"))
+        #expect(shared.status == 1, "\(shared.stdout)\(shared.stderr)")
+        #expect(shared.stdout.contains("[node-pool]"), "\(shared.stdout)")
+        #expect(shared.stdout.contains(#"selects node pool cloud.google.com/gke-nodepool="default-pool""#))
+        #expect(shared.stdout.contains("runs only on node pools pci-cde"), "\(shared.stdout)")
+        let cde = try ChildProcess.run(try portcullisBinary(), arguments, input: Self.cardholderPod(pool: "pci-cde"))
+        #expect(cde.status == 0, "\(cde.stdout)\(cde.stderr)")
+    }
+
+    @Test("serve: a public pod selecting the CDE pool is denied, naming the pool's class")
+    func serve() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs)
+        let review =
+            #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"np-1","#
+            + #""kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"#
+            + #""namespace":"web","name":"p","operation":"CREATE","userInfo":{"username":"alice"},"#
+            + #""object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"web"},"#
+            + #""spec":{"nodeSelector":{"cloud.google.com/gke-nodepool":"pci-cde"},"#
+            + #""containers":[{"name":"c","image":"registry.internal/web:1"}]}}}}"#
+        let (status, json) = try AdmissionLiveTests.post(server, certs, path: "/validate/public", body: review)
+        #expect(status == 200)
+        let response = try #require(json["response"] as? [String: Any])
+        #expect(response["allowed"] as? Bool == false)
+        let message = try #require((response["status"] as? [String: Any])?["message"] as? String)
+        #expect(
+            message.contains("[node-pool]") && message.contains(#"a pool of class "cardholder-data""#), "\(message)")
+        #expect(message.contains("spec.nodeSelector"), "\(message)")
+    }
+}
