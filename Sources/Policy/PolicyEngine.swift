@@ -162,10 +162,11 @@ public struct PolicyEngine: Sendable {
             decision.allowed = false
             return decision
         }
-        let previous = request.oldObject?.podSpec(forKind: request.kind.kind)?.spec
+        let previousObject = request.operation == "UPDATE" ? request.oldObject : nil
+        let previous = previousObject?.podSpec(forKind: request.kind.kind)
         let pod = PodUnderReview(
             workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            previousNodeName: previous?.nodeName, previousSchedulerName: previous?.schedulerName,
+            previousNodeName: previous?.spec.nodeName, previousSchedulerName: previous?.spec.schedulerName,
             imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources)
         decision.subject = pod.subject
         decision.images = pod.containers.map(\.container.image)
@@ -174,8 +175,30 @@ public struct PolicyEngine: Sendable {
                 VolumeImage(volume: $0.volume ?? "", reference: $0.image)
             }
         }
+        // An UPDATE is judged only on what it changes that a rule reads (``SignificantUpdate``).
+        var update: SignificantUpdate?
+        if let previousObject, let previous {
+            let oldPod = PodUnderReview(
+                workloadKind: request.kind.kind, workloadName: name, spec: previous.spec, specPath: previous.path,
+                previousNodeName: nil, imageDrivers: policy.imageVolumeDrivers,
+                modelSources: previousObject.modelSources)
+            let significant = SignificantUpdate(
+                old: oldPod, new: pod, oldClaims: previousObject.volumeClaimTemplates,
+                newClaims: object.volumeClaimTemplates)
+            decision.updateReason = significant.reason
+            if significant.isUnchanged {
+                decision.volumeTypes = Self.volumeTypes(pod)
+                return decision
+            }
+            update = significant
+        }
         if dataClass.requireSignatures, let verifySignatures {
-            let verifiable = Self.verifiableImages(decision.allImages, in: dataClass)
+            var candidates = decision.allImages
+            if let update {
+                let changed = Set(update.changedImagePaths)
+                candidates = pod.images.filter { changed.contains($0.path) }.map(\.image)
+            }
+            let verifiable = Self.verifiableImages(candidates, in: dataClass)
             if !verifiable.isEmpty {
                 let evidence = verifySignatures(verifiable, dataClass)
                 decision.signatures = verifiable.compactMap { evidence[$0] }
@@ -200,16 +223,22 @@ public struct PolicyEngine: Sendable {
         decision.storageClasses = claims.compactMap {
             StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
         }
-        var seenTypes = Set<String>()
-        decision.volumeTypes = pod.spec.volumes.map(\.source).filter { !$0.isEmpty && seenTypes.insert($0).inserted }
+        decision.volumeTypes = Self.volumeTypes(pod)
         findings +=
             ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
             + InlineCSIDriverCheck.check(pod, in: dataClass)
             + ModelSourceCheck.check(pod, in: dataClass)
             + VolumeTypeCheck.check(pod, in: dataClass)
             + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
+        if let update { findings = findings.filter(update.keeps) }
         record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
         return decision
+    }
+
+    /// The pod's distinct volume source types, in spec order, for the audit line.
+    private static func volumeTypes(_ pod: PodUnderReview) -> [String] {
+        var seen = Set<String>()
+        return pod.spec.volumes.map(\.source).filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
     /// The findings for a request that carries no pod spec but places or equips pods: a DRA claim or claim
