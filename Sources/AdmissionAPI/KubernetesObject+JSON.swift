@@ -23,7 +23,9 @@ extension KubernetesObject {
                 }
             case "spec":
                 if try reader.present(3, "spec", in: &seen) {
+                    let start = reader.position
                     try decodeSpec(into: &object, from: &reader)
+                    object.rawSpec = reader.bytes(start..<reader.position)
                 }
             case "target":
                 if try reader.present(4, "target", in: &seen) {

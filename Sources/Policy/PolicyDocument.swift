@@ -25,6 +25,14 @@ public struct PolicyDocument: Sendable, Equatable {
     /// The cluster's default StorageClass, which a claim without `storageClassName` gets; nil when the policy does
     /// not say (such claims are then denied in classes with `storageClasses`).
     public var defaultStorageClass: String?
+    /// Kinds the policy names with the paths of their pod templates (AI training and serving CRDs); empty: only the
+    /// built-in kinds are judged.
+    public var workloadKinds: [PodTemplateKind] = []
+
+    /// The configured kind for an API group and kind, if the policy names it.
+    public func workloadKind(group: String, kind: String) -> PodTemplateKind? {
+        workloadKinds.first { $0.group == group && $0.kind == kind }
+    }
 
     /// Image-populating CSI drivers in use today, with the attribute that names the image.
     public static let defaultImageVolumeDrivers = ["csi-image.warm-metal.tech": "image"]

@@ -28,6 +28,19 @@ public struct PolicyEngine: Sendable {
         "serving.kserve.io": ["InferenceService", "ServingRuntime"],
     ]
 
+    /// API groups whose kinds Portcullis knows itself; `workloadKinds` names kinds of other groups.
+    public static let builtInGroups: Set<String> = ["", "apps", "batch", "resource.k8s.io", "serving.kserve.io"]
+
+    /// True when Portcullis examines this request: a built-in kind (``isInScope(_:)``), or the main resource of a
+    /// kind the policy's `workloadKinds` names, on CREATE or UPDATE.
+    public func isInScope(_ request: AdmissionRequest) -> Bool {
+        if Self.isInScope(request) { return true }
+        guard request.operation == "CREATE" || request.operation == "UPDATE", request.subResource.isEmpty else {
+            return false
+        }
+        return policy.workloadKind(group: request.kind.group, kind: request.kind.kind) != nil
+    }
+
     /// The DRA kinds whose device requests are checked (``DeviceClaimCheck``).
     static let deviceClaimKinds: Set<String> = ["ResourceClaim", "ResourceClaimTemplate"]
 
@@ -43,6 +56,9 @@ public struct PolicyEngine: Sendable {
             return request.subResource.isEmpty || request.subResource == "ephemeralcontainers"
         }
         if request.kind.group.isEmpty && request.kind.kind == "Binding" { return true }
+        if request.kind.group.isEmpty && request.kind.kind == "ReplicationController" {
+            return request.subResource.isEmpty
+        }
         if request.kind.group.isEmpty && request.kind.kind == "PersistentVolumeClaim" {
             return request.subResource.isEmpty
         }
@@ -98,7 +114,7 @@ public struct PolicyEngine: Sendable {
         _ request: AdmissionRequest, classFromPath: String?, now: Date, verifySignatures: SignatureVerifier? = nil
     ) -> Decision {
         if let conflict = classConflict(classFromPath: classFromPath, namespace: request.namespace),
-            Self.isInScope(request)
+            isInScope(request)
         {
             return evaluateStricter(request, conflict: conflict, now: now, verifySignatures: verifySignatures)
         }
@@ -118,7 +134,7 @@ public struct PolicyEngine: Sendable {
             allowed: true, evaluated: false, className: nil, classMode: nil, subject: "", violations: [],
             exemptions: [], images: [], policySHA256: policySHA256)
         decision.subject = "\(request.kind.kind) \(name.quotedForMessage)"
-        guard Self.isInScope(request) else { return decision }
+        guard isInScope(request) else { return decision }
         decision.evaluated = true
         let dataClass: DataClass
         switch resolveClass(classFromPath: classFromPath, namespace: request.namespace) {
@@ -150,7 +166,21 @@ public struct PolicyEngine: Sendable {
             record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
             return decision
         }
-        guard let object = request.object, let (spec, specPath) = object.podSpec(forKind: request.kind.kind) else {
+        let configured = policy.workloadKind(group: request.kind.group, kind: request.kind.kind)
+        let templates: [(spec: PodSpec, path: String)]
+        do {
+            templates = try Self.podTemplates(of: request.object, kind: request.kind.kind, configured: configured)
+        } catch {
+            decision.violations = [
+                Violation(
+                    ruleID: .unreadableObject,
+                    message: "\(decision.subject): its pod templates cannot be read: \(error.message)",
+                    mode: .enforce, path: "object")
+            ]
+            decision.allowed = false
+            return decision
+        }
+        guard let object = request.object, configured != nil || !templates.isEmpty else {
             decision.violations = [
                 Violation(
                     ruleID: .unreadableObject,
@@ -163,40 +193,55 @@ public struct PolicyEngine: Sendable {
             return decision
         }
         let previousObject = request.operation == "UPDATE" ? request.oldObject : nil
-        let previous = previousObject?.podSpec(forKind: request.kind.kind)
-        let pod = PodUnderReview(
-            workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            previousNodeName: previous?.spec.nodeName, previousSchedulerName: previous?.spec.schedulerName,
-            imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources)
-        decision.subject = pod.subject
-        decision.images = pod.containers.map(\.container.image)
-        if pod.images.count > pod.containers.count {
-            decision.volumeImages = pod.images.dropFirst(pod.containers.count).map {
+        var previousTemplates: [String: PodSpec] = [:]
+        for (spec, path)
+            in (try? Self.podTemplates(of: previousObject, kind: request.kind.kind, configured: configured))
+            ?? []
+        {
+            previousTemplates[path] = spec
+        }
+        // Built-in kinds hold one template; a configured kind names each of its templates by path.
+        let templatePaths = configured != nil
+        var pods: [(pod: PodUnderReview, update: SignificantUpdate?)] = []
+        for (spec, specPath) in templates {
+            let previous = previousTemplates[specPath]
+            let pod = PodUnderReview(
+                workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
+                previousNodeName: previous?.nodeName, previousSchedulerName: previous?.schedulerName,
+                imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources,
+                namesTemplatePath: templatePaths)
+            // An UPDATE is judged only on what it changes that a rule reads (``SignificantUpdate``).
+            var update: SignificantUpdate?
+            if let previousObject, let previous {
+                let oldPod = PodUnderReview(
+                    workloadKind: request.kind.kind, workloadName: name, spec: previous, specPath: specPath,
+                    previousNodeName: nil, imageDrivers: policy.imageVolumeDrivers,
+                    modelSources: previousObject.modelSources)
+                update = SignificantUpdate(
+                    old: oldPod, new: pod, oldClaims: previousObject.volumeClaimTemplates,
+                    newClaims: object.volumeClaimTemplates)
+            }
+            pods.append((pod, update))
+        }
+        if pods.count == 1 { decision.subject = pods[0].pod.subject }
+        for (pod, _) in pods {
+            decision.images += pod.containers.map(\.container.image)
+            decision.volumeImages += pod.images.dropFirst(pod.containers.count).map {
                 VolumeImage(volume: $0.volume ?? "", reference: $0.image)
             }
         }
-        // An UPDATE is judged only on what it changes that a rule reads (``SignificantUpdate``).
-        var update: SignificantUpdate?
-        if let previousObject, let previous {
-            let oldPod = PodUnderReview(
-                workloadKind: request.kind.kind, workloadName: name, spec: previous.spec, specPath: previous.path,
-                previousNodeName: nil, imageDrivers: policy.imageVolumeDrivers,
-                modelSources: previousObject.modelSources)
-            let significant = SignificantUpdate(
-                old: oldPod, new: pod, oldClaims: previousObject.volumeClaimTemplates,
-                newClaims: object.volumeClaimTemplates)
-            decision.updateReason = significant.reason
-            if significant.isUnchanged {
-                decision.volumeTypes = Self.volumeTypes(pod)
-                return decision
-            }
-            update = significant
+        var seenTypes = Set<String>()
+        decision.volumeTypes = pods.flatMap { Self.volumeTypes($0.pod) }.filter { seenTypes.insert($0).inserted }
+        if previousObject != nil && !pods.isEmpty && pods.allSatisfy({ $0.update != nil }) {
+            let updates = pods.compactMap(\.update)
+            decision.updateReason = SignificantUpdate.reason(updates, namingTemplates: templatePaths)
+            if updates.allSatisfy(\.isUnchanged) { return decision }
         }
         if dataClass.requireSignatures, let verifySignatures {
-            var candidates = decision.allImages
-            if let update {
+            let candidates = pods.flatMap { pod, update in
+                guard let update else { return pod.images.map(\.image) }
                 let changed = Set(update.changedImagePaths)
-                candidates = pod.images.filter { changed.contains($0.path) }.map(\.image)
+                return pod.images.filter { changed.contains($0.path) }.map(\.image)
             }
             let verifiable = Self.verifiableImages(candidates, in: dataClass)
             if !verifiable.isEmpty {
@@ -205,34 +250,48 @@ public struct PolicyEngine: Sendable {
             }
         }
         let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
-        var findings = ImageOriginCheck.check(pod, in: dataClass)
-        if pod.judgesPlacement {
-            findings +=
-                AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
-                + TolerationScopeCheck.check(
-                    pod, in: dataClass, accelerators: policy.accelerators, foreign: foreignTaints[dataClass.name] ?? [])
-                + NodePoolCheck.check(
-                    pod, in: dataClass, poolLabel: policy.accelerators.nodePoolLabel,
-                    usesAccelerator: AcceleratorPlacementCheck.usesAccelerator(pod, accelerators: policy.accelerators),
-                    foreign: foreignPools[dataClass.name] ?? [:])
-                + ResidencyCheck.check(pod, in: dataClass)
-                + NodeNameCheck.check(pod, in: dataClass)
-                + SchedulerNameCheck.check(pod, in: dataClass)
+        var findings: [Finding] = []
+        for (pod, update) in pods {
+            var podFindings = ImageOriginCheck.check(pod, in: dataClass)
+            if pod.judgesPlacement {
+                podFindings +=
+                    AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
+                    + TolerationScopeCheck.check(
+                        pod, in: dataClass, accelerators: policy.accelerators,
+                        foreign: foreignTaints[dataClass.name] ?? [])
+                    + NodePoolCheck.check(
+                        pod, in: dataClass, poolLabel: policy.accelerators.nodePoolLabel,
+                        usesAccelerator: AcceleratorPlacementCheck.usesAccelerator(
+                            pod, accelerators: policy.accelerators),
+                        foreign: foreignPools[dataClass.name] ?? [:])
+                    + ResidencyCheck.check(pod, in: dataClass)
+                    + NodeNameCheck.check(pod, in: dataClass)
+                    + SchedulerNameCheck.check(pod, in: dataClass)
+            }
+            let claims = StorageClassCheck.claims(pod, templates: templatePaths ? [] : object.volumeClaimTemplates)
+            decision.storageClasses += claims.compactMap {
+                StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
+            }
+            podFindings +=
+                ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
+                + InlineCSIDriverCheck.check(pod, in: dataClass)
+                + ModelSourceCheck.check(pod, in: dataClass)
+                + VolumeTypeCheck.check(pod, in: dataClass)
+                + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
+            if let update { podFindings = podFindings.filter(update.keeps) }
+            findings += podFindings
         }
-        let claims = StorageClassCheck.claims(pod, templates: object.volumeClaimTemplates)
-        decision.storageClasses = claims.compactMap {
-            StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
-        }
-        decision.volumeTypes = Self.volumeTypes(pod)
-        findings +=
-            ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
-            + InlineCSIDriverCheck.check(pod, in: dataClass)
-            + ModelSourceCheck.check(pod, in: dataClass)
-            + VolumeTypeCheck.check(pod, in: dataClass)
-            + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
-        if let update { findings = findings.filter(update.keeps) }
         record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
         return decision
+    }
+
+    /// The pod templates of `object`: a configured kind's at its paths, a built-in kind's one spec.
+    private static func podTemplates(
+        of object: KubernetesObject?, kind: String, configured: PodTemplateKind?
+    ) throws(AdmissionDecodingError) -> [(spec: PodSpec, path: String)] {
+        guard let object else { return [] }
+        if let configured { return try object.podTemplates(at: configured.templates) }
+        return object.podSpec(forKind: kind).map { [$0] } ?? []
     }
 
     /// The pod's distinct volume source types, in spec order, for the audit line.

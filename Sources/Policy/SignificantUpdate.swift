@@ -26,12 +26,15 @@ struct SignificantUpdate {
         case models
     }
 
+    /// JSON path of the pod spec compared.
+    let specPath: String
     /// The aspects that changed, other than images.
     let changed: Set<Aspect>
     /// JSON paths of images that are new or differ from the old object's at the same path.
     let changedImagePaths: [String]
 
     init(old: PodUnderReview, new: PodUnderReview, oldClaims: [ClaimTemplate], newClaims: [ClaimTemplate]) {
+        specPath = new.specPath
         var oldImages: [String: String] = [:]
         for entry in old.images { oldImages[entry.path] = entry.image }
         changedImagePaths = new.images.compactMap { oldImages[$0.path] == $0.image ? nil : $0.path }
@@ -54,14 +57,21 @@ struct SignificantUpdate {
     /// True when the update changes nothing any rule reads.
     var isUnchanged: Bool { changed.isEmpty && changedImagePaths.isEmpty }
 
-    /// What the decision and the audit line say about the update.
-    var reason: String {
-        if isUnchanged {
+    /// What changed, for the decision's reason: each changed image by path, then each other changed field.
+    var parts: [String] {
+        changedImagePaths.map { "image \($0)" } + Aspect.allCases.filter(changed.contains).map(\.rawValue)
+    }
+
+    /// What the decision and the audit line say about an update of one or more pod templates.
+    static func reason(_ updates: [SignificantUpdate], namingTemplates: Bool) -> String {
+        if updates.allSatisfy(\.isUnchanged) {
             return "unchanged placement and images: the update changes no field a rule reads (only metadata or status),"
                 + " so it is allowed without judgement"
         }
-        let parts =
-            changedImagePaths.map { "image \($0)" } + Aspect.allCases.filter(changed.contains).map(\.rawValue)
+        let parts = updates.flatMap { update in
+            // Image parts carry their full path already; other fields are named with their template's.
+            update.parts.map { namingTemplates && !$0.hasPrefix("image ") ? "\(update.specPath) \($0)" : $0 }
+        }
         return "update judged on what it changes: " + parts.joined(separator: ", ")
     }
 
