@@ -199,7 +199,11 @@ public struct AcceleratorSettings: Sendable, Equatable {
     }
 
     /// True when `resource` names an accelerator.
-    public func isAccelerator(_ resource: String) -> Bool { Self.resource(resource, matches: resources) }
+    public func isAccelerator(_ resource: String) -> Bool {
+        // Extended resources always carry a domain (`vendor.com/name`); `cpu`, `memory`, `ephemeral-storage` and
+        // `hugepages-*` never do, and are most of what a container asks for.
+        resource.utf8.contains(UInt8(ascii: "/")) && Self.resource(resource, matches: resources)
+    }
 
     /// True when `resource` equals an entry of `entries`, or starts with an entry ending in `*`.
     static func resource(_ resource: String, matches entries: [String]) -> Bool {

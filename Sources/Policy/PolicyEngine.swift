@@ -29,7 +29,7 @@ public struct PolicyEngine: Sendable {
     ]
 
     /// API groups whose kinds Portcullis knows itself; `workloadKinds` names kinds of other groups.
-    public static let builtInGroups: Set<String> = ["", "apps", "batch", "resource.k8s.io", "serving.kserve.io"]
+    public static var builtInGroups: Set<String> { Set(KubernetesObject.builtInGroups.map(String.init)) }
 
     /// True when Portcullis examines this request: a built-in kind (``isInScope(_:)``), or the main resource of a
     /// kind the policy's `workloadKinds` names, on CREATE or UPDATE.

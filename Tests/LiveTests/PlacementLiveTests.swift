@@ -38,18 +38,12 @@ struct PlacementLiveTests {
     func serve() throws {
         let certs = try DevCertificates()
         let server = try LiveServer(certs)
-        let review =
-            #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"np-1","#
-            + #""kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"#
-            + #""namespace":"web","name":"p","operation":"CREATE","userInfo":{"username":"alice"},"#
-            + #""object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"web"},"#
-            + #""spec":{"nodeSelector":{"cloud.google.com/gke-nodepool":"pci-cde"},"#
-            + #""containers":[{"name":"c","image":"registry.internal/web:1"}]}}}}"#
-        let (status, json) = try AdmissionLiveTests.post(server, certs, path: "/validate/public", body: review)
-        #expect(status == 200)
-        let response = try #require(json["response"] as? [String: Any])
-        #expect(response["allowed"] as? Bool == false)
-        let message = try #require((response["status"] as? [String: Any])?["message"] as? String)
+        let review = ReviewEnvelope.review(
+            uid: "np-1", kind: "Pod", namespace: "web", name: "p",
+            object: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"web"},"#
+                + #""spec":{"nodeSelector":{"cloud.google.com/gke-nodepool":"pci-cde"},"#
+                + #""containers":[{"name":"c","image":"registry.internal/web:1"}]}}"#)
+        let message = try ReviewEnvelope.denial(server, certs, path: "/validate/public", review: review)
         #expect(
             message.contains("[node-pool]") && message.contains(#"a pool of class "cardholder-data""#), "\(message)")
         #expect(message.contains("spec.nodeSelector"), "\(message)")

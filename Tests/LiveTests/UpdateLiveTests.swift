@@ -16,11 +16,9 @@ struct UpdateLiveTests {
     }
 
     static func review(uid: String, new: String, old: String) -> String {
-        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"\#(uid)","#
-            + #""kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"#
-            + #""namespace":"clinical-nlp","name":"rrs-0","operation":"UPDATE","#
-            + #""userInfo":{"username":"system:serviceaccount:kube-system:job-controller"},"#
-            + #""object":\#(new),"oldObject":\#(old)}}"#
+        ReviewEnvelope.review(
+            uid: uid, kind: "Pod", namespace: "clinical-nlp", name: "rrs-0", operation: "UPDATE",
+            username: "system:serviceaccount:kube-system:job-controller", object: new, oldObject: old)
     }
 
     @Test("a finalizer removal is allowed and audited as unchanged; an image change is judged")
@@ -33,13 +31,10 @@ struct UpdateLiveTests {
             server, fixture.certs, path: "/validate/ephi",
             body: Self.review(uid: "u-finalizer", new: Self.pod(image: tagOnly, finalizers: false), old: old))
         #expect((allowed["response"] as? [String: Any])?["allowed"] as? Bool == true, "\(allowed)")
-        let (_, denied) = try AdmissionLiveTests.post(
+        let message = try ReviewEnvelope.denial(
             server, fixture.certs, path: "/validate/ephi",
-            body: Self.review(
+            review: Self.review(
                 uid: "u-image", new: Self.pod(image: "registry.internal/ephi/rrs:1.5", finalizers: true), old: old))
-        let response = try #require(denied["response"] as? [String: Any])
-        #expect(response["allowed"] as? Bool == false)
-        let message = try #require((response["status"] as? [String: Any])?["message"] as? String)
         #expect(message.contains("[image-digest]") && message.contains("rrs:1.5"), "\(message)")
         server.terminate()
         let query = try ChildProcess.run(

@@ -48,20 +48,14 @@ struct WorkloadKindLiveTests {
             #"{"spec":{"nodeSelector":{"cloud.google.com/gke-nodepool":"ephi-cpu","#
                 + #""topology.kubernetes.io/zone":"europe-west4-a"},"containers":[{"name":"ray","image":"\#(image)"}]}}"#
         }
-        let review =
-            #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"rc-1","#
-            + #""kind":{"group":"ray.io","version":"v1","kind":"RayCluster"},"#
-            + #""resource":{"group":"ray.io","version":"v1","resource":"rayclusters"},"#
-            + #""namespace":"clinical-nlp","name":"rc","operation":"CREATE","userInfo":{"username":"alice"},"#
-            + #""object":{"apiVersion":"ray.io/v1","kind":"RayCluster","metadata":{"name":"rc","namespace":"clinical-nlp"},"#
-            + #""spec":{"headGroupSpec":{"template":\#(template(pinned))},"#
-            + #""workerGroupSpecs":[{"groupName":"a","template":\#(template(pinned))},"#
-            + #"{"groupName":"b","template":\#(template("rayproject/ray:2.40.0"))}]}}}}"#
-        let (status, json) = try AdmissionLiveTests.post(server, certs, path: "/validate/ephi", body: review)
-        #expect(status == 200)
-        let response = try #require(json["response"] as? [String: Any])
-        #expect(response["allowed"] as? Bool == false)
-        let message = try #require((response["status"] as? [String: Any])?["message"] as? String)
+        let review = ReviewEnvelope.review(
+            uid: "rc-1", group: "ray.io", kind: "RayCluster", namespace: "clinical-nlp", name: "rc",
+            object:
+                #"{"apiVersion":"ray.io/v1","kind":"RayCluster","metadata":{"name":"rc","namespace":"clinical-nlp"},"#
+                + #""spec":{"headGroupSpec":{"template":\#(template(pinned))},"#
+                + #""workerGroupSpecs":[{"groupName":"a","template":\#(template(pinned))},"#
+                + #"{"groupName":"b","template":\#(template("rayproject/ray:2.40.0"))}]}}"#)
+        let message = try ReviewEnvelope.denial(server, certs, path: "/validate/ephi", review: review)
         #expect(message.contains("[registry-origin]"), "\(message)")
         #expect(message.contains("spec.workerGroupSpecs[1].template.spec.containers[0].image"), "\(message)")
     }
