@@ -7,7 +7,8 @@ import AdmissionAPI
 /// is confined when `nodeSelector` sets a key to an allowed value, or when *every* term has an `In`
 /// expression on a key whose values are all allowed. `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`,
 /// `matchFields` and terms without the key constrain nothing (`NotIn` and `DoesNotExist` even match nodes
-/// without the label); preferred affinity never counts. A value that names a forbidden zone or pool is
+/// without the label); an empty term (no expressions, no fields) matches no node at all, so it never widens the
+/// set; preferred affinity never counts. A value that names a forbidden zone or pool is
 /// reported even when another constraint would keep the pod out of it: the manifest asks for it.
 struct PlacementConstraint {
     /// What the label means, for messages: `zone`, `region`, `GPU node pool`.
@@ -43,7 +44,9 @@ struct PlacementConstraint {
             var everyTermConfined = !terms.isEmpty
             if terms.isEmpty { unconfinedReason = { "the required node affinity has no terms" } }
             for (index, term) in terms.enumerated() {
-                var termConfined = false
+                // Kubernetes: a term with neither matchExpressions nor matchFields matches no node, so it lets the
+                // pod onto none outside the allowed set.
+                var termConfined = term.matchExpressions.isEmpty && term.matchFields.isEmpty
                 for (expressionIndex, expression) in term.matchExpressions.enumerated()
                 where keys.contains(expression.key) && expression.operator == "In" {
                     let forbidden = expression.values.filter { !allowed.contains($0) }

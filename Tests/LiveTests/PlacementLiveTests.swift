@@ -34,6 +34,31 @@ struct PlacementLiveTests {
         #expect(cde.status == 0, "\(cde.stdout)\(cde.stderr)")
     }
 
+    @Test("evaluate: an empty node selector term matches no node, so it does not unconfine the pod")
+    func emptyTerm() throws {
+        let pod = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: notes, namespace: clinical-nlp}
+            spec:
+              nodeSelector: {cloud.google.com/gke-nodepool: ephi-cpu}
+              affinity:
+                nodeAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                    nodeSelectorTerms:
+                      - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [europe-west4-a]}]
+                      - {}
+              containers:
+                - {name: c, image: "registry.internal/ephi/notes@sha256:\(String(repeating: "e", count: 64))"}
+            """
+        let arguments = ["evaluate", "--policy", LiveServer.policy, "--class", "ephi", "-f", "-"]
+        let allowed = try ChildProcess.run(try portcullisBinary(), arguments, input: pod)
+        #expect(allowed.status == 0, "\(allowed.stdout)\(allowed.stderr)")
+        let emptyFields = try ChildProcess.run(
+            try portcullisBinary(), arguments, input: pod.replacingOccurrences(of: "- {}", with: "- {matchFields: []}"))
+        #expect(emptyFields.status == 0, "an empty matchFields list is an empty term too: \(emptyFields.stdout)")
+    }
+
     @Test("serve: a public pod selecting the CDE pool is denied, naming the pool's class")
     func serve() throws {
         let certs = try DevCertificates()

@@ -102,6 +102,19 @@ import Testing
             pod.set("spec.affinity", affinity([[expression("In", ["us-x"])]]))
         },
         PodCase("nodeName bypasses the scheduler", [.nodeName]) { pod in pod.set("spec.nodeName", "node-7") },
+        // Kubernetes: a term with neither matchExpressions nor matchFields matches no node, so it adds none.
+        PodCase("an empty term beside a confining one matches no node", []) { pod in
+            pod.set("spec.nodeSelector", nil)
+            pod.set("spec.affinity", affinity([[expression("In", ["eu-a"])], []]))
+        },
+        PodCase("only an empty term: the pod fits no node at all", []) { pod in
+            pod.set("spec.nodeSelector", nil)
+            pod.set("spec.affinity", affinity([[]]))
+        },
+        PodCase("an empty term does not excuse an open one", [.zoneResidency]) { pod in
+            pod.set("spec.nodeSelector", nil)
+            pod.set("spec.affinity", affinity([[], [expression("Exists")]]))
+        },
     ]
 
     @Test(arguments: cases)
