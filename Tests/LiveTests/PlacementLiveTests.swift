@@ -74,3 +74,22 @@ struct PlacementLiveTests {
         #expect(message.contains("spec.nodeSelector"), "\(message)")
     }
 }
+
+/// Paths the API server may be configured with by hand: a trailing slash reaches the class, and a class name in the
+/// wrong case gets the documented `unknown-class` denial (naming the defined classes), never a bare 404.
+@Suite("portcullis serve: lenient class paths", .timeLimit(.minutes(1)))
+struct ClassPathLiveTests {
+    @Test("/validate/ephi/ is /validate/ephi; /validate/EPHI is denied unknown-class")
+    func paths() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs)
+        let (status, json) = try AdmissionLiveTests.post(
+            server, certs, path: "/validate/ephi/", file: AdmissionLiveTests.allowedReview)
+        #expect(status == 200)
+        #expect((json["response"] as? [String: Any])?["allowed"] as? Bool == true, "\(json)")
+        let review = try String(contentsOfFile: AdmissionLiveTests.allowedReview, encoding: .utf8)
+        let message = try ReviewEnvelope.denial(server, certs, path: "/validate/EPHI", review: review)
+        #expect(message.contains("[unknown-class]") && message.contains(#""EPHI""#), "\(message)")
+        #expect(message.contains("defined: cardholder-data, ephi"), "\(message)")
+    }
+}
