@@ -16,6 +16,10 @@ struct PlacementConstraint {
     /// Equivalent label keys (the deprecated `failure-domain.beta.kubernetes.io/*` keys included).
     var keys: [String]
     var allowed: [String]
+    /// Labels whose value decides ours (a zone decides its region), and how: a zone selector confines the pod to
+    /// the zone's region as surely as a region selector would.
+    var derivedKeys: [String] = []
+    var derive: (String) -> String = { $0 }
 
     enum Problem {
         /// A selector or `In` expression names a value outside the allowed set.
@@ -27,9 +31,9 @@ struct PlacementConstraint {
     func problems(in spec: PodSpec, specPath: String) -> [Problem] {
         var problems: [Problem] = []
         var confined = false
-        for key in keys {
+        for key in keys + derivedKeys {
             guard let value = spec.nodeSelector[key] else { continue }
-            if allowed.contains(value) {
+            if allowed.contains(keys.contains(key) ? value : derive(value)) {
                 confined = true
             } else {
                 problems.append(.forbidden(path: "\(specPath).nodeSelector", key: key, value: value))
@@ -48,8 +52,11 @@ struct PlacementConstraint {
                 // pod onto none outside the allowed set.
                 var termConfined = term.matchExpressions.isEmpty && term.matchFields.isEmpty
                 for (expressionIndex, expression) in term.matchExpressions.enumerated()
-                where keys.contains(expression.key) && expression.operator == "In" {
-                    let forbidden = expression.values.filter { !allowed.contains($0) }
+                where expression.operator == "In"
+                    && (keys.contains(expression.key) || derivedKeys.contains(expression.key))
+                {
+                    let derived = !keys.contains(expression.key)
+                    let forbidden = expression.values.filter { !allowed.contains(derived ? derive($0) : $0) }
                     for value in forbidden {
                         let path = "\(affinityPath).nodeSelectorTerms[\(index)].matchExpressions[\(expressionIndex)]"
                         problems.append(.forbidden(path: path, key: expression.key, value: value))

@@ -56,7 +56,7 @@ final class PolicyParser {
         let allowed = [
             "apiVersion", "kind", "defaultClass", "namespaceClasses", "accelerators", "gpu", "classes", "exemptions",
             "authorities", "registries", "registryCredentials", "signatureCache", "binding", "imageVolumeDrivers",
-            "defaultStorageClass", "workloadKinds",
+            "defaultStorageClass", "workloadKinds", "zoneRegions",
         ]
         guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
         if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
@@ -125,6 +125,15 @@ final class PolicyParser {
                 ?? PolicyDocument.defaultImageVolumeDrivers,
             defaultStorageClass: fields["defaultStorageClass"].flatMap { string($0, "defaultStorageClass") })
         document.workloadKinds = fields["workloadKinds"].map(parseWorkloadKinds) ?? []
+        if let node = fields["zoneRegions"], let entries = pairs(of: node, named: "zoneRegions") {
+            for (zone, keyNode, value) in entries {
+                guard let region = string(value, "zoneRegions.\(zone)") else { continue }
+                if zone.isEmpty || region.isEmpty {
+                    report("zoneRegions: a zone and its region may not be empty", at: keyNode)
+                }
+                document.zoneRegions[zone] = region
+            }
+        }
         return document
     }
 

@@ -28,6 +28,14 @@ public struct PolicyDocument: Sendable, Equatable {
     /// Kinds the policy names with the paths of their pod templates (AI training and serving CRDs); empty: only the
     /// built-in kinds are judged.
     public var workloadKinds: [PodTemplateKind] = []
+    /// Zone → region, for zones the clouds' naming does not place (`zoneRegions:`).
+    public var zoneRegions: [String: String] = [:]
+
+    /// The region a zone lies in: ``zoneRegions``, else the clouds' naming (`europe-west4-a` → `europe-west4`,
+    /// `us-east-1a` → `us-east-1`, `westeurope-1` → `westeurope`).
+    public func region(ofZone zone: String) -> String {
+        zoneRegions[zone] ?? ClusterStorageReview.region(ofZone: zone)
+    }
 
     /// The configured kind for an API group and kind, if the policy names it.
     public func workloadKind(group: String, kind: String) -> PodTemplateKind? {

@@ -264,7 +264,7 @@ public struct PolicyEngine: Sendable {
                         usesAccelerator: AcceleratorPlacementCheck.usesAccelerator(
                             pod, accelerators: policy.accelerators),
                         foreign: foreignPools[dataClass.name] ?? [:])
-                    + ResidencyCheck.check(pod, in: dataClass)
+                    + ResidencyCheck.check(pod, in: dataClass, regionOfZone: policy.region(ofZone:))
                     + NodeNameCheck.check(pod, in: dataClass)
                     + SchedulerNameCheck.check(pod, in: dataClass)
             }

@@ -59,6 +59,30 @@ struct PlacementLiveTests {
         #expect(emptyFields.status == 0, "an empty matchFields list is an empty term too: \(emptyFields.stdout)")
     }
 
+    @Test("evaluate: a personal-data pod pinned to a zone of its region is allowed, one in another region denied")
+    func zoneInRegion() throws {
+        let pod = { (zone: String) in
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: crm, namespace: crm-personalisation}
+            spec:
+              nodeSelector: {topology.kubernetes.io/zone: \(zone)}
+              containers:
+                - {name: c, image: "registry.internal/pd/crm@sha256:\(String(repeating: "f", count: 64))"}
+            """
+        }
+        let arguments = ["evaluate", "--policy", LiveServer.policy, "-f", "-"]
+        let inRegion = try ChildProcess.run(try portcullisBinary(), arguments, input: pod("europe-west4-a"))
+        #expect(inRegion.status == 0, "\(inRegion.stdout)\(inRegion.stderr)")
+        let outside = try ChildProcess.run(try portcullisBinary(), arguments, input: pod("us-east1-b"))
+        #expect(outside.status == 1, "\(outside.stdout)")
+        #expect(
+            outside.stdout.contains(
+                #"topology.kubernetes.io/zone="us-east1-b", outside class "personal-data" regions europe-west4"#),
+            "\(outside.stdout)")
+    }
+
     @Test("serve: a public pod selecting the CDE pool is denied, naming the pool's class")
     func serve() throws {
         let certs = try DevCertificates()

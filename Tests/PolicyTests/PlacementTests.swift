@@ -133,6 +133,34 @@ import Testing
         #expect(try Fixture.decide(pod, className: "pci").ruleIDs == [.zoneResidency])
     }
 
+    /// A zone lies in a region: by the policy's `zoneRegions`, else by the clouds' naming (`us-east-b` → `us-east`).
+    @Test(arguments: [
+        (["topology.kubernetes.io/zone": "us-east-b"], [RuleID]()),
+        (["failure-domain.beta.kubernetes.io/zone": "us-east-1a"], [.zoneResidency]),
+        (["topology.kubernetes.io/zone": "eu-west-a"], [.zoneResidency]),
+        (["topology.kubernetes.io/zone": "dc7"], [.zoneResidency]),
+        (["topology.kubernetes.io/zone": "az1"], []),
+    ])
+    func zonesLieInRegions(selector: [String: String], rules: [RuleID]) throws {
+        var pod = Fixture.pod()
+        pod.set("spec.containers.0.image", "registry.internal/pci/app")
+        pod.set("spec.nodeSelector", selector)
+        let decision = try Fixture.decide(pod, className: "pci")
+        #expect(decision.ruleIDs == rules, "\(decision.violations.map(\.text))")
+    }
+
+    @Test func affinityZonesLieInRegionsTermByTerm() throws {
+        var pod = Fixture.pod()
+        pod.set("spec.containers.0.image", "registry.internal/pci/app")
+        pod.set("spec.nodeSelector", nil)
+        pod.set("spec.affinity", Self.affinity([[Self.expression("In", ["us-east-a", "us-east-b"])]]))
+        #expect(try Fixture.decide(pod, className: "pci").allowed)
+        pod.set("spec.affinity", Self.affinity([[Self.expression("In", ["us-east-a", "eu-west-b"])]]))
+        let denied = try Fixture.decide(pod, className: "pci")
+        #expect(denied.ruleIDs == [.zoneResidency])
+        #expect(denied.violations.first?.message.contains(#"topology.kubernetes.io/zone="eu-west-b""#) == true)
+    }
+
     @Test func unconfinedMessageSaysWhichTermAndWhatWouldDo() throws {
         var pod = Fixture.pod()
         pod.set("spec.nodeSelector", nil)
