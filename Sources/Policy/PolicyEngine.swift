@@ -264,7 +264,7 @@ public struct PolicyEngine: Sendable {
                         usesAccelerator: AcceleratorPlacementCheck.usesAccelerator(
                             pod, accelerators: policy.accelerators),
                         foreign: foreignPools[dataClass.name] ?? [:])
-                    + ResidencyCheck.check(pod, in: dataClass, regionOfZone: policy.region(ofZone:))
+                    + ResidencyCheck.check(pod, in: dataClass, policy: policy)
                     + NodeNameCheck.check(pod, in: dataClass)
                     + SchedulerNameCheck.check(pod, in: dataClass)
             }

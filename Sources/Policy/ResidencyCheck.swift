@@ -9,9 +9,7 @@ enum ResidencyCheck {
     static let zoneKeys = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"]
     static let regionKeys = ["topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region"]
 
-    static func check(_ pod: PodUnderReview, in dataClass: DataClass, regionOfZone: @escaping (String) -> String)
-        -> [Finding]
-    {
+    static func check(_ pod: PodUnderReview, in dataClass: DataClass, policy: PolicyDocument) -> [Finding] {
         var findings: [Finding] = []
         var className: String { dataClass.name.quotedForMessage }
         for (noun, keys, allowedValues) in [
@@ -21,7 +19,7 @@ enum ResidencyCheck {
             var constraint = PlacementConstraint(noun: noun, keys: keys, allowed: allowedValues)
             if noun == "region" {
                 constraint.derivedKeys = zoneKeys
-                constraint.derive = regionOfZone
+                constraint.derive = policy.region(ofZone:)
             }
             var allowed: String { constraint.allowed.joined(separator: ", ") }
             for problem in constraint.problems(in: pod.spec, specPath: pod.specPath) {
