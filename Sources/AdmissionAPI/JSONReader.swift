@@ -69,6 +69,9 @@ struct JSONReader {
         case null = "null"
     }
 
+    /// A copy of the input's bytes in `range` (positions already read).
+    func bytes(_ range: Range<Int>) -> [UInt8] { Array(bytes[range]) }
+
     func error(_ problem: String) -> AdmissionDecodingError {
         AdmissionDecodingError(problem, offset: position)
     }

@@ -23,7 +23,13 @@ extension KubernetesObject {
                 }
             case "spec":
                 if try reader.present(3, "spec", in: &seen) {
+                    let start = reader.position
                     try decodeSpec(into: &object, from: &reader)
+                    // Kept for custom resources only; built-in kinds are decoded in full above. When apiVersion
+                    // comes after spec the group is not known yet, so the bytes are kept.
+                    if object.apiVersion.isEmpty || !Self.builtInGroups.contains(Self.group(of: object.apiVersion)) {
+                        object.rawSpec = reader.bytes(start..<reader.position)
+                    }
                 }
             case "target":
                 if try reader.present(4, "target", in: &seen) {
@@ -36,6 +42,15 @@ extension KubernetesObject {
             }
         }
         return object
+    }
+
+    /// API groups whose kinds this decoder reads in full, so their `spec` bytes need not be kept.
+    public static let builtInGroups: Set<Substring> = ["", "apps", "batch", "resource.k8s.io", "serving.kserve.io"]
+
+    /// The group of an `apiVersion` (`apps/v1` → `apps`, `v1` → the core group "").
+    static func group(of apiVersion: String) -> Substring {
+        guard let slash = apiVersion.firstIndex(of: "/") else { return "" }
+        return apiVersion[..<slash]
     }
 
     /// Reads `spec` once, keeping every reading a kind might need: the spec as a pod spec, the pod

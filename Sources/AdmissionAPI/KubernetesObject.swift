@@ -7,7 +7,7 @@ public struct KubernetesObject: Sendable, Equatable {
     public var metadata: ObjectMeta
     /// `spec` read as a pod spec (meaningful for a Pod).
     public var spec: PodSpec?
-    /// `spec.template.spec` (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job).
+    /// `spec.template.spec` (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController).
     public var templateSpec: PodSpec?
     /// `spec.jobTemplate.spec.template.spec` (CronJob).
     public var jobTemplateSpec: PodSpec?
@@ -25,6 +25,9 @@ public struct KubernetesObject: Sendable, Equatable {
     public var volumeClaimTemplates: [ClaimTemplate] = []
     /// `target.name` (Binding): the node a pod is bound to.
     public var bindingTarget: String?
+    /// The bytes of `spec`, for kinds the policy names with the paths of their pod templates
+    /// (``podTemplates(at:)``); the decoder cannot know those paths, nor the kind before it reads `spec`.
+    public var rawSpec: [UInt8]?
 
     public init(
         apiVersion: String = "v1", kind: String, metadata: ObjectMeta = ObjectMeta(), spec: PodSpec? = nil,
@@ -56,7 +59,7 @@ public struct KubernetesObject: Sendable, Equatable {
     public func podSpec(forKind kind: String) -> (spec: PodSpec, path: String)? {
         switch kind {
         case "Pod": spec.map { ($0, "spec") }
-        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job":
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController":
             templateSpec.map { ($0, "spec.template.spec") }
         case "CronJob": jobTemplateSpec.map { ($0, "spec.jobTemplate.spec.template.spec") }
         case "InferenceService": predictorSpec.map { ($0, "spec.predictor") }

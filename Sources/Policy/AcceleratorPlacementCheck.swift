@@ -109,6 +109,11 @@ enum AcceleratorPlacementCheck {
         }
     }
 
+    /// True when the pod asks for an accelerator by any path (an extended resource or a resource claim).
+    static func usesAccelerator(_ pod: PodUnderReview, accelerators: AcceleratorSettings) -> Bool {
+        firstAcceleratorUse(pod, accelerators: accelerators) != nil
+    }
+
     /// Every accelerator resource any container asks for (non-zero), for taints that apply to some only.
     private static func requestedAcceleratorResources(
         _ pod: PodUnderReview, accelerators: AcceleratorSettings

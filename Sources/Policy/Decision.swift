@@ -31,6 +31,9 @@ public struct Decision: Sendable, Equatable {
     /// Set when the class in the request path and the policy's `namespaceClasses` disagreed: what each said and
     /// which class decided (the stricter one). The audit line and a warning carry it.
     public var classConflict: String?
+    /// For an UPDATE with its old object: what it was judged on (the fields it changes that a rule reads), or why it
+    /// was allowed without judgement (`unchanged placement and images: …`). The audit line's `reason` carries it.
+    public var updateReason: String?
 
     public init(
         allowed: Bool, evaluated: Bool, className: String?, classMode: EnforcementMode?, subject: String,

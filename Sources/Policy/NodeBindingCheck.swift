@@ -7,7 +7,8 @@
 /// cluster's Node objects are never read: admission is a pure function of the request and the policy.
 /// Allows: any binding by one of `binding.schedulers` (it follows the pod's own selectors, affinity and
 /// tolerations, which admission confined); otherwise, a binding to a node the policy places outside every
-/// other class's accelerator pools and inside the class's zones and regions, or, in a class with no zones,
+/// other class's accelerator and node pools, in one of the class's own pools when it has `nodePools`, and
+/// inside the class's zones and regions, or, in a class with no zones,
 /// regions or dedicated pools, to a node the policy does not know.
 enum NodeBindingCheck {
     static func check(
@@ -50,6 +51,23 @@ enum NodeBindingCheck {
                     message: "\(binds), which is in node pool \(placement.pool.quotedForMessage), an accelerator"
                         + " pool of class \(owners.map(\.quotedForMessage).joined(separator: ", ")); class"
                         + " \(className) may use only its own accelerator pools (\(pools))"))
+        } else if owners.isEmpty {
+            // CPU pools (`nodePools`): a Binding carries no pod spec, so a class with pools may bind to any of its
+            // own pools, CPU or accelerator, and no class to another's.
+            let own = dataClass.nodePools + dataClass.acceleratorNodePools
+            let poolOwners = policy.classNames.filter { policy.classes[$0]?.nodePools.contains(placement.pool) == true }
+            if !own.contains(placement.pool) && (!dataClass.nodePools.isEmpty || !poolOwners.isEmpty) {
+                let owner =
+                    poolOwners.isEmpty
+                    ? "" : ", a pool of class \(poolOwners.map(\.quotedForMessage).joined(separator: ", "))"
+                findings.append(
+                    Finding(
+                        rule: .nodeBinding, path: path,
+                        message: "\(binds), which is in node pool \(placement.pool.quotedForMessage)\(owner); class"
+                            + " \(className) may run only on "
+                            + (dataClass.nodePools.isEmpty
+                                ? "pools no other class dedicates" : "its own pools (\(own.joined(separator: ", ")))")))
+            }
         }
         for (noun, allowed, known) in [
             ("zone", dataClass.zones, placement.zone), ("region", dataClass.regions, placement.region),

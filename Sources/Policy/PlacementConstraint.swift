@@ -7,7 +7,8 @@ import AdmissionAPI
 /// is confined when `nodeSelector` sets a key to an allowed value, or when *every* term has an `In`
 /// expression on a key whose values are all allowed. `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`,
 /// `matchFields` and terms without the key constrain nothing (`NotIn` and `DoesNotExist` even match nodes
-/// without the label); preferred affinity never counts. A value that names a forbidden zone or pool is
+/// without the label); an empty term (no expressions, no fields) matches no node at all, so it never widens the
+/// set; preferred affinity never counts. A value that names a forbidden zone or pool is
 /// reported even when another constraint would keep the pod out of it: the manifest asks for it.
 struct PlacementConstraint {
     /// What the label means, for messages: `zone`, `region`, `GPU node pool`.
@@ -15,6 +16,10 @@ struct PlacementConstraint {
     /// Equivalent label keys (the deprecated `failure-domain.beta.kubernetes.io/*` keys included).
     var keys: [String]
     var allowed: [String]
+    /// Labels whose value decides ours (a zone decides its region), and how: a zone selector confines the pod to
+    /// the zone's region as surely as a region selector would.
+    var derivedKeys: [String] = []
+    var derive: (String) -> String = { $0 }
 
     enum Problem {
         /// A selector or `In` expression names a value outside the allowed set.
@@ -26,9 +31,9 @@ struct PlacementConstraint {
     func problems(in spec: PodSpec, specPath: String) -> [Problem] {
         var problems: [Problem] = []
         var confined = false
-        for key in keys {
+        for key in keys + derivedKeys {
             guard let value = spec.nodeSelector[key] else { continue }
-            if allowed.contains(value) {
+            if allowed.contains(keys.contains(key) ? value : derive(value)) {
                 confined = true
             } else {
                 problems.append(.forbidden(path: "\(specPath).nodeSelector", key: key, value: value))
@@ -43,10 +48,15 @@ struct PlacementConstraint {
             var everyTermConfined = !terms.isEmpty
             if terms.isEmpty { unconfinedReason = { "the required node affinity has no terms" } }
             for (index, term) in terms.enumerated() {
-                var termConfined = false
+                // Kubernetes: a term with neither matchExpressions nor matchFields matches no node, so it lets the
+                // pod onto none outside the allowed set.
+                var termConfined = term.matchExpressions.isEmpty && term.matchFields.isEmpty
                 for (expressionIndex, expression) in term.matchExpressions.enumerated()
-                where keys.contains(expression.key) && expression.operator == "In" {
-                    let forbidden = expression.values.filter { !allowed.contains($0) }
+                where expression.operator == "In"
+                    && (keys.contains(expression.key) || derivedKeys.contains(expression.key))
+                {
+                    let derived = !keys.contains(expression.key)
+                    let forbidden = expression.values.filter { !allowed.contains(derived ? derive($0) : $0) }
                     for value in forbidden {
                         let path = "\(affinityPath).nodeSelectorTerms[\(index)].matchExpressions[\(expressionIndex)]"
                         problems.append(.forbidden(path: path, key: expression.key, value: value))

@@ -69,6 +69,8 @@ struct PodUnderReview {
     var specPath: String
     /// True for a workload's pod template rather than a pod.
     var isTemplate: Bool
+    /// True for a kind with several templates (configured in `workloadKinds`): the subject names the template's path.
+    var namesTemplatePath = false
     /// `spec.nodeName` of the old object of an UPDATE; the scheduler sets it on a bound pod, so an
     /// unchanged value is not a bypass.
     var previousNodeName: String?
@@ -87,8 +89,9 @@ struct PodUnderReview {
     init(
         workloadKind: String, workloadName: String, spec: PodSpec, specPath: String,
         previousNodeName: String?, previousSchedulerName: String? = nil, imageDrivers: [String: String] = [:],
-        modelSources: [ModelSource] = []
+        modelSources: [ModelSource] = [], namesTemplatePath: Bool = false
     ) {
+        self.namesTemplatePath = namesTemplatePath
         self.modelSources = modelSources
         self.judgesPlacement = workloadKind != "InferenceService" && workloadKind != "ServingRuntime"
         self.workloadKind = workloadKind
@@ -151,7 +154,9 @@ struct PodUnderReview {
         switch workloadKind {
         case "InferenceService": return "\(workloadKind)\(name) predictor"
         case "ServingRuntime": return "\(workloadKind)\(name) runtime"
-        default: return "\(workloadKind)\(name) pod template"
+        default:
+            guard namesTemplatePath else { return "\(workloadKind)\(name) pod template" }
+            return "\(workloadKind)\(name) pod template \(specPath.dropLast(".spec".count))"
         }
     }
 }

@@ -56,7 +56,7 @@ final class PolicyParser {
         let allowed = [
             "apiVersion", "kind", "defaultClass", "namespaceClasses", "accelerators", "gpu", "classes", "exemptions",
             "authorities", "registries", "registryCredentials", "signatureCache", "binding", "imageVolumeDrivers",
-            "defaultStorageClass",
+            "defaultStorageClass", "workloadKinds", "zoneRegions",
         ]
         guard let fields = fields(of: root, named: "the policy", allowed: allowed) else { return nil }
         if let node = require("apiVersion", in: fields, of: root, named: "the policy"),
@@ -118,12 +118,63 @@ final class PolicyParser {
         let trust = parseSignatureTrust(fields)
         checkSignatureRequirements(classes, trust: trust, classesNode: fields["classes"])
         let binding = fields["binding"].map(parseBinding) ?? BindingSettings()
-        return PolicyDocument(
+        var document = PolicyDocument(
             defaultClass: defaultClass, namespaceClasses: namespaceClasses, accelerators: accelerators,
             classes: classes, exemptions: exemptions, signatures: trust, binding: binding,
             imageVolumeDrivers: fields["imageVolumeDrivers"].map(parseImageVolumeDrivers)
                 ?? PolicyDocument.defaultImageVolumeDrivers,
             defaultStorageClass: fields["defaultStorageClass"].flatMap { string($0, "defaultStorageClass") })
+        document.workloadKinds = fields["workloadKinds"].map(parseWorkloadKinds) ?? []
+        if let node = fields["zoneRegions"], let entries = pairs(of: node, named: "zoneRegions") {
+            for (zone, keyNode, value) in entries {
+                guard let region = string(value, "zoneRegions.\(zone)") else { continue }
+                if zone.isEmpty || region.isEmpty {
+                    report("zoneRegions: a zone and its region may not be empty", at: keyNode)
+                }
+                document.zoneRegions[zone] = region
+            }
+        }
+        return document
+    }
+
+    /// Kinds with pod templates: `[{group, kind, resource?, templates: [path, …]}]`. Built-in kinds cannot be
+    /// redefined (their decoding is fixed), and one kind may appear once.
+    private func parseWorkloadKinds(_ node: Node) -> [PodTemplateKind] {
+        guard let items = sequence(node, "workloadKinds") else { return [] }
+        var kinds: [PodTemplateKind] = []
+        for (index, item) in items.enumerated() {
+            let context = "workloadKinds[\(index)]"
+            guard let entry = fields(of: item, named: context, allowed: ["group", "kind", "resource", "templates"]),
+                let groupNode = require("group", in: entry, of: item, named: context),
+                let group = string(groupNode, "\(context) group"),
+                let kindNode = require("kind", in: entry, of: item, named: context),
+                let kind = string(kindNode, "\(context) kind"),
+                let templatesNode = require("templates", in: entry, of: item, named: context),
+                let paths = nonEmptyStrings(templatesNode, "\(context) templates")
+            else { continue }
+            if group.isEmpty || PolicyEngine.builtInGroups.contains(group) {
+                report(
+                    "\(context) group \"\(group)\" is built in (\(PolicyEngine.builtInGroups.sorted().joined(separator: ", ")));"
+                        + " name a custom resource's API group", at: groupNode)
+                continue
+            }
+            if kind.isEmpty || kinds.contains(where: { $0.group == group && $0.kind == kind }) {
+                report("\(context): kind \"\(kind)\" of group \(group) is empty or listed twice", at: kindNode)
+                continue
+            }
+            var templates: [PodTemplatePath] = []
+            for (offset, text) in paths.enumerated() {
+                do {
+                    templates.append(try PodTemplatePath(text))
+                } catch {
+                    report(
+                        "\(context) templates[\(offset)]: \(error.problem)", at: sequence(templatesNode, "")?[offset])
+                }
+            }
+            let resource = entry["resource"].flatMap { string($0, "\(context) resource") }
+            kinds.append(PodTemplateKind(group: group, kind: kind, resource: resource, templates: templates))
+        }
+        return kinds
     }
 
     private func reportYAMLError(_ error: YamlError) {
@@ -192,7 +243,8 @@ final class PolicyParser {
     private func parseClass(_ name: String, _ node: Node, accelerators: AcceleratorSettings) -> DataClass? {
         let context = "class \"\(name)\""
         let allowed = [
-            "mode", "rules", "registries", "requireDigest", "zones", "regions", "acceleratorNodePools", "gpuNodePools",
+            "mode", "rules", "registries", "requireDigest", "zones", "regions", "nodePools", "acceleratorNodePools",
+            "gpuNodePools",
             "dedicatedTaints", "requireSignatures", "signatures", "schedulerNames", "deviceClasses",
             "maxDevicesPerClaim", "allowAllocationModeAll", "inlineCSIDrivers", "models", "storageClasses",
             "forbidVolumeTypes",
@@ -238,6 +290,9 @@ final class PolicyParser {
         }
         if let node = fields["regions"], let values = nonEmptyStrings(node, "\(context) regions") {
             dataClass.regions = values
+        }
+        if let node = fields["nodePools"], let values = nonEmptyStrings(node, "\(context) nodePools") {
+            dataClass.nodePools = values
         }
         if let node = renamed("gpuNodePools", to: "acceleratorNodePools", in: fields, of: context),
             let values = nonEmptyStrings(node, "\(context) acceleratorNodePools")

@@ -25,6 +25,22 @@ public struct PolicyDocument: Sendable, Equatable {
     /// The cluster's default StorageClass, which a claim without `storageClassName` gets; nil when the policy does
     /// not say (such claims are then denied in classes with `storageClasses`).
     public var defaultStorageClass: String?
+    /// Kinds the policy names with the paths of their pod templates (AI training and serving CRDs); empty: only the
+    /// built-in kinds are judged.
+    public var workloadKinds: [PodTemplateKind] = []
+    /// Zone → region, for zones the clouds' naming does not place (`zoneRegions:`).
+    public var zoneRegions: [String: String] = [:]
+
+    /// The region a zone lies in: ``zoneRegions``, else the clouds' naming (`europe-west4-a` → `europe-west4`,
+    /// `us-east-1a` → `us-east-1`, `westeurope-1` → `westeurope`).
+    public func region(ofZone zone: String) -> String {
+        zoneRegions[zone] ?? ClusterStorageReview.region(ofZone: zone)
+    }
+
+    /// The configured kind for an API group and kind, if the policy names it.
+    public func workloadKind(group: String, kind: String) -> PodTemplateKind? {
+        workloadKinds.first { $0.group == group && $0.kind == kind }
+    }
 
     /// Image-populating CSI drivers in use today, with the attribute that names the image.
     public static let defaultImageVolumeDrivers = ["csi-image.warm-metal.tech": "image"]
@@ -71,6 +87,9 @@ public struct DataClass: Sendable, Equatable {
     public var acceleratorNodePools: [String]
     /// Taints on this class's dedicated nodes; its pods may tolerate them, other classes' pods may not.
     public var dedicatedTaints: [Taint]
+    /// The node pools (values of the node-pool label) its pods using no accelerator must run on; empty: any pool
+    /// no other class dedicates.
+    public var nodePools: [String] = []
     /// Whether images must carry a verified signature; the webhook verifies them before the pure checks run.
     public var requireSignatures: Bool
     /// Which authorities count and which promotion annotations apply; required when ``requireSignatures`` is set.
@@ -124,9 +143,11 @@ public struct DataClass: Sendable, Equatable {
     /// The mode a violation of `rule` has in this class.
     public func mode(for rule: RuleID) -> EnforcementMode { ruleModes[rule] ?? mode }
 
-    /// A class runs on dedicated pools when it has accelerator pools of its own or dedicated taints; such a
+    /// A class runs on dedicated pools when it has node pools or accelerator pools of its own or dedicated taints; such a
     /// class's pods may not carry blanket tolerations.
-    public var hasDedicatedPools: Bool { !acceleratorNodePools.isEmpty || !dedicatedTaints.isEmpty }
+    public var hasDedicatedPools: Bool {
+        !acceleratorNodePools.isEmpty || !nodePools.isEmpty || !dedicatedTaints.isEmpty
+    }
 
     /// A class with zones, regions or dedicated pools depends on the scheduler to place its pods.
     var dependsOnScheduler: Bool { !zones.isEmpty || !regions.isEmpty || hasDedicatedPools }
@@ -186,7 +207,11 @@ public struct AcceleratorSettings: Sendable, Equatable {
     }
 
     /// True when `resource` names an accelerator.
-    public func isAccelerator(_ resource: String) -> Bool { Self.resource(resource, matches: resources) }
+    public func isAccelerator(_ resource: String) -> Bool {
+        // Extended resources always carry a domain (`vendor.com/name`); `cpu`, `memory`, `ephemeral-storage` and
+        // `hugepages-*` never do, and are most of what a container asks for.
+        resource.utf8.contains(UInt8(ascii: "/")) && Self.resource(resource, matches: resources)
+    }
 
     /// True when `resource` equals an entry of `entries`, or starts with an entry ending in `*`.
     static func resource(_ resource: String, matches entries: [String]) -> Bool {

@@ -10,11 +10,14 @@ public struct PolicyEngine: Sendable {
 
     /// Per class, the taints other classes dedicate (see ``TolerationScopeCheck``), computed once here.
     private let foreignTaints: [String: [(owner: String, taint: Taint)]]
+    /// Per class, the node pools other classes dedicate (see ``NodePoolCheck``), computed once here.
+    private let foreignPools: [String: [String: [String]]]
 
     public init(policy: PolicyDocument, policySHA256: String) {
         self.policy = policy
         self.policySHA256 = policySHA256
         foreignTaints = policy.classes.mapValues { TolerationScopeCheck.foreignTaints(of: $0, in: policy) }
+        foreignPools = policy.classes.mapValues { NodePoolCheck.foreignPools(of: $0, in: policy) }
     }
 
     /// The workload kinds whose pod templates are checked, by API group.
@@ -24,6 +27,19 @@ public struct PolicyEngine: Sendable {
         // KServe: the predictor's images and models, and the runtime's images.
         "serving.kserve.io": ["InferenceService", "ServingRuntime"],
     ]
+
+    /// API groups whose kinds Portcullis knows itself; `workloadKinds` names kinds of other groups.
+    public static var builtInGroups: Set<String> { Set(KubernetesObject.builtInGroups.map(String.init)) }
+
+    /// True when Portcullis examines this request: a built-in kind (``isInScope(_:)``), or the main resource of a
+    /// kind the policy's `workloadKinds` names, on CREATE or UPDATE.
+    public func isInScope(_ request: AdmissionRequest) -> Bool {
+        if Self.isInScope(request) { return true }
+        guard request.operation == "CREATE" || request.operation == "UPDATE", request.subResource.isEmpty else {
+            return false
+        }
+        return policy.workloadKind(group: request.kind.group, kind: request.kind.kind) != nil
+    }
 
     /// The DRA kinds whose device requests are checked (``DeviceClaimCheck``).
     static let deviceClaimKinds: Set<String> = ["ResourceClaim", "ResourceClaimTemplate"]
@@ -40,6 +56,9 @@ public struct PolicyEngine: Sendable {
             return request.subResource.isEmpty || request.subResource == "ephemeralcontainers"
         }
         if request.kind.group.isEmpty && request.kind.kind == "Binding" { return true }
+        if request.kind.group.isEmpty && request.kind.kind == "ReplicationController" {
+            return request.subResource.isEmpty
+        }
         if request.kind.group.isEmpty && request.kind.kind == "PersistentVolumeClaim" {
             return request.subResource.isEmpty
         }
@@ -95,7 +114,7 @@ public struct PolicyEngine: Sendable {
         _ request: AdmissionRequest, classFromPath: String?, now: Date, verifySignatures: SignatureVerifier? = nil
     ) -> Decision {
         if let conflict = classConflict(classFromPath: classFromPath, namespace: request.namespace),
-            Self.isInScope(request)
+            isInScope(request)
         {
             return evaluateStricter(request, conflict: conflict, now: now, verifySignatures: verifySignatures)
         }
@@ -115,7 +134,7 @@ public struct PolicyEngine: Sendable {
             allowed: true, evaluated: false, className: nil, classMode: nil, subject: "", violations: [],
             exemptions: [], images: [], policySHA256: policySHA256)
         decision.subject = "\(request.kind.kind) \(name.quotedForMessage)"
-        guard Self.isInScope(request) else { return decision }
+        guard isInScope(request) else { return decision }
         decision.evaluated = true
         let dataClass: DataClass
         switch resolveClass(classFromPath: classFromPath, namespace: request.namespace) {
@@ -147,7 +166,21 @@ public struct PolicyEngine: Sendable {
             record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
             return decision
         }
-        guard let object = request.object, let (spec, specPath) = object.podSpec(forKind: request.kind.kind) else {
+        let configured = policy.workloadKind(group: request.kind.group, kind: request.kind.kind)
+        let templates: [(spec: PodSpec, path: String)]
+        do {
+            templates = try Self.podTemplates(of: request.object, kind: request.kind.kind, configured: configured)
+        } catch {
+            decision.violations = [
+                Violation(
+                    ruleID: .unreadableObject,
+                    message: "\(decision.subject): its pod templates cannot be read: \(error.message)",
+                    mode: .enforce, path: "object")
+            ]
+            decision.allowed = false
+            return decision
+        }
+        guard let object = request.object, configured != nil || !templates.isEmpty else {
             decision.violations = [
                 Violation(
                     ruleID: .unreadableObject,
@@ -159,50 +192,112 @@ public struct PolicyEngine: Sendable {
             decision.allowed = false
             return decision
         }
-        let previous = request.oldObject?.podSpec(forKind: request.kind.kind)?.spec
-        let pod = PodUnderReview(
-            workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-            previousNodeName: previous?.nodeName, previousSchedulerName: previous?.schedulerName,
-            imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources)
-        decision.subject = pod.subject
-        decision.images = pod.containers.map(\.container.image)
-        if pod.images.count > pod.containers.count {
-            decision.volumeImages = pod.images.dropFirst(pod.containers.count).map {
+        let previousObject = request.operation == "UPDATE" ? request.oldObject : nil
+        var previousTemplates: [String: PodSpec] = [:]
+        for (spec, path)
+            in (try? Self.podTemplates(of: previousObject, kind: request.kind.kind, configured: configured))
+            ?? []
+        {
+            previousTemplates[path] = spec
+        }
+        // Built-in kinds hold one template; a configured kind names each of its templates by path.
+        let templatePaths = configured != nil
+        var pods: [(pod: PodUnderReview, update: SignificantUpdate?)] = []
+        for (spec, specPath) in templates {
+            let previous = previousTemplates[specPath]
+            let pod = PodUnderReview(
+                workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
+                previousNodeName: previous?.nodeName, previousSchedulerName: previous?.schedulerName,
+                imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources,
+                namesTemplatePath: templatePaths)
+            // An UPDATE is judged only on what it changes that a rule reads (``SignificantUpdate``).
+            var update: SignificantUpdate?
+            if let previousObject, let previous {
+                let oldPod = PodUnderReview(
+                    workloadKind: request.kind.kind, workloadName: name, spec: previous, specPath: specPath,
+                    previousNodeName: nil, imageDrivers: policy.imageVolumeDrivers,
+                    modelSources: previousObject.modelSources)
+                update = SignificantUpdate(
+                    old: oldPod, new: pod, oldClaims: previousObject.volumeClaimTemplates,
+                    newClaims: object.volumeClaimTemplates)
+            }
+            pods.append((pod, update))
+        }
+        if pods.count == 1 { decision.subject = pods[0].pod.subject }
+        for (pod, _) in pods {
+            decision.images += pod.containers.map(\.container.image)
+            decision.volumeImages += pod.images.dropFirst(pod.containers.count).map {
                 VolumeImage(volume: $0.volume ?? "", reference: $0.image)
             }
         }
+        var seenTypes = Set<String>()
+        decision.volumeTypes = pods.flatMap { Self.volumeTypes($0.pod) }.filter { seenTypes.insert($0).inserted }
+        if previousObject != nil && !pods.isEmpty && pods.allSatisfy({ $0.update != nil }) {
+            let updates = pods.compactMap(\.update)
+            decision.updateReason = SignificantUpdate.reason(updates, namingTemplates: templatePaths)
+            if updates.allSatisfy(\.isUnchanged) { return decision }
+        }
         if dataClass.requireSignatures, let verifySignatures {
-            let verifiable = Self.verifiableImages(decision.allImages, in: dataClass)
+            let candidates = pods.flatMap { pod, update in
+                guard let update else { return pod.images.map(\.image) }
+                let changed = Set(update.changedImagePaths)
+                return pod.images.filter { changed.contains($0.path) }.map(\.image)
+            }
+            let verifiable = Self.verifiableImages(candidates, in: dataClass)
             if !verifiable.isEmpty {
                 let evidence = verifySignatures(verifiable, dataClass)
                 decision.signatures = verifiable.compactMap { evidence[$0] }
             }
         }
         let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
-        var findings = ImageOriginCheck.check(pod, in: dataClass)
-        if pod.judgesPlacement {
-            findings +=
-                AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
-                + TolerationScopeCheck.check(
-                    pod, in: dataClass, accelerators: policy.accelerators, foreign: foreignTaints[dataClass.name] ?? [])
-                + ResidencyCheck.check(pod, in: dataClass)
-                + NodeNameCheck.check(pod, in: dataClass)
-                + SchedulerNameCheck.check(pod, in: dataClass)
+        var findings: [Finding] = []
+        for (pod, update) in pods {
+            var podFindings = ImageOriginCheck.check(pod, in: dataClass)
+            if pod.judgesPlacement {
+                podFindings +=
+                    AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
+                    + TolerationScopeCheck.check(
+                        pod, in: dataClass, accelerators: policy.accelerators,
+                        foreign: foreignTaints[dataClass.name] ?? [])
+                    + NodePoolCheck.check(
+                        pod, in: dataClass, poolLabel: policy.accelerators.nodePoolLabel,
+                        usesAccelerator: AcceleratorPlacementCheck.usesAccelerator(
+                            pod, accelerators: policy.accelerators),
+                        foreign: foreignPools[dataClass.name] ?? [:])
+                    + ResidencyCheck.check(pod, in: dataClass, policy: policy)
+                    + NodeNameCheck.check(pod, in: dataClass)
+                    + SchedulerNameCheck.check(pod, in: dataClass)
+            }
+            let claims = StorageClassCheck.claims(pod, templates: templatePaths ? [] : object.volumeClaimTemplates)
+            decision.storageClasses += claims.compactMap {
+                StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
+            }
+            podFindings +=
+                ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
+                + InlineCSIDriverCheck.check(pod, in: dataClass)
+                + ModelSourceCheck.check(pod, in: dataClass)
+                + VolumeTypeCheck.check(pod, in: dataClass)
+                + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
+            if let update { podFindings = podFindings.filter(update.keeps) }
+            findings += podFindings
         }
-        let claims = StorageClassCheck.claims(pod, templates: object.volumeClaimTemplates)
-        decision.storageClasses = claims.compactMap {
-            StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
-        }
-        var seenTypes = Set<String>()
-        decision.volumeTypes = pod.spec.volumes.map(\.source).filter { !$0.isEmpty && seenTypes.insert($0).inserted }
-        findings +=
-            ImageSignatureCheck.check(pod, in: dataClass, evidence: evidence, now: now)
-            + InlineCSIDriverCheck.check(pod, in: dataClass)
-            + ModelSourceCheck.check(pod, in: dataClass)
-            + VolumeTypeCheck.check(pod, in: dataClass)
-            + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
         record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
         return decision
+    }
+
+    /// The pod templates of `object`: a configured kind's at its paths, a built-in kind's one spec.
+    private static func podTemplates(
+        of object: KubernetesObject?, kind: String, configured: PodTemplateKind?
+    ) throws(AdmissionDecodingError) -> [(spec: PodSpec, path: String)] {
+        guard let object else { return [] }
+        if let configured { return try object.podTemplates(at: configured.templates) }
+        return object.podSpec(forKind: kind).map { [$0] } ?? []
+    }
+
+    /// The pod's distinct volume source types, in spec order, for the audit line.
+    private static func volumeTypes(_ pod: PodUnderReview) -> [String] {
+        var seen = Set<String>()
+        return pod.spec.volumes.map(\.source).filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
     /// The findings for a request that carries no pod spec but places or equips pods: a DRA claim or claim

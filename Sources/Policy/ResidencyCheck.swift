@@ -3,19 +3,24 @@
 /// Reads: `nodeSelector` and `affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution` on
 /// `topology.kubernetes.io/zone` / `failure-domain.beta.kubernetes.io/zone` (and the `region` pair).
 /// Allows: for a class with `zones`, a pod confined to them as ``PlacementConstraint`` defines; likewise,
-/// independently, for `regions`. Classes with neither are not checked.
+/// independently, for `regions`, where a zone selector or `In` confines the pod to the zone's region (the policy's
+/// `zoneRegions`, else the clouds' naming). Classes with neither are not checked.
 enum ResidencyCheck {
     static let zoneKeys = ["topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"]
     static let regionKeys = ["topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region"]
 
-    static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
+    static func check(_ pod: PodUnderReview, in dataClass: DataClass, policy: PolicyDocument) -> [Finding] {
         var findings: [Finding] = []
         var className: String { dataClass.name.quotedForMessage }
         for (noun, keys, allowedValues) in [
             ("zone", zoneKeys, dataClass.zones), ("region", regionKeys, dataClass.regions),
         ]
         where !allowedValues.isEmpty {
-            let constraint = PlacementConstraint(noun: noun, keys: keys, allowed: allowedValues)
+            var constraint = PlacementConstraint(noun: noun, keys: keys, allowed: allowedValues)
+            if noun == "region" {
+                constraint.derivedKeys = zoneKeys
+                constraint.derive = policy.region(ofZone:)
+            }
             var allowed: String { constraint.allowed.joined(separator: ", ") }
             for problem in constraint.problems(in: pod.spec, specPath: pod.specPath) {
                 switch problem {

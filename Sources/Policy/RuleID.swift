@@ -17,6 +17,8 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case blanketToleration = "blanket-toleration"
     /// A toleration of another class's dedicated taint.
     case foreignTaint = "foreign-taint"
+    /// A pod is not confined to its class's `nodePools`, or selects a pool another class dedicates.
+    case nodePool = "node-pool"
     /// Some node the pod could be scheduled on lies outside the class's zones or regions.
     case zoneResidency = "zone-residency"
     /// `spec.nodeName` bypasses the scheduler, its taints and its affinity.

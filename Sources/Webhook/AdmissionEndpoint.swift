@@ -73,7 +73,9 @@ public final class AdmissionEndpoint: Sendable {
             })
         var response = decision.response(uid: request.uid)
         let verificationWarnings = verifications.values.flatMap(\.warnings).sorted().map(Decision.warning)
-        if !verificationWarnings.isEmpty { response.warnings = (response.warnings ?? []) + verificationWarnings }
+        if !verificationWarnings.isEmpty {
+            response.warnings = Decision.fitWarnings((response.warnings ?? []) + verificationWarnings)
+        }
         var outcome = AuditRecord.Decision(decision)
         var forcedReason: String?
 

@@ -24,9 +24,15 @@ extension AuditRecord {
                     Image(reference: $0.reference, digest: Self.digest(in: $0.reference), volume: $0.volume)
                 },
             policySHA256: decision.policySHA256, dryRun: request.dryRun, latencyMicros: latencyMicros,
-            reason: decision.classConflict.map { "ClassConflict: \($0)" })
+            reason: Self.reason(decision))
         if !decision.storageClasses.isEmpty { storageClasses = decision.storageClasses }
         if !decision.volumeTypes.isEmpty { volumeTypes = decision.volumeTypes }
+    }
+
+    /// Why the decision is what it is, beyond its rules: a class conflict, what an UPDATE was judged on.
+    static func reason(_ decision: Policy.Decision) -> String? {
+        let parts = [decision.classConflict.map { "ClassConflict: \($0)" }, decision.updateReason].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     /// The `sha256:…` a reference pins, if it pins one.

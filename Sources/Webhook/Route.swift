@@ -5,7 +5,8 @@ import HTTPTransport
 ///
 /// The API server appends `?timeout=10s` to the configured path, so routing looks only at
 /// `HTTPRequest.path`. `/validate/<class>` carries the data class the webhook configuration chose
-/// from the namespace label; `/validate` leaves the choice to the policy's namespace map.
+/// from the namespace label; `/validate` leaves the choice to the policy's namespace map. `/validate/<class>/` is the
+/// same path, and a class-shaped name in another case reaches the policy, which denies it as an unknown class.
 public enum Route: Equatable, Sendable {
     case validate(className: String?)
     case health
@@ -21,8 +22,11 @@ public enum Route: Equatable, Sendable {
         case "/metrics": (route, allowed) = (.metrics, "GET")
         case "/validate", "/validate/": (route, allowed) = (.validate(className: nil), "POST")
         case let path where path.hasPrefix("/validate/"):
-            let className = String(path.dropFirst("/validate/".count))
-            guard isClassName(className) else {
+            // A trailing slash names the same class; a name in the wrong case (`EPHI`) is routed so that the policy
+            // denies it as `unknown-class`, listing the defined classes, as docs/POLICY.md promises.
+            var className = String(path.dropFirst("/validate/".count))
+            if className.utf8.last == UInt8(ascii: "/") { className.removeLast() }
+            guard isClassName(className.lowercased()) else {
                 return .failure(
                     WebhookError(
                         status: 404,

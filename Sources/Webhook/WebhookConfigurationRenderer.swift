@@ -81,9 +81,18 @@ public struct WebhookConfigurationRenderer: Sendable {
     ///   API server's 1–30 s.
     public func render(
         classNames: [String], namespaceClasses: [String: String] = [:], defaultClass: String? = nil,
-        failOpen: Set<String> = []
+        failOpen: Set<String> = [], workloadKinds: [(group: String, resource: String)] = []
     ) throws(WebhookConfigurationError) -> String {
         try validate(classNames: classNames, failOpen: failOpen)
+        for kind in workloadKinds where !Self.isDNSName(kind.group) || !Self.isDNSLabel(kind.resource[...]) {
+            throw WebhookConfigurationError(
+                "workload kind \"\(kind.group)/\(kind.resource)\": the group and resource must be lower-case DNS names")
+        }
+        // The policy's workload kinds, one rule per API group, in every version the group serves.
+        var byGroup: [String: Set<String>] = [:]
+        for kind in workloadKinds { byGroup[kind.group, default: []].insert(kind.resource) }
+        let rules =
+            Self.rules + byGroup.keys.sorted().map { (group: $0, versions: ["*"], resources: byGroup[$0]!.sorted()) }
         let unroutable = Set(unroutableNamespaces(namespaceClasses).map(\.namespace))
         // Only names that can be routed are spliced into the output, so none can carry a quote.
         let mapped = namespaceClasses.filter { !unroutable.contains($0.key) && classNames.contains($0.value) }
@@ -106,7 +115,7 @@ public struct WebhookConfigurationRenderer: Sendable {
                     // Quoted: a class called `yes`, `null` or `123` must stay a string label value.
                     "        \(namespaceLabelKey): \"\(className)\"",
                     "      matchExpressions:",
-                ] + Self.expression("kubernetes.io/metadata.name", "NotIn", byName))
+                ] + Self.expression("kubernetes.io/metadata.name", "NotIn", byName), rules: rules)
         }
         for className in classNames.sorted() {
             let namespaces = mapped.filter { $0.value == className }.map(\.key)
@@ -114,15 +123,16 @@ public struct WebhookConfigurationRenderer: Sendable {
             lines += webhook(
                 name: "\(className).mapped.\(serviceName).io", path: "/validate/\(className)",
                 failurePolicy: failOpen.contains(className) ? "Ignore" : "Fail",
-                selector: ["      matchExpressions:"] + Self.expression("kubernetes.io/metadata.name", "In", namespaces)
-            )
+                selector: ["      matchExpressions:"]
+                    + Self.expression("kubernetes.io/metadata.name", "In", namespaces),
+                rules: rules)
         }
         lines += webhook(
             name: "other.namespaces.\(serviceName).io", path: "/validate",
             failurePolicy: defaultClass.map(failOpen.contains) == true ? "Ignore" : "Fail",
             selector: ["      matchExpressions:"]
                 + Self.expression(namespaceLabelKey, "NotIn", classNames)
-                + Self.expression("kubernetes.io/metadata.name", "NotIn", byName))
+                + Self.expression("kubernetes.io/metadata.name", "NotIn", byName), rules: rules)
         lines += labelGuard(classNames: classNames.sorted(), mapped: mapped)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -201,7 +211,10 @@ public struct WebhookConfigurationRenderer: Sendable {
         ]
     }
 
-    private func webhook(name: String, path: String, failurePolicy: String, selector: [String]) -> [String] {
+    private func webhook(
+        name: String, path: String, failurePolicy: String, selector: [String],
+        rules: [(group: String, versions: [String], resources: [String])]
+    ) -> [String] {
         var lines =
             [
                 "  - name: \(name)",
@@ -218,7 +231,7 @@ public struct WebhookConfigurationRenderer: Sendable {
                 "    timeoutSeconds: \(timeoutSeconds)",
                 "    namespaceSelector:",
             ] + selector + ["    rules:"]
-        for rule in Self.rules {
+        for rule in rules {
             lines += [
                 "      - apiGroups: [\"\(rule.group)\"]",
                 "        apiVersions: [\(rule.versions.map { "\"\($0)\"" }.joined(separator: ", "))]",
@@ -235,9 +248,16 @@ public struct WebhookConfigurationRenderer: Sendable {
     /// as ReplicaSet events nobody reads; PersistentVolumeClaims, which choose where data lives; bindings (`pods/binding` and the older `bindings`), which
     /// place a pod on a node without the scheduler; DRA claims and claim templates, which decide
     /// which devices a pod gets, in every version a cluster may serve them in; and KServe's InferenceService and
-    /// ServingRuntime, whose model URIs never appear in a pod spec (every version KServe serves).
+    /// ServingRuntime, whose model URIs never appear in a pod spec (every version KServe serves). The policy's
+    /// `workloadKinds` (AI training and serving CRDs) are added per render.
     private static let rules: [(group: String, versions: [String], resources: [String])] = [
-        ("", ["v1"], ["pods", "pods/ephemeralcontainers", "pods/binding", "bindings", "persistentvolumeclaims"]),
+        (
+            "", ["v1"],
+            [
+                "pods", "pods/ephemeralcontainers", "pods/binding", "bindings", "persistentvolumeclaims",
+                "replicationcontrollers",
+            ]
+        ),
         ("apps", ["v1"], ["deployments", "replicasets", "statefulsets", "daemonsets"]),
         ("batch", ["v1"], ["jobs", "cronjobs"]),
         ("resource.k8s.io", ["v1", "v1beta2", "v1beta1"], ["resourceclaims", "resourceclaimtemplates"]),
@@ -287,6 +307,11 @@ public struct WebhookConfigurationRenderer: Sendable {
     }
 
     /// RFC 1123 label, as Kubernetes checks it (`IsDNS1123Label`).
+    /// Dot-separated DNS labels, as API groups are.
+    static func isDNSName(_ text: String) -> Bool {
+        !text.isEmpty && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isDNSLabel)
+    }
+
     static func isDNSLabel(_ text: Substring) -> Bool {
         isToken(text, maxLength: 63, ends: isLowerAlphanumeric, inner: { isLowerAlphanumeric($0) || $0 == "-" })
     }

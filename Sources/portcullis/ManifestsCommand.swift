@@ -47,7 +47,8 @@ struct ManifestsCommand: ParsableCommand {
         do {
             let rendered = try renderer.render(
                 classNames: document.classNames, namespaceClasses: document.namespaceClasses,
-                defaultClass: document.defaultClass, failOpen: Set(failOpen))
+                defaultClass: document.defaultClass, failOpen: Set(failOpen),
+                workloadKinds: document.workloadKinds.map { ($0.group, $0.resource) })
             print(rendered, terminator: "")
         } catch {
             throw ManifestsError("\(policy): \(error.message)")

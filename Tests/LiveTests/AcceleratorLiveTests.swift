@@ -91,17 +91,12 @@ struct AcceleratorLiveTests {
     func claimTemplate() throws {
         let certs = try DevCertificates()
         let server = try LiveServer(certs)
-        let review =
-            #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"c-1","#
-            + #""kind":{"group":"resource.k8s.io","version":"v1beta1","kind":"ResourceClaimTemplate"},"#
-            + #""resource":{"group":"resource.k8s.io","version":"v1beta1","resource":"resourceclaimtemplates"},"#
-            + #""namespace":"clinical-nlp","name":"t","operation":"CREATE","userInfo":{"username":"alice"},"#
-            + #""object":{"apiVersion":"resource.k8s.io/v1beta1","kind":"ResourceClaimTemplate","metadata":{"name":"t"},"#
-            + #""spec":{"spec":{"devices":{"requests":[{"name":"x","deviceClassName":"fpga.example.com"}]}}}}}}"#
-        let (_, json) = try AdmissionLiveTests.post(server, certs, path: "/validate/ephi", body: review)
-        let response = try #require(json["response"] as? [String: Any])
-        #expect(response["allowed"] as? Bool == false)
-        let message = try #require((response["status"] as? [String: Any])?["message"] as? String)
+        let review = ReviewEnvelope.review(
+            uid: "c-1", group: "resource.k8s.io", version: "v1beta1", kind: "ResourceClaimTemplate",
+            namespace: "clinical-nlp", name: "t",
+            object: #"{"apiVersion":"resource.k8s.io/v1beta1","kind":"ResourceClaimTemplate","metadata":{"name":"t"},"#
+                + #""spec":{"spec":{"devices":{"requests":[{"name":"x","deviceClassName":"fpga.example.com"}]}}}}"#)
+        let message = try ReviewEnvelope.denial(server, certs, path: "/validate/ephi", review: review)
         #expect(message.contains("[device-class]") && message.contains("fpga.example.com"), "\(message)")
         #expect(message.contains("spec.spec.devices.requests[0].deviceClassName"), "\(message)")
     }

@@ -96,7 +96,9 @@ import Testing
     }
 
     @Test func customSchedulerInARegulatedClassIsDenied() {
-        let (verdict, rules, text) = Self.verdict(Self.ephiPod("  schedulerName: my-scheduler\n"))
+        // On ephi's CPU pool, so that the scheduler is the only thing wrong with it (rule node-pool).
+        let pod = Self.ephiPod("    cloud.google.com/gke-nodepool: ephi-cpu\n  schedulerName: my-scheduler\n")
+        let (verdict, rules, text) = Self.verdict(pod)
         #expect(verdict == "deny", "\(text)")
         #expect(rules == ["scheduler-name"], "\(text)")
         #expect(text.contains("spec.schedulerName") && text.contains("default-scheduler"), "\(text)")

@@ -33,6 +33,10 @@ import Testing
         ("inference-services.yaml", 1, ["allow", "allow", "deny", "deny"]),
         ("dra-training-job.yaml", 0, ["allow", "allow"]),
         ("namespaces.yaml", 0, ["skip", "skip", "skip", "skip", "skip"]),
+        (
+            "ai-workloads.yaml", 1,
+            ["allow", "deny", "allow", "deny", "allow", "deny", "allow", "deny", "allow", "deny"]
+        ),
     ]
 
     @Test(arguments: examples)
@@ -46,9 +50,37 @@ import Testing
         let result = Self.run(try Self.example("denied-workloads.yaml"))
         #expect(
             result.rows.map { $0.decision?.ruleIDs ?? [] } == [
-                [.imageDigest, .registryOrigin], [.gpuPool, .zoneResidency], [.blanketToleration],
+                // node-pool: neither CPU workload selects ephi's CPU pool either.
+                [.imageDigest, .nodePool, .registryOrigin], [.gpuPool, .zoneResidency],
+                [.blanketToleration, .nodePool],
             ])
         #expect(result.text().contains("CronJob clinical-nlp/nightly-eval"))
+    }
+
+    /// The verdicts examples/ai-workloads.yaml documents in its header, and the template each denial names.
+    @Test func aiWorkloadsNameTheirTemplates() throws {
+        let result = Self.run(try Self.example("ai-workloads.yaml"))
+        #expect(
+            result.rows.map(\.name) == [
+                "rrs-pretrain", "rrs-pretrain-quick", "rrs-embeddings", "rrs-embeddings-t4", "rrs-eval",
+                "rrs-eval-shared", "rrs-serve", "rrs-serve-any", "rrs-dra-debug", "rrs-dra-unpinned",
+            ])
+        #expect(
+            result.rows.map { $0.decision?.ruleIDs ?? [] } == [
+                [], [.imageDigest, .registryOrigin], [], [.gpuPool], [], [.nodePool], [], [.blanketToleration], [],
+                [.gpuPool],
+            ])
+        #expect(
+            result.rows.map { $0.decision?.violations.first?.path ?? "" } == [
+                "", "spec.pytorchReplicaSpecs.Worker.template.spec.containers[0].image", "",
+                "spec.workerGroupSpecs[1].template.spec.nodeSelector", "",
+                "spec.replicatedJobs[0].template.spec.template.spec",
+                "", "spec.leaderWorkerTemplate.workerTemplate.spec.tolerations[0]", "", "spec",
+            ])
+        let text = result.text()
+        #expect(
+            text.contains(#"PyTorchJob "rrs-pretrain-quick" pod template spec.pytorchReplicaSpecs.Worker.template:"#))
+        #expect(text.contains(#"RayCluster "rrs-embeddings-t4" pod template spec.workerGroupSpecs[1].template:"#))
     }
 
     @Test func deniedModelsNameTheirFields() throws {

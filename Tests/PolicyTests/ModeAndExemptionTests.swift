@@ -93,16 +93,33 @@ import Testing
         #expect(response.auditAnnotations?["data-class"] == "ephi")
     }
 
-    @Test func warningsAreSingleLineAndAtMost120Characters() throws {
+    /// The API server passes warnings on whole while they total at most 4 KiB, and cuts each to 256 characters only
+    /// beyond that; so a warning keeps its remediation, and a flood still fits.
+    @Test func warningsAreSingleLineAndWithinTheAPIServersLimits() throws {
         var pod = ModeAndExemptionTests.rolloutPod()
         pod.set("spec.nodeSelector", nil)
         pod.set("metadata.name", "evil\nname\u{7}" + String(repeating: "x", count: 200))
         let warnings = try #require(try Fixture.decide(pod, className: "rollout").response(uid: "u").warnings)
         #expect(!warnings.isEmpty)
+        #expect(warnings.reduce(0) { $0 + $1.utf8.count } <= Decision.maxWarningsBytes)
         for warning in warnings {
-            #expect(warning.count <= 120)
             #expect(!warning.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
         }
+        #expect(
+            warnings.contains {
+                $0.hasSuffix("or a required node affinity whose every term has topology.kubernetes.io/zone In [eu-a]")
+            },
+            "the remediation is shown: \(warnings)")
+    }
+
+    @Test func aFloodOfWarningsIsCutAsTheAPIServerWould() {
+        let long = String(repeating: "w", count: 1000)
+        let fitted = Decision.fitWarnings(Array(repeating: long, count: 10))
+        #expect(fitted.reduce(0) { $0 + $1.utf8.count } <= Decision.maxWarningsBytes)
+        #expect(fitted.allSatisfy { $0.count <= Decision.truncatedWarningLength })
+        #expect(fitted.count == 10, "ten cut warnings fit in 4 KiB")
+        #expect(Decision.fitWarnings(["a", "b"]) == ["a", "b"])
+        #expect(Decision.fitWarnings([long, long]) == [long, long], "under 4 KiB nothing is cut")
     }
 
     @Test func auditAnnotationKeysAreValidQualifiedNames() throws {

@@ -102,6 +102,19 @@ import Testing
             pod.set("spec.affinity", affinity([[expression("In", ["us-x"])]]))
         },
         PodCase("nodeName bypasses the scheduler", [.nodeName]) { pod in pod.set("spec.nodeName", "node-7") },
+        // Kubernetes: a term with neither matchExpressions nor matchFields matches no node, so it adds none.
+        PodCase("an empty term beside a confining one matches no node", []) { pod in
+            pod.set("spec.nodeSelector", nil)
+            pod.set("spec.affinity", affinity([[expression("In", ["eu-a"])], []]))
+        },
+        PodCase("only an empty term: the pod fits no node at all", []) { pod in
+            pod.set("spec.nodeSelector", nil)
+            pod.set("spec.affinity", affinity([[]]))
+        },
+        PodCase("an empty term does not excuse an open one", [.zoneResidency]) { pod in
+            pod.set("spec.nodeSelector", nil)
+            pod.set("spec.affinity", affinity([[], [expression("Exists")]]))
+        },
     ]
 
     @Test(arguments: cases)
@@ -118,6 +131,34 @@ import Testing
         #expect(try Fixture.decide(pod, className: "pci").ruleIDs == [.zoneResidency])
         pod.set("spec.nodeSelector", ["topology.kubernetes.io/zone": "us-east-1a"])
         #expect(try Fixture.decide(pod, className: "pci").ruleIDs == [.zoneResidency])
+    }
+
+    /// A zone lies in a region: by the policy's `zoneRegions`, else by the clouds' naming (`us-east-b` → `us-east`).
+    @Test(arguments: [
+        (["topology.kubernetes.io/zone": "us-east-b"], [RuleID]()),
+        (["failure-domain.beta.kubernetes.io/zone": "us-east-1a"], [.zoneResidency]),
+        (["topology.kubernetes.io/zone": "eu-west-a"], [.zoneResidency]),
+        (["topology.kubernetes.io/zone": "dc7"], [.zoneResidency]),
+        (["topology.kubernetes.io/zone": "az1"], []),
+    ])
+    func zonesLieInRegions(selector: [String: String], rules: [RuleID]) throws {
+        var pod = Fixture.pod()
+        pod.set("spec.containers.0.image", "registry.internal/pci/app")
+        pod.set("spec.nodeSelector", selector)
+        let decision = try Fixture.decide(pod, className: "pci")
+        #expect(decision.ruleIDs == rules, "\(decision.violations.map(\.text))")
+    }
+
+    @Test func affinityZonesLieInRegionsTermByTerm() throws {
+        var pod = Fixture.pod()
+        pod.set("spec.containers.0.image", "registry.internal/pci/app")
+        pod.set("spec.nodeSelector", nil)
+        pod.set("spec.affinity", Self.affinity([[Self.expression("In", ["us-east-a", "us-east-b"])]]))
+        #expect(try Fixture.decide(pod, className: "pci").allowed)
+        pod.set("spec.affinity", Self.affinity([[Self.expression("In", ["us-east-a", "eu-west-b"])]]))
+        let denied = try Fixture.decide(pod, className: "pci")
+        #expect(denied.ruleIDs == [.zoneResidency])
+        #expect(denied.violations.first?.message.contains(#"topology.kubernetes.io/zone="eu-west-b""#) == true)
     }
 
     @Test func unconfinedMessageSaysWhichTermAndWhatWouldDo() throws {

@@ -89,6 +89,11 @@ import Testing
         ("to its own pool, zone not needed", "open", "shared-gpu-1", "alice", []),
         ("to a node whose zone is unknown, in a class with zones", "ephi", "shared-gpu-1", "alice", [.nodeBinding]),
         ("no target node", "plain", nil, "alice", [.nodeBinding]),
+        ("to the class's own CPU pool", "cde", "cde-cpu-1", "alice", []),
+        ("a class with CPU pools, to a shared pool", "cde", "default-pool-1", "alice", [.nodeBinding]),
+        ("a class with CPU pools, to another class's accelerator pool", "cde", "shared-gpu-1", "alice", [.nodeBinding]),
+        ("to another class's CPU pool", "plain", "cde-cpu-1", "alice", [.nodeBinding]),
+        ("a class without CPU pools, to a shared pool", "plain", "default-pool-1", "alice", []),
     ]
 
     @Test(arguments: cases)

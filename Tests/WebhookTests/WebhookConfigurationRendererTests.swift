@@ -75,11 +75,31 @@ import Yams
         #expect(
             covered == [
                 "/pods", "/pods/ephemeralcontainers", "/pods/binding", "/bindings", "/persistentvolumeclaims",
-                "apps/deployments",
+                "/replicationcontrollers", "apps/deployments",
                 "apps/replicasets", "apps/statefulsets", "apps/daemonsets", "batch/jobs", "batch/cronjobs",
                 "resource.k8s.io/resourceclaims", "resource.k8s.io/resourceclaimtemplates",
                 "serving.kserve.io/inferenceservices", "serving.kserve.io/servingruntimes",
             ])
+    }
+
+    /// The policy's `workloadKinds` are routed in every version their group serves, one rule per group; kinds it
+    /// does not name are not.
+    @Test func policyWorkloadKindsAreRouted() throws {
+        let hooks = try webhooks(
+            WebhookConfigurationRenderer().render(
+                classNames: ["ephi"],
+                workloadKinds: [("ray.io", "rayclusters"), ("jobset.x-k8s.io", "jobsets"), ("ray.io", "rayjobs")]))
+        for hook in hooks {
+            let rules = try #require(hook["rules"] as? [[String: Any]])
+            let custom = rules.filter { ["ray.io", "jobset.x-k8s.io"].contains(($0["apiGroups"] as? [String])?.first) }
+            #expect(custom.map { $0["apiGroups"] as? [String] ?? [] } == [["jobset.x-k8s.io"], ["ray.io"]])
+            #expect(custom.map { $0["resources"] as? [String] ?? [] } == [["jobsets"], ["rayclusters", "rayjobs"]])
+            #expect(
+                custom.allSatisfy { $0["apiVersions"] as? [String] == ["*"] && $0["scope"] as? String == "Namespaced" })
+        }
+        #expect(throws: WebhookConfigurationError.self) {
+            try WebhookConfigurationRenderer().render(classNames: ["ephi"], workloadKinds: [("Ray.IO", "x")])
+        }
     }
 
     @Test func namespaceLabelsNamingNoClassAreRefusedInsideTheAPIServer() throws {

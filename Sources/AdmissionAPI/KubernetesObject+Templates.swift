@@ -1,0 +1,54 @@
+extension KubernetesObject {
+    /// The pod specs of the templates at `paths`, each with the JSON path of its `spec` (indices and map keys
+    /// filled in: `spec.workerGroupSpecs[1].template.spec`), in path order then document order. A template that is
+    /// absent or null, or has no `spec`, is skipped; a repeated member on the way is an error, as everywhere.
+    public func podTemplates(at paths: [PodTemplatePath]) throws(AdmissionDecodingError) -> [(
+        spec: PodSpec, path: String
+    )] {
+        guard let rawSpec else { return [] }
+        var found: [(spec: PodSpec, path: String)] = []
+        for path in paths {
+            try JSONReader.read(rawSpec) { reader throws(AdmissionDecodingError) in
+                try Self.walk(&reader, path.segments[...], at: "spec", into: &found)
+            }
+        }
+        return found
+    }
+
+    private static func walk(
+        _ reader: inout JSONReader, _ segments: ArraySlice<PodTemplatePath.Segment>, at path: String,
+        into found: inout [(spec: PodSpec, path: String)]
+    ) throws(AdmissionDecodingError) {
+        if try reader.consumeNull() { return }
+        guard let segment = segments.first else {
+            var spec: PodSpec?
+            try reader.readMember("spec") { reader throws(AdmissionDecodingError) in
+                spec = try PodSpec.decode(from: &reader)
+            }
+            if let spec { found.append((spec, path + ".spec")) }
+            return
+        }
+        let rest = segments.dropFirst()
+        switch segment {
+        case .member(let name):
+            var seen = false
+            try reader.readObject { reader, key throws(AdmissionDecodingError) in
+                guard key.string == name else { return try reader.skipValue() }
+                guard !seen else { throw reader.error("duplicate key \"\(name)\"") }
+                seen = true
+                try walk(&reader, rest, at: path + "." + name, into: &found)
+            }
+        case .everyMember:
+            var keys = Set<String>()
+            try reader.readObject { reader, key throws(AdmissionDecodingError) in
+                let name = key.string
+                guard keys.insert(name).inserted else { throw reader.error("duplicate key \"\(name)\"") }
+                try walk(&reader, rest, at: path + "." + name, into: &found)
+            }
+        case .everyElement:
+            try reader.readArray { reader, index throws(AdmissionDecodingError) in
+                try walk(&reader, rest, at: "\(path)[\(index)]", into: &found)
+            }
+        }
+    }
+}
