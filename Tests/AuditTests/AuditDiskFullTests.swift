@@ -5,30 +5,36 @@ import Testing
 
 @testable import Audit
 
+/// A real segment file whose calls a fault-injecting subclass may intercept; the rest go straight through.
+class ForwardingSegmentFile: SegmentFile {
+    let real: PosixSegmentFile
+
+    init(path: String) throws(AuditError) { real = try PosixSegmentFile(path: path) }
+
+    var size: Int64 { real.size }
+    func append(_ bytes: [UInt8]) throws(AuditError) { try real.append(bytes) }
+    func sync() throws(AuditError) { try real.sync() }
+    func truncate(to size: Int64) throws(AuditError) { try real.truncate(to: size) }
+    func checkInPlace() throws(AuditError) { try real.checkInPlace() }
+    func close() { real.close() }
+}
+
 /// A segment file that fails like a full disk while `full` is set: the write lands partly, then ENOSPC.
-final class FullDiskSegmentFile: SegmentFile {
-    private let real: PosixSegmentFile
+final class FullDiskSegmentFile: ForwardingSegmentFile {
     private let full: ConcurrentBox<Bool>
 
     init(path: String, full: ConcurrentBox<Bool>) throws(AuditError) {
-        real = try PosixSegmentFile(path: path)
         self.full = full
+        try super.init(path: path)
     }
 
-    var size: Int64 { real.size }
-
-    func append(_ bytes: [UInt8]) throws(AuditError) {
+    override func append(_ bytes: [UInt8]) throws(AuditError) {
         guard !full.value else {
             try real.append(Array(bytes.prefix(bytes.count / 2)))
             throw AuditError("writing audit segment: No space left on device")
         }
         try real.append(bytes)
     }
-
-    func sync() throws(AuditError) { try real.sync() }
-    func truncate(to size: Int64) throws(AuditError) { try real.truncate(to: size) }
-    func checkInPlace() throws(AuditError) { try real.checkInPlace() }
-    func close() { real.close() }
 }
 
 @Suite("AuditWriter when the disk fails", .serialized)

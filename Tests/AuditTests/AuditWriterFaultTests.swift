@@ -8,8 +8,7 @@ import Testing
 
 /// A segment whose `fdatasync` fails (EIO, as a dying disk reports it) while `failing` is set, or blocks while
 /// `hung` is set; writes go through to the real file.
-final class FailingSyncSegmentFile: SegmentFile {
-    private let real: PosixSegmentFile
+final class FailingSyncSegmentFile: ForwardingSegmentFile {
     private let failing: ConcurrentBox<Bool>
     private let hung: ConcurrentBox<Bool>
     /// How many syncs this descriptor was asked for after one of its syncs had failed.
@@ -19,16 +18,13 @@ final class FailingSyncSegmentFile: SegmentFile {
     init(path: String, failing: ConcurrentBox<Bool>, hung: ConcurrentBox<Bool>, syncsAfterFailure: ConcurrentBox<Int>)
         throws(AuditError)
     {
-        real = try PosixSegmentFile(path: path)
         self.failing = failing
         self.hung = hung
         self.syncsAfterFailure = syncsAfterFailure
+        try super.init(path: path)
     }
 
-    var size: Int64 { real.size }
-    func append(_ bytes: [UInt8]) throws(AuditError) { try real.append(bytes) }
-
-    func sync() throws(AuditError) {
+    override func sync() throws(AuditError) {
         while hung.value { Thread.sleep(forTimeInterval: 0.005) }
         if failedOnce { syncsAfterFailure.mutate { $0 += 1 } }
         if failing.value {
@@ -37,10 +33,6 @@ final class FailingSyncSegmentFile: SegmentFile {
         }
         try real.sync()
     }
-
-    func truncate(to size: Int64) throws(AuditError) { try real.truncate(to: size) }
-    func checkInPlace() throws(AuditError) { try real.checkInPlace() }
-    func close() { real.close() }
 }
 
 @Suite("AuditWriter under disk faults", .serialized)
