@@ -480,9 +480,26 @@ struct SilentConnections {
         guard let entry = entries[id], entry.stage != stage else { return }
         entries[id] = (entry.fd, stage)
         orders[stage.rawValue].append(id)
+        pruneIfStale()
     }
 
-    mutating func remove(_ id: Int) { entries[id] = nil }
+    mutating func remove(_ id: Int) {
+        entries[id] = nil
+        pruneIfStale()
+    }
+
+    /// Ids still in the tier lists, live or stale: what the lists cost (bounded by `pruneIfStale`).
+    var trackedIDs: Int { zip(orders, heads).reduce(0) { $0 + $1.0.count - $1.1 } }
+
+    /// Connections that speak are removed without ever being shed, so without shedding the lists would keep
+    /// every id ever accepted: once stale ids outnumber live ones (plus slack), each list keeps only its live ids.
+    private mutating func pruneIfStale() {
+        guard trackedIDs > 2 * entries.count + 1024 else { return }
+        for tier in orders.indices {
+            orders[tier] = orders[tier][heads[tier]...].filter { entries[$0]?.stage.rawValue == tier }
+            heads[tier] = 0
+        }
+    }
 
     mutating func removeOldest() -> Int32? {
         for stage in [Stage.mute, .handshaken, .handshaking] {
