@@ -39,22 +39,14 @@ final class FullDiskSegmentFile: ForwardingSegmentFile {
 
 @Suite("AuditWriter when the disk fails", .serialized)
 struct AuditDiskFullTests {
-    /// Waits (bounded) for the writer's own retry to flip health; not a timing assertion.
-    private func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(20)
-        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        return condition()
-    }
-
     @Test("a failed write throws, turns the writer unhealthy, leaves no partial line, and it recovers by itself")
     func injectedENOSPC() throws {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let full = ConcurrentBox(false)
-        var configuration = Fixtures.configuration(directory.path)
-        configuration.openSegment = { path throws(AuditError) in try FullDiskSegmentFile(path: path, full: full) }
-        let writer = try AuditWriter(
-            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        let writer = try Fixtures.writer(directory.path, key: key) { path throws(AuditError) in
+            try FullDiskSegmentFile(path: path, full: full)
+        }
         #expect(try writer.append(Fixtures.record(1)) == 1)
         #expect(writer.isHealthy)
 
@@ -67,7 +59,7 @@ struct AuditDiskFullTests {
         #expect(try Fixtures.verify([directory.path], key: key.publicKey).isIntact)
 
         full.mutate { $0 = false }
-        #expect(waitUntil { writer.isHealthy }, "the writer should retry on its own and become healthy")
+        #expect(Fixtures.waitUntil { writer.isHealthy }, "the writer should retry on its own and become healthy")
         // seq 1 and its checkpoint; the retry's two control lines and their checkpoint (3…5); then this one.
         #expect(try writer.append(Fixtures.record(4)) == 6)
         writer.close()
@@ -111,7 +103,7 @@ struct AuditDiskFullTests {
         #expect(failed, "appends on a full file system must fail")
         #expect(!writer.isHealthy)
         try FileManager.default.removeItem(atPath: ballast)
-        #expect(waitUntil { writer.isHealthy })
+        #expect(Fixtures.waitUntil { writer.isHealthy })
         _ = try writer.append(Fixtures.record(999))
         writer.close()
         let report = try Fixtures.verify([logDirectory], key: key.publicKey, sealed: true)

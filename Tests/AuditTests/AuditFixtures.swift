@@ -46,6 +46,24 @@ enum Fixtures {
             policySHA256: String(repeating: "ab", count: 32), latencyMicros: 120)
     }
 
+    /// A writer on `directory` whose segments `openSegment` opens (a fault-injecting double), after `configure`.
+    static func writer(
+        _ directory: String, key: Ed25519PrivateKey, configure: (inout AuditConfiguration) -> Void = { _ in },
+        openSegment: @escaping @Sendable (String) throws(AuditError) -> any SegmentFile
+    ) throws -> AuditWriter {
+        var configuration = configuration(directory)
+        configure(&configuration)
+        configuration.openSegment = openSegment
+        return try AuditWriter(configuration: configuration, signingKey: key, clock: { Date() }, logger: logger)
+    }
+
+    /// Waits (bounded, 20 s) for the writer's own retry to change what `condition` reads; not a timing assertion.
+    static func waitUntil(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(20)
+        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return condition()
+    }
+
     /// A writer on `directory` whose lines are stamped by the test's `clock`.
     static func writer(_ directory: String, key: Ed25519PrivateKey, clock: TestClock) throws -> AuditWriter {
         try AuditWriter(

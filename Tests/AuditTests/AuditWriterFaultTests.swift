@@ -37,12 +37,6 @@ final class FailingSyncSegmentFile: ForwardingSegmentFile {
 
 @Suite("AuditWriter under disk faults", .serialized)
 struct AuditWriterFaultTests {
-    private func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(20)
-        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        return condition()
-    }
-
     /// A writer whose segments are `FailingSyncSegmentFile`s driven by `failing` and `hung`, with `configure`
     /// applied first; its first decision already written, so the faults hit a log that exists.
     private func faultyWriter(
@@ -50,13 +44,9 @@ struct AuditWriterFaultTests {
         hung: ConcurrentBox<Bool>, syncsAfterFailure: ConcurrentBox<Int> = ConcurrentBox(0),
         configure: (inout AuditConfiguration) -> Void = { _ in }
     ) throws -> AuditWriter {
-        var configuration = Fixtures.configuration(directory.path)
-        configure(&configuration)
-        configuration.openSegment = { path throws(AuditError) in
+        let writer = try Fixtures.writer(directory.path, key: key, configure: configure) { path throws(AuditError) in
             try FailingSyncSegmentFile(path: path, failing: failing, hung: hung, syncsAfterFailure: syncsAfterFailure)
         }
-        let writer = try AuditWriter(
-            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
         _ = try writer.append(Fixtures.record(0))
         return writer
     }
@@ -66,17 +56,16 @@ struct AuditWriterFaultTests {
         let directory = TemporaryDirectory()
         let key = try Ed25519PrivateKey.generate()
         let full = ConcurrentBox(false)
-        var configuration = Fixtures.configuration(directory.path)
-        configuration.openSegment = { path throws(AuditError) in try FullDiskSegmentFile(path: path, full: full) }
-        let writer = try AuditWriter(
-            configuration: configuration, signingKey: key, clock: { Date() }, logger: Fixtures.logger)
+        let writer = try Fixtures.writer(directory.path, key: key) { path throws(AuditError) in
+            try FullDiskSegmentFile(path: path, full: full)
+        }
         _ = try writer.append(Fixtures.record(0))
         full.mutate { $0 = true }
         for index in 1...5 { #expect(throws: AuditError.self) { try writer.append(Fixtures.record(index)) } }
         // The writer retries every 20 ms on its own: many attempts, still five refused decisions.
         Thread.sleep(forTimeInterval: 0.3)
         full.mutate { $0 = false }
-        #expect(waitUntil { writer.isHealthy })
+        #expect(Fixtures.waitUntil { writer.isHealthy })
         writer.close()
         let lines = try Fixtures.lines(of: try Fixtures.segmentPaths(directory.path)[0])
         let unavailable = try #require(lines.first { $0.contains("\"event\":\"auditUnavailable\"") })
@@ -95,7 +84,7 @@ struct AuditWriterFaultTests {
         let error = #expect(throws: AuditError.self) { try writer.append(Fixtures.record(1)) }
         #expect(error?.message.contains("Input/output error") == true)
         failing.mutate { $0 = false }
-        #expect(waitUntil { writer.isHealthy }, "the writer should recover on a new segment")
+        #expect(Fixtures.waitUntil { writer.isHealthy }, "the writer should recover on a new segment")
         _ = try writer.append(Fixtures.record(2))
         writer.close()
         // fsyncgate: a retried fdatasync on the failed descriptor may report success for data that was lost.
@@ -126,7 +115,7 @@ struct AuditWriterFaultTests {
         #expect(error?.message.contains("syncing directory") == true)
         #expect(!writer.isHealthy)
         broken.mutate { $0 = false }
-        #expect(waitUntil { writer.isHealthy })
+        #expect(Fixtures.waitUntil { writer.isHealthy })
         writer.close()
         #expect(try Fixtures.verify([directory.path], key: key.publicKey, sealed: true).isIntact)
     }
@@ -144,7 +133,7 @@ struct AuditWriterFaultTests {
         #expect(error?.message.contains("deadline") == true, "\(error?.message ?? "")")
         #expect(!writer.isHealthy, "a writer that cannot answer in time is not fit to serve")
         hung.mutate { $0 = false }
-        #expect(waitUntil { writer.isHealthy })
+        #expect(Fixtures.waitUntil { writer.isHealthy })
         _ = try writer.append(Fixtures.record(2))
         writer.close()
         let lines = try Fixtures.lines(of: try Fixtures.segmentPaths(directory.path)[0])
