@@ -6,8 +6,8 @@ import Yams
 ///
 /// A StorageClass says where it provisions in `allowedTopologies`: terms ORed, each a list of
 /// `matchLabelExpressions` (`key`, `values`) ANDed. A class with zones needs every term to name only those zones;
-/// a class with regions, only zones in those regions (a zone's region is its name without the last `-x`, or the
-/// last letter on AWS: `europe-west4-a` → `europe-west4`, `us-east-1a` → `us-east-1`) or those regions themselves.
+/// a class with regions, only zones in those regions (``PolicyDocument/region(ofZone:)``: the policy's `zoneRegions`,
+/// else the clouds' naming) or those regions themselves.
 public enum ClusterStorageReview {
     /// A StorageClass as the review needs it.
     public struct StorageClass: Sendable, Equatable {
@@ -74,17 +74,6 @@ public enum ClusterStorageReview {
         return classes
     }
 
-    /// The region a zone lies in, by the clouds' naming: `europe-west4-a` → `europe-west4`, `us-east-1a` → `us-east-1`.
-    static func region(ofZone zone: String) -> String {
-        if let dash = zone.lastIndex(of: "-"), zone.distance(from: dash, to: zone.endIndex) == 2 {
-            return String(zone[..<dash])
-        }
-        if let last = zone.last, last.isLetter, zone.dropLast().last?.isNumber == true {
-            return String(zone.dropLast())
-        }
-        return zone
-    }
-
     public static func review(_ storageClasses: [StorageClass], policy: PolicyDocument) -> [Finding] {
         let byName = Dictionary(storageClasses.map { ($0.name, $0) }) { first, _ in first }
         var findings: [Finding] = []
@@ -111,7 +100,7 @@ public enum ClusterStorageReview {
                     continue
                 }
                 for (index, term) in storageClass.terms.enumerated() {
-                    if let outside = outside(term, dataClass) {
+                    if let outside = outside(term, dataClass, policy: policy) {
                         findings.append(
                             Finding(
                                 isError: true,
@@ -132,14 +121,16 @@ public enum ClusterStorageReview {
     }
 
     /// What in one term lies outside the class, or nil when it lies within.
-    private static func outside(_ term: (zones: [String]?, regions: [String]?), _ dataClass: DataClass) -> String? {
+    private static func outside(
+        _ term: (zones: [String]?, regions: [String]?), _ dataClass: DataClass, policy: PolicyDocument
+    ) -> String? {
         if !dataClass.zones.isEmpty {
             guard let zones = term.zones else { return "does not restrict the zone" }
             let foreign = zones.filter { !dataClass.zones.contains($0) }
             return foreign.isEmpty ? nil : "allows zones \(foreign.joined(separator: ", "))"
         }
         if let zones = term.zones {
-            let foreign = zones.filter { !dataClass.regions.contains(region(ofZone: $0)) }
+            let foreign = zones.filter { !dataClass.regions.contains(policy.region(ofZone: $0)) }
             return foreign.isEmpty ? nil : "allows zones \(foreign.joined(separator: ", ")) outside the class's regions"
         }
         guard let regions = term.regions else { return "restricts neither zone nor region" }

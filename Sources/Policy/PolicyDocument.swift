@@ -34,7 +34,19 @@ public struct PolicyDocument: Sendable, Equatable {
     /// The region a zone lies in: ``zoneRegions``, else the clouds' naming (`europe-west4-a` → `europe-west4`,
     /// `us-east-1a` → `us-east-1`, `westeurope-1` → `westeurope`).
     public func region(ofZone zone: String) -> String {
-        zoneRegions[zone] ?? ClusterStorageReview.region(ofZone: zone)
+        zoneRegions[zone] ?? Self.conventionalRegion(ofZone: zone)
+    }
+
+    /// The region by the clouds' naming alone: the name without its last `-x` (GCP, Azure), or without its last
+    /// letter after a digit (AWS); otherwise the zone itself.
+    public static func conventionalRegion(ofZone zone: String) -> String {
+        if let dash = zone.lastIndex(of: "-"), zone.distance(from: dash, to: zone.endIndex) == 2 {
+            return String(zone[..<dash])
+        }
+        if let last = zone.last, last.isLetter, zone.dropLast().last?.isNumber == true {
+            return String(zone.dropLast())
+        }
+        return zone
     }
 
     /// The configured kind for an API group and kind, if the policy names it.

@@ -41,7 +41,24 @@ import Testing
 
     @Test(arguments: [("europe-west4-a", "europe-west4"), ("us-east-1a", "us-east-1"), ("westeurope", "westeurope")])
     func zonesLieInTheirRegions(zone: String, region: String) {
-        #expect(ClusterStorageReview.region(ofZone: zone) == region)
+        #expect(PolicyDocument.conventionalRegion(ofZone: zone) == region)
+    }
+
+    @Test func zoneRegionsOfThePolicyPlaceZonesTheNamingDoesNot() throws {
+        let policy = try PolicyDocument.parse(
+            yaml: """
+                apiVersion: portcullis.dev/v1
+                kind: Policy
+                zoneRegions: {dc1-rack7: onprem-east}
+                classes:
+                  regional: {registries: [r.io], regions: [onprem-east], storageClasses: [local]}
+                """)
+        let dump = """
+            kind: StorageClass
+            metadata: {name: local}
+            allowedTopologies: [{matchLabelExpressions: [{key: topology.kubernetes.io/zone, values: [dc1-rack7]}]}]
+            """
+        #expect(ClusterStorageReview.review(try ClusterStorageReview.parse(yaml: dump), policy: policy).isEmpty)
     }
 
     @Test func unreadableDumpIsAnError() {
