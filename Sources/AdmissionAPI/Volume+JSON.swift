@@ -8,14 +8,6 @@ extension Volume {
         return list
     }
 
-    /// `sourceTypes` as keys the reader can match without building a string.
-    private static let sourceKeys: [StaticString] = [
-        "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi", "downwardAPI",
-        "emptyDir", "ephemeral", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs",
-        "hostPath", "image", "iscsi", "nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume",
-        "projected", "quobyte", "rbd", "scaleIO", "secret", "storageos", "vsphereVolume",
-    ]
-
     /// Members follow ``JSONReader/present(_:_:in:)``: `"image": {...}, "image": null` is a repeated member
     /// (an error), not a value another parser might read the other way.
     private static func decode(from reader: inout JSONReader, index: Int) throws(AdmissionDecodingError) -> Volume {

@@ -39,14 +39,17 @@ public struct Volume: Sendable, Equatable {
         self.ephemeral = ephemeral
     }
 
-    /// Every volume source of core/v1 `Volume`, so a source type is a shared constant rather than a copy of
-    /// the key per volume per request.
-    public static let sourceTypes: [String] = [
+    /// Every volume source of core/v1 `Volume`, as keys the reader matches without building a string.
+    static let sourceKeys: [StaticString] = [
         "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi", "downwardAPI",
         "emptyDir", "ephemeral", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs",
         "hostPath", "image", "iscsi", "nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume",
         "projected", "quobyte", "rbd", "scaleIO", "secret", "storageos", "vsphereVolume",
     ]
+
+    /// The same names as strings, built once, so a volume's `source` is a shared constant rather than a copy
+    /// of the key per volume per request.
+    public static let sourceTypes: [String] = sourceKeys.map { "\($0)" }
 }
 
 /// A PersistentVolumeClaim template (StatefulSet `volumeClaimTemplates`, a generic ephemeral volume): its name
