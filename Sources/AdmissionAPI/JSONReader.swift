@@ -246,17 +246,6 @@ struct JSONReader {
         func failure(_ problem: String) -> AdmissionDecodingError {
             AdmissionDecodingError(problem, offset: at)
         }
-        /// Moves the cursor past a whole string at the cursor: word at a time when it is plain ASCII, through
-        /// ``scanString()`` (escapes, UTF-8 sequences, errors) otherwise.
-        func skipString() throws(AdmissionDecodingError) {
-            if let next = Self.plainStringEnd(base, end, quote: at) {
-                at = next
-            } else {
-                position = at
-                _ = try scanString()
-                at = position
-            }
-        }
         func skipWhitespace() {
             while at < end, base[at] <= 0x20,
                 base[at] == 0x20 || base[at] == 0x0A || base[at] == 0x0D || base[at] == 0x09
@@ -281,7 +270,11 @@ struct JSONReader {
             case .value, .valueOrClose:
                 switch byte {
                 case UInt8(ascii: "\""):
-                    try skipString()
+                    if let next = Self.plainStringEnd(base, end, quote: at) {
+                        at = next
+                    } else {
+                        try scanString(at: &at)
+                    }
                     valueEnded = true
                 case UInt8(ascii: "]") where expect == .valueOrClose:
                     at += 1
@@ -321,7 +314,11 @@ struct JSONReader {
             case .key, .keyOrClose:
                 if byte == UInt8(ascii: "\"") {
                     // The key and its colon in one step: the value follows on the next turn.
-                    try skipString()
+                    if let next = Self.plainStringEnd(base, end, quote: at) {
+                        at = next
+                    } else {
+                        try scanString(at: &at)
+                    }
                     skipWhitespace()
                     guard at < end, base[at] == UInt8(ascii: ":") else {
                         throw failure("expected ':' after object key")
@@ -355,6 +352,14 @@ struct JSONReader {
                 }
             }
         }
+    }
+
+    /// ``scanString()`` from a cursor held outside the reader (``skipValue()``'s slow path for strings with
+    /// escapes or non-ASCII).
+    private mutating func scanString(at cursor: inout Int) throws(AdmissionDecodingError) {
+        position = cursor
+        _ = try scanString()
+        cursor = position
     }
 
     // MARK: Scalars
