@@ -133,6 +133,7 @@ struct JSONReader {
 
     // MARK: Containers
 
+    @inline(__always)
     private mutating func enter() throws(AdmissionDecodingError) {
         depth += 1
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
@@ -232,9 +233,26 @@ struct JSONReader {
     }
 
     /// Validates and skips one value of any kind. Most of a review (managedFields, annotations, env, volumes)
-    /// is skipped, so this is the decoder's hot path: one loop with an explicit state and a bit stack of
-    /// open containers, instead of a call per token.
+    /// is skipped, so this is the decoder's hot path: one loop with an explicit state, a bit stack of open
+    /// containers and the cursor in a local, instead of a call per token. Plain strings, literals and the
+    /// separators are handled inline; escapes, non-ASCII and numbers go through the same validating scanners
+    /// as read values, so a skipped value is held to exactly the same grammar.
     mutating func skipValue() throws(AdmissionDecodingError) {
+        guard let base = bytes.baseAddress else { throw error("unexpected end of input, expected a value") }
+        let end = bytes.count
+        var at = position
+        defer { position = at }
+        /// The error at the cursor (the reader's position is where every message points).
+        func failure(_ problem: String) -> AdmissionDecodingError {
+            AdmissionDecodingError(problem, offset: at)
+        }
+        func skipWhitespace() {
+            while at < end, base[at] <= 0x20,
+                base[at] == 0x20 || base[at] == 0x0A || base[at] == 0x0D || base[at] == 0x09
+            {
+                at += 1
+            }
+        }
         enum Expect { case value, valueOrClose, key, keyOrClose }
         var expect = Expect.value
         var nesting = 0
@@ -245,20 +263,27 @@ struct JSONReader {
         }
         while true {
             skipWhitespace()
-            guard position < bytes.count else { throw error("unexpected end of input") }
-            let byte = bytes[position]
+            guard at < end else { throw failure("unexpected end of input") }
+            let byte = base[at]
             var valueEnded = false
             switch expect {
             case .value, .valueOrClose:
                 switch byte {
+                case UInt8(ascii: "\""):
+                    if let next = Self.plainStringEnd(base, end, quote: at) {
+                        at = next
+                    } else {
+                        try scanString(at: &at)
+                    }
+                    valueEnded = true
                 case UInt8(ascii: "]") where expect == .valueOrClose:
-                    position += 1
+                    at += 1
                     nesting -= 1
-                    depth -= 1
                     valueEnded = true
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    guard nesting < 128 else { throw error("nesting deeper than \(Self.maxDepth) levels") }
-                    try enter()
+                    guard depth + nesting < Self.maxDepth else {
+                        throw failure("nesting deeper than \(Self.maxDepth) levels")
+                    }
                     let object = byte == UInt8(ascii: "{")
                     let bit: UInt64 = 1 << UInt64(nesting & 63)
                     if nesting < 64 {
@@ -267,65 +292,74 @@ struct JSONReader {
                         objects.1 = object ? objects.1 | bit : objects.1 & ~bit
                     }
                     nesting += 1
-                    position += 1
+                    at += 1
                     expect = object ? .keyOrClose : .valueOrClose
-                case UInt8(ascii: "\""):
-                    _ = try scanString()
-                    valueEnded = true
-                case UInt8(ascii: "t"):
-                    try expectLiteral("true")
-                    valueEnded = true
-                case UInt8(ascii: "f"):
-                    try expectLiteral("false")
-                    valueEnded = true
-                case UInt8(ascii: "n"):
-                    try expectLiteral("null")
+                case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                    position = at
+                    switch byte {
+                    case UInt8(ascii: "t"): try expectLiteral("true")
+                    case UInt8(ascii: "f"): try expectLiteral("false")
+                    default: try expectLiteral("null")
+                    }
+                    at = position
                     valueEnded = true
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    position = at
                     _ = try scanNumber()
+                    at = position
                     valueEnded = true
                 default:
-                    throw error("unexpected character \(Self.describe(byte)), expected a value")
+                    throw failure("unexpected character \(Self.describe(byte)), expected a value")
                 }
             case .key, .keyOrClose:
-                if byte == UInt8(ascii: "}") && expect == .keyOrClose {
-                    position += 1
-                    nesting -= 1
-                    depth -= 1
-                    valueEnded = true
-                } else if byte == UInt8(ascii: "\"") {
+                if byte == UInt8(ascii: "\"") {
                     // The key and its colon in one step: the value follows on the next turn.
-                    _ = try scanString()
-                    skipWhitespace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                        throw error("expected ':' after object key")
+                    if let next = Self.plainStringEnd(base, end, quote: at) {
+                        at = next
+                    } else {
+                        try scanString(at: &at)
                     }
-                    position += 1
+                    skipWhitespace()
+                    guard at < end, base[at] == UInt8(ascii: ":") else {
+                        throw failure("expected ':' after object key")
+                    }
+                    at += 1
                     expect = .value
+                } else if byte == UInt8(ascii: "}") && expect == .keyOrClose {
+                    at += 1
+                    nesting -= 1
+                    valueEnded = true
                 } else {
-                    throw error("expected a quoted object key")
+                    throw failure("expected a quoted object key")
                 }
             }
             // A value ended: take the separators that follow (closing as many containers as they close).
             while valueEnded {
                 if nesting == 0 { return }
                 skipWhitespace()
-                guard position < bytes.count else { throw error("unexpected end of input") }
+                guard at < end else { throw failure("unexpected end of input") }
                 let object = isObject(nesting - 1)
-                let separator = bytes[position]
+                let separator = base[at]
                 if separator == UInt8(ascii: ",") {
-                    position += 1
+                    at += 1
                     expect = object ? .key : .value
                     valueEnded = false
                 } else if separator == (object ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                    position += 1
+                    at += 1
                     nesting -= 1
-                    depth -= 1
                 } else {
-                    throw error(object ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+                    throw failure(object ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
                 }
             }
         }
+    }
+
+    /// ``scanString()`` from a cursor held outside the reader (``skipValue()``'s slow path for strings with
+    /// escapes or non-ASCII).
+    private mutating func scanString(at cursor: inout Int) throws(AdmissionDecodingError) {
+        position = cursor
+        _ = try scanString()
+        cursor = position
     }
 
     // MARK: Scalars
@@ -429,20 +463,27 @@ struct JSONReader {
         var escaped = false
         let bytes = self.bytes
         while position < bytes.count {
-            // Plain ASCII runs are the common case: step over them eight bytes at a time, then byte by byte.
+            // Plain ASCII runs are the common case: eight bytes a step, landing exactly on the first byte that
+            // needs attention (most strings are shorter than a word, so no byte-by-byte tail), then byte by
+            // byte only in the last seven bytes of the input.
             var cursor = position
             if let base = bytes.baseAddress {
-                while cursor + 8 <= bytes.count,
-                    !Self.needsAttention(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
-                {
+                while cursor + 8 <= bytes.count {
+                    let mask = Self.attentionMask(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+                    if mask != 0 {
+                        cursor += mask.trailingZeroBitCount >> 3
+                        break
+                    }
                     cursor += 8
                 }
             }
-            while cursor < bytes.count, bytes[cursor] >= 0x20, bytes[cursor] < 0x80,
-                bytes[cursor] != UInt8(ascii: "\""),
-                bytes[cursor] != UInt8(ascii: "\\")
-            {
-                cursor += 1
+            if cursor + 8 > bytes.count {
+                while cursor < bytes.count, bytes[cursor] >= 0x20, bytes[cursor] < 0x80,
+                    bytes[cursor] != UInt8(ascii: "\""),
+                    bytes[cursor] != UInt8(ascii: "\\")
+                {
+                    cursor += 1
+                }
             }
             position = cursor
             guard position < bytes.count else { break }
@@ -465,17 +506,34 @@ struct JSONReader {
         throw AdmissionDecodingError("unterminated string", offset: start - 1)
     }
 
-    /// True when any of the eight bytes in `word` is a quote, a backslash, a control character or
-    /// non-ASCII (the classic "has a zero byte" bit trick, applied per condition).
+    /// The index after the closing quote of the string whose opening quote is at `quote`, when the string is
+    /// plain printable ASCII and ends before the input's last word; nil sends the caller to ``scanString()``.
     @inline(__always)
-    private static func needsAttention(_ word: UInt64) -> Bool {
+    private static func plainStringEnd(_ base: UnsafePointer<UInt8>, _ end: Int, quote: Int) -> Int? {
+        var cursor = quote + 1
+        while cursor + 8 <= end {
+            let mask = attentionMask(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+            if mask != 0 {
+                cursor += mask.trailingZeroBitCount >> 3
+                return base[cursor] == UInt8(ascii: "\"") ? cursor + 1 : nil
+            }
+            cursor += 8
+        }
+        return nil
+    }
+
+    /// The high bit of each byte of `word` (little-endian: byte 0 is the lowest) that is a quote, a backslash,
+    /// a control character or non-ASCII, exact up to and including the lowest such byte (the classic
+    /// "has a zero byte" bit trick, applied per condition: a borrow only ever spoils bytes above a match).
+    @inline(__always)
+    private static func attentionMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
-        let quote = hasZeroByte(word ^ (ones &* 0x22))
-        let backslash = hasZeroByte(word ^ (ones &* 0x5C))
-        let control = (word &- ones &* 0x20) & ~word & highs != 0
-        return quote || backslash || control || word & highs != 0
+        func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        let quote = zeroBytes(word ^ (ones &* 0x22))
+        let backslash = zeroBytes(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return quote | backslash | control | word & highs
     }
 
     private mutating func scanEscape() throws(AdmissionDecodingError) {
