@@ -285,6 +285,12 @@ struct JSONReader {
                         throw failure("nesting deeper than \(Self.maxDepth) levels")
                     }
                     let object = byte == UInt8(ascii: "{")
+                    // An empty container in one step: managedFields is mostly `"f:name":{}`.
+                    if at + 1 < end, base[at + 1] == byte &+ 2 {
+                        at += 2
+                        valueEnded = true
+                        break
+                    }
                     let bit: UInt64 = 1 << UInt64(nesting & 63)
                     if nesting < 64 {
                         objects.0 = object ? objects.0 | bit : objects.0 & ~bit

@@ -23,6 +23,10 @@ import Testing
         " { \"a\" : [ 1 , 2 ] , \"b\" : { } } ", "\t[\n1\r\n]",
         "[" + String(repeating: "\"0123456789abcdef\",", count: 40) + "1]",
         String(repeating: "[", count: 120) + String(repeating: "]", count: 120),
+        // The review and request objects are two levels: 126 more is the limit, the innermost one empty.
+        String(repeating: "[", count: 125) + "{}" + String(repeating: "]", count: 125),
+        String(repeating: "[", count: 125) + "[]" + String(repeating: "]", count: 125),
+        #"[{},[],{ },[ ],{"a":{}},[[],[{}]]]"#,
     ]
 
     @Test(arguments: valid)
@@ -44,6 +48,8 @@ import Testing
         ("[1}", "expected ',' or ']'"), ("{1:2}", "quoted object key"), ("[", "expected a value"),
         (#"{"a":"#, "expected a value"),
         (String(repeating: "[", count: 129) + String(repeating: "]", count: 129), "nesting deeper than 128"),
+        (String(repeating: "[", count: 126) + "{}" + String(repeating: "]", count: 126), "nesting deeper than 128"),
+        ("{]", "quoted object key"), ("[}", "expected a value"),
     ]
 
     @Test(arguments: invalid)
