@@ -1,0 +1,77 @@
+import AdmissionAPI
+import Foundation
+import PortcullisCrypto
+import Testing
+
+@testable import Signatures
+
+/// v0.3 bundles as signed since Rekor v2 (tests/signer/make_modern_fixtures.py): an inclusion proof against a
+/// signed checkpoint and an RFC 3161 timestamp instead of a SignedEntryTimestamp, verified offline; and each way
+/// the proof of inclusion or of time can be bent, denied with the reason.
+@Suite struct KeylessRekorV2Tests {
+    static let fixture = try! JSONDecoder().decode(
+        KeylessLocalPKITests.Fixture.self, from: Data(FixtureData.bytes("keyless/modern/cases.json")))
+    static let image = try! ImageReference.parse(fixture.image)
+    static let root = try! TrustedRoot.load(
+        trustedRootFile: FixtureData.root.appendingPathComponent("keyless/modern/trusted_root.json").path)
+
+    static func candidate(_ name: String) -> SignatureCandidate {
+        let blob = [UInt8](Data(base64Encoded: fixture.cases[name]!.blob)!)
+        return SignatureCandidate(
+            source: name, material: .sigstoreBundle(bundle: blob, layerDigest: "sha256:" + SHA256.hex(of: blob)))
+    }
+
+    static func check(_ name: String) -> SignatureCheck {
+        let policy = KeylessPolicy(
+            trustedRoot: root, subjects: [.exact(fixture.workflow)], issuer: KeylessLocalPKITests.github)
+        let authority = Authority(
+            name: "ci", keys: [], imagePatterns: [ImagePattern("registry.internal/**")], keyless: policy)
+        return SignatureCheck.run(candidate(name), image: image, digest: fixture.digest, authority: authority)
+    }
+
+    static func reason(_ check: SignatureCheck) -> String {
+        switch check.result {
+        case .success: "verified"
+        case .failure(let rejection): rejection.message
+        }
+    }
+
+    @Test func aRekorV2BundleWithATimestampAndNoSETVerifiesOffline() throws {
+        let check = Self.check("v2-tsa")
+        let verified = try check.result.get()
+        #expect(verified.signer?.subject == Self.fixture.workflow)
+        #expect(check.steps.contains { $0.contains("inclusion proof of entry") && $0.contains("checkpoint") })
+        #expect(check.steps.contains { $0.contains("RFC 3161 timestamp") && $0.contains("trusted TSA") })
+        // The TSA's time is the signing time the certificate was checked at.
+        let signedAt = try #require(verified.signer?.integratedTime)
+        #expect(abs(signedAt - Self.fixture.signedAt!) < 120)
+    }
+
+    @Test(arguments: ["v1-proof-tsa", "v1-proof-set"])
+    func aRekorV1EntryWithAnInclusionProofVerifies(_ name: String) throws {
+        let check = Self.check(name)
+        #expect(Self.reason(check) == "verified")
+        #expect(check.steps.contains { $0.contains("inclusion proof of entry") })
+    }
+
+    /// Each row: a bent bundle and the words its denial must contain.
+    static let denials: [(String, String)] = [
+        ("v2-no-timestamp", "proves no signing time"),
+        ("v1-proof-no-timestamp", "proves no signing time"),
+        ("v2-proof-for-another-leaf", "path leads to root"),
+        ("v2-checkpoint-other-tree", "but the signed checkpoint is for"),
+        ("v2-checkpoint-unknown-key", "has no signature by log"),
+        ("v2-checkpoint-other-origin", "is for log2026-other.rekor.local, not log log2026-test.rekor.local"),
+        ("v2-tsa-over-other-bytes", "message imprint mismatch"),
+        ("v2-tsa-not-trusted", "does not verify with any timestamp authority in"),
+        ("v2-tsa-before-certificate", "is outside the certificate's validity"),
+        ("v2-body-other-digest", "the Rekor entry is for DSSE payload sha256:"),
+        ("v2-body-other-certificate", "records a different certificate"),
+    ]
+
+    @Test(arguments: 0..<denials.count) func eachBentProofIsDeniedWithItsReason(_ index: Int) {
+        let (name, expected) = Self.denials[index]
+        let message = Self.reason(Self.check(name))
+        #expect(message.contains(expected), "\(name): \(message)")
+    }
+}
