@@ -43,7 +43,7 @@ import Testing
         #expect(check.steps.contains { $0.contains("inclusion proof of entry") && $0.contains("checkpoint") })
         #expect(check.steps.contains { $0.contains("RFC 3161 timestamp") && $0.contains("trusted TSA") })
         // The TSA's time is the signing time the certificate was checked at.
-        let signedAt = try #require(verified.signer?.integratedTime)
+        let signedAt = try #require(verified.signer?.signingTime)
         #expect(abs(signedAt - Self.fixture.signedAt!) < 120)
     }
 
@@ -73,5 +73,21 @@ import Testing
         let (name, expected) = Self.denials[index]
         let message = Self.reason(Self.check(name))
         #expect(message.contains(expected), "\(name): \(message)")
+    }
+}
+
+extension KeylessRekorV2Tests {
+    /// Public data: cosign's attestation bundle carries a SET *and* an inclusion proof against a
+    /// `rekor.sigstore.dev - <tree id>` checkpoint; both are verified, with the public-good Rekor key.
+    @Test func thePublicRekorV1BundleProvesItsInclusionAgainstItsCheckpoint() throws {
+        let (result, steps) = KeylessPublicFixtureTests.bundleCheck(
+            FixtureData.bytes("cosign-oci-attestation.sigstore.json"), policy: KeylessPublicFixtureTests.bundlePolicy)
+        _ = try result.get()
+        #expect(steps.contains { $0.contains("SignedEntryTimestamp verifies") })
+        #expect(
+            steps.contains {
+                $0.contains("inclusion proof of entry 53604734 leads to the root of tree size 53604735")
+                    && $0.contains("signed by log rekor.sigstore.dev")
+            }, "\(steps)")
     }
 }

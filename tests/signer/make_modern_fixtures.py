@@ -81,7 +81,8 @@ def main(out: Path) -> None:
     cases["v2-proof-for-another-leaf"] = {
         "format": "bundle", "blob": mf.dump(mf.bundle_document(cert, envelope, entry, [tsa.stamp(signature)]))}
     # Bodies about another payload, and about another certificate, each properly logged.
-    key, cert, payload, signature, envelope = signed()
+    key, cert = intermediate.leaf(now - 60, uri=WORKFLOW, issuer=GITHUB)
+    payload, signature, _ = kf.envelope(key, IMAGE, "sha256:" + "cd" * 32)
     v2_case("v2-body-other-digest", body=mf.dsse_v2_body(payload, signature, cert))
     _, other_cert = intermediate.leaf(now - 60, uri=WORKFLOW, issuer=GITHUB)
     key, cert, payload, signature, envelope = signed()
