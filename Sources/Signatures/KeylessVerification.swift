@@ -55,6 +55,11 @@ struct KeylessVerification {
                 "Rekor entry \(entry.logIndex) proves no signing time: it has no inclusion promise "
                     + "(SignedEntryTimestamp; Rekor v2 entries never do) and the bundle has no RFC 3161 timestamp")
         }
+        if let problem = policy.proofOfTime.problem(proven: proven, authority: authority) {
+            throw PayloadError(problem)
+        }
+        let carried = proven.sorted().map(\.rawValue).joined(separator: ", ")
+        steps.append("ok   proofs carried [\(carried)] satisfy requireProofOfTime \(policy.proofOfTime)")
         for proof in times {
             guard log.isValid(at: proof.time) else {
                 throw PayloadError(

@@ -21,9 +21,10 @@ import Testing
             source: name, material: .sigstoreBundle(bundle: blob, layerDigest: "sha256:" + SHA256.hex(of: blob)))
     }
 
-    static func check(_ name: String) -> SignatureCheck {
+    static func check(_ name: String, proofOfTime: ProofOfTime = .any) -> SignatureCheck {
         let policy = KeylessPolicy(
-            trustedRoot: root, subjects: [.exact(fixture.workflow)], issuer: KeylessLocalPKITests.github)
+            trustedRoot: root, subjects: [.exact(fixture.workflow)], issuer: KeylessLocalPKITests.github,
+            proofOfTime: proofOfTime)
         let authority = Authority(
             name: "ci", keys: [], imagePatterns: [ImagePattern("registry.internal/**")], keyless: policy)
         return SignatureCheck.run(candidate(name), image: image, digest: fixture.digest, authority: authority)
@@ -89,5 +90,42 @@ extension KeylessRekorV2Tests {
                 $0.contains("inclusion proof of entry 53604734 leads to the root of tree size 53604735")
                     && $0.contains("signed by log rekor.sigstore.dev")
             }, "\(steps)")
+    }
+}
+
+extension KeylessRekorV2Tests {
+    /// Each row: a bundle, what the authority requires, and "verified" or the words of the denial.
+    static let requirements: [(String, ProofOfTime, String)] = [
+        ("v2-tsa", .all([.timestamp, .inclusionProof]), "verified"),
+        ("v2-tsa", .all([.signedEntryTimestamp]), "requires a SignedEntryTimestamp (SET)"),
+        ("v1-proof-set", .all([.signedEntryTimestamp, .inclusionProof]), "verified"),
+        ("v1-proof-set", .all([.timestamp]), "requires an RFC 3161 timestamp (tsa)"),
+        ("v1-proof-tsa", .all([.timestamp]), "verified"),
+    ]
+
+    @Test(arguments: 0..<requirements.count) func anAuthorityRequiresTheProofsItNames(_ index: Int) {
+        let (name, proofOfTime, expected) = Self.requirements[index]
+        let message = Self.reason(Self.check(name, proofOfTime: proofOfTime))
+        #expect(message.contains(expected), "\(name) with \(proofOfTime): \(message)")
+    }
+
+    /// A SET alone (every Rekor v1 bundle before inclusion proofs) does not satisfy `[inclusionProof]`.
+    @Test func aSETOnlyBundleDoesNotSatisfyARequiredInclusionProof() {
+        let policy = KeylessPolicy(
+            trustedRoot: KeylessLocalPKITests.root, subjects: [KeylessLocalPKITests.mainBranch],
+            issuer: KeylessLocalPKITests.github, proofOfTime: .all([.inclusionProof]))
+        let authority = Authority(
+            name: "ci", keys: [], imagePatterns: [ImagePattern("registry.internal/**")], keyless: policy)
+        let check = SignatureCheck.run(
+            KeylessLocalPKITests.candidate("bundle-workflow"), image: Self.image, digest: Self.fixture.digest,
+            authority: authority)
+        #expect(Self.reason(check).contains("authority ci requires an inclusion proof with a checkpoint"))
+    }
+
+    @Test func theRequiredProofsAreAPartOfTheCacheKey() {
+        let any = KeylessPolicy(trustedRoot: Self.root, subjects: [.exact("s")], issuer: .exact("i"))
+        let tsa = KeylessPolicy(
+            trustedRoot: Self.root, subjects: [.exact("s")], issuer: .exact("i"), proofOfTime: .all([.timestamp]))
+        #expect(any.description != tsa.description)
     }
 }
