@@ -129,3 +129,95 @@ extension KeylessRekorV2Tests {
         #expect(any.description != tsa.description)
     }
 }
+
+extension KeylessRekorV2Tests {
+    /// The v2-tsa bundle with one part of its JSON replaced, checked as the webhook would.
+    static func bent(_ change: (inout [String: Any], inout [String: Any]) -> Void) -> SignatureCheck {
+        let original = [UInt8](Data(base64Encoded: fixture.cases["v2-tsa"]!.blob)!)
+        var root = try! JSONSerialization.jsonObject(with: Data(original)) as! [String: Any]
+        var material = root["verificationMaterial"] as! [String: Any]
+        var entry = (material["tlogEntries"] as! [[String: Any]])[0]
+        change(&entry, &material)
+        material["tlogEntries"] = [entry]
+        root["verificationMaterial"] = material
+        let bytes = [UInt8](try! JSONSerialization.data(withJSONObject: root))
+        let policy = KeylessPolicy(
+            trustedRoot: Self.root, subjects: [.exact(fixture.workflow)], issuer: KeylessLocalPKITests.github)
+        let authority = Authority(
+            name: "ci", keys: [], imagePatterns: [ImagePattern("registry.internal/**")], keyless: policy)
+        let candidate = SignatureCandidate(
+            source: "bent", material: .sigstoreBundle(bundle: bytes, layerDigest: "sha256:" + SHA256.hex(of: bytes)))
+        return SignatureCheck.run(candidate, image: Self.image, digest: Self.fixture.digest, authority: authority)
+    }
+
+    static func proof(_ entry: inout [String: Any], _ key: String, _ value: Any) {
+        var proof = entry["inclusionProof"] as! [String: Any]
+        proof[key] = value
+        entry["inclusionProof"] = proof
+    }
+
+    /// Each row: junk in one field, and the words of the denial; none may crash, hang or verify.
+    static let junk: [(String, @Sendable (inout [String: Any], inout [String: Any]) -> Void, String)] = [
+        ("hash not base64", { entry, _ in proof(&entry, "hashes", ["%%%"]) }, "has a hash that is not base64"),
+        ("hash too short", { entry, _ in proof(&entry, "hashes", ["AAAA"]) }, "is not 32 bytes"),
+        ("negative index", { entry, _ in proof(&entry, "logIndex", "-1") }, "inclusionProof lacks"),
+        ("huge tree", { entry, _ in proof(&entry, "treeSize", "9223372036854775807") }, "fewer than a tree of"),
+        ("checkpoint junk", { entry, _ in proof(&entry, "checkpoint", ["envelope": "junk"]) }, "no blank line"),
+        ("proof not an object", { entry, _ in entry["inclusionProof"] = "yes" }, "inclusionProof lacks"),
+        (
+            "timestamp junk",
+            { _, material in
+                material["timestampVerificationData"] = ["rfc3161Timestamps": [["signedTimestamp": "AAAA"]]]
+            }, "is not a DER RFC 3161 TimeStampResp"
+        ),
+        (
+            "timestamp not base64",
+            { _, material in material["timestampVerificationData"] = ["rfc3161Timestamps": [["signedTimestamp": 7]]] },
+            "has no base64 signedTimestamp"
+        ),
+        ("integrated time junk", { entry, _ in entry["integratedTime"] = "soon" }, "integratedTime that is not"),
+        (
+            "body changed under its proof",
+            { entry, _ in
+                entry["canonicalizedBody"] = Data(#"{"apiVersion":"0.0.3","kind":"dsse","spec":{}}"#.utf8)
+                    .base64EncodedString()
+            }, "the inclusion proof path leads to root"
+        ),
+    ]
+
+    @Test(arguments: 0..<junk.count) func junkInABundleIsDeniedWithAReason(_ index: Int) {
+        let (name, change, expected) = Self.junk[index]
+        let message = Self.reason(Self.bent(change))
+        #expect(message.contains(expected), "\(name): \(message)")
+    }
+}
+
+extension KeylessRekorV2Tests {
+    @Test func aBodyOfAnUnknownKindOrVersionIsRefusedNamingIt() {
+        let error = #expect(throws: PayloadError.self) {
+            try RekorBody(json: Array(#"{"apiVersion":"0.0.3","kind":"dsse","spec":{}}"#.utf8))
+        }
+        #expect(error?.message.contains("of kind dsse 0.0.3; only hashedrekord and dsse 0.0.1") == true)
+        let v2 = #expect(throws: PayloadError.self) {
+            try RekorBody(json: Array(#"{"apiVersion":"0.0.2","kind":"dsse","spec":{"dsseV002":{}}}"#.utf8))
+        }
+        #expect(v2?.message.contains("lacks a SHA2_256 payloadHash") == true)
+    }
+
+    /// Rekor v2's hashedrekord names the blob by a base64 digest and the signer by a DER certificate.
+    @Test func aHashedRekordV2BodyReadsAsTheSameFactsAsV1() throws {
+        let digest = [UInt8](repeating: 0xAB, count: 32)
+        let body = """
+            {"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{"data":{"algorithm":"SHA2_256",\
+            "digest":"\(Data(digest).base64EncodedString())"},"signature":{"content":"AQID","verifier":\
+            {"keyDetails":"PKIX_ECDSA_P256_SHA_256","x509Certificate":{"rawBytes":"BAUG"}}}}}}
+            """
+        guard case .hashedRekord(let hash, let signature, let certificate) = try RekorBody(json: Array(body.utf8))
+        else {
+            Issue.record("not a hashedrekord")
+            return
+        }
+        #expect(hash == String(repeating: "ab", count: 32))
+        #expect(signature == [1, 2, 3] && certificate == [4, 5, 6])
+    }
+}
