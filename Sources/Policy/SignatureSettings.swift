@@ -66,7 +66,7 @@ public struct KeylessSettings: Sendable, Equatable {
     /// signing time by a SET or an RFC 3161 timestamp), or the proofs that must all be present.
     public enum ProofOfTime: Sendable, Equatable {
         /// The policy spellings; Signatures' `ProofOfTime.Kind` has the same raw values.
-        public enum Kind: String, Sendable, CaseIterable {
+        public enum Kind: String, Sendable {
             case signedEntryTimestamp = "SET"
             case timestamp = "tsa"
             case inclusionProof

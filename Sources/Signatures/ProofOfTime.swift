@@ -8,7 +8,7 @@
 /// verified: one that does not hold is a denial, never skipped.
 public enum ProofOfTime: Sendable, Hashable, CustomStringConvertible {
     /// The proofs a bundle can carry, spelled as the policy writes them.
-    public enum Kind: String, Sendable, Hashable, CaseIterable, Comparable {
+    public enum Kind: String, Sendable, Hashable, Comparable {
         case signedEntryTimestamp = "SET"
         case timestamp = "tsa"
         case inclusionProof
