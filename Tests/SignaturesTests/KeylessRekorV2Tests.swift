@@ -221,3 +221,56 @@ extension KeylessRekorV2Tests {
         #expect(signature == [1, 2, 3] && certificate == [4, 5, 6])
     }
 }
+
+extension KeylessRekorV2Tests {
+    /// Public data (sigstore-conformance `rekor2-dsse-happy-path`, staging trusted root): a real Rekor v2 entry
+    /// named by its checkpoint key ID, its `log2025-alpha1.rekor.sigstage.dev` checkpoint, and a timestamp by the
+    /// staging TSA. Its statement is SLSA provenance for a file, so the keyless steps are checked on their own.
+    static let conformanceRoot = try! TrustedRoot.load(
+        trustedRootFile: FixtureData.root.appendingPathComponent("keyless/conformance/trusted_root.staging.json").path)
+    static let beacon =
+        "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/"
+        + "extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+
+    static func conformance(_ text: String) -> (Result<KeylessSigner, PayloadError>, [String]) {
+        KeylessPublicFixtureTests.bundleCheck(
+            Array(text.utf8),
+            policy: KeylessPolicy(
+                trustedRoot: conformanceRoot, subjects: [.exact(beacon)], issuer: KeylessLocalPKITests.github,
+                proofOfTime: .all([.timestamp, .inclusionProof])))
+    }
+
+    @Test func theConformanceSuitesRekorV2BundleVerifiesOffline() throws {
+        let (result, steps) = Self.conformance(
+            FixtureData.text("keyless/conformance/rekor2-dsse-happy-path.sigstore.json"))
+        let signer = try result.get()
+        #expect(signer.subject == Self.beacon)
+        #expect(Certificate.iso8601(signer.signingTime) == "2025-07-25T19:53:04Z")
+        #expect(
+            steps.contains {
+                $0.contains("inclusion proof of entry 7131 leads to the root of tree size 7132")
+                    && $0.contains("log2025-alpha1.rekor.sigstage.dev")
+            }, "\(steps)")
+        #expect(steps.contains { $0.contains("by trusted TSA CN=sigstore-tsa-selfsigned,O=sigstore.dev") }, "\(steps)")
+    }
+
+    @Test(arguments: [
+        ("\"treeSize\":\"7132\"", "\"treeSize\":\"7133\"", "fewer than a tree of 7133 entries needs"),
+        ("\"logIndex\":\"7131\",\"rootHash\"", "\"logIndex\":\"7130\",\"rootHash\"", "path leads to root"),
+        (
+            "log2025-alpha1.rekor.sigstage.dev\\n7132", "log2025-alpha2.rekor.sigstage.dev\\n7132",
+            "not log log2025-alpha1"
+        ),
+        ("8w1amZ2S5mJIQkQmPxdMuOrL", "AAAAmZ2S5mJIQkQmPxdMuOrL", "is not a trusted log"),
+    ])
+    func theConformanceBundleBentIsDenied(from: String, to: String, expected: String) {
+        let original = FixtureData.text("keyless/conformance/rekor2-dsse-happy-path.sigstore.json")
+        #expect(original.contains(from))
+        let (result, _) = Self.conformance(original.replacingOccurrences(of: from, with: to))
+        guard case .failure(let error) = result else {
+            Issue.record("\(to) verified")
+            return
+        }
+        #expect(error.message.contains(expected), "\(error.message)")
+    }
+}
