@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Signature verification cost: cold verification against a loopback docker-registry (TLS), a cached
 # verification, and throughput at c=16 with signatures required and a warm cache, each next to the same
-# pod in a class without signatures.
+# pod in a class without signatures. Three sets of images: key-signed (`.sig` and bundles), key-signed with
+# 20 scan attestations and an SBOM over 1 MiB among their referrers, keyless Rekor v2 + RFC 3161 bundles.
 #
 #   bench/signatures.sh [SECONDS]      (the same as: bench/run.sh signatures [SECONDS])
 #
@@ -21,28 +22,44 @@ registry_pid=$(cat "$sig/registry/registry.pid")
 stop_registry() { kill -KILL "$registry_pid" 2>/dev/null || true; cleanup; }
 trap stop_registry EXIT
 
-# The signed images of every run, and a policy trusting every run's keys.
+# The signed images of every run, in three sets: key-signed (`.sig` and bundles), key-signed with 20 scan
+# attestations and an SBOM over 1 MiB among their referrers, and keyless Rekor v2 bundles (inclusion proof,
+# checkpoint, RFC 3161 timestamp; no SET). A policy trusting every run's keys and trusted roots.
 python3 - "$sig" "$host" <<'PY'
 import json, sys, glob
 sig, host = sys.argv[1], sys.argv[2]
-images, keys = [], []
-for out in sorted(glob.glob(f"{sig}/out*")):
+sets = {"keys": [], "attested": [], "rekor2": []}
+keys, keyless = [], []
+for run, out in enumerate(sorted(glob.glob(f"{sig}/out*"))):
     scenarios = json.load(open(f"{out}/scenarios.json"))
-    images += [scenarios[n] for n in ("signed", "counted", "rotated", "two-signatures", "bundle", "annotated")]
+    sets["keys"] += [scenarios[n] for n in ("signed", "counted", "rotated", "two-signatures", "bundle", "annotated")]
+    sets["attested"].append(scenarios["attested"])
+    sets["rekor2"].append(scenarios["keyless-rekor2"])
     keys += [f"{out}/trusted.pub", f"{out}/rotated.pub"]
-open(f"{sig}/images.txt", "w").write("\n".join(images) + "\n")
+    keyless.append(f"""  ci{run}:
+    keyless:
+      trustedRoot: {out}/keyless_trusted_root.json
+      issuer: https://token.actions.githubusercontent.com
+      subjects: ['regex:https://github\\.com/corp/trainer/\\.github/workflows/release\\.yml@refs/heads/main']
+    images: ["{host}/live/keyless-rekor2"]
+""")
 klist = ", ".join(keys)
+cis = ", ".join(f"ci{run}" for run in range(len(keyless)))
 open(f"{sig}/policy.yaml", "w").write(f"""apiVersion: portcullis.dev/v1
 kind: Policy
 authorities:
   release: {{keys: [{klist}], images: ["{host}/live/*"]}}
-registries:
+{"".join(keyless)}registries:
   "{host}": {{ca: registry/certs/ca.pem}}
 classes:
   signed:
     registries: ["{host}/live"]
     requireSignatures: true
     signatures: {{authorities: [release], budget: 4s}}
+  keyless:
+    registries: ["{host}/live"]
+    requireSignatures: true
+    signatures: {{authorities: [{cis}], budget: 4s}}
   plain:
     registries: ["{host}/live"]
 """)
@@ -53,8 +70,10 @@ def review(image):
         "operation": "CREATE", "userInfo": {"username": "bench"},
         "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "bench"},
                    "spec": {"containers": [{"name": "a", "image": image}]}}}})
-for i, image in enumerate(images):
-    open(f"{sig}/review-{i}.json", "w").write(review(image))
+for name, images in sets.items():
+    open(f"{sig}/count-{name}", "w").write(str(len(images)))
+    for i, image in enumerate(images):
+        open(f"{sig}/review-{name}-{i}.json", "w").write(review(image))
 PY
 
 policy=$sig/policy.yaml
@@ -83,37 +102,38 @@ cpu_ms() { # command...
     kill -INT "$perf"; wait "$perf" || true
     awk -F, '/task-clock/ { printf "%.1f", $1 }' "$sig/perf.txt"
 }
-count=$(wc -l <"$sig/images.txt")
-pass() { # class file-with-times
-    for i in $(seq 0 $((count - 1))); do admit "$1" "$sig/review-$i.json" >>"$2"; echo >>"$2"; done
+pass() { # class set file-with-times
+    for i in $(seq 0 $(($(cat "$sig/count-$2") - 1))); do admit "$1" "$sig/review-$2-$i.json" >>"$3"; echo >>"$3"; done
 }
 scripts/ensure-packages.sh linux-perf >/dev/null 2>&1 || true
-before=$(wc -l <"$sig/registry/registry.log")
-plain_cpu=$(cpu_ms pass plain "$sig/plain.ms")
-cold_cpu=$(cpu_ms pass signed "$sig/cold.ms")
-sleep 0.5 # docker-registry writes its access log after answering
-read -r reg n <<<"$(registry_ms "$before")"
-cached_cpu=$(cpu_ms pass signed "$sig/cached.ms")
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }'; }
+per() { awk "BEGIN { printf \"%.3f\", $1 / $2 }"; }
 echo
-echo "$count distinct signed images (simple-signing and bundle), one admission each per pass:"
-echo
-echo "| pass | median server ms | server CPU ms per admission |"
-echo "|---|---|---|"
-echo "| plain class (no signatures) | $(median "$sig/plain.ms") | $(awk "BEGIN { printf \"%.3f\", $plain_cpu / $count }") |"
-echo "| cold verification | $(median "$sig/cold.ms") | $(awk "BEGIN { printf \"%.3f\", $cold_cpu / $count }") |"
-echo "| cached verification | $(median "$sig/cached.ms") | $(awk "BEGIN { printf \"%.3f\", $cached_cpu / $count }") |"
-echo
-echo "Cold pass: $n registry requests ($(awk "BEGIN { printf \"%.1f\", $n / $count }") per image), $reg ms logged by docker-registry in total."
+echo "| images (one admission each per pass) | pass | median server ms | server CPU ms per admission | requests docker-registry logged per image |"
+echo "|---|---|---|---|---|"
+for set in keys attested rekor2; do
+    count=$(cat "$sig/count-$set")
+    class=signed; [ "$set" = rekor2 ] && class=keyless
+    plain_cpu=$(cpu_ms pass plain "$set" "$sig/plain-$set.ms")
+    before=$(wc -l <"$sig/registry/registry.log")
+    cold_cpu=$(cpu_ms pass "$class" "$set" "$sig/cold-$set.ms")
+    sleep 0.5 # docker-registry writes its access log after answering
+    read -r reg n <<<"$(registry_ms "$before")"
+    cached_cpu=$(cpu_ms pass "$class" "$set" "$sig/cached-$set.ms")
+    label="$count × $set"
+    echo "| $label | plain class (no signatures) | $(median "$sig/plain-$set.ms") | $(per "$plain_cpu" "$count") | 0 |"
+    echo "| $label | cold verification | $(median "$sig/cold-$set.ms") | $(per "$cold_cpu" "$count") | $(awk "BEGIN { printf \"%.1f\", $n / $count }") ($reg ms in all) |"
+    echo "| $label | cached verification | $(median "$sig/cached-$set.ms") | $(per "$cached_cpu" "$count") | 0 |"
+done
 echo
 
 # Warm cache: the same image at c=1 and c=16, with and without required signatures.
 echo
-echo "| class | c | req/s | p50 ms | p99 ms | peak RSS MiB | non-200 |"
-echo "|---|---|---|---|---|---|---|"
-body=$sig/review-0.json
+echo "| class | c | req/s | CPU µs/req | p50 ms | p99 ms | peak RSS MiB | non-200 |"
+echo "|---|---|---|---|---|---|---|---|"
+body=$sig/review-keys-0.json
 for c in 1 16; do
-    r=$(load https://127.0.0.1:18443/validate/plain "$c" sig-plain); row "plain (no signatures)" "$c" "$r" "$(peak_rss_mib "$pid")"
-    r=$(load https://127.0.0.1:18443/validate/signed "$c" sig-cached); row "signatures, warm cache" "$c" "$r" "$(peak_rss_mib "$pid")"
+    r=$(measure https://127.0.0.1:18443/validate/plain "$c" sig-plain); row "plain (no signatures)" "$c" "$r"
+    r=$(measure https://127.0.0.1:18443/validate/signed "$c" sig-cached); row "signatures, warm cache" "$c" "$r"
 done
 stop

@@ -119,7 +119,7 @@ extension PolicyParser {
     /// since a Fulcio certificate alone proves only that someone with some OIDC login signed.
     private func parseKeyless(_ node: Node, context: String) -> KeylessSettings? {
         let context = "\(context) keyless"
-        let allowed = ["trustedRoot", "fulcioChain", "rekorKeys", "issuer", "subjects"]
+        let allowed = ["trustedRoot", "fulcioChain", "rekorKeys", "issuer", "subjects", "requireProofOfTime"]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var trust: KeylessSettings.TrustMaterial?
         switch (fields["trustedRoot"], fields["fulcioChain"], fields["rekorKeys"]) {
@@ -158,8 +158,37 @@ extension PolicyParser {
                 report("\(context): \(value.quotedForMessage) is not a regular expression: \(error)", at: at)
             }
         }
+        let proofOfTime = fields["requireProofOfTime"].map { parseProofOfTime($0, context: context) } ?? .any
         guard let trust, let issuer, !issuer.isEmpty, let subjects, !subjects.isEmpty else { return nil }
-        return KeylessSettings(trust: trust, issuer: issuer, subjects: subjects)
+        return KeylessSettings(trust: trust, issuer: issuer, subjects: subjects, proofOfTime: proofOfTime)
+    }
+
+    /// `requireProofOfTime: any` or a list of `SET`, `tsa`, `inclusionProof`; each mistake at its own entry.
+    private func parseProofOfTime(_ node: Node, context: String) -> KeylessSettings.ProofOfTime {
+        let field = "\(context).requireProofOfTime"
+        if node.scalar != nil, node.string == "any" { return .any }
+        guard let items = node.sequence else {
+            report(
+                "\(field) \(node.string.map { $0.quotedForMessage + " " } ?? "")is not any or a list of SET, tsa "
+                    + "and inclusionProof", at: node)
+            return .any
+        }
+        guard !items.isEmpty else {
+            report("\(field) is empty; write any, or list the proofs required", at: node)
+            return .any
+        }
+        var kinds: Set<KeylessSettings.ProofOfTime.Kind> = []
+        for item in items {
+            guard let text = string(item, "an entry of \(field)") else { continue }
+            if text == "any" {
+                report("\(field): any stands alone; write requireProofOfTime: any", at: item)
+            } else if let kind = KeylessSettings.ProofOfTime.Kind(rawValue: text) {
+                if !kinds.insert(kind).inserted { report("\(field) lists \(text) twice", at: item) }
+            } else {
+                report("\(field): \(text.quotedForMessage) is not SET, tsa or inclusionProof", at: item)
+            }
+        }
+        return kinds.isEmpty ? .any : .all(kinds)
     }
 
     private func parseIdentity(_ node: Node, context: String) -> SignatureAuthority.Identity {

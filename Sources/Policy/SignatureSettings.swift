@@ -62,14 +62,30 @@ public struct KeylessSettings: Sendable, Equatable {
         case pem(fulcioChain: String, rekorKeys: [String])
     }
 
+    /// `requireProofOfTime`: `any` (cosign's default: the log entry proven by a SET or an inclusion proof, the
+    /// signing time by a SET or an RFC 3161 timestamp), or the proofs that must all be present.
+    public enum ProofOfTime: Sendable, Equatable {
+        /// The policy spellings; Signatures' `ProofOfTime.Kind` has the same raw values.
+        public enum Kind: String, Sendable {
+            case signedEntryTimestamp = "SET"
+            case timestamp = "tsa"
+            case inclusionProof
+        }
+
+        case any
+        case all(Set<Kind>)
+    }
+
     public var trust: TrustMaterial
     public var issuer: String
     public var subjects: [String]
+    public var proofOfTime: ProofOfTime
 
-    public init(trust: TrustMaterial, issuer: String, subjects: [String]) {
+    public init(trust: TrustMaterial, issuer: String, subjects: [String], proofOfTime: ProofOfTime = .any) {
         self.trust = trust
         self.issuer = issuer
         self.subjects = subjects
+        self.proofOfTime = proofOfTime
     }
 }
 

@@ -13,6 +13,9 @@ struct KeylessMaterial {
     let chain: [Certificate]
     /// `nil` when the signature carries no log entry, which a keyless authority refuses.
     let entry: RekorEntry?
+    /// DER RFC 3161 `TimeStampResp`s over the signature (`timestampVerificationData.rfc3161Timestamps`): how a
+    /// Rekor v2 bundle proves its signing time. Empty for legacy `.sig` layers.
+    let timestamps: [[UInt8]]
 
     /// From the legacy `.sig` layer annotations; `nil` when the layer has no certificate (a key-based signature).
     init?(annotations: [String: String]) throws(PayloadError) {
@@ -29,6 +32,7 @@ struct KeylessMaterial {
         entry = try annotations[KeylessMaterial.bundleAnnotation].map { text throws(PayloadError) in
             try RekorEntry(cosignBundle: text)
         }
+        timestamps = []
     }
 
     /// From a sigstore bundle's `verificationMaterial`; `nil` when it holds a public-key hint instead of a certificate.
@@ -57,5 +61,14 @@ struct KeylessMaterial {
         chain = Array(certificates.dropFirst())
         let entries = material["tlogEntries"] as? [[String: Any]] ?? []
         entry = try entries.first.map { item throws(PayloadError) in try RekorEntry(tlogEntry: item) }
+        let stamps = (material["timestampVerificationData"] as? [String: Any])?["rfc3161Timestamps"] as? [Any] ?? []
+        var timestamps: [[UInt8]] = []
+        for stamp in stamps {
+            guard let text = (stamp as? [String: Any])?["signedTimestamp"] as? String,
+                let der = Data(base64Encoded: text), !der.isEmpty
+            else { throw PayloadError("a bundle RFC 3161 timestamp has no base64 signedTimestamp") }
+            timestamps.append([UInt8](der))
+        }
+        self.timestamps = timestamps
     }
 }

@@ -9,17 +9,23 @@ public struct KeylessPolicy: Sendable, CustomStringConvertible {
     public let subjects: [IdentityMatcher]
     /// Accepted OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8, or the deprecated .1.1).
     public let issuer: IdentityMatcher
+    /// Which proofs of log inclusion and signing time a signature must carry (`requireProofOfTime`).
+    public let proofOfTime: ProofOfTime
 
-    public init(trustedRoot: TrustedRoot, subjects: [IdentityMatcher], issuer: IdentityMatcher) {
+    public init(
+        trustedRoot: TrustedRoot, subjects: [IdentityMatcher], issuer: IdentityMatcher, proofOfTime: ProofOfTime = .any
+    ) {
         self.trustedRoot = trustedRoot
         self.subjects = subjects
         self.issuer = issuer
+        self.proofOfTime = proofOfTime
     }
 
-    /// Stable text for cache keys and messages: a changed subject, issuer or trust file changes it.
+    /// Stable text for cache keys and messages: a changed subject, issuer, proof requirement or trust file changes it.
     public var description: String {
         let accepted = subjects.map(\.description).joined(separator: ", ")
-        return "keyless(root \(trustedRoot.source) \(trustedRoot.fingerprint); issuer \(issuer); subjects \(accepted))"
+        return "keyless(root \(trustedRoot.source) \(trustedRoot.fingerprint); issuer \(issuer); subjects \(accepted); "
+            + "proof of time \(proofOfTime))"
     }
 }
 

@@ -9,11 +9,12 @@ public struct KeylessSigner: Sendable, Hashable, CustomStringConvertible {
     public let issuer: String
     /// `sha256:` of the DER leaf certificate.
     public let certificateFingerprint: String
-    /// When Rekor logged the signature (UNIX seconds): the time the certificate was checked at.
-    public let integratedTime: Int
+    /// When the signature was made (UNIX seconds), as an RFC 3161 timestamp or Rekor's SignedEntryTimestamp
+    /// proved it: the time the certificate was checked at.
+    public let signingTime: Int
     public let logIndex: Int64
 
     public var description: String {
-        "\(subject) (issuer \(issuer), Rekor entry \(logIndex) at \(Certificate.iso8601(integratedTime)))"
+        "\(subject) (issuer \(issuer), Rekor entry \(logIndex), signed \(Certificate.iso8601(signingTime)))"
     }
 }

@@ -37,39 +37,47 @@ struct KeylessVerification {
             throw PayloadError(
                 "the signature carries no Rekor entry, so its certificate's time cannot be proven offline")
         }
-        guard let set = entry.signedEntryTimestamp else {
-            throw PayloadError(
-                "Rekor entry \(entry.logIndex) has no inclusion promise (SignedEntryTimestamp) to verify offline")
-        }
-        let time = Int(entry.integratedTime)
-        guard let log = root.transparencyLogs.first(where: { $0.logID == entry.logID }) else {
+        guard let log = root.log(named: entry.logID) else {
             let known = root.transparencyLogs.map(\.logID).joined(separator: ", ")
             throw PayloadError("Rekor log ID \(entry.logID) is not a trusted log in \(root.source) (trusted: \(known))")
         }
-        steps.append("ok   log ID \(entry.logID) is the SHA-256 of trusted Rekor key \(log.key.fingerprint)")
-        guard log.key.isValidSignature(set, for: entry.signedPayload) else {
-            throw PayloadError(
-                "the SignedEntryTimestamp of Rekor entry \(entry.logIndex) does not verify with the log key over "
-                    + "{body, integratedTime \(time), logID, logIndex}")
-        }
-        steps.append(
-            "ok   SignedEntryTimestamp verifies: entry \(entry.logIndex) integrated \(Certificate.iso8601(time))")
-        guard log.isValid(at: time) else {
-            throw PayloadError("the Rekor key was not valid at the integrated time \(Certificate.iso8601(time))")
-        }
+        let logName = log.origin ?? log.key.fingerprint
+        steps.append("ok   log ID \(entry.logID) names trusted Rekor log \(logName) (key \(log.key.fingerprint))")
+        var proven: Set<ProofOfTime.Kind> = []
+        let setTime = try proveInclusion(entry, in: log, logName: logName, proven: &proven, steps: &steps)
 
         let signature = try bodyMatch(entry: entry, signed: signed, signatures: signatures, leaf: leaf)
         steps.append("ok   Rekor entry body matches this payload hash, signature and certificate")
 
-        guard time >= leaf.notBefore, time <= leaf.notAfter else {
+        let times = try proveTimestamps(of: signature, proven: &proven, steps: &steps) + [setTime].compactMap { $0 }
+        guard let signingTime = times.first?.time else {
             throw PayloadError(
-                "the integrated time \(Certificate.iso8601(time)) is outside the certificate's validity "
-                    + "\(Certificate.iso8601(leaf.notBefore)) – \(Certificate.iso8601(leaf.notAfter))")
+                "Rekor entry \(entry.logIndex) proves no signing time: it has no inclusion promise "
+                    + "(SignedEntryTimestamp; Rekor v2 entries never do) and the bundle has no RFC 3161 timestamp")
         }
-        steps.append("ok   integrated time lies within the certificate's validity (expiry after that is expected)")
-
-        let chained = try chain(leaf: leaf, at: time)
-        steps.append("ok   certificate chains to trusted Fulcio root \(chained) as of \(Certificate.iso8601(time))")
+        if let problem = policy.proofOfTime.problem(proven: proven, authority: authority) {
+            throw PayloadError(problem)
+        }
+        let carried = proven.sorted().map(\.rawValue).joined(separator: ", ")
+        steps.append("ok   proofs carried [\(carried)] satisfy requireProofOfTime \(policy.proofOfTime)")
+        for proof in times {
+            guard log.isValid(at: proof.time) else {
+                throw PayloadError(
+                    "the Rekor key of log \(logName) was not valid at the signing time "
+                        + "\(Certificate.iso8601(proof.time)) (\(proof.source))")
+            }
+            guard proof.time >= leaf.notBefore, proof.time <= leaf.notAfter else {
+                throw PayloadError(
+                    "the signing time \(Certificate.iso8601(proof.time)) (\(proof.source)) is outside the "
+                        + "certificate's validity \(Certificate.iso8601(leaf.notBefore)) – "
+                        + "\(Certificate.iso8601(leaf.notAfter))")
+            }
+            steps.append(
+                "ok   \(proof.source) lies within the certificate's validity (expiry after that is expected)")
+            let chained = try chain(leaf: leaf, at: proof.time)
+            steps.append(
+                "ok   certificate chains to trusted Fulcio root \(chained) as of \(Certificate.iso8601(proof.time))")
+        }
         guard leaf.allowsCodeSigning else {
             throw PayloadError("the certificate lacks the code-signing extended key usage")
         }
@@ -93,7 +101,7 @@ struct KeylessVerification {
         }
         steps.append("ok   identity \(subject) with issuer \(issuer) is accepted by authority \(authority)")
         return KeylessSigner(
-            subject: subject, issuer: issuer, certificateFingerprint: leaf.fingerprint, integratedTime: time,
+            subject: subject, issuer: issuer, certificateFingerprint: leaf.fingerprint, signingTime: signingTime,
             logIndex: entry.logIndex)
     }
 
@@ -101,9 +109,7 @@ struct KeylessVerification {
     private func bodyMatch(entry: RekorEntry, signed: Signed, signatures: [[UInt8]], leaf: Certificate)
         throws(PayloadError) -> [UInt8]
     {
-        func sameCertificate(_ pem: [UInt8]) -> Bool {
-            (try? Certificate.pemCertificates(pem, source: "the Rekor entry").first?.der) == leaf.der
-        }
+        func sameCertificate(_ der: [UInt8]?) -> Bool { der == leaf.der }
         switch (try RekorBody(json: entry.body), signed) {
         case (.hashedRekord(let hash, let signature, let certificate), .blob(let payload)):
             guard hash == SHA256.hex(of: payload) else {
@@ -127,7 +133,7 @@ struct KeylessVerification {
             guard let match = recorded.first(where: { signatures.contains($0.signature) }) else {
                 throw PayloadError("the Rekor entry records none of the envelope's signatures")
             }
-            guard sameCertificate(match.certificatePEM) else {
+            guard sameCertificate(match.certificate) else {
                 throw PayloadError("the Rekor entry records a different certificate")
             }
             return match.signature

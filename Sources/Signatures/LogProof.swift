@@ -94,20 +94,29 @@ struct SignedCheckpoint: Sendable {
         self.signatures = signatures
     }
 
-    /// The signed-note key ID of `key` under `name`: for Ed25519, SHA-256(name ‖ 0x0A ‖ 0x01 ‖ raw key)[:4]; for
-    /// ECDSA (Rekor v1 checkpoints), SHA-256(DER SubjectPublicKeyInfo)[:4].
+    /// The C2SP signed-note key hash of an Ed25519 `key` under `name`, SHA-256(name ‖ 0x0A ‖ 0x01 ‖ raw key):
+    /// its first four bytes are the key ID, and Rekor v2 bundles name their log by all of it.
+    static func ed25519KeyHash(_ key: PublicKey, name: String) -> [UInt8] {
+        SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + key.spki.suffix(32)).bytes
+    }
+
+    /// The signed-note key ID of `key` under `name`: for Ed25519, the key hash's first four bytes; for ECDSA
+    /// (Rekor v1 checkpoints), SHA-256(DER SubjectPublicKeyInfo)[:4].
     static func keyID(of key: PublicKey, name: String) -> [UInt8] {
-        if key.algorithm == .ed25519 {
-            return Array(SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + key.spki.suffix(32)).bytes.prefix(4))
-        }
+        if key.algorithm == .ed25519 { return Array(ed25519KeyHash(key, name: name).prefix(4)) }
         return Array(SHA256.hash(key.spki).bytes.prefix(4))
     }
 
-    /// Checks that a signature line by `key` under the checkpoint's origin verifies, and that the checkpoint
-    /// commits to the proof's tree size and root.
-    func verify(proof: InclusionProof, key: PublicKey, log: String) throws(PayloadError) {
-        let keyID = SignedCheckpoint.keyID(of: key, name: origin)
-        guard let line = signatures.first(where: { $0.name == origin && $0.keyID == keyID }) else {
+    /// Checks that the checkpoint is one of log `name` (its origin is the name, or for Rekor v1 `<name> - <tree
+    /// ID>`), that a signature line by `key` under that name verifies, and that the checkpoint commits to the
+    /// proof's tree size and root. A `nil` name (a log key from a PEM file) takes the checkpoint's own name.
+    func verify(proof: InclusionProof, key: PublicKey, log: String, name: String? = nil) throws(PayloadError) {
+        let name = name ?? String(origin.prefix { $0 != " " })
+        guard origin == name || origin.hasPrefix(name + " - ") else {
+            throw PayloadError("the checkpoint is for \(origin), not log \(name)")
+        }
+        let keyID = SignedCheckpoint.keyID(of: key, name: name)
+        guard let line = signatures.first(where: { $0.name == name && $0.keyID == keyID }) else {
             let names = signatures.map(\.name).joined(separator: ", ")
             throw PayloadError(
                 "the checkpoint for \(origin) has no signature by log \(log) (key \(key.fingerprint)); "

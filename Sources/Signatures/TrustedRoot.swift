@@ -21,15 +21,38 @@ public struct TrustedRoot: Sendable {
         func isValid(at time: Int) -> Bool { time >= validFrom && validUntil.map { time <= $0 } ?? true }
     }
 
-    /// One Rekor log: the key that signs its SignedEntryTimestamps and the log ID entries name it by.
+    /// One Rekor log: the key that signs its SignedEntryTimestamps and checkpoints, and the IDs entries name it by.
     public struct TransparencyLog: Sendable {
         public let key: PublicKey
         /// Lower-case hex SHA-256 of the key's DER SubjectPublicKeyInfo, as Rekor v1 writes `logID`.
         public let logID: String
         public let validFrom: Int
         public let validUntil: Int?
+        /// The name its checkpoints are signed under: the host (and path) of `baseUrl`, e.g.
+        /// `log2025-1.rekor.sigstore.dev`. `nil` for a key loaded from a PEM file, whose checkpoints are then
+        /// matched by key alone.
+        public let origin: String?
+        /// Other lower-case hex IDs that name this log: the trusted root's own `logId.keyId`, and for a Rekor v2
+        /// (Ed25519) log its checkpoint key ID SHA-256(origin ‖ 0x0A ‖ 0x01 ‖ key), which v2 bundles name it by.
+        let otherIDs: Set<String>
+
+        init(key: PublicKey, validFrom: Int, validUntil: Int?, origin: String? = nil, declaredID: String? = nil) {
+            self.key = key
+            self.logID = TrustedRoot.logID(of: key)
+            self.validFrom = validFrom
+            self.validUntil = validUntil
+            self.origin = origin
+            var ids = Set([declaredID].compactMap { $0 })
+            if let origin, key.algorithm == .ed25519 {
+                ids.insert(Hex.encode(SignedCheckpoint.ed25519KeyHash(key, name: origin)))
+            }
+            self.otherIDs = ids
+        }
 
         func isValid(at time: Int) -> Bool { time >= validFrom && validUntil.map { time <= $0 } ?? true }
+
+        /// Whether a bundle or cosign annotation naming the log `id` (lower-case hex) means this log.
+        func isNamed(_ id: String) -> Bool { id == logID || otherIDs.contains(id) }
     }
 
     /// Why trust material could not be loaded; Portcullis refuses to start rather than verify against half a root.
@@ -75,7 +98,7 @@ public struct TrustedRoot: Sendable {
         for path in rekorKeyFiles {
             do {
                 let key = try PublicKey(pem: read(path), source: path)
-                logs.append(TransparencyLog(key: key, logID: logID(of: key), validFrom: Int.min, validUntil: nil))
+                logs.append(TransparencyLog(key: key, validFrom: Int.min, validUntil: nil))
             } catch let error as LoadError { throw error } catch {
                 throw LoadError("cannot read the Rekor key: \(error)")
             }
@@ -110,8 +133,12 @@ public struct TrustedRoot: Sendable {
                 throw LoadError("\(what): \(error)")
             }
             let (from, until) = try TrustedRoot.validity(publicKey["validFor"], what: what)
+            let declared = ((entry["logId"] as? [String: Any])?["keyId"] as? String)
+                .flatMap { Data(base64Encoded: $0) }.map { Hex.encode($0) }
             logs.append(
-                TransparencyLog(key: key, logID: TrustedRoot.logID(of: key), validFrom: from, validUntil: until))
+                TransparencyLog(
+                    key: key, validFrom: from, validUntil: until, origin: TrustedRoot.origin(entry["baseUrl"]),
+                    declaredID: declared))
         }
         guard !authorities.isEmpty, !logs.isEmpty else {
             throw LoadError("\(source) needs at least one certificate authority and one transparency log")
@@ -153,6 +180,17 @@ public struct TrustedRoot: Sendable {
         }
         let logs = transparencyLogs.map { "\($0.logID)@\($0.validFrom)-\($0.validUntil.map(String.init) ?? "")" }
         return "sha256:" + SHA256.hex(of: Array((authorities + logs).joined(separator: "\n").utf8))
+    }
+
+    /// The log that `id` names, if the root trusts it.
+    func log(named id: String) -> TransparencyLog? { transparencyLogs.first { $0.isNamed(id) } }
+
+    /// `https://log2025-1.rekor.sigstore.dev/` → `log2025-1.rekor.sigstore.dev`: the checkpoint name of a log.
+    private static func origin(_ value: Any?) -> String? {
+        guard let url = value as? String, let components = URLComponents(string: url), let host = components.host
+        else { return nil }
+        let path = components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path
+        return host + path
     }
 
     static func logID(of key: PublicKey) -> String { String(key.fingerprint.dropFirst("sha256:".count)) }

@@ -113,9 +113,18 @@ public final class SignatureVerification: Sendable {
                 subjects: try settings.subjects.map { text throws(IdentityMatcher.PatternError) in
                     try IdentityMatcher(policyText: text)
                 },
-                issuer: try IdentityMatcher(policyText: settings.issuer))
+                issuer: try IdentityMatcher(policyText: settings.issuer),
+                proofOfTime: proofOfTime(settings.proofOfTime))
         } catch {
             throw SignatureTrustError(file: files, "authority \(name) keyless: \(error)")
+        }
+    }
+
+    /// The policy's spelling and the verifier's share raw values, so each policy kind has its verifier kind.
+    private static func proofOfTime(_ setting: KeylessSettings.ProofOfTime) -> ProofOfTime {
+        switch setting {
+        case .any: .any
+        case .all(let kinds): .all(Set(kinds.compactMap { ProofOfTime.Kind(rawValue: $0.rawValue) }))
         }
     }
 

@@ -260,6 +260,11 @@ struct SignatureLiveTests {
         #expect(
             keyless.contains(
                 "keyless signer https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main"))
+        let (rekor2Status, rekor2) = try verify("keyless-rekor2", "ci")
+        #expect(rekor2Status == 0 && rekor2.hasSuffix("ALLOWED\n"), "\(rekor2)")
+        #expect(
+            rekor2.contains("inclusion proof of entry") && rekor2.contains("signed by log log2026-live.rekor.local"))
+        #expect(rekor2.contains("RFC 3161 timestamp 0 over the signature by trusted TSA"), "\(rekor2)")
         let (featureStatus, feature) = try verify("keyless-feature", "ci")
         #expect(
             featureStatus == 1 && feature.contains("refs/heads/feature") && feature.contains("DENIED"), "\(feature)")
@@ -296,7 +301,11 @@ struct SignatureLiveTests {
         #expect(
             message.contains("workflows/release.yml@refs/heads/feature") && message.contains(#"refs/heads/main/"#),
             "\(message)")
+        // Rekor v2: admitted on its inclusion proof and TSA time alone; without a timestamp nothing proves the time.
+        let rekor2 = try live.admit(try #require(live.scenarios["keyless-rekor2"]), in: "ci")
+        #expect(rekor2["allowed"] as? Bool == true, "\(Self.message(rekor2))")
         for (stranger, why) in [
+            ("keyless-rekor2-no-timestamp", "proves no signing time"),
             ("keyless-unknown-log", "is not a trusted log"),
             ("keyless-untrusted-root", "does not chain to a trusted Fulcio root"),
         ] {

@@ -128,6 +128,37 @@ import Testing
                 == .pem(fulcioChain: "fulcio.pem", rekorKeys: ["rekor.pub", "rekor-2.pub"]))
     }
 
+    static func keyless(_ proofOfTime: String) -> String {
+        PolicyLintTests.header + "authorities:\n  ci:\n    images: [\"**\"]\n"
+            + "    keyless: {trustedRoot: r.json, issuer: i, subjects: [s]\(proofOfTime)}\n"
+            + "classes:\n  open: {registries: [registry.internal]}\n"
+    }
+
+    @Test(arguments: [
+        ("", KeylessSettings.ProofOfTime.any), (", requireProofOfTime: any", .any),
+        (", requireProofOfTime: [tsa, inclusionProof]", .all([.timestamp, .inclusionProof])),
+        (", requireProofOfTime: [SET]", .all([.signedEntryTimestamp])),
+    ])
+    func proofOfTimeIsReadAsWrittenAndDefaultsToAny(field: String, expected: KeylessSettings.ProofOfTime) throws {
+        let trust = try PolicyDocument.parse(yaml: Self.keyless(field)).signatures
+        #expect(trust.authorities["ci"]?.keyless?.proofOfTime == expected)
+    }
+
+    /// Each row: a `requireProofOfTime` value, the words of the error, and the column it must point at (line 6).
+    @Test(arguments: [
+        ("[tsa, rfc3161]", "\"rfc3161\" is not SET, tsa or inclusionProof", 88),
+        ("[]", "is empty", 82),
+        ("sometimes", "is not any or a list of SET, tsa and inclusionProof", 82),
+        ("[any, tsa]", "any stands alone", 83),
+        ("[tsa, tsa]", "lists tsa twice", 88),
+        ("{tsa: true}", "is not any or a list of SET, tsa and inclusionProof", 82),
+    ])
+    func proofOfTimeMistakesAreErrorsWithLineAndColumn(value: String, expected: String, column: Int) {
+        let issues = PolicyLintTests.issues(Self.keyless(", requireProofOfTime: \(value)"))
+        #expect(
+            issues.contains { $0.message.contains(expected) && $0.line == 6 && $0.column == column }, "\(issues)")
+    }
+
     @Test(arguments: [
         ("authorities:\n  a: {keys: [], images: [\"**\"]}\n", "keys is empty", 2),
         ("authorities:\n  a: {keys: [k.pem], images: [\"**\"], identity: mine}\n", "is not matchRepository", 2),

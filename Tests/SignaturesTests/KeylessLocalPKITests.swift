@@ -19,6 +19,8 @@ import Testing
         let image: String
         let digest: String
         let workflow: String
+        /// When the modern cases were stamped (UNIX seconds); absent for the SET-only local cases.
+        let signedAt: Int?
         let cases: [String: Case]
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Signatures
 import Testing
 
 @testable import Webhook
@@ -45,6 +46,16 @@ import Testing
         issuer: https://token.actions.githubusercontent.com
         subjects: ['regex:https://github\\.com/corp/trainer/.+@refs/heads/main', release@corp.example]
         """
+
+    @Test func theRequiredProofOfTimeReachesTheVerifier() throws {
+        let directory = try Directory()
+        let path = try directory.policy(
+            "trustedRoot: sigstore/trusted_root.json\nrequireProofOfTime: [tsa, inclusionProof]\n" + Self.identity)
+        let keyless = try #require(PolicyStore(path: path).current.signatures?.authorities["ci"]?.keyless)
+        #expect(keyless.proofOfTime == .all([.timestamp, .inclusionProof]))
+        let fallback = try directory.policy("trustedRoot: sigstore/trusted_root.json\n" + Self.identity)
+        #expect(try PolicyStore(path: fallback).current.signatures?.authorities["ci"]?.keyless?.proofOfTime == .any)
+    }
 
     @Test func aTrustedRootRelativeToThePolicyLoadsWithItsIdentities() throws {
         let directory = try Directory()

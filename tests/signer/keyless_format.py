@@ -112,21 +112,31 @@ def legacy(key, cert, chain, rekor: Rekor, payload: bytes, integrated_time: int,
             "signature": base64.b64encode(signature).decode(), "annotations": annotations}
 
 
-def bundle(key, cert, rekor: Rekor, image: str, digest: str, integrated_time: int, log_index: int) -> dict:
-    """A sigstore bundle v0.3: DSSE envelope, leaf certificate, and a dsse tlog entry with its inclusion promise."""
+def envelope(key, image: str, digest: str, predicate_type: str = cf.SIGN_PREDICATE, predicate=None):
+    """A DSSE envelope over an in-toto statement about `image@digest`: (payload, signature, envelope JSON)."""
     statement = {"_type": "https://in-toto.io/Statement/v1",
                  "subject": [{"name": image, "digest": {"sha256": digest.split(":", 1)[1]}}],
-                 "predicateType": cf.SIGN_PREDICATE, "predicate": {}}
+                 "predicateType": predicate_type, "predicate": predicate or {}}
     payload = json.dumps(statement, separators=(",", ":")).encode()
     signature = cf.sign(key, cf.pae(cf.IN_TOTO, payload))
-    envelope = {"payload": base64.b64encode(payload).decode(), "payloadType": cf.IN_TOTO,
+    document = {"payload": base64.b64encode(payload).decode(), "payloadType": cf.IN_TOTO,
                 "signatures": [{"sig": base64.b64encode(signature).decode()}]}
-    body = {"apiVersion": "0.0.1", "kind": "dsse",
-            "spec": {"envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(canonical(envelope)).hexdigest()},
+    return payload, signature, document
+
+
+def dsse_body(payload: bytes, signature: bytes, cert, envelope_: dict) -> dict:
+    """The Rekor v1 `dsse` 0.0.1 entry body for an envelope signed with `cert`."""
+    return {"apiVersion": "0.0.1", "kind": "dsse",
+            "spec": {"envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(canonical(envelope_)).hexdigest()},
                      "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
                      "signatures": [{"signature": base64.b64encode(signature).decode(),
                                      "verifier": base64.b64encode(pem(cert)).decode()}]}}
-    entry = rekor.entry(body, integrated_time, log_index)
+
+
+def bundle(key, cert, rekor: Rekor, image: str, digest: str, integrated_time: int, log_index: int) -> dict:
+    """A sigstore bundle v0.3: DSSE envelope, leaf certificate, and a dsse tlog entry with its inclusion promise."""
+    payload, signature, envelope_ = envelope(key, image, digest)
+    entry = rekor.entry(dsse_body(payload, signature, cert, envelope_), integrated_time, log_index)
     document = {"mediaType": cf.BUNDLE_MEDIA_TYPE,
                 "verificationMaterial": {
                     "certificate": {"rawBytes": der_b64(cert)},
@@ -136,7 +146,7 @@ def bundle(key, cert, rekor: Rekor, image: str, digest: str, integrated_time: in
                                      "integratedTime": str(integrated_time),
                                      "inclusionPromise": {"signedEntryTimestamp": entry["SignedEntryTimestamp"]},
                                      "canonicalizedBody": entry["Payload"]["body"]}]},
-                "dsseEnvelope": envelope}
+                "dsseEnvelope": envelope_}
     return {"format": "bundle", "blob": base64.b64encode(json.dumps(document).encode()).decode()}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cosign_format as cf
 import keyless_format as kf
+import modern_format as mf
 from oci_push import OCI_INDEX, OCI_MANIFEST, Registry
 
 SIMPLE = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -165,8 +166,14 @@ def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> N
     root = kf.CA("live root", now - 86400)
     intermediate = kf.CA("live intermediate", now - 86400, parent=root)
     rekor = kf.Rekor()
-    (out / "keyless_trusted_root.json").write_text(
-        json.dumps(kf.trusted_root([[intermediate.cert, root.cert]], rekor, now - 86400)))
+    # Rekor v2 and a TSA beside the v1 log, as the public trusted root lists them since 2025.
+    rekor2 = mf.Log("log2026-live.rekor.local", 2)
+    tsa = mf.TSA("live", kf.utc(now - 86400), kf.utc(now + 5 * 365 * 86400))
+    trusted = kf.trusted_root([[intermediate.cert, root.cert]], rekor, now - 86400)
+    when = kf.utc(now - 86400).strftime("%Y-%m-%dT%H:%M:%SZ")
+    trusted["tlogs"].append(rekor2.trusted_root_entry(when))
+    trusted["timestampAuthorities"] = [tsa.trusted_root_entry(when)]
+    (out / "keyless_trusted_root.json").write_text(json.dumps(trusted))
     stranger, other_rekor = kf.CA("stranger root", now - 86400), kf.Rekor()
     cases = (("keyless", "main", intermediate, rekor), ("keyless-feature", "feature", intermediate, rekor),
              ("keyless-bundle", "main", intermediate, rekor), ("keyless-unknown-log", "main", intermediate, other_rekor),
@@ -186,6 +193,18 @@ def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> N
                               now - 1790, 7)
             push_sig(registry, repo, digest, [(base64.b64decode(layer["blob"]), layer["signature"])],
                      layer["annotations"])
+    # Rekor v2 bundles: an inclusion proof and a checkpoint, no SET; the time from the TSA, or from nowhere.
+    for name, stamped in (("keyless-rekor2", True), ("keyless-rekor2-no-timestamp", False)):
+        repo = f"live/{name}"
+        digest, size = push_image(registry, repo)
+        scenarios[name] = f"{host}/{repo}@{digest}"
+        key, cert = intermediate.leaf(now - 60, uri=f"{WORKFLOW}@refs/heads/main", issuer=GITHUB)
+        payload, signature, envelope = kf.envelope(key, f"{host}/{repo}", digest)
+        body = mf.dsse_v2_body(payload, signature, cert)
+        index = rekor2.append(body)
+        entry = mf.tlog_entry(rekor2, body, index, rekor2.proof(index), "dsse")
+        document = mf.bundle_document(cert, envelope, entry, [tsa.stamp(signature)] if stamped else [])
+        push_bundle(registry, repo, digest, size, json.dumps(document).encode())
 
 
 def main() -> None:
