@@ -8,11 +8,15 @@ import Synchronization
     import Darwin
 #endif
 
-/// The HTTPS server: one thread accepts, each connection gets its own thread (see `HTTPConnection`).
+/// The HTTPS server: the thread in `run()` accepts, a few I/O threads (`EventLoop`, ≈ one per core) serve every
+/// connection with non-blocking sockets and non-blocking TLS, and handlers run on a bounded `WorkerPool`.
+///
+/// A connection costs a few kilobytes of state and a descriptor, not a thread, so idle keep-alive connections and
+/// stalled clients are cheap; a handler that blocks holds a pool thread, never an I/O thread.
 ///
 /// Life cycle: `bind()` opens the listening socket (so the caller can log the real port), `run()` accepts
-/// and checks the certificate files until `stop()`, then drains: it closes the listener, wakes idle
-/// keep-alive connections so they close, gives in-flight requests up to `drainTimeout`, and returns.
+/// and checks the certificate files until `stop()`, then drains: it closes the listener, closes idle
+/// keep-alive connections, gives in-flight requests up to `drainTimeout`, and returns.
 public final class HTTPServer: Sendable {
     let configuration: HTTPServerConfiguration
     let tls: TLSContextReloader
@@ -25,8 +29,6 @@ public final class HTTPServer: Sendable {
     /// Called on SIGHUP (on the accept thread, after the certificate files were checked), so the caller can
     /// re-read what it serves too, such as the policy.
     let reloadObserver: @Sendable () -> Void
-    /// Wakes idle connections when draining starts.
-    let shutdown: ShutdownSignal
     /// Wakes `run()` when `stop()` is called (possibly from a signal handler).
     private let stopSignal: ShutdownSignal
     /// Wakes `run()` on SIGHUP to check the certificate files at once.
@@ -56,7 +58,6 @@ public final class HTTPServer: Sendable {
         self.tls = tls
         self.handler = handler
         self.logger = logger
-        self.shutdown = try ShutdownSignal()
         self.stopSignal = try ShutdownSignal()
         self.reloadSignal = try ShutdownSignal()
     }
@@ -187,6 +188,13 @@ public final class HTTPServer: Sendable {
     public func run() {
         let fd = listener.withLock { $0 }
         precondition(fd >= 0, "HTTPServer.run() before bind()")
+        let loops: [EventLoop]
+        do { loops = try startLoops() } catch {
+            logger.error("cannot start the I/O threads", metadata: ["error": "\(error)"])
+            close(fd)
+            return
+        }
+        var nextLoop = 0
         let reloadEvery = configuration.certificateReloadInterval.nanoseconds
         var nextReload = monotonicNanos() + reloadEvery
         var accepting = AcceptState()
@@ -220,11 +228,27 @@ public final class HTTPServer: Sendable {
                     reloadObserver()
                     nextReload = monotonicNanos() + reloadEvery
                 default:
-                    acceptPending(listener: fd, state: &accepting)
+                    acceptPending(listener: fd, state: &accepting) {
+                        defer { nextLoop = (nextLoop + 1) % loops.count }
+                        return loops[nextLoop]
+                    }
                 }
             }
         }
-        drain(listener: fd)
+        drain(listener: fd, loops: loops)
+    }
+
+    /// Starts the I/O threads and the handler pool they share.
+    private func startLoops() throws(SystemError) -> [EventLoop] {
+        let workers = WorkerPool(
+            minThreads: 1, maxThreads: configuration.maxHandlerThreads, stackBytes: configuration.threadStackBytes)
+        var started: [EventLoop] = []
+        for _ in 0..<max(1, configuration.ioThreads) {
+            let loop = try EventLoop(server: self, workers: workers)
+            try spawnThread(stackBytes: configuration.threadStackBytes) { loop.run() }
+            started.append(loop)
+        }
+        return started
     }
 
     /// Marks the server as shutting down (readiness says no) and returns when the listener should close.
@@ -248,8 +272,10 @@ public final class HTTPServer: Sendable {
         var failedSinceWarning = 0
     }
 
-    /// Accepts every pending connection, starting a thread for each one under the limit.
-    private func acceptPending(listener: Int32, state: inout AcceptState) {
+    /// Accepts every pending connection, handing each one under the limit to the loop `nextLoop` picks.
+    private func acceptPending(
+        listener: Int32, state: inout AcceptState, nextLoop: () -> EventLoop
+    ) {
         while true {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -271,7 +297,7 @@ public final class HTTPServer: Sendable {
             // accept4 is a GNU extension the Glibc module does not export; set the flags by hand.
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            if !admit(client, address: address, state: &state) {
+            if !admit(client, address: address, to: nextLoop()) {
                 close(client)
                 refused(&state)
             }
@@ -284,7 +310,7 @@ public final class HTTPServer: Sendable {
     /// A full table of connections that never sent a request (idle sockets, stalled handshakes) must not keep a
     /// real client out, and a real TLS client sends its ClientHello right after connecting. The count briefly
     /// exceeds the limit by the connections being shed, until their threads end, and never twice the limit.
-    private func admit(_ client: Int32, address: sockaddr_storage, state: inout AcceptState) -> Bool {
+    private func admit(_ client: Int32, address: sockaddr_storage, to loop: EventLoop) -> Bool {
         let open = activeConnections.add(1, ordering: .relaxed).newValue
         if open > configuration.maxConnections {
             guard open <= configuration.maxConnections * 2, Self.hasWaitingBytes(client), shedOldestSilent() else {
@@ -296,17 +322,7 @@ public final class HTTPServer: Sendable {
         setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         let remote = Self.describe(address)
         let id = silent.withLock { $0.add(fd: client) }
-        let connection = HTTPConnection(fd: client, id: id, remoteAddress: "\(remote)", server: self)
-        let box = UncheckedSendable(connection)
-        do {
-            try spawnThread(stackBytes: configuration.threadStackBytes) { [self] in
-                box.value.run()
-                activeConnections.subtract(1, ordering: .relaxed)
-            }
-        } catch {
-            activeConnections.subtract(1, ordering: .relaxed)
-            logger.error("cannot start a connection thread", metadata: ["error": "\(error)"])
-        }
+        loop.post(.adopt(HTTPConnection(fd: client, id: id, remoteAddress: "\(remote)", loop: loop)))
         return true
     }
 
@@ -323,8 +339,8 @@ public final class HTTPServer: Sendable {
         state.refusedSinceWarning = 0
     }
 
-    /// Shuts the oldest connection that has sent no complete request, so its thread ends and frees its slot.
-    /// `shutdown(2)`, not `close(2)`: the descriptor stays its thread's until that thread unregisters and closes it,
+    /// Shuts the oldest connection that has sent no complete request, so its loop closes it and frees its slot.
+    /// `shutdown(2)`, not `close(2)`: the descriptor stays its loop's until that loop unregisters and closes it,
     /// so it is never reused under another connection while shed.
     private func shedOldestSilent() -> Bool {
         let shed = silent.withLock { $0.removeOldest() }
@@ -348,6 +364,9 @@ public final class HTTPServer: Sendable {
 
     /// The connection `id` ends; called before its descriptor is closed (see `shedOldestSilent`).
     func forget(_ id: Int) { silent.withLock { $0.remove(id) } }
+
+    /// A connection closed its descriptor: its slot is free.
+    func connectionClosed() { activeConnections.subtract(1, ordering: .relaxed) }
 
     /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): pending connections wait in the backlog
     /// while accepting pauses, with a doubling back-off, one log line a second at most and a count for metrics.
@@ -386,11 +405,11 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func drain(listener: Int32) {
+    private func drain(listener: Int32, loops: [EventLoop]) {
         close(listener)
         self.listener.withLock { $0 = -1 }
         draining.store(true, ordering: .relaxed)
-        shutdown.trigger()
+        for loop in loops { loop.post(.drain) }
         let inFlight = openConnections
         logger.info(
             "draining",
@@ -408,6 +427,8 @@ public final class HTTPServer: Sendable {
         } else {
             logger.info("drained; all connections closed")
         }
+        for loop in loops { loop.post(.stop) }
+        loops.first?.workers.stop()
     }
 
     private static func describe(_ storage: sockaddr_storage) -> ListenAddress {
@@ -444,13 +465,6 @@ public final class HTTPServer: Sendable {
 nonisolated(unsafe) private var signalStopFD: Int32 = -1
 /// The reload pipe's write end, for the SIGHUP handler (same reasoning as `signalStopFD`).
 nonisolated(unsafe) private var signalReloadFD: Int32 = -1
-
-/// Hands a connection to the thread that will own it from then on.
-/// `@unchecked Sendable`: the accept thread never touches the connection after handing it over.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
 
 /// Connections that have not sent a complete request, in tiers, each in accept order, shed in this order: those
 /// that sent nothing at all (an idle socket, kept past TCP_DEFER_ACCEPT), those idle after finishing the TLS

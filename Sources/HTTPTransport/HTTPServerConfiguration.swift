@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Everything the server needs besides TLS material and the handler. Defaults suit a webhook behind the
 /// Kubernetes API server: it sends small bodies fast, reuses up to 25 idle connections per host, closes
 /// idle ones after 90 s and waits at most 30 s for an answer.
@@ -29,8 +35,14 @@ public struct HTTPServerConfiguration: Sendable {
     public var drainTimeout: Duration
     /// How often the certificate, key and client CA files are checked for changes.
     public var certificateReloadInterval: Duration
-    /// Stack reserved per connection thread.
+    /// Stack reserved per I/O and handler thread; it has to cover the handler's deepest call (JSON decoding).
     public var threadStackBytes: Int
+    /// Threads that run the event loops (sockets, TLS, HTTP framing); one per core keeps every core busy
+    /// without two loops contending for one.
+    public var ioThreads: Int
+    /// Handler threads at most: handlers that block (durable audit, registry round trips) each hold one, and
+    /// requests beyond it wait their turn in arrival order.
+    public var maxHandlerThreads: Int
 
     public init(
         address: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8443),
@@ -45,7 +57,9 @@ public struct HTTPServerConfiguration: Sendable {
         shutdownDelay: Duration = .zero,
         drainTimeout: Duration = .seconds(20),
         certificateReloadInterval: Duration = .seconds(2),
-        threadStackBytes: Int = 1024 * 1024
+        threadStackBytes: Int = 1024 * 1024,
+        ioThreads: Int = HTTPServerConfiguration.onlineCores,
+        maxHandlerThreads: Int = 64
     ) {
         self.address = address
         self.limits = limits
@@ -60,5 +74,10 @@ public struct HTTPServerConfiguration: Sendable {
         self.drainTimeout = drainTimeout
         self.certificateReloadInterval = certificateReloadInterval
         self.threadStackBytes = threadStackBytes
+        self.ioThreads = ioThreads
+        self.maxHandlerThreads = maxHandlerThreads
     }
+
+    /// Cores this process may run on now, at least 1 (`sysconf`, which follows CPU hot-plug).
+    public static var onlineCores: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }

@@ -1,0 +1,7 @@
+#ifndef PORTCULLIS_EPOLL_SHIMS_H
+#define PORTCULLIS_EPOLL_SHIMS_H
+#ifdef __linux__
+/// Swift's Glibc module does not export epoll; the event loops (HTTPTransport's EventLoop) use it from here.
+#include <sys/epoll.h>
+#endif
+#endif
