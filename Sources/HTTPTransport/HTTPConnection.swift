@@ -46,7 +46,7 @@ final class HTTPConnection: @unchecked Sendable {
     private var server: HTTPServer { loop.server }
     private var state = State.handshaking
     private var hasSpoken = false
-    private var greeted = false
+    private var greeted: Bool
     private let remoteAddress: String
     private var logger: Logger
     private var session: TLSSession?
@@ -61,9 +61,12 @@ final class HTTPConnection: @unchecked Sendable {
     /// The earliest entry this connection has in its loop's deadline heap (`DeadlineHeap`).
     private var queuedDeadline = UInt64.max
 
-    init(fd: Int32, id: Int, remoteAddress: String, loop: EventLoop) {
+    /// `greeted`: its ClientHello was already waiting when it was accepted (it is then shed only after sockets
+    /// that sent nothing, see `SilentConnections`).
+    init(fd: Int32, id: Int, greeted: Bool, remoteAddress: String, loop: EventLoop) {
         self.fd = fd
         self.id = id
+        self.greeted = greeted
         self.remoteAddress = remoteAddress
         self.loop = loop
         self.parser = HTTPRequestParser(limits: loop.server.configuration.limits)
@@ -83,9 +86,6 @@ final class HTTPConnection: @unchecked Sendable {
             logger.error("cannot start a TLS session", metadata: ["error": "\(error)"])
             return finish()
         }
-        // A ClientHello already waiting means a real TLS client: it is shed only after sockets that sent nothing.
-        var peek: UInt8 = 0
-        if recv(fd, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0 { greet() }
         handshake()
     }
 
@@ -230,8 +230,13 @@ final class HTTPConnection: @unchecked Sendable {
     /// Hands a complete request to the worker pool; its response comes back through the loop's inbox.
     private func dispatch(_ request: HTTPRequest, keepAlive: Bool) {
         if !hasSpoken {
+            guard server.markSpoken(id) else {
+                logger.debug(
+                    "closing a connection over the limit", metadata: ["limit": "\(server.configuration.maxConnections)"]
+                )
+                return finish()
+            }
             hasSpoken = true
-            server.markSpoken(id)
         }
         let now = monotonicNanos()
         var requestDeadline = now + server.configuration.requestTimeout.nanoseconds
@@ -338,7 +343,7 @@ final class HTTPConnection: @unchecked Sendable {
         // Before close: the server may be shutting this descriptor to shed it, and must never see its number reused.
         server.forget(id)
         close(fd)
-        server.connectionClosed()
+        server.connectionClosed(spoken: hasSpoken)
     }
 
     /// Sets the phase's deadline, queueing a heap entry only when it is earlier than the one already queued.

@@ -21,8 +21,13 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// The handler's deadline (`RequestContext.deadlineNanos`), shortened by `?timeout=` when the client sends one.
     public var requestTimeout: Duration
-    /// Open connections beyond this are accepted and closed at once, never queued.
+    /// Connections serving requests at most: one over it is closed when it sends its first request, never
+    /// queued. Connections that have not sent a request yet do not count; see `maxSilentConnections`.
     public var maxConnections: Int
+    /// Connections that have not sent a complete request (idle sockets, handshakes, fresh TLS sessions) held at
+    /// most, at a few kilobytes each; past it the oldest is shed for a newcomer whose ClientHello is waiting.
+    /// Apart from `maxConnections` so that no number of silent clients can take a slot a real client needs.
+    public var maxSilentConnections: Int
     /// Request bytes (unparsed input and bodies) all connections together may hold in memory. Without it,
     /// `maxConnections` clients each sending `maxBodyBytes` could exhaust memory; a request that would pass
     /// it is answered 503 and its connection closed.
@@ -53,6 +58,7 @@ public struct HTTPServerConfiguration: Sendable {
         idleTimeout: Duration = .seconds(120),
         requestTimeout: Duration = .seconds(30),
         maxConnections: Int = 1024,
+        maxSilentConnections: Int? = nil,
         maxBufferedBytes: Int = 256 * 1024 * 1024,
         shutdownDelay: Duration = .zero,
         drainTimeout: Duration = .seconds(20),
@@ -69,6 +75,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
+        self.maxSilentConnections = maxSilentConnections ?? 4 * maxConnections
         self.maxBufferedBytes = maxBufferedBytes
         self.shutdownDelay = shutdownDelay
         self.drainTimeout = drainTimeout
