@@ -38,6 +38,10 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: HTTPConnection] = [:]
     private var deadlines = DeadlineHeap()
     private var dateCache = HTTPDateCache()
+    /// Set when handshakes finished or connections closed since the loop was last idle for a second: a burst of
+    /// handshakes frees tens of kilobytes per connection (OpenSSL's handshake buffers and state) in the middle of
+    /// the heap, which malloc keeps mapped until `malloc_trim` hands the free pages back.
+    var trimPending = false
     /// One read buffer for all of the loop's connections: a TLS record's worth, so one read takes one record,
     /// and an idle connection holds no buffer of its own.
     var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -78,8 +82,13 @@ final class EventLoop: @unchecked Sendable {
             } else {
                 timeout = 60_000
             }
-            let ready = epoll_wait(epollFD, &events, Int32(events.count), timeout)
+            let wait = trimPending ? min(timeout, 1000) : timeout
+            let ready = epoll_wait(epollFD, &events, Int32(events.count), wait)
             sleeping.store(false, ordering: .sequentiallyConsistent)
+            if ready == 0 && wait == 1000 {
+                trimPending = false
+                malloc_trim(0)
+            }
             for index in 0..<max(0, Int(ready)) {
                 let fd = events[index].data.fd
                 if fd == wakeup.readFD {

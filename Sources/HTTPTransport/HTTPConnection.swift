@@ -150,6 +150,7 @@ final class HTTPConnection: @unchecked Sendable {
         case .done(_):
             greet()
             server.mark(id, .handshaken)
+            loop.trimPending = true
             clientCertificate = session.verifiedPeerCertificate.map(ClientCertificate.init)
             logger.debug(
                 "TLS handshake done",
@@ -344,6 +345,7 @@ final class HTTPConnection: @unchecked Sendable {
         server.forget(id)
         close(fd)
         server.connectionClosed(spoken: hasSpoken)
+        loop.trimPending = true
     }
 
     /// Sets the phase's deadline, queueing a heap entry only when it is earlier than the one already queued.

@@ -27,7 +27,7 @@ final class WorkerPool: @unchecked Sendable {
     private var idle = 0
     private var stopped = false
 
-    init(minThreads: Int, maxThreads: Int, idleNanos: UInt64 = 10_000_000_000, stackBytes: Int) {
+    init(minThreads: Int, maxThreads: Int, idleNanos: UInt64 = 2_000_000_000, stackBytes: Int) {
         self.minThreads = minThreads
         self.maxThreads = max(1, maxThreads)
         self.idleNanos = idleNanos
