@@ -19,22 +19,12 @@ import time
 HOST = "127.0.0.1"
 
 
-async def idle_tcp(port, stop, counters, first):
+async def reconnecting(port, stop, counters, first, context):
+    """A connection that sends nothing (after its TLS handshake when context is set), reopened when dropped."""
     while time.monotonic() < stop:
         try:
-            reader, writer = await asyncio.open_connection(HOST, port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        opened(counters, first)
-        await hold_until_dropped(reader, writer, stop)
-
-
-async def silent_tls(port, stop, counters, first, context):
-    while time.monotonic() < stop:
-        try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(HOST, port, ssl=context, server_hostname="localhost"), 10)
+            tls = {"ssl": context, "server_hostname": "localhost"} if context else {}
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port, **tls), 10)
         except (OSError, ssl.SSLError, asyncio.TimeoutError):
             await asyncio.sleep(0.05)
             continue
@@ -90,9 +80,9 @@ async def main():
             first = asyncio.get_running_loop().create_future()
             firsts.append(first)
             if kind == "idle-tcp":
-                tasks.append(asyncio.create_task(idle_tcp(port, stop, counters, first)))
+                tasks.append(asyncio.create_task(reconnecting(port, stop, counters, first, None)))
             elif kind == "silent-tls":
-                tasks.append(asyncio.create_task(silent_tls(port, stop, counters, first, context)))
+                tasks.append(asyncio.create_task(reconnecting(port, stop, counters, first, context)))
             elif kind == "keepalive":
                 tasks.append(asyncio.create_task(keepalive(port, stop, counters, first, context)))
             else:

@@ -82,7 +82,8 @@ final class EventLoop: @unchecked Sendable {
             } else {
                 timeout = 60_000
             }
-            let wait = trimPending ? min(timeout, 1000) : timeout
+            var wait = trimPending ? min(timeout, 1000) : timeout
+            if workers.hasWaitingJobs { wait = min(wait, Int32(max(1, workers.stallNanos / 1_000_000))) }
             let ready = epoll_wait(epollFD, &events, Int32(events.count), wait)
             sleeping.store(false, ordering: .sequentiallyConsistent)
             if ready == 0 && wait == 1000 {
@@ -103,6 +104,7 @@ final class EventLoop: @unchecked Sendable {
             }
             tasks.removeAll(keepingCapacity: true)
             expireDeadlines()
+            workers.startIfStalled()
         }
     }
 
