@@ -82,8 +82,7 @@ final class EventLoop: @unchecked Sendable {
             } else {
                 timeout = 60_000
             }
-            var wait = trimPending ? min(timeout, 1000) : timeout
-            if workers.hasWaitingJobs { wait = min(wait, Int32(max(1, workers.stallNanos / 1_000_000))) }
+            let wait = trimPending ? min(timeout, 1000) : timeout
             let ready = epoll_wait(epollFD, &events, Int32(events.count), wait)
             sleeping.store(false, ordering: .sequentiallyConsistent)
             if ready == 0 && wait == 1000 {
@@ -104,7 +103,6 @@ final class EventLoop: @unchecked Sendable {
             }
             tasks.removeAll(keepingCapacity: true)
             expireDeadlines()
-            workers.startIfStalled()
         }
     }
 

@@ -243,8 +243,7 @@ public final class HTTPServer: Sendable {
     /// Starts the I/O threads and the handler pool they share.
     private func startLoops() throws(SystemError) -> [EventLoop] {
         let workers = WorkerPool(
-            minThreads: 1, eagerThreads: HTTPServerConfiguration.onlineCores,
-            maxThreads: configuration.maxHandlerThreads, stackBytes: configuration.threadStackBytes)
+            minThreads: 1, maxThreads: configuration.maxHandlerThreads, stackBytes: configuration.threadStackBytes)
         var started: [EventLoop] = []
         for _ in 0..<max(1, configuration.ioThreads) {
             let loop = try EventLoop(server: self, workers: workers)
