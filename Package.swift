@@ -31,7 +31,7 @@ let package = Package(
         // POSIX sockets, HTTP/1.1 framing, limits and deadlines, over PortcullisCrypto's TLS.
         .target(
             name: "HTTPTransport",
-            dependencies: ["PortcullisCrypto", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PortcullisCrypto", "CShims", .product(name: "Logging", package: "swift-log")]
         ),
         // Deterministic compact JSON output with RFC 8259 escaping, shared by responses, audit lines and logs.
         .target(name: "JSONText"),

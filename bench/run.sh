@@ -2,13 +2,21 @@
 # Side-by-side benchmark: Portcullis against the Go peer webhook (../shared/peer) on this machine,
 # same body, same client (h2load over TLS, HTTP/1.1 keep-alive), one server at a time.
 #
-#   bench/run.sh [server|audit|signatures] [SECONDS]
+#   bench/run.sh [server|audit|idle|starvation|instructions|signatures] [SECONDS]
 #
 #   server  (default) concurrency 1, 16, 64, 256 (CONCURRENCY="16 64" for fewer), no audit log: throughput,
 #           server CPU per request (from /proc/PID/stat), p50/p99, peak RSS.
 #   audit   concurrency 16 and 64: Portcullis with and without its durable audit log, and the peer
 #           with -audit -fsync (one fdatasync per line).
 #   signatures  image signature verification against a loopback docker-registry (bench/signatures.sh).
+#   idle    RSS and threads of each server holding 1,000 idle keep-alive TLS connections (IDLE="1000 10000"
+#           for more), and whether a new client is still served while they are held.
+#   starvation  a new client's success rate (100 new connections, one request each) while 5,000 idle TCP and
+#           1,000 silent TLS connections, each reopened when dropped, are held (bench/hold-connections.py).
+#   instructions  callgrind's user-space instructions per keep-alive request: (I(N2) - I(N1)) / (N2 - N1) over
+#           one connection, so start-up, handshake and drain cancel out; BASELINE_BIN measures another build too.
+#
+# PORT and PEER_PORT (default 18443 and 19443) move the two servers when those ports are taken.
 #
 # The peer gets bench/peer-config.json: the same registries, zones and GPU pools as the ephi class of
 # deploy/policy.yaml, so both servers admit the sample review after the same checks.
@@ -19,6 +27,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-server}
 seconds=${2:-10}
 root=$PWD
+# The idle and starvation modes hold thousands of connections on each side.
+ulimit -n "$(ulimit -Hn)"
 out=$root/bench/out
 mkdir -p "$out"
 body=${body:-$root/examples/admission-review-pod.json}
@@ -27,6 +37,8 @@ certs=$root/certs-dev/out
 peer_src=${PEER_SRC:-$root/../shared/peer}
 # Another build to measure side by side with this one (e.g. the commit before a change).
 binary=${PORTCULLIS_BIN:-.build/release/portcullis}
+port=${PORT:-18443}
+peer_port=${PEER_PORT:-19443}
 
 scripts/ensure-packages.sh nghttp2-client golang-go libssl-dev zlib1g-dev openssl curl python3 >/dev/null
 swift build -c release --static-swift-stdlib >/dev/null  # as `make release` and the Containerfile build it
@@ -93,17 +105,17 @@ measure() { # url c tag
 }
 
 start_portcullis() { # extra args...
-    "$binary" serve --listen 127.0.0.1:18443 --cert "$certs/server.pem" \
+    "$binary" serve --listen "127.0.0.1:$port" --cert "$certs/server.pem" \
         --key "$certs/server-key.pem" --policy "$policy" "$@" >"$out/portcullis.log" 2>&1 &
     pid=$!
-    wait_ready https://127.0.0.1:18443/healthz
+    wait_ready "https://127.0.0.1:$port/healthz"
 }
 
 start_peer() { # extra args...
-    .build/peerwebhook -addr 127.0.0.1:19443 -cert "$certs/server.pem" -key "$certs/server-key.pem" \
+    .build/peerwebhook -addr "127.0.0.1:$peer_port" -cert "$certs/server.pem" -key "$certs/server-key.pem" \
         -config bench/peer-config.json "$@" >"$out/peer.log" 2>&1 &
     pid=$!
-    wait_ready https://127.0.0.1:19443/healthz || true
+    wait_ready "https://127.0.0.1:$peer_port/healthz" || true
 }
 
 stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
@@ -113,16 +125,80 @@ row() { # name c "rps p50 p99 bad rss cpu"
     printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$cpu" "$p50" "$p99" "$rss" "$bad"
 }
 
-if [ "$mode" != signatures ]; then
+# Of 100 new connections (one request each) to PORT, how many were answered 200.
+served_of_100() { # port
+    local ok=0
+    for _ in $(seq 100); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$certs/ca.pem" \
+            "https://localhost:$1/healthz")" = 200 ] && ok=$((ok + 1))
+    done
+    echo "$ok"
+}
+
+served_after() { # seconds port: the attackers settle first
+    sleep "$1"
+    served_of_100 "$2"
+}
+
+# Holds connections (bench/hold-connections.py KIND=COUNT...) to PORT while CMD runs; prints CMD's output.
+while_holding() { # port seconds specs... -- cmd...
+    local target=$1 hold=$2 specs=() holder
+    shift 2
+    while [ "$1" != -- ]; do specs+=("$1"); shift; done
+    shift
+    python3 bench/hold-connections.py "$target" "$hold" "${specs[@]}" "--ca=$certs/ca.pem" >"$out/hold.log" 2>&1 &
+    holder=$!
+    for _ in $(seq 3000); do grep -q holding "$out/hold.log" && break; sleep 0.1; done
+    "$@"
+    kill "$holder" 2>/dev/null || true
+    wait "$holder" 2>/dev/null || true
+}
+
+# RSS MiB and threads of pid, and of 100 new connections how many were served.
+idle_figures() { # port
+    sleep 2
+    echo "$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status") $(awk '/Threads/ {print $2}' \
+        "/proc/$pid/status") $(find "/proc/$pid/fd" -mindepth 1 | wc -l) $(served_of_100 "$1")"
+}
+
+# Instructions callgrind counts in a server that answers N keep-alive requests on one connection and exits.
+callgrind_instructions() { # binary requests
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" serve --listen "127.0.0.1:$port" \
+        --cert "$certs/server.pem" --key "$certs/server-key.pem" --policy "$policy" --shutdown-delay 0s \
+        >"$out/callgrind.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 600); do
+        curl -s -o /dev/null --cacert "$certs/ca.pem" "https://127.0.0.1:$port/healthz" && break
+        sleep 0.2
+    done
+    h2load --h1 -n "$2" -c 1 -t 1 -d "$body" -H 'Content-Type: application/json' \
+        "https://127.0.0.1:$port/validate/ephi" >"$out/callgrind-h2load.txt" 2>&1
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null || true
+    pid=""
+    awk '/Collected/ {print $4}' "$out/callgrind.log"
+}
+
+case $mode in
+server | audit)
     echo "| server | c | req/s | CPU µs/req | p50 ms | p99 ms | peak RSS MiB | non-200 |"
     echo "|---|---|---|---|---|---|---|---|"
-fi
+    ;;
+idle)
+    echo "| server | idle keep-alive TLS connections | RSS MiB | threads | descriptors | new clients served of 100 |"
+    echo "|---|---|---|---|---|---|"
+    ;;
+starvation)
+    echo "| server | held (reopened when dropped) | new clients served of 100 | connections the holder opened |"
+    echo "|---|---|---|---|"
+    ;;
+esac
 case $mode in
 server)
     for c in ${CONCURRENCY:-1 16 64 256}; do
-        start_portcullis; r=$(measure https://127.0.0.1:18443/validate/ephi "$c" portcullis); stop
+        start_portcullis; r=$(measure "https://127.0.0.1:$port/validate/ephi" "$c" portcullis); stop
         row portcullis "$c" "$r"
-        start_peer; r=$(measure https://127.0.0.1:19443/validate "$c" peer); stop
+        start_peer; r=$(measure "https://127.0.0.1:$peer_port/validate" "$c" peer); stop
         row "go peer" "$c" "$r"
     done
     ;;
@@ -130,21 +206,60 @@ audit)
     tmp=$(mktemp -d "$out/audit.XXXX")
     "$binary" audit keygen --private-key "$tmp/key.pem" --public-key "$tmp/key.pub" >/dev/null
     for c in 16 64; do
-        start_portcullis; r=$(measure https://127.0.0.1:18443/validate/ephi "$c" portcullis-noaudit); stop
+        start_portcullis; r=$(measure "https://127.0.0.1:$port/validate/ephi" "$c" portcullis-noaudit); stop
         row "portcullis, no audit" "$c" "$r"
         rm -rf "$tmp/log"; mkdir -p "$tmp/log"
         start_portcullis --audit-dir "$tmp/log" --audit-key "$tmp/key.pem"
-        r=$(measure https://127.0.0.1:18443/validate/ephi "$c" portcullis-audit); stop
+        r=$(measure "https://127.0.0.1:$port/validate/ephi" "$c" portcullis-audit); stop
         row "portcullis, durable audit" "$c" "$r"
         rm -f "$tmp/peer-audit.log"
         start_peer -audit "$tmp/peer-audit.log" -fsync
-        r=$(measure https://127.0.0.1:19443/validate "$c" peer-audit); stop
+        r=$(measure "https://127.0.0.1:$peer_port/validate" "$c" peer-audit); stop
         row "go peer, -audit -fsync" "$c" "$r"
+    done
+    ;;
+idle)
+    for n in ${IDLE:-1000}; do
+        start_portcullis --max-connections $((n + 100))
+        r=$(while_holding "$port" 600 "keepalive=$n" -- idle_figures "$port"); stop
+        printf "| portcullis | %s | %s |\n" "$n" "$(echo "$r" | sed 's/ / | /g')"
+        start_peer
+        r=$(while_holding "$peer_port" 600 "keepalive=$n" -- idle_figures "$peer_port"); stop
+        printf "| go peer | %s | %s |\n" "$n" "$(echo "$r" | sed 's/ / | /g')"
+    done
+    ;;
+starvation)
+    held="idle-tcp=${IDLE_TCP:-5000} silent-tls=${SILENT_TLS:-1000}"
+    start_portcullis
+    # shellcheck disable=SC2086 # $held is two words on purpose
+    r=$(while_holding "$port" 120 $held -- served_after 5 "$port")
+    stop
+    printf "| portcullis | %s | %s | %s |\n" "$held" "$r" "$(tail -1 "$out/hold.log" | awk '{print $2}')"
+    start_peer
+    # shellcheck disable=SC2086
+    r=$(while_holding "$peer_port" 120 $held -- served_after 5 "$peer_port")
+    stop
+    printf "| go peer | %s | %s | %s |\n" "$held" "$r" "$(tail -1 "$out/hold.log" | awk '{print $2}')"
+    ;;
+instructions)
+    command -v valgrind >/dev/null || { echo "valgrind is missing (apt-get install -y valgrind)" >&2; exit 1; }
+    low=${N1:-500}
+    high=${N2:-2500}
+    echo "| build | user-space instructions per keep-alive request |"
+    echo "|---|---|"
+    for build in "$binary" ${BASELINE_BIN:-}; do
+        # valgrind cannot read the static release binary's debug info, so a stripped copy is measured.
+        stripped=$(mktemp)
+        strip --strip-debug -o "$stripped" "$build"
+        a=$(callgrind_instructions "$stripped" "$low")
+        b=$(callgrind_instructions "$stripped" "$high")
+        rm -f "$stripped"
+        echo "| $build | $(( (${b//,/} - ${a//,/}) / (high - low) )) |"
     done
     ;;
 signatures)
     # shellcheck source=bench/signatures.sh
     source bench/signatures.sh
     ;;
-*) echo "usage: bench/run.sh [server|audit|signatures] [SECONDS]" >&2; exit 2 ;;
+*) echo "usage: bench/run.sh [server|audit|idle|starvation|instructions|signatures] [SECONDS]" >&2; exit 2 ;;
 esac

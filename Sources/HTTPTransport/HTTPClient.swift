@@ -3,7 +3,7 @@ import Synchronization
 
 /// A small blocking HTTP/1.1 client with a keep-alive pool, for the registry client.
 ///
-/// Blocking is fine here: the webhook handles each admission on its own connection thread, and every wait is
+/// Blocking is fine here: the webhook handles each admission on a handler-pool thread, and every wait is
 /// bounded by the caller's deadline. TLS uses the transport's `TLSSession` in client mode; plain HTTP is used only
 /// for endpoints the caller built with `useTLS: false`.
 public final class HTTPClient: Sendable {

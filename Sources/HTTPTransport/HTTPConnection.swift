@@ -1,3 +1,4 @@
+import CShims
 import Logging
 import PortcullisCrypto
 
@@ -7,101 +8,168 @@ import PortcullisCrypto
     import Darwin
 #endif
 
-/// One accepted TCP connection, served start to end on its own thread: TLS handshake, then requests
-/// in order until the client or a limit ends it.
+/// One accepted TCP connection as a state machine its event loop drives: TLS handshake, then requests in order
+/// until the client or a limit ends it, then a graceful close.
 ///
-/// Every wait is a poll(2) bounded by the deadline of the current phase, so a client that stalls only
-/// ever holds its own thread. The socket is non-blocking: OpenSSL never blocks inside a half-received
-/// record, and data OpenSSL already buffered is read before any poll (a read is always tried first).
-final class HTTPConnection {
-    private enum Wait { case ready, timedOut, shutdown, failed }
+/// Each step runs until the socket would block, then arms the descriptor for what it waits for and sets the
+/// deadline of the phase: a client that stalls holds a few kilobytes and a heap entry, never a thread. A read is
+/// always tried before waiting, since OpenSSL may hold decrypted bytes the socket no longer signals. Requests go
+/// to the worker pool; the response comes back to the loop, which writes it.
+///
+/// `@unchecked Sendable`: only its loop's thread reads or writes its state; other threads only carry the
+/// reference back to that loop's inbox (`EventLoop.post`).
+final class HTTPConnection: @unchecked Sendable {
+    /// What follows a write.
+    private enum AfterWrite {
+        /// `100 Continue`: the body of the same request.
+        case body
+        /// A response on a keep-alive connection: the next request.
+        case nextRequest
+        case close
+    }
 
-    private let fd: Int32
+    private enum State {
+        case handshaking
+        case reading
+        /// The request is with a handler; the descriptor is not armed.
+        case handling
+        case writing(bytes: [UInt8], offset: Int, then: AfterWrite)
+        /// After close_notify and a half-close: what the client still sends is read and discarded (see `linger`).
+        case lingering
+        case closed
+    }
+
+    let fd: Int32
     /// The server's handle for shedding: registered as silent until the first complete request.
-    private let id: Int
+    let id: Int
+    private let loop: EventLoop
+    private var server: HTTPServer { loop.server }
+    private var state = State.handshaking
     private var hasSpoken = false
-    private var greeted = false
+    private var greeted: Bool
     private let remoteAddress: String
-    private let server: HTTPServer
     private var logger: Logger
     private var session: TLSSession?
     /// The verified client certificate, read once after the handshake: every request on the connection shares it.
     private var clientCertificate: ClientCertificate?
     private var parser: HTTPRequestParser
-    /// Small on purpose: it lives as long as the connection, hundreds of connections are open at once, and
-    /// OpenSSL keeps the rest of a record pending for the next read (which always comes before any poll).
     /// Bytes this connection has counted against the server-wide `maxBufferedBytes`.
     private var claimedBytes = 0
-    private var readBuffer = [UInt8](repeating: 0, count: 4 * 1024)
+    /// The phase whose timeout `deadline` was set from; nil after a response, so the next phase sets it afresh.
+    private var timedPhase: HTTPRequestParser.Phase?
+    private var deadline = UInt64.max
+    /// The earliest entry this connection has in its loop's deadline heap (`DeadlineHeap`).
+    private var queuedDeadline = UInt64.max
 
-    init(fd: Int32, id: Int, remoteAddress: String, server: HTTPServer) {
+    /// `greeted`: its ClientHello was already waiting when it was accepted (it is then shed only after sockets
+    /// that sent nothing, see `SilentConnections`).
+    init(fd: Int32, id: Int, greeted: Bool, remoteAddress: String, loop: EventLoop) {
         self.fd = fd
         self.id = id
+        self.greeted = greeted
         self.remoteAddress = remoteAddress
-        self.server = server
-        self.parser = HTTPRequestParser(limits: server.configuration.limits)
-        var logger = server.logger
+        self.loop = loop
+        self.parser = HTTPRequestParser(limits: loop.server.configuration.limits)
+        var logger = loop.server.logger
         logger[metadataKey: "remote"] = "\(remoteAddress)"
         self.logger = logger
     }
 
-    deinit {
-        server.claimBuffered(-claimedBytes)
-        // Before close: the server may be shutting this descriptor to shed it, and must never see its number reused.
-        server.forget(id)
-        close(fd)
-    }
+    // MARK: - Driven by the loop
 
-    func run() {
-        let config = server.configuration
-        guard handshake(deadline: monotonicNanos() + config.handshakeTimeout.nanoseconds) else { return }
-        serveRequests()
-        closeGracefully()
-    }
-
-    // MARK: - TLS handshake
-
-    private func handshake(deadline: UInt64) -> Bool {
-        let session: TLSSession
+    /// The loop adopted the connection: start the handshake.
+    func start() {
+        setDeadline(monotonicNanos() + server.configuration.handshakeTimeout.nanoseconds)
         do {
             session = try TLSSession(context: server.tls.current, fileDescriptor: fd)
         } catch {
             logger.error("cannot start a TLS session", metadata: ["error": "\(error)"])
-            return false
+            return finish()
         }
-        self.session = session
-        // A ClientHello already waiting means a real TLS client: it is shed only after sockets that sent nothing.
-        var peek: UInt8 = 0
-        if recv(fd, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0 { greet() }
-        while true {
-            let wait: Wait
-            switch session.handshake() {
-            case .done(_):
-                greet()
-                server.mark(id, .handshaken)
-                clientCertificate = session.verifiedPeerCertificate.map(ClientCertificate.init)
-                logger.debug(
-                    "TLS handshake done",
-                    metadata: [
-                        "tls": "\(session.protocolVersion)", "alpn": "\(session.applicationProtocol ?? "none")",
-                        "client": "\(clientCertificate?.subject ?? "none")",
-                    ])
-                return true
-            case .wantRead:
-                wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false)
-                if case .ready = wait { greet() }
-            case .wantWrite: wait = self.wait(for: Int16(POLLOUT), deadline: deadline, watchShutdown: false)
-            case .closed:
-                return false
-            case .failed(let error):
-                // Scanners, wrong CAs and clients without a certificate end up here; not the server's problem.
-                logger.debug("TLS handshake failed", metadata: ["error": "\(error)"])
-                return false
+        handshake()
+    }
+
+    /// The descriptor became ready for what it was armed for (or hung up).
+    func ready(events: UInt32) {
+        switch state {
+        case .handshaking:
+            if events & EPOLLIN.rawValue != 0 { greet() }
+            handshake()
+        case .reading: serveRequests()
+        case .writing: write()
+        case .lingering: linger()
+        case .handling, .closed: break
+        }
+    }
+
+    /// The handler's answer, serialized by the loop; `keepOpen` says whether another request may follow.
+    func respond(_ bytes: [UInt8], keepOpen: Bool) {
+        guard case .handling = state else { return }
+        startWrite(bytes, then: keepOpen ? .nextRequest : .close)
+    }
+
+    /// Draining began: a connection waiting for a request closes now; one mid-request finishes it first (its
+    /// response then says `Connection: close`).
+    func drain() {
+        if case .reading = state, parser.phase == .idle { closeGracefully() }
+    }
+
+    /// The server stopped (drain timeout passed): close without another word.
+    func abandon() { finish() }
+
+    /// One of this connection's heap entries came due: act if the real deadline has passed, else queue that.
+    func deadlineEntryDue(_ entry: UInt64, now: UInt64) {
+        guard entry == queuedDeadline else { return }
+        queuedDeadline = .max
+        guard deadline <= now else {
+            setDeadline(deadline)
+            return
+        }
+        deadline = .max
+        switch state {
+        case .handshaking:
+            logger.debug("TLS handshake did not finish in time")
+            finish()
+        case .reading:
+            if parser.phase == .idle {
+                closeGracefully()
+            } else {
+                respondAndClose(HTTPResponse.text(408, "request not received in time\n"))
             }
-            guard case .ready = wait else {
-                logger.debug("TLS handshake did not finish in time")
-                return false
-            }
+        case .writing: closeGracefully()
+        case .lingering: finish()
+        case .handling, .closed: break
+        }
+    }
+
+    // MARK: - TLS handshake
+
+    private func handshake() {
+        guard let session else { return finish() }
+        switch session.handshake() {
+        case .done(_):
+            greet()
+            server.mark(id, .handshaken)
+            loop.trimPending = true
+            clientCertificate = session.verifiedPeerCertificate.map(ClientCertificate.init)
+            logger.debug(
+                "TLS handshake done",
+                metadata: [
+                    "tls": "\(session.protocolVersion)", "alpn": "\(session.applicationProtocol ?? "none")",
+                    "client": "\(clientCertificate?.subject ?? "none")",
+                ])
+            state = .reading
+            // A fresh connection gets the header timeout to send its first request, not the long idle timeout.
+            timedPhase = .idle
+            setDeadline(monotonicNanos() + server.configuration.headerTimeout.nanoseconds)
+            serveRequests()
+        case .wantRead: loop.arm(self, events: EPOLLIN.rawValue)
+        case .wantWrite: loop.arm(self, events: EPOLLOUT.rawValue)
+        case .closed: finish()
+        case .failed(let error):
+            // Scanners, wrong CAs and clients without a certificate end up here; not the server's problem.
+            logger.debug("TLS handshake failed", metadata: ["error": "\(error)"])
+            finish()
         }
     }
 
@@ -113,41 +181,20 @@ final class HTTPConnection {
 
     // MARK: - Requests
 
+    /// Parses what is buffered and reads more, until a request goes to a handler or the socket would block.
     private func serveRequests() {
+        guard let session else { return finish() }
         let config = server.configuration
-        // A fresh connection gets the header timeout to send its first request, not the long idle timeout.
-        var deadline = monotonicNanos() + config.headerTimeout.nanoseconds
-        var timedPhase: HTTPRequestParser.Phase? = .idle
         while true {
             switch parser.next() {
             case .request(let request, let keepAlive):
-                if !hasSpoken {
-                    hasSpoken = true
-                    server.markSpoken(id)
-                }
-                let now = monotonicNanos()
-                var requestDeadline = now + config.requestTimeout.nanoseconds
-                if let timeout = request.queryValue("timeout").flatMap(GoDuration.nanoseconds) {
-                    requestDeadline = min(requestDeadline, now + timeout)
-                }
-                let context = RequestContext(
-                    deadlineNanos: requestDeadline, remoteAddress: remoteAddress, clientCertificate: clientCertificate,
-                    serverIsShuttingDown: server.isShuttingDown)
-                let response = server.handler.handle(request, context: context)
-                let keepOpen = keepAlive && !server.isDraining
-                let bytes = response.serialized(
-                    keepAlive: keepOpen, includeBody: request.method != "HEAD", date: httpDate(time(nil)))
-                guard write(bytes), keepOpen else { return }
-                // The body is gone with the handler's answer; give its bytes back to the server's budget.
-                _ = claimHeldBytes()
-                timedPhase = nil
+                return dispatch(request, keepAlive: keepAlive)
             case .expectsContinue:
-                guard write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
+                return startWrite(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), then: .body)
             case .failure(let error):
                 logger.debug(
                     "refusing a request", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
-                respondAndClose(HTTPResponse.text(error.status, error.reason + "\n"))
-                return
+                return respondAndClose(HTTPResponse.text(error.status, error.reason + "\n"))
             case .needMoreData:
                 let phase = parser.phase
                 if phase != timedPhase {
@@ -157,22 +204,56 @@ final class HTTPConnection {
                         case .head: config.headerTimeout
                         case .body: config.bodyTimeout
                         }
-                    deadline = monotonicNanos() + timeout.nanoseconds
+                    setDeadline(monotonicNanos() + timeout.nanoseconds)
                     timedPhase = phase
                 }
-                switch read(deadline: deadline, idle: phase == .idle) {
-                case .ready:
+                if phase == .idle && server.isDraining { return closeGracefully() }
+                let result = loop.readBuffer.withUnsafeMutableBytes { session.read(into: $0) }
+                switch result {
+                case .done(let count):
+                    parser.append(loop.readBuffer[0..<count])
                     guard claimHeldBytes() else {
                         server.reportBudgetRefusal()
-                        respondAndClose(HTTPResponse.text(503, "server is holding too much request data; retry\n"))
-                        return
+                        return respondAndClose(
+                            HTTPResponse.text(503, "server is holding too much request data; retry\n"))
                     }
-                case .timedOut where phase != .idle:
-                    respondAndClose(HTTPResponse.text(408, "request not received in time\n"))
-                    return
-                default: return
+                case .wantRead: return loop.arm(self, events: EPOLLIN.rawValue)
+                case .wantWrite: return loop.arm(self, events: EPOLLOUT.rawValue)
+                case .closed: return closeGracefully()
+                case .failed(let error):
+                    logger.debug("TLS read failed", metadata: ["error": "\(error)"])
+                    return closeGracefully()
                 }
             }
+        }
+    }
+
+    /// Hands a complete request to the worker pool; its response comes back through the loop's inbox.
+    private func dispatch(_ request: HTTPRequest, keepAlive: Bool) {
+        if !hasSpoken {
+            guard server.markSpoken(id) else {
+                logger.debug(
+                    "closing a connection over the limit", metadata: ["limit": "\(server.configuration.maxConnections)"]
+                )
+                return finish()
+            }
+            hasSpoken = true
+        }
+        let now = monotonicNanos()
+        var requestDeadline = now + server.configuration.requestTimeout.nanoseconds
+        if let timeout = request.queryValue("timeout").flatMap(GoDuration.nanoseconds) {
+            requestDeadline = min(requestDeadline, now + timeout)
+        }
+        let context = RequestContext(
+            deadlineNanos: requestDeadline, remoteAddress: remoteAddress, clientCertificate: clientCertificate,
+            serverIsShuttingDown: server.isShuttingDown)
+        state = .handling
+        deadline = .max
+        let includeBody = request.method != "HEAD"
+        let handler = server.handler
+        loop.workers.submit { [loop, self] in
+            let response = handler.handle(request, context: context)
+            loop.post(.respond(self, response, includeBody: includeBody, keepAlive: keepAlive))
         }
     }
 
@@ -186,76 +267,46 @@ final class HTTPConnection {
     }
 
     private func respondAndClose(_ response: HTTPResponse) {
-        _ = write(response.serialized(keepAlive: false, includeBody: true, date: httpDate(time(nil))))
+        startWrite(response.serialized(keepAlive: false, includeBody: true, date: loop.date), then: .close)
     }
 
-    // MARK: - I/O
+    // MARK: - Writing and closing
 
-    /// Reads what is available into the parser. An idle connection also wakes for shutdown and closes.
-    private func read(deadline: UInt64, idle: Bool) -> Wait {
-        guard let session else { return .failed }
-        while true {
-            let result = readBuffer.withUnsafeMutableBytes { session.read(into: $0) }
-            let wait: Wait
-            switch result {
-            case .done(let count):
-                parser.append(readBuffer[0..<count])
-                return .ready
-            case .wantRead: wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: idle)
-            case .wantWrite: wait = self.wait(for: Int16(POLLOUT), deadline: deadline, watchShutdown: idle)
-            case .closed: return .failed
-            case .failed(let error):
-                logger.debug("TLS read failed", metadata: ["error": "\(error)"])
-                return .failed
-            }
-            guard case .ready = wait else { return wait }
-        }
+    /// Writes `bytes` within the body timeout, then reads the next request or closes.
+    private func startWrite(_ bytes: [UInt8], then next: AfterWrite) {
+        state = .writing(bytes: bytes, offset: 0, then: next)
+        setDeadline(monotonicNanos() + server.configuration.bodyTimeout.nanoseconds)
+        write()
     }
 
-    /// Writes all of `bytes` within the body timeout.
-    private func write(_ bytes: [UInt8]) -> Bool {
-        guard let session else { return false }
-        let deadline = monotonicNanos() + server.configuration.bodyTimeout.nanoseconds
-        var offset = 0
+    private func write() {
+        guard let session, case .writing(let bytes, var offset, let next) = state else { return }
         while offset < bytes.count {
             let result = bytes.withUnsafeBytes { session.write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
-            let wait: Wait
             switch result {
-            case .done(let count):
-                offset += count
-                continue
-            case .wantRead: wait = self.wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false)
-            case .wantWrite: wait = self.wait(for: Int16(POLLOUT), deadline: deadline, watchShutdown: false)
-            case .closed: return false
+            case .done(let count): offset += count
+            case .wantRead:
+                state = .writing(bytes: bytes, offset: offset, then: next)
+                return loop.arm(self, events: EPOLLIN.rawValue)
+            case .wantWrite:
+                state = .writing(bytes: bytes, offset: offset, then: next)
+                return loop.arm(self, events: EPOLLOUT.rawValue)
+            case .closed: return closeGracefully()
             case .failed(let error):
                 logger.debug("TLS write failed", metadata: ["error": "\(error)"])
-                return false
+                return closeGracefully()
             }
-            guard case .ready = wait else { return false }
         }
-        return true
-    }
-
-    private func wait(for events: Int16, deadline: UInt64, watchShutdown: Bool) -> Wait {
-        var fds = [
-            pollfd(fd: fd, events: events, revents: 0),
-            pollfd(fd: server.shutdown.readFD, events: Int16(POLLIN), revents: 0),
-        ]
-        while true {
-            let now = monotonicNanos()
-            guard now < deadline else { return .timedOut }
-            let millis = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
-            let ready: Int32
-            do {
-                ready = try syscall("poll") { poll(&fds, watchShutdown ? 2 : 1, millis) }
-            } catch {
-                logger.error("waiting for the client failed", metadata: ["error": "\(error)"])
-                return .failed
-            }
-            if ready == 0 { continue }
-            if watchShutdown && fds[1].revents != 0 { return .shutdown }
-            if fds[0].revents != 0 { return .ready }
+        switch next {
+        case .close: return closeGracefully()
+        case .body: break
+        case .nextRequest:
+            // The body is gone with the handler's answer; give its bytes back to the server's budget.
+            _ = claimHeldBytes()
+            timedPhase = nil
         }
+        state = .reading
+        serveRequests()
     }
 
     /// Sends close_notify and half-closes, then reads and discards what the client still sends (a body we
@@ -264,10 +315,44 @@ final class HTTPConnection {
     private func closeGracefully() {
         session?.shutdown()
         Glibc.shutdown(fd, Int32(SHUT_WR))
-        let deadline = monotonicNanos() + 2_000_000_000
-        var discard = [UInt8](repeating: 0, count: 4096)
-        while case .ready = wait(for: Int16(POLLIN), deadline: deadline, watchShutdown: false) {
-            if Glibc.read(fd, &discard, discard.count) <= 0 { return }
+        state = .lingering
+        setDeadline(monotonicNanos() + 2_000_000_000)
+        linger()
+    }
+
+    private func linger() {
+        while true {
+            let count = loop.readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count > 0 { continue }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return loop.arm(self, events: EPOLLIN.rawValue)
+            }
+            if count < 0 && errno == EINTR { continue }
+            return finish()
         }
+    }
+
+    /// Closes the descriptor and gives back the connection's slot and bytes.
+    private func finish() {
+        if case .closed = state { return }
+        state = .closed
+        deadline = .max
+        session = nil
+        server.claimBuffered(-claimedBytes)
+        claimedBytes = 0
+        loop.remove(self)
+        // Before close: the server may be shutting this descriptor to shed it, and must never see its number reused.
+        server.forget(id)
+        close(fd)
+        server.connectionClosed(spoken: hasSpoken)
+        loop.trimPending = true
+    }
+
+    /// Sets the phase's deadline, queueing a heap entry only when it is earlier than the one already queued.
+    private func setDeadline(_ value: UInt64) {
+        deadline = value
+        guard value < queuedDeadline else { return }
+        queuedDeadline = value
+        loop.schedule(self, at: value)
     }
 }

@@ -77,3 +77,18 @@ func httpDate(_ seconds: time_t) -> String {
     return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
         + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
 }
+
+/// `httpDate` of the current second, formatted once a second instead of once a response: one I/O thread
+/// keeps one, so it needs no lock.
+struct HTTPDateCache {
+    private var second: time_t = -1
+    private var text = ""
+
+    mutating func value(at now: time_t) -> String {
+        if now != second {
+            second = now
+            text = httpDate(now)
+        }
+        return text
+    }
+}

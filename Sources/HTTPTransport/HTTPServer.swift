@@ -8,11 +8,15 @@ import Synchronization
     import Darwin
 #endif
 
-/// The HTTPS server: one thread accepts, each connection gets its own thread (see `HTTPConnection`).
+/// The HTTPS server: the thread in `run()` accepts, a few I/O threads (`EventLoop`, ≈ one per core) serve every
+/// connection with non-blocking sockets and non-blocking TLS, and handlers run on a bounded `WorkerPool`.
+///
+/// A connection costs a few kilobytes of state and a descriptor, not a thread, so idle keep-alive connections and
+/// stalled clients are cheap; a handler that blocks holds a pool thread, never an I/O thread.
 ///
 /// Life cycle: `bind()` opens the listening socket (so the caller can log the real port), `run()` accepts
-/// and checks the certificate files until `stop()`, then drains: it closes the listener, wakes idle
-/// keep-alive connections so they close, gives in-flight requests up to `drainTimeout`, and returns.
+/// and checks the certificate files until `stop()`, then drains: it closes the listener, closes idle
+/// keep-alive connections, gives in-flight requests up to `drainTimeout`, and returns.
 public final class HTTPServer: Sendable {
     let configuration: HTTPServerConfiguration
     let tls: TLSContextReloader
@@ -25,8 +29,6 @@ public final class HTTPServer: Sendable {
     /// Called on SIGHUP (on the accept thread, after the certificate files were checked), so the caller can
     /// re-read what it serves too, such as the policy.
     let reloadObserver: @Sendable () -> Void
-    /// Wakes idle connections when draining starts.
-    let shutdown: ShutdownSignal
     /// Wakes `run()` when `stop()` is called (possibly from a signal handler).
     private let stopSignal: ShutdownSignal
     /// Wakes `run()` on SIGHUP to check the certificate files at once.
@@ -34,6 +36,8 @@ public final class HTTPServer: Sendable {
     private let draining = Atomic<Bool>(false)
     private let shuttingDown = Atomic<Bool>(false)
     private let activeConnections = Atomic<Int>(0)
+    /// Connections that sent a request and hold one of the `maxConnections` slots.
+    private let speaking = Atomic<Int>(0)
     /// Request bytes all connections hold in memory right now (see `maxBufferedBytes`).
     private let bufferedBytes = Atomic<Int>(0)
     private let lastBudgetWarning = Atomic<UInt64>(0)
@@ -56,7 +60,6 @@ public final class HTTPServer: Sendable {
         self.tls = tls
         self.handler = handler
         self.logger = logger
-        self.shutdown = try ShutdownSignal()
         self.stopSignal = try ShutdownSignal()
         self.reloadSignal = try ShutdownSignal()
     }
@@ -187,6 +190,13 @@ public final class HTTPServer: Sendable {
     public func run() {
         let fd = listener.withLock { $0 }
         precondition(fd >= 0, "HTTPServer.run() before bind()")
+        let loops: [EventLoop]
+        do { loops = try startLoops() } catch {
+            logger.error("cannot start the I/O threads", metadata: ["error": "\(error)"])
+            close(fd)
+            return
+        }
+        var nextLoop = 0
         let reloadEvery = configuration.certificateReloadInterval.nanoseconds
         var nextReload = monotonicNanos() + reloadEvery
         var accepting = AcceptState()
@@ -220,11 +230,27 @@ public final class HTTPServer: Sendable {
                     reloadObserver()
                     nextReload = monotonicNanos() + reloadEvery
                 default:
-                    acceptPending(listener: fd, state: &accepting)
+                    acceptPending(listener: fd, state: &accepting) {
+                        defer { nextLoop = (nextLoop + 1) % loops.count }
+                        return loops[nextLoop]
+                    }
                 }
             }
         }
-        drain(listener: fd)
+        drain(listener: fd, loops: loops)
+    }
+
+    /// Starts the I/O threads and the handler pool they share.
+    private func startLoops() throws(SystemError) -> [EventLoop] {
+        let workers = WorkerPool(
+            minThreads: 1, maxThreads: configuration.maxHandlerThreads, stackBytes: configuration.threadStackBytes)
+        var started: [EventLoop] = []
+        for _ in 0..<max(1, configuration.ioThreads) {
+            let loop = try EventLoop(server: self, workers: workers)
+            try spawnThread(stackBytes: configuration.threadStackBytes) { loop.run() }
+            started.append(loop)
+        }
+        return started
     }
 
     /// Marks the server as shutting down (readiness says no) and returns when the listener should close.
@@ -248,8 +274,10 @@ public final class HTTPServer: Sendable {
         var failedSinceWarning = 0
     }
 
-    /// Accepts every pending connection, starting a thread for each one under the limit.
-    private func acceptPending(listener: Int32, state: inout AcceptState) {
+    /// Accepts every pending connection, handing each one under the limit to the loop `nextLoop` picks.
+    private func acceptPending(
+        listener: Int32, state: inout AcceptState, nextLoop: () -> EventLoop
+    ) {
         while true {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -271,23 +299,29 @@ public final class HTTPServer: Sendable {
             // accept4 is a GNU extension the Glibc module does not export; set the flags by hand.
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            if !admit(client, address: address, state: &state) {
+            if !admit(client, address: address, to: nextLoop()) {
                 close(client)
                 refused(&state)
             }
         }
     }
 
-    /// Starts serving `client` when there is room, or when its ClientHello is waiting and the oldest silent
-    /// connection can be shed for it. False when neither: the caller refuses it.
+    /// Starts serving `client` when there is room among the silent connections, or when its ClientHello is
+    /// waiting and the oldest silent connection can be shed for it. False when neither: the caller refuses it.
     ///
-    /// A full table of connections that never sent a request (idle sockets, stalled handshakes) must not keep a
-    /// real client out, and a real TLS client sends its ClientHello right after connecting. The count briefly
-    /// exceeds the limit by the connections being shed, until their threads end, and never twice the limit.
-    private func admit(_ client: Int32, address: sockaddr_storage, state: inout AcceptState) -> Bool {
+    /// A connection counts against `maxConnections` only once it sends a request (`markSpoken`); until then it
+    /// is one of at most `maxSilentConnections`, each a descriptor and a few kilobytes. So idle sockets and
+    /// stalled handshakes, however many, never take a slot a real client needs, and past their own bound a real
+    /// TLS client (which sends its ClientHello right after connecting) displaces the oldest of them. The count
+    /// briefly exceeds the bound by the connections being shed, until their loops close them.
+    private func admit(_ client: Int32, address: sockaddr_storage, to loop: EventLoop) -> Bool {
         let open = activeConnections.add(1, ordering: .relaxed).newValue
-        if open > configuration.maxConnections {
-            guard open <= configuration.maxConnections * 2, Self.hasWaitingBytes(client), shedOldestSilent() else {
+        let bound = configuration.maxSilentConnections
+        // Known now, not only once its loop starts it: a burst of newcomers must not shed a real client that
+        // is still waiting for its loop as if it had sent nothing.
+        let greeted = Self.hasWaitingBytes(client)
+        if silent.withLock({ $0.count }) >= bound {
+            guard open <= 2 * (configuration.maxConnections + bound), greeted, shedOldestSilent() else {
                 activeConnections.subtract(1, ordering: .relaxed)
                 return false
             }
@@ -295,18 +329,8 @@ public final class HTTPServer: Sendable {
         var on: Int32 = 1
         setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         let remote = Self.describe(address)
-        let id = silent.withLock { $0.add(fd: client) }
-        let connection = HTTPConnection(fd: client, id: id, remoteAddress: "\(remote)", server: self)
-        let box = UncheckedSendable(connection)
-        do {
-            try spawnThread(stackBytes: configuration.threadStackBytes) { [self] in
-                box.value.run()
-                activeConnections.subtract(1, ordering: .relaxed)
-            }
-        } catch {
-            activeConnections.subtract(1, ordering: .relaxed)
-            logger.error("cannot start a connection thread", metadata: ["error": "\(error)"])
-        }
+        let id = silent.withLock { $0.add(fd: client, stage: greeted ? .handshaking : .mute) }
+        loop.post(.adopt(HTTPConnection(fd: client, id: id, greeted: greeted, remoteAddress: "\(remote)", loop: loop)))
         return true
     }
 
@@ -317,19 +341,24 @@ public final class HTTPServer: Sendable {
         let now = monotonicNanos()
         guard now >= state.lastRefusalWarning + 1_000_000_000 else { return }
         logger.warning(
-            "refused connections over the limit",
-            metadata: ["limit": "\(configuration.maxConnections)", "refused": "\(state.refusedSinceWarning)"])
+            "refused connections over the limit of connections that have sent no request",
+            metadata: [
+                "limit": "\(configuration.maxSilentConnections)", "refused": "\(state.refusedSinceWarning)",
+                "shed": "\(shedSinceWarning.exchange(0, ordering: .relaxed))",
+            ])
         state.lastRefusalWarning = now
         state.refusedSinceWarning = 0
     }
 
-    /// Shuts the oldest connection that has sent no complete request, so its thread ends and frees its slot.
-    /// `shutdown(2)`, not `close(2)`: the descriptor stays its thread's until that thread unregisters and closes it,
+    /// Shuts the oldest connection that has sent no complete request, so its loop closes it and frees its slot.
+    /// `shutdown(2)`, not `close(2)`: the descriptor stays its loop's until that loop unregisters and closes it,
     /// so it is never reused under another connection while shed.
     private func shedOldestSilent() -> Bool {
-        let shed = silent.withLock { $0.removeOldest() }
-        guard let fd = shed else { return false }
-        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        // Under the lock its loop takes in `forget` before closing: the number cannot be closed and reused between.
+        let shed = silent.withLock { silent in
+            silent.removeOldest().map { Glibc.shutdown($0, Int32(SHUT_RDWR)) } != nil
+        }
+        guard shed else { return false }
         shedSinceWarning.add(1, ordering: .relaxed)
         return true
     }
@@ -343,11 +372,25 @@ public final class HTTPServer: Sendable {
     /// The connection `id` sent its first bytes (a ClientHello) or finished its handshake: see `SilentConnections`.
     func mark(_ id: Int, _ stage: SilentConnections.Stage) { silent.withLock { $0.move(id, to: stage) } }
 
-    /// The connection `id` sent a complete request: it is no longer shed first.
-    func markSpoken(_ id: Int) { silent.withLock { $0.remove(id) } }
+    /// The connection `id` sent a complete request: it is no longer shed, and takes one of `maxConnections`
+    /// slots if one is free. False when none is: the connection is closed without an answer.
+    func markSpoken(_ id: Int) -> Bool {
+        silent.withLock { $0.remove(id) }
+        guard speaking.add(1, ordering: .relaxed).newValue <= configuration.maxConnections else {
+            speaking.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
 
     /// The connection `id` ends; called before its descriptor is closed (see `shedOldestSilent`).
     func forget(_ id: Int) { silent.withLock { $0.remove(id) } }
+
+    /// A connection closed its descriptor: its slot (if it had spoken) and its place are free.
+    func connectionClosed(spoken: Bool) {
+        if spoken { speaking.subtract(1, ordering: .relaxed) }
+        activeConnections.subtract(1, ordering: .relaxed)
+    }
 
     /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): pending connections wait in the backlog
     /// while accepting pauses, with a doubling back-off, one log line a second at most and a count for metrics.
@@ -386,11 +429,11 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func drain(listener: Int32) {
+    private func drain(listener: Int32, loops: [EventLoop]) {
         close(listener)
         self.listener.withLock { $0 = -1 }
         draining.store(true, ordering: .relaxed)
-        shutdown.trigger()
+        for loop in loops { loop.post(.drain) }
         let inFlight = openConnections
         logger.info(
             "draining",
@@ -408,6 +451,8 @@ public final class HTTPServer: Sendable {
         } else {
             logger.info("drained; all connections closed")
         }
+        for loop in loops { loop.post(.stop) }
+        loops.first?.workers.stop()
     }
 
     private static func describe(_ storage: sockaddr_storage) -> ListenAddress {
@@ -445,50 +490,61 @@ nonisolated(unsafe) private var signalStopFD: Int32 = -1
 /// The reload pipe's write end, for the SIGHUP handler (same reasoning as `signalStopFD`).
 nonisolated(unsafe) private var signalReloadFD: Int32 = -1
 
-/// Hands a connection to the thread that will own it from then on.
-/// `@unchecked Sendable`: the accept thread never touches the connection after handing it over.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// Connections that have not sent a complete request, in tiers, each in accept order, shed in this order: those
-/// that sent nothing at all (an idle socket, kept past TCP_DEFER_ACCEPT), those idle after finishing the TLS
-/// handshake, and last those still in their handshake. A real client sends its request right after its handshake,
-/// so it is shed only if every slot is held by connections younger than its own, mid-handshake.
-/// Ids grow with accept time, so the oldest of a tier is its smallest id still present; stale ids are skipped
-/// lazily.
+/// Connections that have not sent a complete request, shed in this order: first those that sent nothing at all (an
+/// idle socket, kept past TCP_DEFER_ACCEPT), oldest first; then those that did (a ClientHello), least recently
+/// progressed first, where progress is the ClientHello arriving or the handshake finishing. A real client
+/// handshakes at once and sends its request right after, so it is shed only if every other silent connection
+/// moved on more recently than it did; a flood of clients stalled in or after their handshakes goes first.
+/// Each list is in order of the connections' last step; an entry is live while its ticket is the connection's
+/// latest, and stale entries are skipped lazily.
 struct SilentConnections {
-    enum Stage: Int {
-        case mute = 0, handshaken = 1, handshaking = 2
+    enum Stage {
+        case mute, handshaking, handshaken
+    }
+
+    private struct Entry {
+        let fd: Int32
+        var stage: Stage
+        var ticket: Int
     }
 
     private var nextID = 0
-    private var entries: [Int: (fd: Int32, stage: Stage)] = [:]
-    private var orders: [[Int]] = [[], [], []]
-    private var heads = [0, 0, 0]
+    private var nextTicket = 0
+    private var entries: [Int: Entry] = [:]
+    /// Mute connections, then the rest: (id, ticket) in the order of their last step.
+    private var orders: [[(id: Int, ticket: Int)]] = [[], []]
+    private var heads = [0, 0]
 
-    mutating func add(fd: Int32) -> Int {
+    private static func tier(_ stage: Stage) -> Int { stage == .mute ? 0 : 1 }
+
+    mutating func add(fd: Int32, stage: Stage = .mute) -> Int {
         nextID += 1
-        entries[nextID] = (fd, .mute)
-        orders[Stage.mute.rawValue].append(nextID)
+        nextTicket += 1
+        entries[nextID] = Entry(fd: fd, stage: stage, ticket: nextTicket)
+        orders[Self.tier(stage)].append((nextID, nextTicket))
         return nextID
     }
 
     /// The connection moved on (its ClientHello arrived, or its handshake finished).
     mutating func move(_ id: Int, to stage: Stage) {
-        guard let entry = entries[id], entry.stage != stage else { return }
-        entries[id] = (entry.fd, stage)
-        orders[stage.rawValue].append(id)
+        guard var entry = entries[id], entry.stage != stage else { return }
+        nextTicket += 1
+        entry.stage = stage
+        entry.ticket = nextTicket
+        entries[id] = entry
+        orders[Self.tier(stage)].append((id, nextTicket))
         pruneIfStale()
     }
+
+    /// Connections tracked now.
+    var count: Int { entries.count }
 
     mutating func remove(_ id: Int) {
         entries[id] = nil
         pruneIfStale()
     }
 
-    /// Ids still in the tier lists, live or stale: what the lists cost (bounded by `pruneIfStale`).
+    /// Ids still in the lists, live or stale: what the lists cost (bounded by `pruneIfStale`).
     var trackedIDs: Int { zip(orders, heads).reduce(0) { $0 + $1.0.count - $1.1 } }
 
     /// Connections that speak are removed without ever being shed, so without shedding the lists would keep
@@ -496,18 +552,17 @@ struct SilentConnections {
     private mutating func pruneIfStale() {
         guard trackedIDs > 2 * entries.count + 1024 else { return }
         for tier in orders.indices {
-            orders[tier] = orders[tier][heads[tier]...].filter { entries[$0]?.stage.rawValue == tier }
+            orders[tier] = orders[tier][heads[tier]...].filter { entries[$0.id]?.ticket == $0.ticket }
             heads[tier] = 0
         }
     }
 
     mutating func removeOldest() -> Int32? {
-        for stage in [Stage.mute, .handshaken, .handshaking] {
-            let tier = stage.rawValue
+        for tier in orders.indices {
             while heads[tier] < orders[tier].count {
-                let id = orders[tier][heads[tier]]
+                let (id, ticket) = orders[tier][heads[tier]]
                 heads[tier] += 1
-                if let entry = entries[id], entry.stage == stage {
+                if let entry = entries[id], entry.ticket == ticket {
                     entries[id] = nil
                     compact(tier)
                     return entry.fd

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Everything the server needs besides TLS material and the handler. Defaults suit a webhook behind the
 /// Kubernetes API server: it sends small bodies fast, reuses up to 25 idle connections per host, closes
 /// idle ones after 90 s and waits at most 30 s for an answer.
@@ -15,8 +21,13 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// The handler's deadline (`RequestContext.deadlineNanos`), shortened by `?timeout=` when the client sends one.
     public var requestTimeout: Duration
-    /// Open connections beyond this are accepted and closed at once, never queued.
+    /// Connections serving requests at most: one over it is closed when it sends its first request, never
+    /// queued. Connections that have not sent a request yet do not count; see `maxSilentConnections`.
     public var maxConnections: Int
+    /// Connections that have not sent a complete request (idle sockets, handshakes, fresh TLS sessions) held at
+    /// most, at a few kilobytes each; past it the oldest is shed for a newcomer whose ClientHello is waiting.
+    /// Apart from `maxConnections` so that no number of silent clients can take a slot a real client needs.
+    public var maxSilentConnections: Int
     /// Request bytes (unparsed input and bodies) all connections together may hold in memory. Without it,
     /// `maxConnections` clients each sending `maxBodyBytes` could exhaust memory; a request that would pass
     /// it is answered 503 and its connection closed.
@@ -29,8 +40,14 @@ public struct HTTPServerConfiguration: Sendable {
     public var drainTimeout: Duration
     /// How often the certificate, key and client CA files are checked for changes.
     public var certificateReloadInterval: Duration
-    /// Stack reserved per connection thread.
+    /// Stack reserved per I/O and handler thread; it has to cover the handler's deepest call (JSON decoding).
     public var threadStackBytes: Int
+    /// Threads that run the event loops (sockets, TLS, HTTP framing); one per core keeps every core busy
+    /// without two loops contending for one.
+    public var ioThreads: Int
+    /// Handler threads at most: handlers that block (durable audit, registry round trips) each hold one, and
+    /// requests beyond it wait their turn in arrival order.
+    public var maxHandlerThreads: Int
 
     public init(
         address: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8443),
@@ -41,11 +58,14 @@ public struct HTTPServerConfiguration: Sendable {
         idleTimeout: Duration = .seconds(120),
         requestTimeout: Duration = .seconds(30),
         maxConnections: Int = 1024,
+        maxSilentConnections: Int? = nil,
         maxBufferedBytes: Int = 256 * 1024 * 1024,
         shutdownDelay: Duration = .zero,
         drainTimeout: Duration = .seconds(20),
         certificateReloadInterval: Duration = .seconds(2),
-        threadStackBytes: Int = 1024 * 1024
+        threadStackBytes: Int = 1024 * 1024,
+        ioThreads: Int = HTTPServerConfiguration.onlineCores,
+        maxHandlerThreads: Int = 64
     ) {
         self.address = address
         self.limits = limits
@@ -55,10 +75,16 @@ public struct HTTPServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
+        self.maxSilentConnections = maxSilentConnections ?? 4 * maxConnections
         self.maxBufferedBytes = maxBufferedBytes
         self.shutdownDelay = shutdownDelay
         self.drainTimeout = drainTimeout
         self.certificateReloadInterval = certificateReloadInterval
         self.threadStackBytes = threadStackBytes
+        self.ioThreads = ioThreads
+        self.maxHandlerThreads = maxHandlerThreads
     }
+
+    /// Cores this process may run on now, at least 1 (`sysconf`, which follows CPU hot-plug).
+    public static var onlineCores: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }

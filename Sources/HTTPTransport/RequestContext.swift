@@ -27,8 +27,8 @@ public struct RequestContext: Sendable {
 
 /// The one seam between transport and everything above it.
 ///
-/// Called on the connection's own thread, so a handler may block (a durable audit write,
-/// a registry round trip) without holding up other connections. It must not throw:
+/// Called on a thread of the server's handler pool, never on an I/O thread, so a handler may block (a durable
+/// audit write, a registry round trip) without holding up other connections. It must not throw:
 /// every outcome, including bad input, is an `HTTPResponse`.
 public protocol HTTPHandler: Sendable {
     func handle(_ request: HTTPRequest, context: RequestContext) -> HTTPResponse

@@ -6,9 +6,9 @@
 
 /// Starts a detached POSIX thread with a chosen stack size.
 ///
-/// Foundation's `Thread` gives no say over the stack; with one thread per connection, the default
-/// 8 MiB reservation per thread is what we avoid. Stack pages are only touched as used, so RSS stays
-/// small; the reservation still has to cover the handler's deepest call (JSON decoding).
+/// Foundation's `Thread` gives no say over the stack; the I/O and handler threads need less than the
+/// default 8 MiB reservation. Stack pages are only touched as used, so RSS stays small; the reservation
+/// still has to cover the handler's deepest call (JSON decoding).
 func spawnThread(stackBytes: Int, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
     final class Box {
         let body: @Sendable () -> Void

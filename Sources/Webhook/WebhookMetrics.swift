@@ -2,6 +2,7 @@ import Foundation
 import Metrics
 import Policy
 import Prometheus
+import Synchronization
 
 /// The numbers a platform team puts on its dashboard and alerts on: admissions and denials by
 /// class and rule, answer latency, policy reloads and the active policy hash, certificate
@@ -15,7 +16,7 @@ import Prometheus
 public final class WebhookMetrics: @unchecked Sendable {
     // @unchecked Sendable: the registry and the swift-metrics handles are thread-safe; the one
     // pieces of mutable state, the active policy-info gauge and the certificate's expiry, are guarded by
-    // `stateLock`.
+    // `stateLock`, and the per-class series by their own mutex.
 
     /// How an admission request ended, as counted in `portcullis_admissions_total`.
     public enum Decision: String, Sendable, CaseIterable {
@@ -27,6 +28,16 @@ public final class WebhookMetrics: @unchecked Sendable {
         case denied
         /// No decision could be made (bad request, audit log unavailable, internal error).
         case error
+
+        /// Position in `allCases`, for the per-class series.
+        var index: Int {
+            switch self {
+            case .allowed: 0
+            case .warned: 1
+            case .denied: 2
+            case .error: 3
+            }
+        }
     }
 
     /// Bucket bounds in seconds: most answers take well under a millisecond, signature
@@ -67,7 +78,8 @@ public final class WebhookMetrics: @unchecked Sendable {
     public func recordAdmission(
         className: String, decision: Decision, ruleIDs: [String], latencySeconds: Double
     ) {
-        increment("portcullis_admissions_total", [("class", className), ("decision", decision.rawValue)])
+        let series = series(of: className)
+        series.admissions[decision.index].increment()
         let perRule: String? =
             switch decision {
             case .denied: "portcullis_denials_total"
@@ -79,7 +91,35 @@ public final class WebhookMetrics: @unchecked Sendable {
                 increment(perRule, [("class", className), ("rule", ruleID)])
             }
         }
-        record("portcullis_admission_duration_seconds", [("class", className)], seconds: latencySeconds)
+        series.duration.recordNanoseconds(Self.nanoseconds(latencySeconds))
+    }
+
+    /// The series every admission of one class touches, made once per class: a registry lookup (labels joined
+    /// into a key, the registry's lock) per series per request cost more than the counting.
+    private struct ClassSeries {
+        /// Indexed by `Decision.index`.
+        let admissions: [Metrics.Counter]
+        let duration: Metrics.Timer
+    }
+
+    /// Class names come from the policy (and "" for requests no class matched), so this stays small.
+    private let classSeries = Mutex<[String: ClassSeries]>([:])
+
+    private func series(of className: String) -> ClassSeries {
+        classSeries.withLock { cache in
+            if let known = cache[className] { return known }
+            let made = ClassSeries(
+                admissions: Decision.allCases.map { decision in
+                    Metrics.Counter(
+                        label: "portcullis_admissions_total",
+                        dimensions: [("class", className), ("decision", decision.rawValue)], factory: factory)
+                },
+                duration: Metrics.Timer(
+                    label: "portcullis_admission_duration_seconds", dimensions: [("class", className)],
+                    factory: factory))
+            cache[className] = made
+            return made
+        }
     }
 
     /// Records a policy load or reload (the first load counts too). On success the
@@ -179,13 +219,20 @@ public final class WebhookMetrics: @unchecked Sendable {
         Metrics.Counter(label: label, dimensions: dimensions, factory: factory).increment()
     }
 
-    /// Negative or non-finite durations (a clock step) count as zero, so the count stays exact.
     private func record(_ label: String, _ dimensions: [(String, String)], seconds: Double) {
-        let nanoseconds: Int64 =
-            if !seconds.isFinite || seconds <= 0 { 0 } else if seconds >= Double(Int64.max) / 1e9 { .max } else {
-                Int64(seconds * 1e9)
-            }
-        Metrics.Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(nanoseconds)
+        Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
+            .recordNanoseconds(Self.nanoseconds(seconds))
+    }
+
+    /// Negative or non-finite durations (a clock step) count as zero, so the count stays exact.
+    private static func nanoseconds(_ seconds: Double) -> Int64 {
+        if !seconds.isFinite || seconds <= 0 {
+            0
+        } else if seconds >= Double(Int64.max) / 1e9 {
+            .max
+        } else {
+            Int64(seconds * 1e9)
+        }
     }
 }
 

@@ -58,7 +58,11 @@ struct TransportOptions: ParsableArguments {
     @Option(help: "Deadline handed to the handler; a shorter ?timeout= from the API server wins.")
     var requestTimeout: Duration = .seconds(30)
 
-    @Option(help: "Open connections at most; more are closed at once.")
+    @Option(
+        help: ArgumentHelp(
+            "Connections serving requests at most; one more is closed when it sends its first request.",
+            discussion: "Connections that have not sent a request yet (idle sockets, handshakes) are held apart, "
+                + "up to four times this many, oldest shed first, so they never take a slot a real client needs."))
     var maxConnections = 1024
 
     @Option(

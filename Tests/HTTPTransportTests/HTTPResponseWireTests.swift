@@ -29,4 +29,12 @@ struct HTTPResponseWireTests {
     func date() {
         #expect(httpDate(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
     }
+
+    @Test("the cached Date follows the clock from one second to the next")
+    func dateCache() {
+        var cache = HTTPDateCache()
+        #expect(cache.value(at: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(cache.value(at: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(cache.value(at: 784_111_778) == "Sun, 06 Nov 1994 08:49:38 GMT")
+    }
 }

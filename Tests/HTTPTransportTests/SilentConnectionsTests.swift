@@ -4,19 +4,31 @@ import Testing
 
 /// The shedding order, and the bookkeeping's size on a server that never sheds.
 @Suite struct SilentConnectionsTests {
-    @Test func shedsMuteThenIdleAfterHandshakeThenMidHandshakeOldestFirst() {
+    @Test func shedsMuteThenLeastRecentlyProgressed() {
         var silent = SilentConnections()
-        let handshaking = silent.add(fd: 10)
-        let idle = silent.add(fd: 11)
+        let stalledInHandshake = silent.add(fd: 10)
+        let idleAfterHandshake = silent.add(fd: 11)
         _ = silent.add(fd: 12)
         let spoken = silent.add(fd: 13)
-        silent.move(handshaking, to: .handshaking)
-        silent.move(idle, to: .handshaken)
+        let justHandshaken = silent.add(fd: 14, stage: .handshaking)
+        silent.move(stalledInHandshake, to: .handshaking)
+        silent.move(idleAfterHandshake, to: .handshaking)
+        silent.move(idleAfterHandshake, to: .handshaken)
+        silent.move(justHandshaken, to: .handshaken)
         silent.remove(spoken)
-        #expect(silent.removeOldest() == 12)
-        #expect(silent.removeOldest() == 11)
+        #expect(silent.removeOldest() == 12, "a socket that sent nothing goes first")
         #expect(silent.removeOldest() == 10)
+        #expect(silent.removeOldest() == 11)
+        #expect(silent.removeOldest() == 14, "the connection that finished its handshake last goes last")
         #expect(silent.removeOldest() == nil, "a connection that sent a request is never shed")
+    }
+
+    @Test func aNewcomerWhoseClientHelloWaitedIsNotShedAsMute() {
+        var silent = SilentConnections()
+        _ = silent.add(fd: 10, stage: .handshaking)
+        _ = silent.add(fd: 11)
+        #expect(silent.removeOldest() == 11)
+        #expect(silent.count == 1)
     }
 
     @Test func connectionsThatSpeakLeaveNothingBehind() {
