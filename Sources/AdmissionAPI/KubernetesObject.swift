@@ -74,10 +74,13 @@ public struct ObjectMeta: Sendable, Equatable {
     public var name: String
     public var generateName: String
     public var namespace: String
+    /// `metadata.labels`, which exemptions may select on (whoever may create the object chose them).
+    public var labels: [String: String]
 
-    public init(name: String = "", generateName: String = "", namespace: String = "") {
+    public init(name: String = "", generateName: String = "", namespace: String = "", labels: [String: String] = [:]) {
         self.name = name
         self.generateName = generateName
         self.namespace = namespace
+        self.labels = labels
     }
 }

@@ -255,38 +255,3 @@ public struct Taint: Sendable, Hashable, CustomStringConvertible {
     /// `key=value:Effect`, as kubectl prints taints.
     public var description: String { "\(key)\(value.map { "=\($0)" } ?? ""):\(effect)" }
 }
-
-/// An exception to the policy, for a namespace or an image repository, always with a reason that every
-/// decision it affects records.
-public struct Exemption: Sendable, Equatable {
-    /// What the exemption covers.
-    public enum Subject: Sendable, Equatable, CustomStringConvertible {
-        case namespace(String)
-        /// A normalised repository (`docker.io/nvidia/dcgm-exporter`), matched regardless of tag and digest.
-        case image(String)
-
-        public var description: String {
-            switch self {
-            case .namespace(let name): "namespace \(name)"
-            case .image(let repository): "image \(repository)"
-            }
-        }
-    }
-
-    public var subject: Subject
-    public var reason: String
-    /// The rules it lifts; empty means all rules.
-    public var rules: [RuleID]
-    /// The classes it applies in; empty means all classes.
-    public var classes: [String]
-    /// After this instant the exemption no longer applies.
-    public var expires: Date?
-
-    public init(subject: Subject, reason: String, rules: [RuleID] = [], classes: [String] = [], expires: Date? = nil) {
-        self.subject = subject
-        self.reason = reason
-        self.rules = rules
-        self.classes = classes
-        self.expires = expires
-    }
-}

@@ -159,11 +159,11 @@ public struct PolicyEngine: Sendable {
                 StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
             }
             let findings = StorageClassCheck.check(claims, subject: decision.subject, in: dataClass, policy: policy)
-            record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+            record(findings, in: &decision, request: request, dataClass: dataClass, now: now)
             return decision
         }
         if let findings = podlessFindings(request, subject: decision.subject, in: dataClass) {
-            record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+            record(findings, in: &decision, request: request, dataClass: dataClass, now: now)
             return decision
         }
         let configured = policy.workloadKind(group: request.kind.group, kind: request.kind.kind)
@@ -279,9 +279,10 @@ public struct PolicyEngine: Sendable {
                 + VolumeTypeCheck.check(pod, in: dataClass)
                 + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
             if let update { podFindings = podFindings.filter(update.keeps) }
+            for index in podFindings.indices { podFindings[index].serviceAccount = pod.spec.serviceAccountName }
             findings += podFindings
         }
-        record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+        record(findings, in: &decision, request: request, dataClass: dataClass, now: now)
         return decision
     }
 
@@ -317,13 +318,17 @@ public struct PolicyEngine: Sendable {
 
     /// Applies exemptions and modes to `findings`, in order, and decides.
     private func record(
-        _ findings: [Finding], in decision: inout Decision, namespace: String, dataClass: DataClass, now: Date
+        _ findings: [Finding], in decision: inout Decision, request: AdmissionRequest, dataClass: DataClass, now: Date
     ) {
+        let scope = ExemptionScope(
+            namespace: request.namespace, userInfo: request.userInfo, labels: request.object?.metadata.labels ?? [:])
         for finding in findings {
-            if let exemption = exemption(for: finding, namespace: namespace, className: dataClass.name, now: now) {
+            if let exemption = policy.exemptions.first(where: {
+                $0.lifts(finding, in: scope, className: dataClass.name, now: now)
+            }) {
                 decision.exemptions.append(
                     AppliedExemption(
-                        ruleID: finding.rule, subject: exemption.subject, reason: exemption.reason,
+                        ruleID: finding.rule, subject: exemption.subjectDescription, reason: exemption.reason,
                         message: finding.message))
                 continue
             }
@@ -357,20 +362,4 @@ public struct PolicyEngine: Sendable {
         }
     }
 
-    /// The first exemption that lifts `finding`: same class (or any), same rule (or any), not expired, and
-    /// either the request's namespace or the finding's image repository.
-    private func exemption(for finding: Finding, namespace: String, className: String, now: Date) -> Exemption? {
-        policy.exemptions.first { exemption in
-            guard exemption.classes.isEmpty || exemption.classes.contains(className),
-                exemption.rules.isEmpty || exemption.rules.contains(finding.rule),
-                exemption.expires.map({ now < $0 }) ?? true
-            else { return false }
-            switch exemption.subject {
-            case .namespace(let exempted): return exempted == namespace
-            case .image(let repository):
-                guard let image = finding.image, let reference = try? ImageReference.parse(image) else { return false }
-                return reference.repository == repository
-            }
-        }
-    }
 }
