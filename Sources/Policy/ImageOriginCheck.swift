@@ -16,7 +16,7 @@ enum ImageOriginCheck {
             let image = entry.image
             // Paths and messages are only built for findings: this loop runs for every image of every request.
             var path: String { entry.path }
-            var who: String { "\(pod.subject): \(entry.holderName) (\(path))" }
+            var who: String { pod.describe(entry) }
             let reference: ImageReference
             do {
                 reference = try ImageReference.parse(image)

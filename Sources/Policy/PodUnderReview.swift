@@ -147,6 +147,10 @@ struct PodUnderReview {
         }
     }
 
+    /// How messages name one of its images' holders: `Pod "x": container "main" (spec.containers[0].image)`. Built only
+    /// for findings.
+    func describe(_ entry: ImageEntry) -> String { "\(subject): \(entry.holderName) (\(entry.path))" }
+
     /// How messages name the object: `Pod "x"`, `Deployment "y" pod template`, `InferenceService "z" predictor`.
     var subject: String {
         let name = workloadName.isEmpty ? "" : " \(workloadName.quotedForMessage)"

@@ -254,7 +254,7 @@ final class PolicyParser {
             "gpuNodePools",
             "dedicatedTaints", "requireSignatures", "signatures", "schedulerNames", "deviceClasses",
             "maxDevicesPerClaim", "allowAllocationModeAll", "inlineCSIDrivers", "models", "storageClasses",
-            "forbidVolumeTypes",
+            "forbidVolumeTypes", "deniedRegistries", "deniedImages", "deniedTags",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -285,6 +285,7 @@ final class PolicyParser {
                 }
             }
         }
+        parseDenyLists(fields, into: &dataClass, context: context)
         if let node = fields["requireDigest"], let value = bool(node, "\(context) requireDigest") {
             dataClass.requireDigest = value
         }
@@ -383,7 +384,7 @@ final class PolicyParser {
         var resources: [String] = []
         if let resourcesNode = fields["resources"], let names = strings(resourcesNode, "\(context) resources") {
             for name in names
-            where !AcceleratorSettings.resource(name, matches: acceleratorResources ?? []) && !name.hasSuffix("*") {
+            where !name.isListed(in: acceleratorResources ?? []) && !name.hasSuffix("*") {
                 report("\(context): \"\(name)\" is not one of accelerators.resources", at: resourcesNode)
             }
             resources = names

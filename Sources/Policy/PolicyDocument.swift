@@ -1,3 +1,4 @@
+import AdmissionAPI
 import Foundation
 
 /// A parsed, validated policy file (see docs/POLICY.md for every field).
@@ -114,6 +115,13 @@ public struct DataClass: Sendable, Equatable {
     public var storageClasses: [String]?
     /// Volume source types (`hostPath`, `nfs`, …) its pods may not mount.
     public var forbidVolumeTypes: [String] = []
+    /// Registries or registry paths (as in ``registries``) whose images are denied even where ``registries`` allows
+    /// them.
+    public var deniedRegistries: [String] = []
+    /// Images denied by repository (every tag and digest), by repository and tag, or by repository and digest.
+    public var deniedImages: [ImageReference] = []
+    /// Tags denied (an entry ending in `*` is a prefix); an image without tag or digest has tag `latest`.
+    public var deniedTags: [String] = []
     /// `spec.schedulerName` values its pods may use: any other scheduler is trusted with placement no more
     /// than `nodeName` is.
     public var schedulerNames: [String]
@@ -222,13 +230,16 @@ public struct AcceleratorSettings: Sendable, Equatable {
     public func isAccelerator(_ resource: String) -> Bool {
         // Extended resources always carry a domain (`vendor.com/name`); `cpu`, `memory`, `ephemeral-storage` and
         // `hugepages-*` never do, and are most of what a container asks for.
-        resource.utf8.contains(UInt8(ascii: "/")) && Self.resource(resource, matches: resources)
+        resource.utf8.contains(UInt8(ascii: "/")) && resource.isListed(in: resources)
     }
+}
 
-    /// True when `resource` equals an entry of `entries`, or starts with an entry ending in `*`.
-    static func resource(_ resource: String, matches entries: [String]) -> Bool {
+extension String {
+    /// True when the string equals an entry of `entries`, or starts with an entry ending in `*` (resource names,
+    /// DeviceClasses, denied tags).
+    func isListed(in entries: [String]) -> Bool {
         entries.contains { entry in
-            entry.utf8.last == UInt8(ascii: "*") ? resource.utf8.starts(with: entry.utf8.dropLast()) : resource == entry
+            entry.utf8.last == UInt8(ascii: "*") ? utf8.starts(with: entry.utf8.dropLast()) : self == entry
         }
     }
 }

@@ -252,7 +252,9 @@ public struct PolicyEngine: Sendable {
         let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
         var findings: [Finding] = []
         for (pod, update) in pods {
-            var podFindings = ImageOriginCheck.check(pod, in: dataClass)
+            var podFindings =
+                ImageOriginCheck.check(pod, in: dataClass) + DeniedRegistryCheck.check(pod, in: dataClass)
+                + DeniedImageCheck.check(pod, in: dataClass) + DeniedTagCheck.check(pod, in: dataClass)
             if pod.judgesPlacement {
                 podFindings +=
                     AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
