@@ -147,20 +147,19 @@ final class PolicyParser {
         return document
     }
 
-    /// Kinds with pod templates: `[{group, kind, resource?, templates: [path, …]}]`. Built-in kinds cannot be
-    /// redefined (their decoding is fixed), and one kind may appear once.
+    /// Kinds with pod templates: `[{group, kind, resource?, templates?, patches?, images?}]`, each a list of paths and
+    /// at least one given. Built-in kinds cannot be redefined (their decoding is fixed), and one kind may appear once.
     private func parseWorkloadKinds(_ node: Node) -> [PodTemplateKind] {
         guard let items = sequence(node, "workloadKinds") else { return [] }
         var kinds: [PodTemplateKind] = []
+        let pathLists = ["templates", "patches", "images"]
         for (index, item) in items.enumerated() {
             let context = "workloadKinds[\(index)]"
-            guard let entry = fields(of: item, named: context, allowed: ["group", "kind", "resource", "templates"]),
+            guard let entry = fields(of: item, named: context, allowed: ["group", "kind", "resource"] + pathLists),
                 let groupNode = require("group", in: entry, of: item, named: context),
                 let group = string(groupNode, "\(context) group"),
                 let kindNode = require("kind", in: entry, of: item, named: context),
-                let kind = string(kindNode, "\(context) kind"),
-                let templatesNode = require("templates", in: entry, of: item, named: context),
-                let paths = nonEmptyStrings(templatesNode, "\(context) templates")
+                let kind = string(kindNode, "\(context) kind")
             else { continue }
             if group.isEmpty || PolicyEngine.builtInGroups.contains(group) {
                 report(
@@ -172,17 +171,30 @@ final class PolicyParser {
                 report("\(context): kind \"\(kind)\" of group \(group) is empty or listed twice", at: kindNode)
                 continue
             }
-            var templates: [PodTemplatePath] = []
-            for (offset, text) in paths.enumerated() {
-                do {
-                    templates.append(try PodTemplatePath(text))
-                } catch {
-                    report(
-                        "\(context) templates[\(offset)]: \(error.problem)", at: sequence(templatesNode, "")?[offset])
+            guard pathLists.contains(where: { entry[$0] != nil }) else {
+                report(
+                    "\(context) names no templates, patches or images; list the paths where the kind keeps them",
+                    at: item)
+                continue
+            }
+            var lists: [String: [PodTemplatePath]] = [:]
+            for key in pathLists {
+                guard let listNode = entry[key], let paths = nonEmptyStrings(listNode, "\(context) \(key)") else {
+                    continue
+                }
+                for (offset, text) in paths.enumerated() {
+                    do {
+                        lists[key, default: []].append(try PodTemplatePath(text))
+                    } catch {
+                        report("\(context) \(key)[\(offset)]: \(error.problem)", at: sequence(listNode, "")?[offset])
+                    }
                 }
             }
             let resource = entry["resource"].flatMap { string($0, "\(context) resource") }
-            kinds.append(PodTemplateKind(group: group, kind: kind, resource: resource, templates: templates))
+            kinds.append(
+                PodTemplateKind(
+                    group: group, kind: kind, resource: resource, templates: lists["templates"] ?? [],
+                    patches: lists["patches"] ?? [], images: lists["images"] ?? []))
         }
         return kinds
     }
