@@ -9,10 +9,10 @@ import AdmissionAPI
 enum DeniedImageCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
         guard !dataClass.deniedImages.isEmpty else { return [] }
-        return pod.images.compactMap { entry in
-            guard let reference = try? ImageReference.parse(entry.image),
-                let denied = dataClass.deniedImages.first(where: { Self.entry($0, matches: reference) })
-            else { return nil }
+        return pod.parsedImages.compactMap { entry, reference in
+            guard let denied = dataClass.deniedImages.first(where: { Self.entry($0, matches: reference) }) else {
+                return nil
+            }
             return Finding(
                 rule: .deniedImage, path: entry.path,
                 message:

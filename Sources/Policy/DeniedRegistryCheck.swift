@@ -9,8 +9,8 @@ import AdmissionAPI
 enum DeniedRegistryCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
         guard !dataClass.deniedRegistries.isEmpty else { return [] }
-        return pod.images.compactMap { entry in
-            guard let reference = try? ImageReference.parse(entry.image),
+        return pod.parsedImages.compactMap { entry, reference in
+            guard
                 let denied = dataClass.deniedRegistries.first(where: {
                     ImageReference.repository(reference.repository, isUnder: $0)
                 })

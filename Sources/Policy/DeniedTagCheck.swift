@@ -10,8 +10,7 @@ import AdmissionAPI
 enum DeniedTagCheck {
     static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
         guard !dataClass.deniedTags.isEmpty else { return [] }
-        return pod.images.compactMap { entry in
-            guard let reference = try? ImageReference.parse(entry.image) else { return nil }
+        return pod.parsedImages.compactMap { entry, reference in
             let implicit = reference.tag == nil && reference.digest == nil
             guard let tag = reference.tag ?? (implicit ? "latest" : nil), tag.isListed(in: dataClass.deniedTags)
             else { return nil }

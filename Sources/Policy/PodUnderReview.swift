@@ -159,6 +159,12 @@ struct PodUnderReview {
         }
     }
 
+    /// The images that are valid references, parsed (an invalid one is `image-reference`'s alone). Parsed on each
+    /// call: only the deny-list checks use it, and only for a class with a deny-list.
+    var parsedImages: [(entry: ImageEntry, reference: ImageReference)] {
+        images.compactMap { entry in (try? ImageReference.parse(entry.image)).map { (entry, $0) } }
+    }
+
     /// How messages name one of its images' holders: `Pod "x": container "main" (spec.containers[0].image)`. Built only
     /// for findings.
     func describe(_ entry: ImageEntry) -> String { "\(subject): \(entry.holderName) (\(entry.path))" }

@@ -29,8 +29,9 @@ struct DenyListLiveTests {
         let server = try LiveServer(certs)
         let review = ReviewEnvelope.review(
             uid: "deny-1", kind: "Pod", namespace: "research", name: "nb",
-            object: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"nb","namespace":"research"},"#
-                + #""spec":{"containers":[{"name":"nb","image":"ghcr.io/acme-ml/notebook:nightly"}]}}"#)
+            object: ReviewEnvelope.pod(
+                "nb", namespace: "research",
+                spec: #"{"containers":[{"name":"nb","image":"ghcr.io/acme-ml/notebook:nightly"}]}"#))
         let message = try ReviewEnvelope.denial(server, certs, path: "/validate/public", review: review)
         #expect(message.contains(#"[denied-tag] Pod "nb": container "nb" (spec.containers[0].image)"#), "\(message)")
         #expect(message.contains("use a release tag, or pin by digest without a denied tag"), "\(message)")

@@ -19,6 +19,11 @@ enum ReviewEnvelope {
             + #""userInfo":{"username":"\#(username)","groups":[\#(groupList)]},"object":\#(object)\#(old)}}"#
     }
 
+    /// A Pod named `name` in `namespace` with `spec` (JSON text), as the `object` of a review.
+    static func pod(_ name: String, namespace: String, spec: String) -> String {
+        #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},"spec":\#(spec)}"#
+    }
+
     /// Posts `review` to `path` and returns the denial's message; fails the test unless the answer is a denial.
     static func denial(_ server: LiveServer, _ certs: DevCertificates, path: String, review: String) throws -> String {
         let (status, json) = try AdmissionLiveTests.post(server, certs, path: path, body: review)
