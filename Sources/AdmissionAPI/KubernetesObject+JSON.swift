@@ -128,7 +128,13 @@ extension ObjectMeta {
                 if try reader.present(1, "generateName", in: &seen) { meta.generateName = try reader.readString() }
             case "namespace":
                 if try reader.present(2, "namespace", in: &seen) { meta.namespace = try reader.readString() }
-            case "labels": if try reader.present(3, "labels", in: &seen) { meta.labels = try reader.readStringMap() }
+            case "labels":
+                if try reader.present(3, "labels", in: &seen) {
+                    reader.skipWhitespace()
+                    let start = reader.position
+                    try reader.skipValue()
+                    meta.labelsJSON = reader.bytes(start..<reader.position)
+                }
             default: try reader.skipValue()
             }
         }

@@ -6,8 +6,8 @@ import Foundation
 struct ExemptionScope {
     var namespace: String
     var userInfo: UserInfo
-    /// `metadata.labels` of the object under review.
-    var labels: [String: String]
+    /// The object under review, whose `metadata.labels` a label selector reads (decoded only then).
+    var object: KubernetesObject?
 }
 
 extension Exemption {
@@ -34,7 +34,7 @@ extension Exemption.Subject {
         case .requesterServiceAccount(let account): return scope.userInfo.username == account.username
         case .user(let name): return scope.userInfo.username == name
         case .group(let name): return scope.userInfo.groups.contains(name)
-        case .labels(let selector): return selector.matches(scope.labels)
+        case .labels(let selector): return selector.matches(scope.object?.metadata.labels ?? [:])
         }
     }
 }

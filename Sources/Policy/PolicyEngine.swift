@@ -318,8 +318,7 @@ public struct PolicyEngine: Sendable {
     private func record(
         _ findings: [Finding], in decision: inout Decision, request: AdmissionRequest, dataClass: DataClass, now: Date
     ) {
-        let scope = ExemptionScope(
-            namespace: request.namespace, userInfo: request.userInfo, labels: request.object?.metadata.labels ?? [:])
+        let scope = ExemptionScope(namespace: request.namespace, userInfo: request.userInfo, object: request.object)
         for finding in findings {
             if let exemption = policy.exemptions.first(where: {
                 $0.lifts(finding, in: scope, className: dataClass.name, now: now)
