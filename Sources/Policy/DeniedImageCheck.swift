@@ -7,9 +7,13 @@ import AdmissionAPI
 /// matches; an entry matches an image of its repository when the entry's tag (if it has one) is the image's tag and
 /// its digest (if it has one) is the image's digest. An invalid reference is `image-reference`'s.
 enum DeniedImageCheck {
-    static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
+    /// `images`: the pod's ``PodUnderReview/parsedImages``, parsed once for every image check.
+    static func check(_ pod: PodUnderReview, images: [PodUnderReview.ParsedImage], in dataClass: DataClass) -> [Finding]
+    {
         guard !dataClass.deniedImages.isEmpty else { return [] }
-        return pod.parsedImages.compactMap { entry, reference in
+        return images.compactMap { image in
+            guard case .success(let reference) = image.reference else { return nil }
+            let entry = image.entry
             guard let denied = dataClass.deniedImages.first(where: { Self.entry($0, matches: reference) }) else {
                 return nil
             }

@@ -7,9 +7,13 @@ import AdmissionAPI
 /// models), as ``ImageOriginCheck`` does. Allows: an image whose normalised repository is not one of the class's
 /// `deniedRegistries` and lies under none at a path-segment boundary. An invalid reference is `image-reference`'s.
 enum DeniedRegistryCheck {
-    static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
+    /// `images`: the pod's ``PodUnderReview/parsedImages``, parsed once for every image check.
+    static func check(_ pod: PodUnderReview, images: [PodUnderReview.ParsedImage], in dataClass: DataClass) -> [Finding]
+    {
         guard !dataClass.deniedRegistries.isEmpty else { return [] }
-        return pod.parsedImages.compactMap { entry, reference in
+        return images.compactMap { image in
+            guard case .success(let reference) = image.reference else { return nil }
+            let entry = image.entry
             guard
                 let denied = dataClass.deniedRegistries.first(where: {
                     ImageReference.repository(reference.repository, isUnder: $0)

@@ -8,9 +8,13 @@ import AdmissionAPI
 /// nor digest is pulled as `latest` and judged so. A tag beside a digest is still judged: the digest decides what
 /// runs, but a denied tag on it names a build the class refuses. An invalid reference is `image-reference`'s.
 enum DeniedTagCheck {
-    static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
+    /// `images`: the pod's ``PodUnderReview/parsedImages``, parsed once for every image check.
+    static func check(_ pod: PodUnderReview, images: [PodUnderReview.ParsedImage], in dataClass: DataClass) -> [Finding]
+    {
         guard !dataClass.deniedTags.isEmpty else { return [] }
-        return pod.parsedImages.compactMap { entry, reference in
+        return images.compactMap { image in
+            guard case .success(let reference) = image.reference else { return nil }
+            let entry = image.entry
             let implicit = reference.tag == nil && reference.digest == nil
             guard let tag = reference.tag ?? (implicit ? "latest" : nil), tag.isListed(in: dataClass.deniedTags)
             else { return nil }

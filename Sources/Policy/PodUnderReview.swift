@@ -159,10 +159,19 @@ struct PodUnderReview {
         }
     }
 
-    /// The images that are valid references, parsed (an invalid one is `image-reference`'s alone). Parsed on each
-    /// call: only the deny-list checks use it, and only for a class with a deny-list.
-    var parsedImages: [(entry: ImageEntry, reference: ImageReference)] {
-        images.compactMap { entry in (try? ImageReference.parse(entry.image)).map { (entry, $0) } }
+    /// One image of ``images`` with its reference parsed, or why it is not a reference.
+    struct ParsedImage {
+        var entry: ImageEntry
+        var reference: Result<ImageReference, ImageReference.ParseError>
+    }
+
+    /// Every image, parsed: the engine parses a pod's images once for all the image checks.
+    var parsedImages: [ParsedImage] {
+        images.map { entry in
+            ParsedImage(
+                entry: entry,
+                reference: Result { () throws(ImageReference.ParseError) in try ImageReference.parse(entry.image) })
+        }
     }
 
     /// How messages name one of its images' holders: `Pod "x": container "main" (spec.containers[0].image)`. Built only

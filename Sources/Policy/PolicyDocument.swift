@@ -122,6 +122,9 @@ public struct DataClass: Sendable, Equatable {
     public var deniedImages: [ImageReference] = []
     /// Tags denied (an entry ending in `*` is a prefix); an image without tag or digest has tag `latest`.
     public var deniedTags: [String] = []
+
+    /// Whether any deny-list is set; without one the deny-list checks are not run at all.
+    var hasDenyLists: Bool { !deniedRegistries.isEmpty || !deniedImages.isEmpty || !deniedTags.isEmpty }
     /// `spec.schedulerName` values its pods may use: any other scheduler is trusted with placement no more
     /// than `nodeName` is.
     public var schedulerNames: [String]

@@ -256,9 +256,14 @@ public struct PolicyEngine: Sendable {
         let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
         var findings: [Finding] = []
         for (pod, update) in pods {
-            var podFindings =
-                ImageOriginCheck.check(pod, in: dataClass) + DeniedRegistryCheck.check(pod, in: dataClass)
-                + DeniedImageCheck.check(pod, in: dataClass) + DeniedTagCheck.check(pod, in: dataClass)
+            let images = pod.parsedImages
+            var podFindings = ImageOriginCheck.check(pod, images: images, in: dataClass)
+            if dataClass.hasDenyLists {
+                podFindings +=
+                    DeniedRegistryCheck.check(pod, images: images, in: dataClass)
+                    + DeniedImageCheck.check(pod, images: images, in: dataClass)
+                    + DeniedTagCheck.check(pod, images: images, in: dataClass)
+            }
             if pod.judgesPlacement {
                 podFindings +=
                     AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
