@@ -11,9 +11,7 @@ enum DeniedRegistryCheck {
     static func check(_ pod: PodUnderReview, images: [PodUnderReview.ParsedImage], in dataClass: DataClass) -> [Finding]
     {
         guard !dataClass.deniedRegistries.isEmpty else { return [] }
-        return images.compactMap { image in
-            guard case .success(let reference) = image.reference else { return nil }
-            let entry = image.entry
+        return images.findings { entry, reference in
             guard
                 let denied = dataClass.deniedRegistries.first(where: {
                     ImageReference.repository(reference.repository, isUnder: $0)

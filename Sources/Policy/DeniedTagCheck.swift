@@ -12,9 +12,7 @@ enum DeniedTagCheck {
     static func check(_ pod: PodUnderReview, images: [PodUnderReview.ParsedImage], in dataClass: DataClass) -> [Finding]
     {
         guard !dataClass.deniedTags.isEmpty else { return [] }
-        return images.compactMap { image in
-            guard case .success(let reference) = image.reference else { return nil }
-            let entry = image.entry
+        return images.findings { entry, reference in
             let implicit = reference.tag == nil && reference.digest == nil
             guard let tag = reference.tag ?? (implicit ? "latest" : nil), tag.isListed(in: dataClass.deniedTags)
             else { return nil }

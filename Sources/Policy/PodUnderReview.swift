@@ -193,3 +193,13 @@ struct PodUnderReview {
         }
     }
 }
+
+extension [PodUnderReview.ParsedImage] {
+    /// What `judge` finds about each image that is a valid reference (an invalid one is `image-reference`'s alone).
+    func findings(_ judge: (PodUnderReview.ImageEntry, ImageReference) -> Finding?) -> [Finding] {
+        compactMap { image in
+            guard case .success(let reference) = image.reference else { return nil }
+            return judge(image.entry, reference)
+        }
+    }
+}
