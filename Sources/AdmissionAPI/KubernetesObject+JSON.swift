@@ -120,8 +120,24 @@ extension KubernetesObject {
 extension ObjectMeta {
     static func decode(from reader: inout JSONReader) throws(AdmissionDecodingError) -> ObjectMeta {
         var meta = ObjectMeta()
-        try reader.readStringMembers(
-            into: &meta, [("name", \.name), ("generateName", \.generateName), ("namespace", \.namespace)])
+        var seen = SeenMembers()
+        try reader.readObject { reader, key throws(AdmissionDecodingError) in
+            switch key {
+            case "name": if try reader.present(0, "name", in: &seen) { meta.name = try reader.readString() }
+            case "generateName":
+                if try reader.present(1, "generateName", in: &seen) { meta.generateName = try reader.readString() }
+            case "namespace":
+                if try reader.present(2, "namespace", in: &seen) { meta.namespace = try reader.readString() }
+            case "labels":
+                if try reader.present(3, "labels", in: &seen) {
+                    reader.skipWhitespace()
+                    let start = reader.position
+                    try reader.skipValue()
+                    meta.labelsJSON = reader.bytes(start..<reader.position)
+                }
+            default: try reader.skipValue()
+            }
+        }
         return meta
     }
 }

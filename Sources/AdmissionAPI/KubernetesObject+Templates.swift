@@ -5,29 +5,45 @@ extension KubernetesObject {
     public func podTemplates(at paths: [PodTemplatePath]) throws(AdmissionDecodingError) -> [(
         spec: PodSpec, path: String
     )] {
-        guard let rawSpec else { return [] }
         var found: [(spec: PodSpec, path: String)] = []
-        for path in paths {
-            try JSONReader.read(rawSpec) { reader throws(AdmissionDecodingError) in
-                try Self.walk(&reader, path.segments[...], at: "spec", into: &found)
-            }
-        }
-        return found
-    }
-
-    private static func walk(
-        _ reader: inout JSONReader, _ segments: ArraySlice<PodTemplatePath.Segment>, at path: String,
-        into found: inout [(spec: PodSpec, path: String)]
-    ) throws(AdmissionDecodingError) {
-        if try reader.consumeNull() { return }
-        guard let segment = segments.first else {
+        try visit(paths) { reader, path throws(AdmissionDecodingError) in
             var spec: PodSpec?
             try reader.readMember("spec") { reader throws(AdmissionDecodingError) in
                 spec = try PodSpec.decode(from: &reader)
             }
             if let spec { found.append((spec, path + ".spec")) }
-            return
         }
+        return found
+    }
+
+    /// The strings at `paths` (a kind's image fields outside its pod templates, such as a Kubeflow TrainJob's
+    /// `spec.trainer.image`), each with its JSON path, in path order then document order; absent or null is skipped.
+    public func strings(at paths: [PodTemplatePath]) throws(AdmissionDecodingError) -> [(value: String, path: String)] {
+        var found: [(value: String, path: String)] = []
+        try visit(paths) { reader, path throws(AdmissionDecodingError) in found.append((try reader.readString(), path))
+        }
+        return found
+    }
+
+    /// Calls `leaf` with the reader at every value `paths` reach in `rawSpec` (nulls on the way skipped).
+    private func visit(
+        _ paths: [PodTemplatePath],
+        _ leaf: (inout JSONReader, String) throws(AdmissionDecodingError) -> Void
+    ) throws(AdmissionDecodingError) {
+        guard let rawSpec, !paths.isEmpty else { return }
+        for path in paths {
+            try JSONReader.read(rawSpec) { reader throws(AdmissionDecodingError) in
+                try Self.walk(&reader, path.segments[...], at: "spec", leaf)
+            }
+        }
+    }
+
+    private static func walk(
+        _ reader: inout JSONReader, _ segments: ArraySlice<PodTemplatePath.Segment>, at path: String,
+        _ leaf: (inout JSONReader, String) throws(AdmissionDecodingError) -> Void
+    ) throws(AdmissionDecodingError) {
+        if try reader.consumeNull() { return }
+        guard let segment = segments.first else { return try leaf(&reader, path) }
         let rest = segments.dropFirst()
         switch segment {
         case .member(let name):
@@ -36,18 +52,18 @@ extension KubernetesObject {
                 guard key.string == name else { return try reader.skipValue() }
                 guard !seen else { throw reader.error("duplicate key \"\(name)\"") }
                 seen = true
-                try walk(&reader, rest, at: path + "." + name, into: &found)
+                try walk(&reader, rest, at: path + "." + name, leaf)
             }
         case .everyMember:
             var keys = Set<String>()
             try reader.readObject { reader, key throws(AdmissionDecodingError) in
                 let name = key.string
                 guard keys.insert(name).inserted else { throw reader.error("duplicate key \"\(name)\"") }
-                try walk(&reader, rest, at: path + "." + name, into: &found)
+                try walk(&reader, rest, at: path + "." + name, leaf)
             }
         case .everyElement:
             try reader.readArray { reader, index throws(AdmissionDecodingError) in
-                try walk(&reader, rest, at: "\(path)[\(index)]", into: &found)
+                try walk(&reader, rest, at: "\(path)[\(index)]", leaf)
             }
         }
     }

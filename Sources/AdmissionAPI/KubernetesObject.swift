@@ -74,10 +74,22 @@ public struct ObjectMeta: Sendable, Equatable {
     public var name: String
     public var generateName: String
     public var namespace: String
+    /// The bytes of `metadata.labels`, kept undecoded: only a label-selector exemption reads them, and only for a
+    /// request with a finding, while nearly every pod carries a dozen labels.
+    var labelsJSON: [UInt8]?
 
     public init(name: String = "", generateName: String = "", namespace: String = "") {
         self.name = name
         self.generateName = generateName
         self.namespace = namespace
+    }
+
+    /// `metadata.labels`, which exemptions may select on (whoever may create the object chose them). Labels that are
+    /// not a map of strings (the API server never sends such) read as none, so no label exemption applies.
+    public var labels: [String: String] {
+        guard let labelsJSON else { return [:] }
+        return
+            (try? JSONReader.read(labelsJSON) { reader throws(AdmissionDecodingError) in try reader.readStringMap() })
+            ?? [:]
     }
 }

@@ -63,6 +63,14 @@ extension PodSpec {
             if try reader.present(9, "schedulerName", in: &seen) {
                 schedulerName = try reader.readString()
             }
+        case "serviceAccountName":
+            if try reader.present(10, "serviceAccountName", in: &seen) { serviceAccountName = try reader.readString() }
+        case "serviceAccount":
+            // The deprecated alias: the API server copies it into serviceAccountName when that is empty.
+            if try reader.present(11, "serviceAccount", in: &seen) {
+                let alias = try reader.readString()
+                if serviceAccountName.isEmpty { serviceAccountName = alias }
+            }
         default:
             try reader.skipValue()
         }

@@ -17,6 +17,8 @@ public struct PodSpec: Sendable, Equatable {
     public var resourceClaims: [PodResourceClaim]
     /// `schedulerName`; empty means the API server's default, `default-scheduler`.
     public var schedulerName: String
+    /// `serviceAccountName`, or its deprecated alias `serviceAccount`; empty means the namespace's `default`.
+    public var serviceAccountName: String = ""
 
     public init(
         containers: [Container] = [], initContainers: [Container] = [], ephemeralContainers: [Container] = [],

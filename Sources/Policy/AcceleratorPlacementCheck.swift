@@ -41,7 +41,7 @@ enum AcceleratorPlacementCheck {
         if !exemptFromToleration {
             let required = accelerators.taints.filter { taint in
                 taint.resources.isEmpty
-                    || requested.contains { AcceleratorSettings.resource($0, matches: taint.resources) }
+                    || requested.contains { $0.isListed(in: taint.resources) }
             }
             for taint in required where !pod.spec.tolerations.contains(where: { $0.certainlyTolerates(taint) }) {
                 findings.append(

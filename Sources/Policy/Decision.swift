@@ -86,12 +86,13 @@ public struct Violation: Sendable, Equatable {
 /// A violation an exemption lifted, recorded so the audit log shows every exception that was used.
 public struct AppliedExemption: Sendable, Equatable {
     public var ruleID: RuleID
-    public var subject: Exemption.Subject
+    /// What the exemption matched (``Exemption/subjectDescription``).
+    public var subject: String
     public var reason: String
     /// The message of the violation that was lifted.
     public var message: String
 
-    public init(ruleID: RuleID, subject: Exemption.Subject, reason: String, message: String) {
+    public init(ruleID: RuleID, subject: String, reason: String, message: String) {
         self.ruleID = ruleID
         self.subject = subject
         self.reason = reason

@@ -36,7 +36,7 @@ enum DeviceClaimCheck {
             var largest = 0
             for choice in request.choices {
                 let choicePath = choice.field.isEmpty ? requestPath : "\(requestPath).\(choice.field)"
-                if !AcceleratorSettings.resource(choice.deviceClassName, matches: dataClass.deviceClasses) {
+                if !choice.deviceClassName.isListed(in: dataClass.deviceClasses) {
                     findings.append(
                         Finding(
                             rule: .deviceClass, path: "\(choicePath).deviceClassName",

@@ -6,4 +6,7 @@ struct Finding {
     var message: String
     /// The image the finding is about, for image exemptions.
     var image: String?
+    /// The `serviceAccountName` of the pod or template the finding is about (empty: `default`), for service-account
+    /// exemptions; nil for findings about no pod.
+    var serviceAccount: String?
 }

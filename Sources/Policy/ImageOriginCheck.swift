@@ -10,17 +10,20 @@ import AdmissionAPI
 /// `registries` or lies under one at a path-segment boundary; with `requireDigest`, only references that
 /// carry `@sha256:` and 64 lowercase hex digits (a tag alongside the digest is allowed; the digest wins).
 enum ImageOriginCheck {
-    static func check(_ pod: PodUnderReview, in dataClass: DataClass) -> [Finding] {
+    /// `images`: the pod's ``PodUnderReview/parsedImages``, parsed once for every image check.
+    static func check(_ pod: PodUnderReview, images: [PodUnderReview.ParsedImage], in dataClass: DataClass) -> [Finding]
+    {
         var findings: [Finding] = []
-        for entry in pod.images {
+        for parsed in images {
+            let entry = parsed.entry
             let image = entry.image
             // Paths and messages are only built for findings: this loop runs for every image of every request.
             var path: String { entry.path }
-            var who: String { "\(pod.subject): \(entry.holderName) (\(path))" }
+            var who: String { pod.describe(entry) }
             let reference: ImageReference
-            do {
-                reference = try ImageReference.parse(image)
-            } catch {
+            switch parsed.reference {
+            case .success(let parsed): reference = parsed
+            case .failure(let error):
                 findings.append(
                     Finding(
                         rule: .imageReference, path: path,

@@ -66,7 +66,7 @@ extension ManifestEvaluation {
                 for exemption in decision.exemptions {
                     json.beginObject()
                     json.member("rule", string: exemption.ruleID.rawValue)
-                    json.member("subject", string: exemption.subject.description)
+                    json.member("subject", string: exemption.subject)
                     json.member("reason", string: exemption.reason)
                     json.member("message", string: exemption.message)
                     json.endObject()

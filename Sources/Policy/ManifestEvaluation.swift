@@ -34,8 +34,12 @@ public struct ManifestEvaluation: Sendable {
     }
 
     /// Evaluates every document of `input` (multi-document YAML, or one JSON object; manifests or
-    /// AdmissionReviews) in class `className` (nil: resolve by namespace, as plain `/validate` does).
-    public static func run(input: [UInt8], engine: PolicyEngine, className: String?, now: Date) -> ManifestEvaluation {
+    /// AdmissionReviews) in class `className` (nil: resolve by namespace, as plain `/validate` does). Manifests are
+    /// requested by `requester` (no one by default, so exemptions by user, group or requesting service account never
+    /// apply); an AdmissionReview keeps its own `userInfo`.
+    public static func run(
+        input: [UInt8], engine: PolicyEngine, className: String?, now: Date, requester: UserInfo = UserInfo()
+    ) -> ManifestEvaluation {
         let documents: [[UInt8]]
         do {
             documents = try ManifestDocuments.split(input)
@@ -61,7 +65,7 @@ public struct ManifestEvaluation: Sendable {
                     pending = try KubernetesObject.listItems(json: json)[...] + pending
                     continue
                 }
-                let request = try request(from: json, document: rows.count + 1)
+                let request = try request(from: json, document: rows.count + 1, requester: requester)
                 row.kind = request.kind.kind
                 row.namespace = request.namespace
                 row.name = request.object?.metadata.name ?? request.name
@@ -75,7 +79,9 @@ public struct ManifestEvaluation: Sendable {
     }
 
     /// An AdmissionReview's request as is; a manifest as the CREATE request the API server would send.
-    static func request(from json: [UInt8], document: Int) throws(AdmissionDecodingError) -> AdmissionRequest {
+    static func request(
+        from json: [UInt8], document: Int, requester: UserInfo
+    ) throws(AdmissionDecodingError) -> AdmissionRequest {
         let object = try KubernetesObject.decode(json: json)
         if object.kind == AdmissionReviewCodec.kind {
             return try AdmissionReviewCodec.decodeRequest(json)
@@ -89,6 +95,6 @@ public struct ManifestEvaluation: Sendable {
         let namespace = object.metadata.namespace.isEmpty ? "default" : object.metadata.namespace
         return AdmissionRequest(
             uid: "evaluate-\(document)", kind: kind, requestKind: kind, namespace: namespace,
-            name: object.metadata.name, operation: "CREATE", object: object)
+            name: object.metadata.name, operation: "CREATE", userInfo: requester, object: object)
     }
 }

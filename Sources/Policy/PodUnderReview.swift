@@ -25,6 +25,8 @@ struct PodUnderReview {
             case csiVolume(Volume, driver: String, attribute: String, specPath: String)
             /// An `oci://` model URI of a KServe predictor (a "modelcar" image).
             case model(path: String)
+            /// An image field of a configured kind outside its templates (a TrainJob's `spec.trainer.image`).
+            case field(path: String)
         }
 
         var image: String
@@ -37,7 +39,7 @@ struct PodUnderReview {
             case .imageVolume(let volume, let specPath): "\(specPath).volumes[\(volume.index)].image.reference"
             case .csiVolume(let volume, _, let attribute, let specPath):
                 "\(specPath).volumes[\(volume.index)].csi.volumeAttributes.\(attribute)"
-            case .model(let path): path
+            case .model(let path), .field(let path): path
             }
         }
 
@@ -49,13 +51,14 @@ struct PodUnderReview {
             case .csiVolume(let volume, let driver, _, _):
                 "CSI volume \(volume.name.quotedForMessage) (driver \(driver))"
             case .model: "model"
+            case .field: "image field"
             }
         }
 
         /// The volume's name for a volume's artifact; nil for a container image.
         var volume: String? {
             switch holder {
-            case .container: nil
+            case .container, .field: nil
             case .imageVolume(let volume, _), .csiVolume(let volume, _, _, _): volume.name
             case .model: "model"
             }
@@ -71,6 +74,9 @@ struct PodUnderReview {
     var isTemplate: Bool
     /// True for a kind with several templates (configured in `workloadKinds`): the subject names the template's path.
     var namesTemplatePath = false
+    /// True for a partial template that patches one held elsewhere (`workloadKinds` `patches`): its containers without
+    /// an image keep the image of the template they patch, and only ``PodTemplateKind/judgesPatches(_:)`` rules apply.
+    var isPatch = false
     /// `spec.nodeName` of the old object of an UPDATE; the scheduler sets it on a bound pod, so an
     /// unchanged value is not a bypass.
     var previousNodeName: String?
@@ -89,9 +95,11 @@ struct PodUnderReview {
     init(
         workloadKind: String, workloadName: String, spec: PodSpec, specPath: String,
         previousNodeName: String?, previousSchedulerName: String? = nil, imageDrivers: [String: String] = [:],
-        modelSources: [ModelSource] = [], namesTemplatePath: Bool = false
+        modelSources: [ModelSource] = [], namesTemplatePath: Bool = false, isPatch: Bool = false,
+        imageFields: [(value: String, path: String)] = []
     ) {
         self.namesTemplatePath = namesTemplatePath
+        self.isPatch = isPatch
         self.modelSources = modelSources
         self.judgesPlacement = workloadKind != "InferenceService" && workloadKind != "ServingRuntime"
         self.workloadKind = workloadKind
@@ -120,7 +128,10 @@ struct PodUnderReview {
                     specPath: specPath))
         }
         containers = entries
-        var images = entries.map { ImageEntry(image: $0.container.image, holder: .container($0)) }
+        var images = entries.compactMap { entry in
+            isPatch && entry.container.image.isEmpty
+                ? nil : ImageEntry(image: entry.container.image, holder: .container(entry))
+        }
         if !spec.volumes.isEmpty {
             images += Self.volumeImages(spec.volumes, specPath: specPath, imageDrivers: imageDrivers)
         }
@@ -128,6 +139,7 @@ struct PodUnderReview {
             guard let uri = source.uri, uri.hasPrefix("oci://") else { continue }
             images.append(ImageEntry(image: String(uri.dropFirst("oci://".count)), holder: .model(path: source.path)))
         }
+        images += imageFields.map { ImageEntry(image: $0.value, holder: .field(path: $0.path)) }
         self.images = images
     }
 
@@ -147,6 +159,25 @@ struct PodUnderReview {
         }
     }
 
+    /// One image of ``images`` with its reference parsed, or why it is not a reference.
+    struct ParsedImage {
+        var entry: ImageEntry
+        var reference: Result<ImageReference, ImageReference.ParseError>
+    }
+
+    /// Every image, parsed: the engine parses a pod's images once for all the image checks.
+    var parsedImages: [ParsedImage] {
+        images.map { entry in
+            ParsedImage(
+                entry: entry,
+                reference: Result { () throws(ImageReference.ParseError) in try ImageReference.parse(entry.image) })
+        }
+    }
+
+    /// How messages name one of its images' holders: `Pod "x": container "main" (spec.containers[0].image)`. Built only
+    /// for findings.
+    func describe(_ entry: ImageEntry) -> String { "\(subject): \(entry.holderName) (\(entry.path))" }
+
     /// How messages name the object: `Pod "x"`, `Deployment "y" pod template`, `InferenceService "z" predictor`.
     var subject: String {
         let name = workloadName.isEmpty ? "" : " \(workloadName.quotedForMessage)"
@@ -155,8 +186,20 @@ struct PodUnderReview {
         case "InferenceService": return "\(workloadKind)\(name) predictor"
         case "ServingRuntime": return "\(workloadKind)\(name) runtime"
         default:
+            // A configured kind's image fields are judged on the object itself, at `spec`.
+            guard specPath != "spec" else { return "\(workloadKind)\(name)" }
             guard namesTemplatePath else { return "\(workloadKind)\(name) pod template" }
             return "\(workloadKind)\(name) pod template \(specPath.dropLast(".spec".count))"
+        }
+    }
+}
+
+extension [PodUnderReview.ParsedImage] {
+    /// What `judge` finds about each image that is a valid reference (an invalid one is `image-reference`'s alone).
+    func findings(_ judge: (PodUnderReview.ImageEntry, ImageReference) -> Finding?) -> [Finding] {
+        compactMap { image in
+            guard case .success(let reference) = image.reference else { return nil }
+            return judge(image.entry, reference)
         }
     }
 }

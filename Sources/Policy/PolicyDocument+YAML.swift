@@ -14,11 +14,13 @@ extension PolicyDocument {
     }
 
     /// Parses like ``parse(yaml:)`` and also returns suggestions for a valid policy (an older spelling
-    /// such as `gpu:` for `accelerators:`), which `portcullis policy lint` prints without failing.
+    /// such as `gpu:` for `accelerators:`, an exemption that expired before `now`), which `portcullis policy lint`
+    /// prints without failing.
     public static func lint(
-        yaml: String
+        yaml: String, now: Date? = nil
     ) throws(PolicyLoadError) -> (document: PolicyDocument, suggestions: [PolicyLoadError.Issue]) {
         let parser = PolicyParser()
+        parser.now = now
         let document = parser.parseDocument(yaml)
         guard parser.issues.isEmpty, let document else {
             throw PolicyLoadError(issues: parser.issues.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
@@ -30,12 +32,20 @@ extension PolicyDocument {
 /// Walks the YAML node tree, collecting every problem with its position.
 final class PolicyParser {
     var issues: [PolicyLoadError.Issue] = []
-    /// Not errors: older spellings that still work.
+    /// Not errors: older spellings that still work, exemptions that have expired.
     var suggestions: [PolicyLoadError.Issue] = []
+    /// The clock expired exemptions are judged by; nil: none is reported.
+    var now: Date?
 
     func report(_ message: String, at node: Node?) {
         let mark = node?.mark
         issues.append(PolicyLoadError.Issue(line: mark?.line ?? 0, column: mark?.column ?? 0, message: message))
+    }
+
+    /// A suggestion: the policy is valid, but something in it deserves a look.
+    func suggest(_ message: String, at node: Node?) {
+        let mark = node?.mark
+        suggestions.append(PolicyLoadError.Issue(line: mark?.line ?? 0, column: mark?.column ?? 0, message: message))
     }
 
     func parseDocument(_ yaml: String) -> PolicyDocument? {
@@ -137,20 +147,19 @@ final class PolicyParser {
         return document
     }
 
-    /// Kinds with pod templates: `[{group, kind, resource?, templates: [path, …]}]`. Built-in kinds cannot be
-    /// redefined (their decoding is fixed), and one kind may appear once.
+    /// Kinds with pod templates: `[{group, kind, resource?, templates?, patches?, images?}]`, each a list of paths and
+    /// at least one given. Built-in kinds cannot be redefined (their decoding is fixed), and one kind may appear once.
     private func parseWorkloadKinds(_ node: Node) -> [PodTemplateKind] {
         guard let items = sequence(node, "workloadKinds") else { return [] }
         var kinds: [PodTemplateKind] = []
+        let pathLists = ["templates", "patches", "images"]
         for (index, item) in items.enumerated() {
             let context = "workloadKinds[\(index)]"
-            guard let entry = fields(of: item, named: context, allowed: ["group", "kind", "resource", "templates"]),
+            guard let entry = fields(of: item, named: context, allowed: ["group", "kind", "resource"] + pathLists),
                 let groupNode = require("group", in: entry, of: item, named: context),
                 let group = string(groupNode, "\(context) group"),
                 let kindNode = require("kind", in: entry, of: item, named: context),
-                let kind = string(kindNode, "\(context) kind"),
-                let templatesNode = require("templates", in: entry, of: item, named: context),
-                let paths = nonEmptyStrings(templatesNode, "\(context) templates")
+                let kind = string(kindNode, "\(context) kind")
             else { continue }
             if group.isEmpty || PolicyEngine.builtInGroups.contains(group) {
                 report(
@@ -162,17 +171,30 @@ final class PolicyParser {
                 report("\(context): kind \"\(kind)\" of group \(group) is empty or listed twice", at: kindNode)
                 continue
             }
-            var templates: [PodTemplatePath] = []
-            for (offset, text) in paths.enumerated() {
-                do {
-                    templates.append(try PodTemplatePath(text))
-                } catch {
-                    report(
-                        "\(context) templates[\(offset)]: \(error.problem)", at: sequence(templatesNode, "")?[offset])
+            guard pathLists.contains(where: { entry[$0] != nil }) else {
+                report(
+                    "\(context) names no templates, patches or images; list the paths where the kind keeps them",
+                    at: item)
+                continue
+            }
+            var lists: [String: [PodTemplatePath]] = [:]
+            for key in pathLists {
+                guard let listNode = entry[key], let paths = nonEmptyStrings(listNode, "\(context) \(key)") else {
+                    continue
+                }
+                for (offset, text) in paths.enumerated() {
+                    do {
+                        lists[key, default: []].append(try PodTemplatePath(text))
+                    } catch {
+                        report("\(context) \(key)[\(offset)]: \(error.problem)", at: sequence(listNode, "")?[offset])
+                    }
                 }
             }
             let resource = entry["resource"].flatMap { string($0, "\(context) resource") }
-            kinds.append(PodTemplateKind(group: group, kind: kind, resource: resource, templates: templates))
+            kinds.append(
+                PodTemplateKind(
+                    group: group, kind: kind, resource: resource, templates: lists["templates"] ?? [],
+                    patches: lists["patches"] ?? [], images: lists["images"] ?? []))
         }
         return kinds
     }
@@ -192,10 +214,7 @@ final class PolicyParser {
             report("\(context) sets both \(key) and \(old), its older spelling; keep only \(key)", at: oldNode)
             return node
         case (nil, let oldNode?):
-            suggestions.append(
-                PolicyLoadError.Issue(
-                    line: oldNode.mark?.line ?? 0, column: oldNode.mark?.column ?? 0,
-                    message: "\(context): \(old) is the older spelling of \(key); rename it (both are read alike)"))
+            suggest("\(context): \(old) is the older spelling of \(key); rename it (both are read alike)", at: oldNode)
             return oldNode
         case (let node, nil):
             return node
@@ -247,7 +266,7 @@ final class PolicyParser {
             "gpuNodePools",
             "dedicatedTaints", "requireSignatures", "signatures", "schedulerNames", "deviceClasses",
             "maxDevicesPerClaim", "allowAllocationModeAll", "inlineCSIDrivers", "models", "storageClasses",
-            "forbidVolumeTypes",
+            "forbidVolumeTypes", "deniedRegistries", "deniedImages", "deniedTags",
         ]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var dataClass = DataClass(name: name, registries: [])
@@ -278,6 +297,7 @@ final class PolicyParser {
                 }
             }
         }
+        parseDenyLists(fields, into: &dataClass, context: context)
         if let node = fields["requireDigest"], let value = bool(node, "\(context) requireDigest") {
             dataClass.requireDigest = value
         }
@@ -376,7 +396,7 @@ final class PolicyParser {
         var resources: [String] = []
         if let resourcesNode = fields["resources"], let names = strings(resourcesNode, "\(context) resources") {
             for name in names
-            where !AcceleratorSettings.resource(name, matches: acceleratorResources ?? []) && !name.hasSuffix("*") {
+            where !name.isListed(in: acceleratorResources ?? []) && !name.hasSuffix("*") {
                 report("\(context): \"\(name)\" is not one of accelerators.resources", at: resourcesNode)
             }
             resources = names
@@ -396,70 +416,6 @@ final class PolicyParser {
             return nil
         }
         return Taint(key: key, value: value, effect: effect, resources: resources)
-    }
-
-    private func parseExemption(_ node: Node, index: Int, classes: [String: DataClass]) -> Exemption? {
-        let context = "exemptions[\(index)]"
-        let allowed = ["namespace", "image", "reason", "rules", "classes", "expires"]
-        guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
-        var subject: Exemption.Subject?
-        switch (fields["namespace"], fields["image"]) {
-        case (let namespaceNode?, nil):
-            if let namespace = string(namespaceNode, "\(context) namespace") { subject = .namespace(namespace) }
-        case (nil, let imageNode?):
-            guard let image = string(imageNode, "\(context) image") else { break }
-            do {
-                let reference = try ImageReference.parse(image)
-                if reference.tag != nil || reference.digest != nil || reference.repository != image {
-                    report(
-                        "\(context): image must be a full repository without tag or digest,"
-                            + " e.g. \"\(reference.repository)\"",
-                        at: imageNode)
-                } else {
-                    subject = .image(image)
-                }
-            } catch {
-                report("\(context): image \"\(image)\": \(error.reason)", at: imageNode)
-            }
-        default:
-            report("\(context) needs exactly one of namespace or image", at: node)
-        }
-        var reason = ""
-        if let reasonNode = require("reason", in: fields, of: node, named: context),
-            let text = string(reasonNode, "\(context) reason")
-        {
-            reason = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if reason.isEmpty { report("\(context): reason is empty; every exemption must say why", at: reasonNode) }
-        }
-        var rules: [RuleID] = []
-        if let rulesNode = fields["rules"], let names = strings(rulesNode, "\(context) rules") {
-            for name in names {
-                if let rule = RuleID(rawValue: name) {
-                    rules.append(rule)
-                } else {
-                    report("\(context): unknown rule \"\(name)\"", at: rulesNode)
-                }
-            }
-        }
-        var classNames: [String] = []
-        if let classesNode = fields["classes"], let names = strings(classesNode, "\(context) classes") {
-            for name in names where classes[name] == nil && !classes.isEmpty {
-                report("\(context): class \"\(name)\" is not defined", at: classesNode)
-            }
-            classNames = names
-        }
-        var expires: Date?
-        if let expiresNode = fields["expires"] {
-            if let date = expiresNode.timestamp {
-                expires = date
-            } else {
-                report(
-                    "\(context): expires must be a date or timestamp (2026-06-30 or 2026-06-30T00:00:00Z)",
-                    at: expiresNode)
-            }
-        }
-        guard let subject, !reason.isEmpty else { return nil }
-        return Exemption(subject: subject, reason: reason, rules: rules, classes: classNames, expires: expires)
     }
 
     // MARK: Typed node access

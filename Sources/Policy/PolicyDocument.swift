@@ -1,3 +1,4 @@
+import AdmissionAPI
 import Foundation
 
 /// A parsed, validated policy file (see docs/POLICY.md for every field).
@@ -114,6 +115,16 @@ public struct DataClass: Sendable, Equatable {
     public var storageClasses: [String]?
     /// Volume source types (`hostPath`, `nfs`, …) its pods may not mount.
     public var forbidVolumeTypes: [String] = []
+    /// Registries or registry paths (as in ``registries``) whose images are denied even where ``registries`` allows
+    /// them.
+    public var deniedRegistries: [String] = []
+    /// Images denied by repository (every tag and digest), by repository and tag, or by repository and digest.
+    public var deniedImages: [ImageReference] = []
+    /// Tags denied (an entry ending in `*` is a prefix); an image without tag or digest has tag `latest`.
+    public var deniedTags: [String] = []
+
+    /// Whether any deny-list is set; without one the deny-list checks are not run at all.
+    var hasDenyLists: Bool { !deniedRegistries.isEmpty || !deniedImages.isEmpty || !deniedTags.isEmpty }
     /// `spec.schedulerName` values its pods may use: any other scheduler is trusted with placement no more
     /// than `nodeName` is.
     public var schedulerNames: [String]
@@ -222,13 +233,16 @@ public struct AcceleratorSettings: Sendable, Equatable {
     public func isAccelerator(_ resource: String) -> Bool {
         // Extended resources always carry a domain (`vendor.com/name`); `cpu`, `memory`, `ephemeral-storage` and
         // `hugepages-*` never do, and are most of what a container asks for.
-        resource.utf8.contains(UInt8(ascii: "/")) && Self.resource(resource, matches: resources)
+        resource.utf8.contains(UInt8(ascii: "/")) && resource.isListed(in: resources)
     }
+}
 
-    /// True when `resource` equals an entry of `entries`, or starts with an entry ending in `*`.
-    static func resource(_ resource: String, matches entries: [String]) -> Bool {
+extension String {
+    /// True when the string equals an entry of `entries`, or starts with an entry ending in `*` (resource names,
+    /// DeviceClasses, denied tags).
+    func isListed(in entries: [String]) -> Bool {
         entries.contains { entry in
-            entry.utf8.last == UInt8(ascii: "*") ? resource.utf8.starts(with: entry.utf8.dropLast()) : resource == entry
+            entry.utf8.last == UInt8(ascii: "*") ? utf8.starts(with: entry.utf8.dropLast()) : self == entry
         }
     }
 }
@@ -254,39 +268,4 @@ public struct Taint: Sendable, Hashable, CustomStringConvertible {
 
     /// `key=value:Effect`, as kubectl prints taints.
     public var description: String { "\(key)\(value.map { "=\($0)" } ?? ""):\(effect)" }
-}
-
-/// An exception to the policy, for a namespace or an image repository, always with a reason that every
-/// decision it affects records.
-public struct Exemption: Sendable, Equatable {
-    /// What the exemption covers.
-    public enum Subject: Sendable, Equatable, CustomStringConvertible {
-        case namespace(String)
-        /// A normalised repository (`docker.io/nvidia/dcgm-exporter`), matched regardless of tag and digest.
-        case image(String)
-
-        public var description: String {
-            switch self {
-            case .namespace(let name): "namespace \(name)"
-            case .image(let repository): "image \(repository)"
-            }
-        }
-    }
-
-    public var subject: Subject
-    public var reason: String
-    /// The rules it lifts; empty means all rules.
-    public var rules: [RuleID]
-    /// The classes it applies in; empty means all classes.
-    public var classes: [String]
-    /// After this instant the exemption no longer applies.
-    public var expires: Date?
-
-    public init(subject: Subject, reason: String, rules: [RuleID] = [], classes: [String] = [], expires: Date? = nil) {
-        self.subject = subject
-        self.reason = reason
-        self.rules = rules
-        self.classes = classes
-        self.expires = expires
-    }
 }

@@ -159,15 +159,15 @@ public struct PolicyEngine: Sendable {
                 StorageClassCheck.effectiveClass($0.storageClassName, policy: policy)
             }
             let findings = StorageClassCheck.check(claims, subject: decision.subject, in: dataClass, policy: policy)
-            record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+            record(findings, in: &decision, request: request, dataClass: dataClass, now: now)
             return decision
         }
         if let findings = podlessFindings(request, subject: decision.subject, in: dataClass) {
-            record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+            record(findings, in: &decision, request: request, dataClass: dataClass, now: now)
             return decision
         }
         let configured = policy.workloadKind(group: request.kind.group, kind: request.kind.kind)
-        let templates: [(spec: PodSpec, path: String)]
+        let templates: [ReviewedTemplate]
         do {
             templates = try Self.podTemplates(of: request.object, kind: request.kind.kind, configured: configured)
         } catch {
@@ -193,30 +193,31 @@ public struct PolicyEngine: Sendable {
             return decision
         }
         let previousObject = request.operation == "UPDATE" ? request.oldObject : nil
-        var previousTemplates: [String: PodSpec] = [:]
-        for (spec, path)
+        var previousTemplates: [String: ReviewedTemplate] = [:]
+        for template
             in (try? Self.podTemplates(of: previousObject, kind: request.kind.kind, configured: configured))
             ?? []
         {
-            previousTemplates[path] = spec
+            previousTemplates[template.path] = template
         }
         // Built-in kinds hold one template; a configured kind names each of its templates by path.
         let templatePaths = configured != nil
         var pods: [(pod: PodUnderReview, update: SignificantUpdate?)] = []
-        for (spec, specPath) in templates {
-            let previous = previousTemplates[specPath]
+        for template in templates {
+            let previous = previousTemplates[template.path]
             let pod = PodUnderReview(
-                workloadKind: request.kind.kind, workloadName: name, spec: spec, specPath: specPath,
-                previousNodeName: previous?.nodeName, previousSchedulerName: previous?.schedulerName,
+                workloadKind: request.kind.kind, workloadName: name, spec: template.spec, specPath: template.path,
+                previousNodeName: previous?.spec.nodeName, previousSchedulerName: previous?.spec.schedulerName,
                 imageDrivers: policy.imageVolumeDrivers, modelSources: object.modelSources,
-                namesTemplatePath: templatePaths)
+                namesTemplatePath: templatePaths, isPatch: template.isPatch, imageFields: template.imageFields)
             // An UPDATE is judged only on what it changes that a rule reads (``SignificantUpdate``).
             var update: SignificantUpdate?
             if let previousObject, let previous {
                 let oldPod = PodUnderReview(
-                    workloadKind: request.kind.kind, workloadName: name, spec: previous, specPath: specPath,
+                    workloadKind: request.kind.kind, workloadName: name, spec: previous.spec, specPath: template.path,
                     previousNodeName: nil, imageDrivers: policy.imageVolumeDrivers,
-                    modelSources: previousObject.modelSources)
+                    modelSources: previousObject.modelSources, isPatch: previous.isPatch,
+                    imageFields: previous.imageFields)
                 update = SignificantUpdate(
                     old: oldPod, new: pod, oldClaims: previousObject.volumeClaimTemplates,
                     newClaims: object.volumeClaimTemplates)
@@ -225,9 +226,12 @@ public struct PolicyEngine: Sendable {
         }
         if pods.count == 1 { decision.subject = pods[0].pod.subject }
         for (pod, _) in pods {
-            decision.images += pod.containers.map(\.container.image)
-            decision.volumeImages += pod.images.dropFirst(pod.containers.count).map {
-                VolumeImage(volume: $0.volume ?? "", reference: $0.image)
+            for entry in pod.images {
+                if let volume = entry.volume {
+                    decision.volumeImages.append(VolumeImage(volume: volume, reference: entry.image))
+                } else {
+                    decision.images.append(entry.image)
+                }
             }
         }
         var seenTypes = Set<String>()
@@ -252,7 +256,14 @@ public struct PolicyEngine: Sendable {
         let evidence = Dictionary(decision.signatures.map { ($0.image, $0) }) { first, _ in first }
         var findings: [Finding] = []
         for (pod, update) in pods {
-            var podFindings = ImageOriginCheck.check(pod, in: dataClass)
+            let images = pod.parsedImages
+            var podFindings = ImageOriginCheck.check(pod, images: images, in: dataClass)
+            if dataClass.hasDenyLists {
+                podFindings +=
+                    DeniedRegistryCheck.check(pod, images: images, in: dataClass)
+                    + DeniedImageCheck.check(pod, images: images, in: dataClass)
+                    + DeniedTagCheck.check(pod, images: images, in: dataClass)
+            }
             if pod.judgesPlacement {
                 podFindings +=
                     AcceleratorPlacementCheck.check(pod, in: dataClass, accelerators: policy.accelerators)
@@ -279,19 +290,12 @@ public struct PolicyEngine: Sendable {
                 + VolumeTypeCheck.check(pod, in: dataClass)
                 + StorageClassCheck.check(claims, subject: pod.subject, in: dataClass, policy: policy)
             if let update { podFindings = podFindings.filter(update.keeps) }
+            if pod.isPatch { podFindings = podFindings.filter { PodTemplateKind.judgesPatches($0.rule) } }
+            for index in podFindings.indices { podFindings[index].serviceAccount = pod.spec.serviceAccountName }
             findings += podFindings
         }
-        record(findings, in: &decision, namespace: request.namespace, dataClass: dataClass, now: now)
+        record(findings, in: &decision, request: request, dataClass: dataClass, now: now)
         return decision
-    }
-
-    /// The pod templates of `object`: a configured kind's at its paths, a built-in kind's one spec.
-    private static func podTemplates(
-        of object: KubernetesObject?, kind: String, configured: PodTemplateKind?
-    ) throws(AdmissionDecodingError) -> [(spec: PodSpec, path: String)] {
-        guard let object else { return [] }
-        if let configured { return try object.podTemplates(at: configured.templates) }
-        return object.podSpec(forKind: kind).map { [$0] } ?? []
     }
 
     /// The pod's distinct volume source types, in spec order, for the audit line.
@@ -317,13 +321,16 @@ public struct PolicyEngine: Sendable {
 
     /// Applies exemptions and modes to `findings`, in order, and decides.
     private func record(
-        _ findings: [Finding], in decision: inout Decision, namespace: String, dataClass: DataClass, now: Date
+        _ findings: [Finding], in decision: inout Decision, request: AdmissionRequest, dataClass: DataClass, now: Date
     ) {
+        let scope = ExemptionScope(namespace: request.namespace, userInfo: request.userInfo, object: request.object)
         for finding in findings {
-            if let exemption = exemption(for: finding, namespace: namespace, className: dataClass.name, now: now) {
+            if let exemption = policy.exemptions.first(where: {
+                $0.lifts(finding, in: scope, className: dataClass.name, now: now)
+            }) {
                 decision.exemptions.append(
                     AppliedExemption(
-                        ruleID: finding.rule, subject: exemption.subject, reason: exemption.reason,
+                        ruleID: finding.rule, subject: exemption.subjectDescription, reason: exemption.reason,
                         message: finding.message))
                 continue
             }
@@ -357,20 +364,4 @@ public struct PolicyEngine: Sendable {
         }
     }
 
-    /// The first exemption that lifts `finding`: same class (or any), same rule (or any), not expired, and
-    /// either the request's namespace or the finding's image repository.
-    private func exemption(for finding: Finding, namespace: String, className: String, now: Date) -> Exemption? {
-        policy.exemptions.first { exemption in
-            guard exemption.classes.isEmpty || exemption.classes.contains(className),
-                exemption.rules.isEmpty || exemption.rules.contains(finding.rule),
-                exemption.expires.map({ now < $0 }) ?? true
-            else { return false }
-            switch exemption.subject {
-            case .namespace(let exempted): return exempted == namespace
-            case .image(let repository):
-                guard let image = finding.image, let reference = try? ImageReference.parse(image) else { return false }
-                return reference.repository == repository
-            }
-        }
-    }
 }

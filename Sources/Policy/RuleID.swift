@@ -5,6 +5,12 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case registryOrigin = "registry-origin"
     /// An image is not pinned by a `sha256` digest where the class requires it.
     case imageDigest = "image-digest"
+    /// An image is from a registry or registry path the class denies (`deniedRegistries`), allowed or not.
+    case deniedRegistry = "denied-registry"
+    /// An image is one the class denies by repository, tag or digest (`deniedImages`).
+    case deniedImage = "denied-image"
+    /// An image carries a tag the class denies (`deniedTags`), `latest` included when it has neither tag nor digest.
+    case deniedTag = "denied-tag"
     /// An image string is not a valid reference at all, so its origin cannot be known.
     case imageReference = "image-reference"
     /// A pod using an accelerator does not tolerate the accelerator taints that apply to it.

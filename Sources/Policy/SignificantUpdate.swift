@@ -79,7 +79,8 @@ struct SignificantUpdate {
     func keeps(_ finding: Finding) -> Bool {
         let reads: [Aspect]
         switch finding.rule {
-        case .registryOrigin, .imageDigest, .imageReference, .imageSignature, .signatureUnverifiable,
+        case .registryOrigin, .imageDigest, .imageReference, .deniedRegistry, .deniedImage, .deniedTag, .imageSignature,
+            .signatureUnverifiable,
             .signatureApproval, .signatureExpired, .signatureReviewOverdue:
             return changedImagePaths.contains(finding.path)
         case .gpuToleration, .gpuPool, .gpuSquatting:

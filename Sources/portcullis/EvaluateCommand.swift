@@ -1,3 +1,4 @@
+import AdmissionAPI
 import ArgumentParser
 import Foundation
 import Policy
@@ -27,6 +28,14 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: Format = .text
 
+    @Option(
+        name: .customLong("as"),
+        help: "The user that will apply the manifests (as kubectl --as), for exemptions by user or service account.")
+    var requester = ""
+
+    @Option(name: .customLong("as-group"), help: "A group of that user (repeatable), for exemptions by group.")
+    var groups: [String] = []
+
     func run() throws {
         let (document, policyBytes) = try InputFile.loadPolicy(policy)
         if let className, document.classes[className] == nil {
@@ -38,7 +47,9 @@ struct EvaluateCommand: ParsableCommand {
         let input = try InputFile.read(file)
         let digest = SHA256.hex(of: policyBytes)
         let engine = PolicyEngine(policy: document, policySHA256: digest)
-        let result = ManifestEvaluation.run(input: input, engine: engine, className: className, now: Date())
+        let result = ManifestEvaluation.run(
+            input: input, engine: engine, className: className, now: Date(),
+            requester: UserInfo(username: requester, groups: groups))
         if output == .json {
             print(result.json(), terminator: "")
         } else {

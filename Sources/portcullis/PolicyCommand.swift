@@ -31,7 +31,7 @@ enum InputFile {
             throw ExitCode(2)
         }
         do {
-            let (document, suggestions) = try PolicyDocument.lint(yaml: text)
+            let (document, suggestions) = try PolicyDocument.lint(yaml: text, now: Date())
             for issue in suggestions {
                 printError("\(path):\(issue.line):\(issue.column): suggestion: \(issue.message)")
             }

@@ -89,9 +89,10 @@ struct PlacementLiveTests {
         let server = try LiveServer(certs)
         let review = ReviewEnvelope.review(
             uid: "np-1", kind: "Pod", namespace: "web", name: "p",
-            object: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"web"},"#
-                + #""spec":{"nodeSelector":{"cloud.google.com/gke-nodepool":"pci-cde"},"#
-                + #""containers":[{"name":"c","image":"registry.internal/web:1"}]}}"#)
+            object: ReviewEnvelope.pod(
+                "p", namespace: "web",
+                spec: #"{"nodeSelector":{"cloud.google.com/gke-nodepool":"pci-cde"},"#
+                    + #""containers":[{"name":"c","image":"registry.internal/web:1"}]}"#))
         let message = try ReviewEnvelope.denial(server, certs, path: "/validate/public", review: review)
         #expect(
             message.contains("[node-pool]") && message.contains(#"a pool of class "cardholder-data""#), "\(message)")

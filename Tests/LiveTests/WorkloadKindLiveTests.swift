@@ -21,7 +21,11 @@ struct WorkloadKindLiveTests {
                 "ALLOW JobSet clinical-nlp/rrs-eval", "DENY JobSet clinical-nlp/rrs-eval-shared",
                 "ALLOW LeaderWorkerSet clinical-nlp/rrs-serve", "DENY LeaderWorkerSet clinical-nlp/rrs-serve-any",
                 "ALLOW Pod clinical-nlp/rrs-dra-debug", "DENY Pod clinical-nlp/rrs-dra-unpinned",
+                "ALLOW TrainJob clinical-nlp/rrs-finetune", "DENY TrainJob clinical-nlp/rrs-finetune-hub",
             ], "\(result.stdout)")
+        #expect(
+            result.stdout.contains(#"TrainJob "rrs-finetune-hub": image field (spec.trainer.image): image "pytorch/"#),
+            "\(result.stdout)")
         #expect(result.stdout.contains("pod template spec.workerGroupSpecs[1].template:"), "\(result.stdout)")
     }
 
@@ -32,7 +36,8 @@ struct WorkloadKindLiveTests {
         for fragment in [
             #"apiGroups: ["kubeflow.org"]"#, #"resources: ["pytorchjobs"]"#,
             #"resources: ["rayclusters", "rayjobs", "rayservices"]"#,
-            #"resources: ["jobsets"]"#, #"resources: ["leaderworkersets"]"#, #"resources: ["trainingruntimes"]"#,
+            #"resources: ["jobsets"]"#, #"resources: ["leaderworkersets"]"#,
+            #"resources: ["trainingruntimes", "trainjobs"]"#,
             #""replicationcontrollers""#,
         ] {
             #expect(result.stdout.contains(fragment), "\(fragment)")
@@ -58,5 +63,29 @@ struct WorkloadKindLiveTests {
         let message = try ReviewEnvelope.denial(server, certs, path: "/validate/ephi", review: review)
         #expect(message.contains("[registry-origin]"), "\(message)")
         #expect(message.contains("spec.workerGroupSpecs[1].template.spec.containers[0].image"), "\(message)")
+    }
+
+    @Test("serve judges a TrainJob's trainer image, and its override only on what the override sets")
+    func serveTrainJob() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs)
+        let trainJob = { (name: String, image: String) in
+            ReviewEnvelope.review(
+                uid: name, group: "trainer.kubeflow.org", version: "v1alpha1", kind: "TrainJob",
+                namespace: "clinical-nlp", name: name,
+                object: #"{"apiVersion":"trainer.kubeflow.org/v1alpha1","kind":"TrainJob","#
+                    + #""metadata":{"name":"\#(name)","namespace":"clinical-nlp"},"spec":{"runtimeRef":{"name":"t"},"#
+                    + #""trainer":{"image":"\#(image)"},"podTemplateOverrides":[{"targetJobs":[{"name":"node"}],"#
+                    + #""spec":{"serviceAccountName":"rrs-trainer","containers":[{"name":"node","env":[]}]}}]}}"#)
+        }
+        let pinned = "registry.internal/ephi/rrs-trainer:3.2@sha256:" + String(repeating: "c", count: 64)
+        let (status, json) = try AdmissionLiveTests.post(
+            server, certs, path: "/validate/ephi", body: trainJob("tj", pinned))
+        #expect(status == 200)
+        #expect((json["response"] as? [String: Any])?["allowed"] as? Bool == true, "\(json)")
+        let message = try ReviewEnvelope.denial(
+            server, certs, path: "/validate/ephi", review: trainJob("tj-hub", "pytorch/pytorch:2.5.1"))
+        #expect(
+            message.contains(#"[registry-origin] TrainJob "tj-hub": image field (spec.trainer.image)"#), "\(message)")
     }
 }

@@ -35,7 +35,7 @@ import Testing
         ("namespaces.yaml", 0, ["skip", "skip", "skip", "skip", "skip"]),
         (
             "ai-workloads.yaml", 1,
-            ["allow", "deny", "allow", "deny", "allow", "deny", "allow", "deny", "allow", "deny"]
+            ["allow", "deny", "allow", "deny", "allow", "deny", "allow", "deny", "allow", "deny", "allow", "deny"]
         ),
     ]
 
@@ -63,19 +63,21 @@ import Testing
         #expect(
             result.rows.map(\.name) == [
                 "rrs-pretrain", "rrs-pretrain-quick", "rrs-embeddings", "rrs-embeddings-t4", "rrs-eval",
-                "rrs-eval-shared", "rrs-serve", "rrs-serve-any", "rrs-dra-debug", "rrs-dra-unpinned",
+                "rrs-eval-shared", "rrs-serve", "rrs-serve-any", "rrs-dra-debug", "rrs-dra-unpinned", "rrs-finetune",
+                "rrs-finetune-hub",
             ])
         #expect(
             result.rows.map { $0.decision?.ruleIDs ?? [] } == [
                 [], [.imageDigest, .registryOrigin], [], [.gpuPool], [], [.nodePool], [], [.blanketToleration], [],
-                [.gpuPool],
+                [.gpuPool], [], [.foreignTaint, .imageDigest, .registryOrigin],
             ])
         #expect(
             result.rows.map { $0.decision?.violations.first?.path ?? "" } == [
                 "", "spec.pytorchReplicaSpecs.Worker.template.spec.containers[0].image", "",
                 "spec.workerGroupSpecs[1].template.spec.nodeSelector", "",
                 "spec.replicatedJobs[0].template.spec.template.spec",
-                "", "spec.leaderWorkerTemplate.workerTemplate.spec.tolerations[0]", "", "spec",
+                "", "spec.leaderWorkerTemplate.workerTemplate.spec.tolerations[0]", "", "spec", "",
+                "spec.podTemplateOverrides[0].spec.tolerations[0]",
             ])
         let text = result.text()
         #expect(

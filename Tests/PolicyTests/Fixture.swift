@@ -58,7 +58,7 @@ enum Fixture {
 
     static func review(
         _ object: JSONObject?, oldObject: JSONObject? = nil, operation: String = "CREATE", subResource: String? = nil,
-        namespace: String = "clinical", username: String = "alice"
+        namespace: String = "clinical", username: String = "alice", groups: [String] = ["dev"]
     ) -> [UInt8] {
         let kind = object?["kind"] as? String ?? oldObject?["kind"] as? String ?? "Pod"
         let apiVersion = object?["apiVersion"] as? String ?? "v1"
@@ -67,7 +67,7 @@ enum Fixture {
             "uid": "uid-1", "kind": ["group": group, "version": "v1", "kind": kind],
             "resource": ["group": group, "version": "v1", "resource": kind.lowercased() + "s"],
             "namespace": namespace, "name": "p", "operation": operation,
-            "userInfo": ["username": username, "groups": ["dev"]],
+            "userInfo": ["username": username, "groups": groups],
         ]
         if let object { request["object"] = object }
         if let oldObject { request["oldObject"] = oldObject }
@@ -86,12 +86,13 @@ enum Fixture {
     /// Decodes the review with the webhook's decoder and decides it.
     static func decide(
         _ object: JSONObject, className: String? = "ephi", operation: String = "CREATE", oldObject: JSONObject? = nil,
-        subResource: String? = nil, namespace: String? = nil, now: Date = Fixture.now, username: String = "alice"
+        subResource: String? = nil, namespace: String? = nil, now: Date = Fixture.now, username: String = "alice",
+        groups: [String] = ["dev"], engine: PolicyEngine = Fixture.engine
     ) throws -> Decision {
         let namespace = namespace ?? Self.namespace(for: className)
         let bytes = review(
             object, oldObject: oldObject, operation: operation, subResource: subResource, namespace: namespace,
-            username: username)
+            username: username, groups: groups)
         let request = try AdmissionReviewCodec.decodeRequest(bytes)
         return engine.evaluate(request, classFromPath: className, now: now)
     }

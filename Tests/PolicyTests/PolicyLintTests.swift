@@ -78,9 +78,9 @@ import Testing
             "reason is empty"
         ),
         (
-            "exemption with both subjects",
-            header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {namespace: x, image: r.io/a, reason: y}\n",
-            6, 5, "exactly one"
+            "exemption without a matcher",
+            header + "classes:\n  a: {registries: [r.io]}\nexemptions:\n  - {rules: [node-name], reason: y}\n",
+            6, 5, "matches nothing in particular"
         ),
         (
             "bad taint effect",
