@@ -52,14 +52,18 @@ public final class PolicyStore: Sendable {
     /// Bumped after every swap of `state`, so threads know their copy is stale (``ThreadLocalPolicy``).
     private let generation = Atomic<Int>(0)
 
+    /// This store's number, never reused in the process: a thread's copy is tagged with it, and an object's
+    /// address is not enough, since a store made after another is freed can get the same one.
+    private let number = PolicyStore.stores.add(1, ordering: .relaxed).newValue
+    private static let stores = Atomic<Int>(0)
+
     /// The policy in force. Without a reload since this thread last looked, no lock is taken.
     public var current: Loaded {
-        let id = ObjectIdentifier(self)
         let seen = generation.load(ordering: .acquiring)
-        if let cached = ThreadLocalPolicy.cached(for: id, generation: seen) { return cached }
+        if let cached = ThreadLocalPolicy.cached(for: number, generation: seen) { return cached }
         let loaded = state.withLock { $0 }
         // Tagged with the generation read before the lock: a reload in between only makes the next read refresh.
-        ThreadLocalPolicy.remember(loaded, for: id, generation: seen)
+        ThreadLocalPolicy.remember(loaded, for: number, generation: seen)
         return loaded
     }
 

@@ -29,6 +29,18 @@ import Testing
         deinit { try? FileManager.default.removeItem(at: directory) }
     }
 
+    /// A store made after another was freed may sit at the same address; a thread's copy of the old store's
+    /// policy must not be served for the new one (one process serves one store, but tests and reloads of the
+    /// whole server make several).
+    @Test func aNewStoreNeverServesAFreedStoresPolicy() throws {
+        for round in 0..<50 {
+            let registry = "round\(round).example"
+            let file = try PolicyFile(Self.policy(registry: registry))
+            let store = try PolicyStore(path: file.path)
+            #expect(store.current.document.classes["a"]?.registries == [registry], "round \(round)")
+        }
+    }
+
     @Test func aReloadIsSeenByTheThreadThatReadBeforeAndByOthers() throws {
         let file = try PolicyFile(Self.policy(registry: "one.example"))
         let store = try PolicyStore(path: file.path)
