@@ -98,6 +98,12 @@ import Testing
             "duplicate"
         ),
         ("empty file", "", 0, 0, "empty"),
+        // Found by fuzz/PolicyYAMLFuzz.swift: the YAML reader reports an offset, not a mark, and it was dropped.
+        (
+            "control character", header + "classes:\n  a: {registries: [r.io]}\n  b: \u{1}\n", 5, 6,
+            "control characters"
+        ),
+        ("control character after a CRLF line", "apiVersion: x\r\nkind: \u{0}", 2, 7, "control characters"),
         (
             "maxDevicesPerClaim of zero", header + "classes:\n  a: {registries: [r.io], maxDevicesPerClaim: 0}\n", 4,
             47,
