@@ -8,10 +8,21 @@ extension YamlError {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
             return (mark.line, mark.column, "invalid YAML: \(problem)")
+        case .reader(let problem, let offset, _, let yaml):
+            let (line, column) = Self.position(ofCharacter: offset ?? 0, in: yaml)
+            return (line, column, "invalid YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return (context.mark.line, context.mark.column, "duplicate keys: \(duplicates.joined(separator: ", "))")
         default:
             return (0, 0, "invalid YAML: \(self)")
         }
+    }
+
+    /// Line and column (1-based; the column in Unicode scalars, as Yams counts marks) of the `offset`-th character:
+    /// the reader, unlike the scanner and parser, reports where it stopped as a character offset.
+    private static func position(ofCharacter offset: Int, in text: String) -> (line: Int, column: Int) {
+        let before = text.prefix(offset)
+        let lineStart = before.lastIndex(where: \.isNewline).map { before.index(after: $0) } ?? before.startIndex
+        return (before.count(where: \.isNewline) + 1, before[lineStart...].unicodeScalars.count + 1)
     }
 }
