@@ -104,6 +104,8 @@ import Testing
             "control characters"
         ),
         ("control character after a CRLF line", "apiVersion: x\r\nkind: \u{0}", 2, 7, "control characters"),
+        // Also found by the fuzzer: at the end of a file without a final newline, libyaml marks a line past the end.
+        ("cut off in a flow sequence", header + "classes:\n  a: {registries: [r.io", 4, 24, "expected ','"),
         (
             "maxDevicesPerClaim of zero", header + "classes:\n  a: {registries: [r.io], maxDevicesPerClaim: 0}\n", 4,
             47,
