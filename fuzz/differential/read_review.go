@@ -27,24 +27,13 @@ func member[T any](obj object, name string, fallback T) T {
 	return typed
 }
 
-func objects(obj object, name string) []object {
-	var out []object
+// elements is the array obj[name], each element of type T; absent or null is empty.
+func elements[T any](obj object, name string) []T {
+	out := []T{}
 	for _, item := range member(obj, name, []interface{}{}) {
-		typed, ok := item.(object)
+		typed, ok := item.(T)
 		if !ok {
-			panic(wrongType("an element of " + name + " is not an object"))
-		}
-		out = append(out, typed)
-	}
-	return out
-}
-
-func strings(obj object, name string) []string {
-	out := []string{}
-	for _, item := range member(obj, name, []interface{}{}) {
-		typed, ok := item.(string)
-		if !ok {
-			panic(wrongType("an element of " + name + " is not a string"))
+			panic(wrongType(fmt.Sprintf("an element of %s is %T", name, item)))
 		}
 		out = append(out, typed)
 	}
@@ -53,7 +42,7 @@ func strings(obj object, name string) []string {
 
 func images(spec object, name string) []string {
 	out := []string{}
-	for _, container := range objects(spec, name) {
+	for _, container := range elements[object](spec, name) {
 		out = append(out, member(container, "image", ""))
 	}
 	return out
@@ -69,12 +58,12 @@ func pod(spec object) object {
 		selector[key] = typed
 	}
 	tolerations := [][]string{}
-	for _, t := range objects(spec, "tolerations") {
+	for _, t := range elements[object](spec, "tolerations") {
 		tolerations = append(tolerations, []string{
 			member(t, "key", ""), member(t, "operator", ""), member(t, "value", ""), member(t, "effect", "")})
 	}
 	volumes := []string{}
-	for _, volume := range objects(spec, "volumes") {
+	for _, volume := range elements[object](spec, "volumes") {
 		if image := member[object](volume, "image", nil); image != nil {
 			volumes = append(volumes, member(image, "reference", ""))
 		}
@@ -117,7 +106,7 @@ func view(bytes []byte) (result object, failure error) {
 		"namespace": member(request, "namespace", ""), "name": member(request, "name", ""),
 		"dryRun":   member(request, "dryRun", false),
 		"kind":     []string{member(kind, "group", ""), member(kind, "version", ""), member(kind, "kind", "")},
-		"username": member(user, "username", ""), "groups": strings(user, "groups"),
+		"username": member(user, "username", ""), "groups": elements[string](user, "groups"),
 		"objectKind": member(obj, "kind", ""), "objectAPIVersion": member(obj, "apiVersion", ""),
 		"objectName": member(meta, "name", ""), "objectNamespace": member(meta, "namespace", ""),
 		"spec": pod(spec), "templateSpec": pod(template(member(spec, "template", object{}))),
