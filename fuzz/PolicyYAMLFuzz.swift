@@ -15,7 +15,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if error.issues.count == 1, error.issues[0].line == 0, error.issues[0].message == "the policy file is empty" {
             return 0
         }
-        let lines = text.utf8.count(where: { $0 == UInt8(ascii: "\n") }) + 1
+        // YAML breaks lines at CR as well as LF (and CRLF, NEL, LS, PS), as Swift's newline characters do.
+        let lines = text.count(where: \.isNewline) + 1
         for issue in error.issues where !(1...lines).contains(issue.line) || issue.column < 1 || issue.message.isEmpty {
             // Printed before stopping: an optimised build drops a precondition's message.
             fputs("an issue outside the \(lines)-line input: \(issue.line):\(issue.column) \(issue.message)\n", stderr)
