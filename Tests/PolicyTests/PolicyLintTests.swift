@@ -98,6 +98,14 @@ import Testing
             "duplicate"
         ),
         ("empty file", "", 0, 0, "empty"),
+        // Found by fuzz/PolicyYAMLFuzz.swift: the YAML reader reports an offset, not a mark, and it was dropped.
+        (
+            "control character", header + "classes:\n  a: {registries: [r.io]}\n  b: \u{1}\n", 5, 6,
+            "control characters"
+        ),
+        ("control character after a CRLF line", "apiVersion: x\r\nkind: \u{0}", 2, 7, "control characters"),
+        // Also found by the fuzzer: at the end of a file without a final newline, libyaml marks a line past the end.
+        ("cut off in a flow sequence", header + "classes:\n  a: {registries: [r.io", 4, 24, "expected ','"),
         (
             "maxDevicesPerClaim of zero", header + "classes:\n  a: {registries: [r.io], maxDevicesPerClaim: 0}\n", 4,
             47,
