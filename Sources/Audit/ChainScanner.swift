@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 import PortcullisCrypto
 
 /// Follows an audit chain line by line: `prev` links, sequence numbers, the Merkle frontier and
@@ -177,6 +178,18 @@ final class ChainScanner {
         var note: String
     }
 
+    /// True when `line` is exactly the bytes whose SHA-256 is `digest`, then `,"note":` with `note` as the writer
+    /// encodes it, `}` and the newline: nothing before the note differs from what it signs, nothing follows it.
+    private static func line(_ line: UnsafeRawBufferPointer, endsWithNote note: String, prefixHashing digest: String)
+        -> Bool
+    {
+        var suffix = Array(#","note":"#.utf8)
+        JSONWriter.appendQuoted(note, to: &suffix)
+        suffix += [UInt8(ascii: "}"), UInt8(ascii: "\n")]
+        guard line.count >= suffix.count, line.suffix(suffix.count).elementsEqual(suffix) else { return false }
+        return SHA256.hex(of: Array(line.prefix(line.count - suffix.count))) == digest
+    }
+
     private func checkCheckpoint(_ line: UnsafeRawBufferPointer, seq: UInt64) -> Result {
         let decoded: CheckpointLine
         let note: CheckpointNote
@@ -217,6 +230,13 @@ final class ChainScanner {
                 .edited,
                 "the checkpoint for tree size \(note.treeSize) signs root \(note.root.hex) but the lines "
                     + "before it hash to \(root.hex): lines were changed and the chain recomputed")
+        }
+        // Last, so a rewritten chain is named as such; this catches edits to the checkpoint line itself.
+        if let signed = note.signedLinePrefix, !Self.line(line, endsWithNote: decoded.note, prefixHashing: signed) {
+            return .finding(
+                .edited,
+                "the checkpoint line for tree size \(note.treeSize) was changed outside its note "
+                    + "(time, chain, frontier or spelling differ from what the note signs)")
         }
         return .ok
     }

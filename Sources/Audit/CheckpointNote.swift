@@ -6,13 +6,15 @@ import PortcullisCrypto
 /// ```
 /// <origin>\n<tree size>\n<base64 root>\n\n— <key name> <base64(key ID ‖ signature)>\n
 /// ```
-/// The Ed25519 signature covers the body (the three lines, including the last newline). The key
+/// The Ed25519 signature covers the body (the three lines and any extension lines, each with its newline). The key
 /// ID is the first four bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ raw public key), as the signed-note
 /// spec defines for Ed25519, so transparency-log tooling (Go `sumdb/note`, sigsum) can check it.
 package struct CheckpointNote: Equatable {
     package var origin: String
     package var treeSize: UInt64
     package var root: SHA256Digest
+    /// The body's lines after the root (C2SP checkpoint extension lines), signed with it.
+    var extensions: [String] = []
     /// Signature lines as (key name, key ID, signature bytes).
     var signatures: [Signature]
 
@@ -24,7 +26,21 @@ package struct CheckpointNote: Equatable {
 
     private static let dash = "\u{2014} "
 
-    var body: String { "\(origin)\n\(treeSize)\n\(Data(root.bytes).base64EncodedString())\n" }
+    var body: String {
+        "\(origin)\n\(treeSize)\n\(Data(root.bytes).base64EncodedString())\n" + extensions.map { $0 + "\n" }.joined()
+    }
+
+    /// The extension that signs the rest of the checkpoint's own log line: SHA-256 of the line's bytes before
+    /// `,"note":`. Every other line is fixed by the `prev` of the line after it; the last line of a log has no
+    /// line after it, so without this its `time`, `chain` and frontier could be changed unnoticed.
+    static let linePrefixTag = "portcullis/line-prefix "
+
+    static func linePrefixExtension(_ prefix: [UInt8]) -> String { linePrefixTag + SHA256.hex(of: prefix) }
+
+    /// The digest the note signs for its line's other members, if it was written with one (older logs were not).
+    var signedLinePrefix: String? {
+        extensions.first { $0.hasPrefix(Self.linePrefixTag) }.map { String($0.dropFirst(Self.linePrefixTag.count)) }
+    }
 
     var text: String {
         body + "\n"
@@ -35,10 +51,11 @@ package struct CheckpointNote: Equatable {
     }
 
     /// Signs a new checkpoint with `key`, under the key name `origin`.
-    static func signed(origin: String, treeSize: UInt64, root: SHA256Digest, key: Ed25519PrivateKey) throws(AuditError)
-        -> CheckpointNote
-    {
-        var note = CheckpointNote(origin: origin, treeSize: treeSize, root: root, signatures: [])
+    static func signed(
+        origin: String, treeSize: UInt64, root: SHA256Digest, extensions: [String] = [], key: Ed25519PrivateKey
+    ) throws(AuditError) -> CheckpointNote {
+        var note = CheckpointNote(
+            origin: origin, treeSize: treeSize, root: root, extensions: extensions, signatures: [])
         do {
             let signature = try key.sign(Array(note.body.utf8))
             note.signatures = [
@@ -77,7 +94,10 @@ package struct CheckpointNote: Equatable {
                 Signature(name: String(fields[0]), keyID: Array(raw.prefix(4)), signature: Array(raw.dropFirst(4))))
         }
         guard !signatures.isEmpty else { throw AuditError("checkpoint note carries no signature") }
-        return CheckpointNote(origin: String(bodyLines[0]), treeSize: size, root: root, signatures: signatures)
+        return CheckpointNote(
+            origin: String(bodyLines[0]), treeSize: size, root: root,
+            extensions: bodyLines.dropFirst(3).map(String.init),
+            signatures: signatures)
     }
 
     /// Checks that some signature line is by `key` and valid; the error explains a forgery.

@@ -254,13 +254,15 @@ final class WriterCore: @unchecked Sendable {
     /// A signed checkpoint over every leaf so far, carrying the frontier so a restart never re-reads the log.
     func checkpointLine(now: Date, head: (size: UInt64, root: SHA256Digest)? = nil) throws(AuditError) -> [UInt8] {
         let head = head ?? (frontier.size, frontier.root(using: hasher))
-        let note = try CheckpointNote.signed(
-            origin: configuration.origin, treeSize: head.size, root: head.root, key: key)
         var json = AuditLineFormat.begin(
             seq: nextSeq, prev: prevHash, type: .checkpoint, time: RFC3339.format(now),
             chain: configuration.chainID)
         json.field("treeSize", frontier.size)
         json.field("frontier", frontier.hashes.map(\.hex))
+        // The note signs the line's bytes so far too: nothing after the last line would chain them.
+        let note = try CheckpointNote.signed(
+            origin: configuration.origin, treeSize: head.size, root: head.root,
+            extensions: [CheckpointNote.linePrefixExtension(json.bytes)], key: key)
         json.field("note", note.text)
         let line = AuditLineFormat.end(json)
         prevHash = line.withUnsafeBytes { hasher.digest($0) }

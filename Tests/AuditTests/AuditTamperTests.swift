@@ -103,6 +103,31 @@ struct AuditTamperTests {
         #expect(external.finding?.message.contains("proves 30 lines but the log holds only 20") == true)
     }
 
+    /// The last line has no line after it whose `prev` fixes it, so its checkpoint's note must sign the line's
+    /// other members itself (found by the audit-log fuzz target: `time` and `chain` could be changed unnoticed).
+    @Test("the final checkpoint line's time, chain, frontier and spelling are signed by its note")
+    func finalCheckpointMembers() throws {
+        let log = try Log()
+        let last = log.lines.count - 1
+        let edits: [(String, (String) -> String)] = [
+            ("time", { $0.replacingOccurrences(of: #""time":"20"#, with: #""time":"19"#) }),
+            ("chain", { $0.replacingOccurrences(of: #""chain":""#, with: #""chain":"x"#) }),
+            ("frontier", { $0.replacingOccurrences(of: #""frontier":[""#, with: #""frontier":["0"#) }),
+            ("spacing", { $0.replacingOccurrences(of: #","treeSize":"#, with: #", "treeSize":"#) }),
+            ("a member added after the note", { String($0.dropLast()) + #","extra":1}"# }),
+        ]
+        for (name, edit) in edits {
+            let edited = edit(log.lines[last])
+            #expect(edited != log.lines[last], "\(name): the edit did not apply")
+            let report = try log.tampered { $0[last] = edited }
+            #expect(!report.isIntact, "\(name): an edited final checkpoint verified as intact")
+            #expect(report.finding?.line == last + 1, "\(name): \(report.finding?.message ?? "intact")")
+        }
+        // Untouched, the same log still verifies sealed.
+        try Fixtures.write(lines: log.lines, to: log.path)
+        #expect(try Fixtures.verify([log.path], key: log.key.publicKey, sealed: true).isIntact)
+    }
+
     @Test("an edit hidden by recomputing every later prev is caught by the next checkpoint's root")
     func rewrittenChain() throws {
         let log = try Log()

@@ -50,13 +50,40 @@ struct DocsRecipeTests {
         #expect(try run().0 != 0)
         try key.publicKey.pemSPKI().write(toFile: directory.file("pub.pem"), atomically: false, encoding: .utf8)
 
-        // An edit in the current (plain) segment.
-        var lines = try Fixtures.lines(of: files.last!)
-        lines[2] = lines[2].replacingOccurrences(of: "\"alice\"", with: "\"mallory\"")
-        try Fixtures.write(lines: lines, to: files.last!)
+        // An edit to a decision in the newest segment holding decisions, the current one or, when rotation left
+        // it only its opening checkpoint, the last compressed one (unpacked and packed again with gzip(1)).
+        let target = try #require(
+            files.last { path in
+                let text = try? Fixtures.run("/bin/sh", ["-c", "gzip -dcf '\(path)'"]).1
+                return text?.split(separator: "\n").dropLast().contains { $0.contains("\"alice\"") } == true
+            })
+        func rewrite(_ change: (inout [String]) -> Void) throws {
+            let (_, text) = try Fixtures.run("/bin/sh", ["-c", "gzip -dcf '\(target)'"])
+            var lines = text.split(separator: "\n").map(String.init)
+            change(&lines)
+            let plain = directory.file("edited.jsonl")
+            try Fixtures.write(lines: lines, to: plain)
+            let pack = target.hasSuffix(".gz") ? "gzip -c '\(plain)' > '\(target)'" : "cp '\(plain)' '\(target)'"
+            #expect(try Fixtures.run("/bin/sh", ["-c", pack]).0 == 0)
+        }
+        var decision = 0
+        try rewrite { lines in
+            decision = lines.firstIndex { $0.contains("\"alice\"") }!
+            lines[decision] = lines[decision].replacingOccurrences(of: "\"alice\"", with: "\"mallory\"")
+        }
         let (tamperedStatus, tamperedOutput) = try run()
         #expect(tamperedStatus != 0)
         #expect(tamperedOutput.contains("chain broken"))
+
+        // The final checkpoint's time changed: nothing chains it, its note's line-prefix extension does.
+        try rewrite { $0[decision] = $0[decision].replacingOccurrences(of: "\"mallory\"", with: "\"alice\"") }
+        #expect(try run().0 == 0)
+        var last = try Fixtures.lines(of: files.last!)
+        last[last.count - 1] = last[last.count - 1].replacingOccurrences(of: #""time":"20"#, with: #""time":"19"#)
+        try Fixtures.write(lines: last, to: files.last!)
+        let (lastStatus, lastOutput) = try run()
+        #expect(lastStatus != 0)
+        #expect(lastOutput.contains("changed outside its note"), "\(lastOutput)")
     }
 
     @Test("the shell recipe checks the chain with sha256sum and the checkpoint with openssl")
