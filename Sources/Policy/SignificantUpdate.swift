@@ -80,7 +80,7 @@ struct SignificantUpdate {
         let reads: [Aspect]
         switch finding.rule {
         case .registryOrigin, .imageDigest, .imageReference, .imageSignature, .signatureUnverifiable,
-            .signatureApproval, .signatureExpired, .signatureReviewOverdue:
+            .signatureApproval, .signatureExpired, .signatureReviewOverdue, .imageAttestation:
             return changedImagePaths.contains(finding.path)
         case .gpuToleration, .gpuPool, .gpuSquatting:
             reads = [.resources, .resourceClaims, .tolerations, .nodeSelection]
