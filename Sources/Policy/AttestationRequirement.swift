@@ -41,7 +41,7 @@ public struct AttestationRequirement: Sendable, Equatable {
     }
 
     /// How a person names it in a message.
-    var name: String {
+    public var name: String {
         switch kind {
         case .provenance: "SLSA provenance (\(AttestationRequirement.provenanceType))"
         case .vulnerabilityScan: "vulnerability scan (\(AttestationRequirement.vulnerabilityScanType))"

@@ -43,7 +43,10 @@ enum ImageAttestationCheck {
     static func judge(_ requirement: AttestationRequirement, _ all: [Attestation], now: Date) -> Judgement {
         let found = all.filter { requirement.predicateTypes.contains($0.predicateType) }
         guard let first = found.first else {
-            return Judgement(requirement: requirement, decided: nil, problem: "no \(missing(requirement))")
+            return Judgement(
+                requirement: requirement, decided: nil,
+                problem: "no \(missing(requirement)); one signed by another key or for another digest does not count "
+                    + "(`portcullis image verify` shows each check)")
         }
         switch requirement.kind {
         case .sbom:
