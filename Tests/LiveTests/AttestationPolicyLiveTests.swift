@@ -42,6 +42,18 @@ struct AttestationPolicyLiveTests {
         }
     }
 
+    @Test("keyless attestations are verified like keyless signatures: certificate, log entry, identity")
+    func keyless() throws {
+        let live = try SignatureLiveTests.Environment()
+        let attested = try live.admit(try #require(live.scenarios["keyless-attested"]), in: "ci-attested")
+        #expect(attested["allowed"] as? Bool == true, "\(SignatureLiveTests.message(attested))")
+        let bare = try live.admit(try #require(live.scenarios["keyless-bundle"]), in: "ci-attested")
+        let message = SignatureLiveTests.message(bare)
+        #expect(bare["allowed"] as? Bool == false)
+        #expect(message.contains("[image-attestation]") && message.contains("no SLSA provenance"), "\(message)")
+        #expect(message.contains("no SBOM attestation"), "\(message)")
+    }
+
     @Test("the audit line names each attestation decided on, and image verify prints them")
     func evidence() throws {
         let live = try SignatureLiveTests.Environment()

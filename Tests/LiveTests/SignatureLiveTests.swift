@@ -53,7 +53,8 @@ struct SignatureLiveTests {
 
         /// Class `release` needs a signature by a `release` key (the signer's `keys`), `ephi` also the promotion
         /// annotations, `ci` a keyless signature from the release workflow on main, and `attested` provenance from
-        /// that workflow, a fresh scan with nothing above medium and an SBOM, all signed by `release`.
+        /// that workflow, a fresh scan with nothing above medium and an SBOM, all signed by `release`; `ci-attested`
+        /// provenance from corp/trainer and an SBOM signed keyless like `ci`'s signatures.
         static func policy(host: String, keys: [String]) -> String {
             """
             apiVersion: portcullis.dev/v1
@@ -100,6 +101,14 @@ struct SignatureLiveTests {
                       maxSeverity: medium
                       maxAge: 168h
                     - predicateType: sbom
+              ci-attested:
+                registries: ["\(host)/live"]
+                requireSignatures: true
+                signatures:
+                  authorities: [ci]
+                  attestations:
+                    - {predicateType: https://slsa.dev/provenance/v1, sourceRepositories: [https://github.com/corp/trainer]}
+                    - {predicateType: sbom}
 
             """
         }

@@ -253,6 +253,20 @@ def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> N
                               now - 1790, 7)
             push_sig(registry, repo, digest, [(base64.b64decode(layer["blob"]), layer["signature"])],
                      layer["annotations"])
+    # Keyless attestations, as `cosign attest` makes them in the release workflow: provenance and an SBOM beside
+    # the signature, all from one Fulcio certificate.
+    repo = "live/keyless-attested"
+    digest, size = push_image(registry, repo)
+    scenarios["keyless-attested"] = f"{host}/{repo}@{digest}"
+    key, cert = intermediate.leaf(now - 1800, uri=f"{WORKFLOW}@refs/heads/main", issuer=GITHUB,
+                                  deprecated_issuer=GITHUB)
+    statements = ((PROVENANCE_PREDICATE, provenance()), (SBOM_PREDICATE, {"spdxVersion": "SPDX-2.3"}),
+                  (cf.SIGN_PREDICATE, None))
+    bundles = []
+    for n, (kind, predicate) in enumerate(statements):
+        document = kf.bundle(key, cert, rekor, f"{host}/{repo}", digest, now - 1790, 20 + n, kind, predicate)
+        bundles.append((kind, base64.b64decode(document["blob"])))
+    push_referrers(registry, repo, digest, size, bundles)
     # Rekor v2 bundles: an inclusion proof and a checkpoint, no SET; the time from the TSA, or from nowhere.
     for name, stamped in (("keyless-rekor2", True), ("keyless-rekor2-no-timestamp", False)):
         repo = f"live/{name}"
