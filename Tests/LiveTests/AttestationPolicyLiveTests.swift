@@ -31,6 +31,7 @@ struct AttestationPolicyLiveTests {
             if let expected {
                 #expect(message.contains("[image-attestation]"), "\(scenario): \(message)")
                 #expect(message.contains(expected), "\(scenario): \(message)")
+                #expect(SignatureLiveTests.reason(response) == "Forbidden", "\(scenario)")
                 #expect(message.contains(image), "\(scenario): \(message)")
             }
         }
