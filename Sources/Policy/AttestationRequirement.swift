@@ -31,13 +31,40 @@ public struct AttestationRequirement: Sendable, Equatable {
         "https://cyclonedx.org/bom/v1.5", "https://cyclonedx.org/bom/v1.6",
     ]
 
-    public var kind: Kind
+    public let kind: Kind
     /// The predicate types any of which satisfies the requirement; what the verifier fetches and checks.
-    public var predicateTypes: Set<String>
+    public let predicateTypes: Set<String>
+    /// The `regex:` patterns of `kind`, compiled once when the policy loads: compiling on every admission cost
+    /// more than the rest of a cached admission (docs/PERFORMANCE.md).
+    let patterns: CompiledPatterns
 
     public init(kind: Kind, predicateTypes: Set<String>) {
         self.kind = kind
         self.predicateTypes = predicateTypes
+        var compiled: [String: Regex<AnyRegexOutput>] = [:]
+        if case .provenance(let builders, let repositories, let refs) = kind {
+            for text in builders + repositories + refs where text.hasPrefix("regex:") {
+                compiled[text] = try? Regex(String(text.dropFirst("regex:".count)))
+            }
+        }
+        self.patterns = CompiledPatterns(regexes: compiled)
+    }
+
+    /// Policy text for a value: exact, or `regex:<pattern>` matched against the whole value (as keyless
+    /// subjects). A pattern that did not compile (the parser reports it) matches nothing.
+    func matches(_ value: String, _ pattern: String) -> Bool {
+        guard pattern.hasPrefix("regex:") else { return value == pattern }
+        return (try? patterns.regexes[pattern]?.wholeMatch(in: value)) != nil
+    }
+
+    /// `@unchecked Sendable`: the regexes are built once and only matched afterwards (matching does not mutate).
+    /// Equal by their source text, which `kind` already holds.
+    struct CompiledPatterns: @unchecked Sendable, Equatable {
+        let regexes: [String: Regex<AnyRegexOutput>]
+
+        static func == (lhs: CompiledPatterns, rhs: CompiledPatterns) -> Bool {
+            lhs.regexes.keys.sorted() == rhs.regexes.keys.sorted()
+        }
     }
 
     /// How a person names it in a message.
