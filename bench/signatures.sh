@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Signature verification cost: cold verification against a loopback docker-registry (TLS), a cached
 # verification, and throughput at c=16 with signatures required and a warm cache, each next to the same
-# pod in a class without signatures. Three sets of images: key-signed (`.sig` and bundles), key-signed with
-# 20 scan attestations and an SBOM over 1 MiB among their referrers, keyless Rekor v2 + RFC 3161 bundles.
+# pod in a class without signatures. Four sets of images: key-signed (`.sig` and bundles), key-signed with
+# 20 scan attestations and an SBOM over 1 MiB among their referrers, keyless Rekor v2 + RFC 3161 bundles, and
+# key-signed with provenance, two scans and an SBOM admitted by a class that requires all three (`required`).
 #
 #   bench/signatures.sh [SECONDS]      (the same as: bench/run.sh signatures [SECONDS])
 #
@@ -28,13 +29,14 @@ trap stop_registry EXIT
 python3 - "$sig" "$host" <<'PY'
 import json, sys, glob
 sig, host = sys.argv[1], sys.argv[2]
-sets = {"keys": [], "attested": [], "rekor2": []}
+sets = {"keys": [], "attested": [], "rekor2": [], "required": []}
 keys, keyless = [], []
 for run, out in enumerate(sorted(glob.glob(f"{sig}/out*"))):
     scenarios = json.load(open(f"{out}/scenarios.json"))
     sets["keys"] += [scenarios[n] for n in ("signed", "counted", "rotated", "two-signatures", "bundle", "annotated")]
     sets["attested"].append(scenarios["attested"])
     sets["rekor2"].append(scenarios["keyless-rekor2"])
+    sets["required"].append(scenarios["att-good"])
     keys += [f"{out}/trusted.pub", f"{out}/rotated.pub"]
     keyless.append(f"""  ci{run}:
     keyless:
@@ -60,6 +62,19 @@ classes:
     registries: ["{host}/live"]
     requireSignatures: true
     signatures: {{authorities: [{cis}], budget: 4s}}
+  required:
+    registries: ["{host}/live"]
+    requireSignatures: true
+    signatures:
+      authorities: [release]
+      budget: 4s
+      attestations:
+        - predicateType: https://slsa.dev/provenance/v1
+          builderIDs: ['regex:https://github\\.com/corp/[^/]+/\\.github/workflows/release\\.yml@refs/heads/main']
+          sourceRepositories: [https://github.com/corp/trainer]
+          sourceRefs: [refs/heads/main]
+        - {{predicateType: https://cosign.sigstore.dev/attestation/vuln/v1, maxSeverity: medium, maxAge: 168h}}
+        - {{predicateType: sbom}}
   plain:
     registries: ["{host}/live"]
 """)
@@ -111,9 +126,9 @@ per() { awk "BEGIN { printf \"%.3f\", $1 / $2 }"; }
 echo
 echo "| images (one admission each per pass) | pass | median server ms | server CPU ms per admission | requests docker-registry logged per image |"
 echo "|---|---|---|---|---|"
-for set in keys attested rekor2; do
+for set in keys attested rekor2 required; do
     count=$(cat "$sig/count-$set")
-    class=signed; [ "$set" = rekor2 ] && class=keyless
+    class=signed; [ "$set" = rekor2 ] && class=keyless; [ "$set" = required ] && class=required
     plain_cpu=$(cpu_ms pass plain "$set" "$sig/plain-$set.ms")
     before=$(wc -l <"$sig/registry/registry.log")
     cold_cpu=$(cpu_ms pass "$class" "$set" "$sig/cold-$set.ms")
@@ -135,5 +150,10 @@ body=$sig/review-keys-0.json
 for c in 1 16; do
     r=$(measure https://127.0.0.1:18443/validate/plain "$c" sig-plain); row "plain (no signatures)" "$c" "$r"
     r=$(measure https://127.0.0.1:18443/validate/signed "$c" sig-cached); row "signatures, warm cache" "$c" "$r"
+done
+# The same with provenance, a scan and an SBOM required (the image carries them): judged at each admission.
+body=$sig/review-required-0.json
+for c in 1 16; do
+    r=$(measure https://127.0.0.1:18443/validate/required "$c" att-cached); row "3 attestations required, warm cache" "$c" "$r"
 done
 stop

@@ -45,6 +45,31 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         }
     }
 
+    /// One attestation a decision rested on: its predicate type, the digest of the bundle that carried it, and the
+    /// fields decided on (provenance builder and source; scan severity and time). An SBOM's format is its type.
+    public struct Attestation: Sendable, Codable, Equatable {
+        public var predicateType: String
+        public var digest: String
+        public var builderID: String?
+        public var sourceRepository: String?
+        public var sourceRef: String?
+        public var maxSeverity: String?
+        public var scanFinishedOn: String?
+
+        public init(
+            predicateType: String, digest: String, builderID: String? = nil, sourceRepository: String? = nil,
+            sourceRef: String? = nil, maxSeverity: String? = nil, scanFinishedOn: String? = nil
+        ) {
+            self.predicateType = predicateType
+            self.digest = digest
+            self.builderID = builderID
+            self.sourceRepository = sourceRepository
+            self.sourceRef = sourceRef
+            self.maxSeverity = maxSeverity
+            self.scanFinishedOn = scanFinishedOn
+        }
+    }
+
     /// An image in the object: its reference, the digest it resolved to, and who vouched for it.
     public struct Image: Sendable, Codable, Equatable {
         public var reference: String
@@ -62,6 +87,8 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         public var approvedFor: String?
         public var expires: String?
         public var reviewBy: String?
+        /// The attestations the class's `image-attestation` requirements were decided on; absent when none.
+        public var attestations: [Attestation]?
         /// Set when the image is an artifact the pod mounts (an image volume or an image-pulling CSI volume): the
         /// volume's name. Absent for container images. A model's line says which volume brought it in.
         public var volume: String?
@@ -197,6 +224,17 @@ public struct AuditRecord: Sendable, Codable, Equatable {
             o.field("approvedFor", image.approvedFor)
             o.field("expires", image.expires)
             o.field("reviewBy", image.reviewBy)
+            if let attestations = image.attestations {
+                o.field("attestations", objects: attestations) { a, attestation in
+                    a.field("predicateType", attestation.predicateType)
+                    a.field("digest", attestation.digest)
+                    a.field("builderID", attestation.builderID)
+                    a.field("sourceRepository", attestation.sourceRepository)
+                    a.field("sourceRef", attestation.sourceRef)
+                    a.field("maxSeverity", attestation.maxSeverity)
+                    a.field("scanFinishedOn", attestation.scanFinishedOn)
+                }
+            }
             o.field("volume", image.volume)
         }
         line.field("policySHA256", policySHA256)

@@ -3,7 +3,8 @@ import Foundation
 
 /// Rules `image-signature`, `signature-unverifiable`, `signature-approval`, `signature-expired` and
 /// `signature-review-overdue`: in a class with `requireSignatures`, every image must carry a verified signature of
-/// an accepted authority, and the signed promotion annotations the class enforces must hold.
+/// an accepted authority, and the signed promotion annotations the class enforces must hold. A verified image is
+/// then judged by ``ImageAttestationCheck`` for the attestations the class requires.
 ///
 /// Reads: every image the pod pulls (containers' and volumes', as ``ImageOriginCheck`` lists them), and the ``SignatureEvidence`` the caller gathered for it.
 /// Allows: evidence `verified` with at least one signer whose annotations satisfy every enforced rule:
@@ -54,14 +55,16 @@ enum ImageSignatureCheck {
         case .verified(let signers):
             let rules = dataClass.signatures?.promotion ?? PromotionRules()
             let problems = signers.map { promotionProblems($0, rules: rules, className: dataClass.name, now: now) }
+            let attestations = ImageAttestationCheck.findings(
+                evidence: evidence, in: dataClass, now: now, who: who, path: path)
             guard !problems.contains(where: \.isEmpty), let first = problems.first, let signer = signers.first else {
-                return []
+                return attestations
             }
             return first.map { rule, message in
                 Finding(
                     rule: rule, path: path, message: "\(who)\(digest), signed by \(signer.authority): \(message)",
                     image: image)
-            }
+            } + attestations
         }
     }
 

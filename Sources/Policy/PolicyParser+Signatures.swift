@@ -215,7 +215,7 @@ extension PolicyParser {
 
     func parseSignatureRequirement(_ node: Node, context: String) -> SignatureRequirement? {
         let context = "\(context) signatures"
-        let allowed = ["authorities", "require", "budget", "annotations"]
+        let allowed = ["authorities", "require", "budget", "annotations", "attestations"]
         guard let fields = fields(of: node, named: context, allowed: allowed) else { return nil }
         var requirement = SignatureRequirement(authorities: [])
         if let names = require("authorities", in: fields, of: node, named: context),
@@ -248,7 +248,83 @@ extension PolicyParser {
             requirement.promotion = PromotionRules(
                 approvedFor: flag("approvedFor"), expires: flag("expires"), reviewBy: flag("reviewBy"))
         }
+        if let node = fields["attestations"] {
+            requirement.attestations = parseAttestations(node, context: "\(context) attestations")
+        }
         return requirement
+    }
+
+    /// `attestations:` a list of `{predicateType, …conditions}`; each condition is allowed only with its predicate
+    /// type, so a misplaced `maxSeverity` under provenance is an error rather than a check that never runs.
+    private func parseAttestations(_ node: Node, context: String) -> [AttestationRequirement] {
+        var result: [AttestationRequirement] = []
+        let keys = ["predicateType", "builderIDs", "sourceRepositories", "sourceRefs", "maxSeverity", "maxAge"]
+        for (index, item) in (sequence(node, context) ?? []).enumerated() {
+            let context = "\(context)[\(index)]"
+            guard let all = fields(of: item, named: context, allowed: keys),
+                let typeNode = require("predicateType", in: all, of: item, named: context),
+                let type = string(typeNode, "\(context).predicateType")
+            else { continue }
+            func only(_ allowed: [String]) -> [String: Node] {
+                for (key, value) in all where !allowed.contains(key) {
+                    report("\(context): \(key) does not apply to predicateType \(type)", at: value)
+                }
+                return all
+            }
+            switch type {
+            case AttestationRequirement.provenanceType:
+                let fields = only(["predicateType", "builderIDs", "sourceRepositories", "sourceRefs"])
+                func patterns(_ key: String) -> [String] {
+                    guard let node = fields[key], let values = strings(node, "\(context).\(key)") else { return [] }
+                    if values.isEmpty || values.contains("") {
+                        report("\(context).\(key) must list non-empty values or regex:patterns", at: node)
+                    }
+                    for value in values where value.hasPrefix("regex:") {
+                        do { _ = try Regex(String(value.dropFirst("regex:".count))) } catch {
+                            report("\(context).\(key): \(value.quotedForMessage) is not a regular expression", at: node)
+                        }
+                    }
+                    return values
+                }
+                let kind = AttestationRequirement.Kind.provenance(
+                    builderIDs: patterns("builderIDs"), sourceRepositories: patterns("sourceRepositories"),
+                    sourceRefs: patterns("sourceRefs"))
+                if case .provenance([], [], []) = kind {
+                    report("\(context): provenance needs builderIDs, sourceRepositories or sourceRefs", at: item)
+                }
+                result.append(AttestationRequirement(kind: kind, predicateTypes: [type]))
+            case AttestationRequirement.vulnerabilityScanType:
+                let fields = only(["predicateType", "maxSeverity", "maxAge"])
+                var severity = AttestationRequirement.Severity.none
+                if let node = require("maxSeverity", in: fields, of: item, named: context),
+                    let text = string(node, "\(context).maxSeverity")
+                {
+                    if let value = AttestationRequirement.Severity(rawValue: text) {
+                        severity = value
+                    } else {
+                        let names = AttestationRequirement.Severity.allCases.map(\.rawValue).joined(separator: ", ")
+                        report("\(context).maxSeverity \(text.quotedForMessage) is not one of \(names)", at: node)
+                    }
+                }
+                let maxAge = fields["maxAge"].flatMap { duration($0, "\(context).maxAge") }
+                result.append(
+                    AttestationRequirement(
+                        kind: .vulnerabilityScan(maxSeverity: severity, maxAge: maxAge), predicateTypes: [type]))
+            case "sbom",
+                _ where AttestationRequirement.sbomTypes.contains(type):
+                _ = only(["predicateType"])
+                result.append(
+                    AttestationRequirement(
+                        kind: .sbom, predicateTypes: type == "sbom" ? AttestationRequirement.sbomTypes : [type]))
+            default:
+                report(
+                    "\(context).predicateType \(type.quotedForMessage) is not \(AttestationRequirement.provenanceType), "
+                        + "\(AttestationRequirement.vulnerabilityScanType), sbom or an SBOM predicate type "
+                        + "(\(AttestationRequirement.sbomTypes.sorted().joined(separator: ", ")))",
+                    at: typeNode)
+            }
+        }
+        return result
     }
 
     /// `requireSignatures: true` needs a `signatures` block naming defined authorities, and a `signatures` block

@@ -49,6 +49,9 @@ public enum RuleID: String, Sendable, CaseIterable, Comparable {
     case signatureExpired = "signature-expired"
     /// The signed `review-by` annotation has passed (or is missing or unreadable).
     case signatureReviewOverdue = "signature-review-overdue"
+    /// A required attestation (SLSA provenance, vulnerability scan, SBOM) is missing for the image's digest, or
+    /// what it says does not meet the class's conditions.
+    case imageAttestation = "image-attestation"
     /// An inline CSI volume uses a driver the class does not list.
     case csiDriver = "csi-driver"
     /// A model URI is not under one of the class's model sources, or not pinned where the class requires it.

@@ -24,6 +24,37 @@ public struct SignatureEvidence: Sendable, Equatable {
         }
     }
 
+    /// One attestation whose signature verified for this digest, with the predicate fields policy decides on.
+    public struct Attestation: Sendable, Equatable {
+        public var predicateType: String
+        /// `sha256:` digest of the sigstore bundle that carried it, so the audit line names exactly which one.
+        public var bundleDigest: String
+        public var authority: String
+        /// SLSA provenance: `runDetails.builder.id`, and the source repository and ref (docs/POLICY.md).
+        public var builderID: String?
+        public var sourceRepository: String?
+        public var sourceRef: String?
+        /// Vulnerability scan: the highest severity found (`none` for a clean scan; nil when the result could not
+        /// be read) and `metadata.scanFinishedOn` as written.
+        public var maxSeverity: String?
+        public var scanFinishedOn: String?
+
+        public init(
+            predicateType: String, bundleDigest: String, authority: String, builderID: String? = nil,
+            sourceRepository: String? = nil, sourceRef: String? = nil, maxSeverity: String? = nil,
+            scanFinishedOn: String? = nil
+        ) {
+            self.predicateType = predicateType
+            self.bundleDigest = bundleDigest
+            self.authority = authority
+            self.builderID = builderID
+            self.sourceRepository = sourceRepository
+            self.sourceRef = sourceRef
+            self.maxSeverity = maxSeverity
+            self.scanFinishedOn = scanFinishedOn
+        }
+    }
+
     /// Why no signature counts.
     public enum FailureReason: String, Sendable, Equatable {
         /// Nobody an accepted authority trusts signed the image.
@@ -44,10 +75,13 @@ public struct SignatureEvidence: Sendable, Equatable {
     /// The digest verified (the pinned one or the one the tag resolved to), when known.
     public var digest: String?
     public var outcome: Outcome
+    /// The attestations of a predicate type the class requires that verified; empty when the signature did not.
+    public var attestations: [Attestation]
 
-    public init(image: String, digest: String?, outcome: Outcome) {
+    public init(image: String, digest: String?, outcome: Outcome, attestations: [Attestation] = []) {
         self.image = image
         self.digest = digest
         self.outcome = outcome
+        self.attestations = attestations
     }
 }

@@ -118,22 +118,26 @@ public struct SignatureCacheSettings: Sendable, Equatable {
 }
 
 /// A class's signature requirement: which authorities count, whether one or all must have signed, the time the
-/// verification may take, and which signed promotion annotations are enforced.
+/// verification may take, which signed promotion annotations are enforced, and which attestations those same
+/// authorities must have signed.
 public struct SignatureRequirement: Sendable, Equatable {
     public var authorities: [String]
     public var requireAll: Bool
     /// The most one admission may spend verifying; the request's own deadline may cut it shorter.
     public var budget: Duration
     public var promotion: PromotionRules
+    /// Each must be met by an attestation signed by one of `authorities` (any of them, whatever `requireAll` says).
+    public var attestations: [AttestationRequirement]
 
     public init(
         authorities: [String], requireAll: Bool = false, budget: Duration = .seconds(4),
-        promotion: PromotionRules = PromotionRules()
+        promotion: PromotionRules = PromotionRules(), attestations: [AttestationRequirement] = []
     ) {
         self.authorities = authorities
         self.requireAll = requireAll
         self.budget = budget
         self.promotion = promotion
+        self.attestations = attestations
     }
 }
 

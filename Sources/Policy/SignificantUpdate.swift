@@ -80,8 +80,7 @@ struct SignificantUpdate {
         let reads: [Aspect]
         switch finding.rule {
         case .registryOrigin, .imageDigest, .imageReference, .deniedRegistry, .deniedImage, .deniedTag, .imageSignature,
-            .signatureUnverifiable,
-            .signatureApproval, .signatureExpired, .signatureReviewOverdue:
+            .signatureUnverifiable, .signatureApproval, .signatureExpired, .signatureReviewOverdue, .imageAttestation:
             return changedImagePaths.contains(finding.path)
         case .gpuToleration, .gpuPool, .gpuSquatting:
             reads = [.resources, .resourceClaims, .tolerations, .nodeSelection]

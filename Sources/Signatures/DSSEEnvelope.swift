@@ -49,7 +49,7 @@ struct DSSEEnvelope {
     }
 }
 
-/// The parts of an in-toto statement that bind it to an image.
+/// The parts of an in-toto statement that bind it to an image, and its predicate for attestations.
 struct InTotoStatement {
     struct Subject {
         let name: String
@@ -59,6 +59,7 @@ struct InTotoStatement {
 
     let predicateType: String
     let subjects: [Subject]
+    let predicate: [String: Any]
 
     init(json bytes: [UInt8]) throws(PayloadError) {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
@@ -68,6 +69,7 @@ struct InTotoStatement {
             throw PayloadError("the DSSE payload's _type is not an in-toto statement")
         }
         self.predicateType = root["predicateType"] as? String ?? ""
+        self.predicate = root["predicate"] as? [String: Any] ?? [:]
         self.subjects = (root["subject"] as? [[String: Any]] ?? []).map { subject in
             Subject(
                 name: subject["name"] as? String ?? "",

@@ -13,6 +13,22 @@ public struct ImageVerification: Sendable {
     /// Each signature check performed; empty when the answer came from the cache.
     public let checks: [SignatureCheck]
     public let fromCache: Bool
+    /// The verified attestations of the predicate types asked for (empty unless the signature verified).
+    public let attestations: [VerifiedSignature]
+
+    init(
+        image: String, digest: String?, result: Result<[VerifiedSignature], VerificationFailure>, warnings: [String],
+        checks: [SignatureCheck], fromCache: Bool
+    ) {
+        self.image = image
+        self.digest = digest
+        // The evaluation (and so the cache) keeps signatures and attestations in one list; callers see them apart.
+        self.result = result.map { $0.filter { $0.attestation == nil } }
+        self.attestations = (try? result.get())?.filter { $0.attestation != nil } ?? []
+        self.warnings = warnings
+        self.checks = checks
+        self.fromCache = fromCache
+    }
 }
 
 /// Verifies images against authorities: resolve the digest, fetch signatures, check them, cache the verdict.
@@ -30,20 +46,27 @@ public final class ImageVerifier: Sendable {
 
     /// Verifies each distinct image once, however many containers name it.
     public func verify(
-        images: [String], authorities: [Authority], requireAll: Bool, deadline: UInt64
+        images: [String], authorities: [Authority], requireAll: Bool, attestations: [Set<String>] = [],
+        deadline: UInt64
     ) -> [String: ImageVerification] {
         var results: [String: ImageVerification] = [:]
         for image in images where results[image] == nil {
-            results[image] = verify(image: image, authorities: authorities, requireAll: requireAll, deadline: deadline)
+            results[image] = verify(
+                image: image, authorities: authorities, requireAll: requireAll, attestations: attestations,
+                deadline: deadline)
         }
         return results
     }
 
-    /// - Parameter deadline: monotonic nanoseconds (`DispatchTime.now().uptimeNanoseconds` scale) by which the answer
-    ///   is needed; the webhook passes its admission budget minus a margin.
-    public func verify(image text: String, authorities: [Authority], requireAll: Bool, deadline: UInt64)
-        -> ImageVerification
-    {
+    /// - Parameters:
+    ///   - attestations: the attestations required, each as the predicate types any of which meets it; those
+    ///     referrers are fetched and verified with the signatures (see ``SignatureEvaluation``).
+    ///   - deadline: monotonic nanoseconds (`DispatchTime.now().uptimeNanoseconds` scale) by which the answer is
+    ///     needed; the webhook passes its admission budget minus a margin.
+    public func verify(
+        image text: String, authorities: [Authority], requireAll: Bool, attestations: [Set<String>] = [],
+        deadline: UInt64
+    ) -> ImageVerification {
         let image: ImageReference
         do { image = try ImageReference.parse(text) } catch {
             let failure = VerificationFailure(.invalid, image: text, registry: "-", error.description)
@@ -77,7 +100,11 @@ public final class ImageVerifier: Sendable {
                 "image \(text) is not pinned by digest; verified \(digest), but the kubelet may later pull a different digest "
                     + "for tag \(image.tag ?? "latest")")
         }
-        let key = ([image.repository, digest, requireAll ? "all" : "any"] + authorities.map(\.identityKey).sorted())
+        // What is fetched and kept depends on the attestations asked for, so they are part of the key; their
+        // conditions are not: policy judges the cached facts at each admission (a scan goes stale while cached).
+        let key =
+            ([image.repository, digest, requireAll ? "all" : "any"] + authorities.map(\.identityKey).sorted()
+            + attestations.map { $0.sorted().joined(separator: " ") }.sorted())
             .joined(separator: "\n")
         switch cache.lookup(key, now: DispatchTime.now().uptimeNanoseconds) {
         case .hit(let result):
@@ -95,7 +122,7 @@ public final class ImageVerifier: Sendable {
         case .lead(let stale):
             var (result, checks) = verifyUncached(
                 image: image, text: text, digest: digest, authorities: authorities,
-                requireAll: requireAll, deadline: deadline)
+                requireAll: requireAll, attestations: attestations, deadline: deadline)
             cache.finish(key, result, now: DispatchTime.now().uptimeNanoseconds)
             if case .failure(let failure) = result, failure.transient, let stale {
                 warnings.append("using the earlier verification of \(digest): \(failure.message)")
@@ -108,12 +135,14 @@ public final class ImageVerifier: Sendable {
 
     private func verifyUncached(
         image: ImageReference, text: String, digest: String, authorities: [Authority], requireAll: Bool,
-        deadline: UInt64
+        attestations: [Set<String>], deadline: UInt64
     ) -> (Result<[VerifiedSignature], VerificationFailure>, [SignatureCheck]) {
         // No covering authority means no signature can count: say so without asking the registry.
         let covered = authorities.contains { $0.covers(image) }
         let candidates: [SignatureCandidate]
-        var fetcher = SignatureFetcher(client: client)
+        var fetcher = SignatureFetcher(
+            client: client,
+            predicateTypes: attestations.reduce(into: [DSSEEnvelope.imageSignaturePredicate]) { $0.formUnion($1) })
         do {
             candidates = covered ? try fetcher.candidates(image: image, digest: digest, deadline: deadline) : []
         } catch {
@@ -124,7 +153,7 @@ public final class ImageVerifier: Sendable {
         }
         let evaluation = SignatureEvaluation(
             candidates: candidates, image: image, digest: digest, authorities: authorities, requireAll: requireAll,
-            imageText: text, unread: fetcher.unread)
+            imageText: text, unread: fetcher.unread, attestations: attestations)
         return (evaluation.result, evaluation.checks)
     }
 }

@@ -20,8 +20,11 @@ public struct SignatureCheck: Sendable {
         public let message: String
     }
 
+    /// - Parameter attestationTypes: in-toto predicate types accepted as attestations besides the image signature;
+    ///   a statement of one of them verifies like a signature (key, subject digest, identity) and carries its facts.
     public static func run(
-        _ candidate: SignatureCandidate, image: ImageReference, digest: String, authority: Authority
+        _ candidate: SignatureCandidate, image: ImageReference, digest: String, authority: Authority,
+        attestationTypes: Set<String> = []
     ) -> SignatureCheck {
         var steps: [String] = []
         func reject(_ message: String) -> SignatureCheck {
@@ -82,6 +85,7 @@ public struct SignatureCheck: Sendable {
 
         let annotations: [String: String]
         let signedReference: String?
+        var attestation: AttestationFacts?
         switch candidate.material {
         case .simpleSigning(let payload, _, _):
             let content: SimpleSigningPayload
@@ -110,16 +114,23 @@ public struct SignatureCheck: Sendable {
                 }
                 statement = try InTotoStatement(json: envelope.payload)
             } catch { return reject(error.message) }
-            guard statement.predicateType == DSSEEnvelope.imageSignaturePredicate else {
+            let isAttestation = attestationTypes.contains(statement.predicateType)
+            guard statement.predicateType == DSSEEnvelope.imageSignaturePredicate || isAttestation else {
                 return reject(
                     "the statement's predicateType is \(statement.predicateType), not an image signature "
                         + "(\(DSSEEnvelope.imageSignaturePredicate))")
+            }
+            if isAttestation {
+                attestation = AttestationFacts(
+                    predicateType: statement.predicateType, predicate: statement.predicate, bundleDigest: layerDigest)
             }
             guard let subject = statement.subject(for: digest) else {
                 let named = statement.subjects.compactMap(\.sha256).map { "sha256:" + $0 }.joined(separator: ", ")
                 return reject("the statement's subjects (\(named)) do not include \(digest)")
             }
-            steps.append("ok   in-toto subject digest is \(digest)")
+            steps.append(
+                "ok   in-toto subject digest is \(digest)"
+                    + (isAttestation ? " (attestation \(statement.predicateType))" : ""))
             if !subject.name.isEmpty {
                 if let problem = authority.identity.problem(signedReference: subject.name, image: image) {
                     return reject(problem)
@@ -131,7 +142,7 @@ public struct SignatureCheck: Sendable {
         }
         let verified = VerifiedSignature(
             authority: authority.name, keyFingerprint: keyFingerprint, digest: digest, annotations: annotations,
-            format: candidate.format, signedReference: signedReference, signer: signer)
+            format: candidate.format, signedReference: signedReference, signer: signer, attestation: attestation)
         return SignatureCheck(
             candidate: candidate.source, authority: authority.name, steps: steps, result: .success(verified))
     }

@@ -7,6 +7,8 @@ import AdmissionAPI
 public struct SignatureEvaluation: Sendable {
     /// Every (candidate, authority) check, for `image verify` to print.
     public let checks: [SignatureCheck]
+    /// The image's verified signatures followed by its verified attestations (``VerifiedSignature/attestation``
+    /// set), so one cached value holds both.
     public let result: Result<[VerifiedSignature], VerificationFailure>
 
     /// - Parameters:
@@ -15,9 +17,12 @@ public struct SignatureEvaluation: Sendable {
     ///   - unread: referrers that might have held a signature but could not be read. They never outweigh a
     ///     signature that verified; without one, they are named in the denial, and registry trouble among them makes
     ///     it `unverifiable` (asked again soon) rather than a verdict.
+    ///   - attestations: the attestations the class requires, each as the predicate types any of which meets it.
+    ///     Attestations by any covering authority count. When one is not met and referrers went unread, the answer
+    ///     is `unverifiable`, as for signatures: what was not read may be the attestation.
     public init(
         candidates: [SignatureCandidate], image: ImageReference, digest: String, authorities: [Authority],
-        requireAll: Bool, imageText: String? = nil, unread: [UnreadReferrer] = []
+        requireAll: Bool, imageText: String? = nil, unread: [UnreadReferrer] = [], attestations: [Set<String>] = []
     ) {
         let shown = imageText ?? image.description
         let notRead = unread.map { "\($0.source): \($0.reason)" }.joined(separator: "; ")
@@ -46,20 +51,33 @@ public struct SignatureEvaluation: Sendable {
                     : failure(.unverifiable, "no cosign signature could be read for \(digest)"))
             return
         }
+        let attestationTypes = attestations.reduce(into: Set<String>()) { $0.formUnion($1) }
         var checks: [SignatureCheck] = []
         var verified: [VerifiedSignature] = []
+        var attested: [VerifiedSignature] = []
         var missing: [String] = []
         for authority in covering {
-            let results = candidates.map { SignatureCheck.run($0, image: image, digest: digest, authority: authority) }
+            let results = candidates.map {
+                SignatureCheck.run(
+                    $0, image: image, digest: digest, authority: authority, attestationTypes: attestationTypes)
+            }
             checks += results
             let passed = results.compactMap { try? $0.result.get() }
-            if passed.isEmpty { missing.append(authority.name) }
-            verified += passed
+            let signatures = passed.filter { $0.attestation == nil }
+            if signatures.isEmpty { missing.append(authority.name) }
+            verified += signatures
+            attested += passed.filter { $0.attestation != nil }
         }
         self.checks = checks
         let satisfied = requireAll ? missing.isEmpty : !verified.isEmpty
-        if satisfied {
-            result = .success(verified)
+        let found = Set(attested.compactMap(\.attestation?.predicateType))
+        let unmet = attestations.filter { found.isDisjoint(with: $0) }
+        if satisfied, !unmet.isEmpty, !unread.isEmpty {
+            let types = unmet.map { $0.sorted().joined(separator: " or ") }.joined(separator: "; ")
+            result = .failure(
+                failure(.unverifiable, "no required attestation (\(types)) could be read for \(digest)"))
+        } else if satisfied {
+            result = .success(verified + attested)
         } else {
             let reasons = checks.compactMap { check -> String? in
                 guard case .failure(let rejection) = check.result, missing.contains(check.authority) else { return nil }

@@ -22,7 +22,9 @@ struct SignatureFetcher {
     static let bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
     static let predicateTypeAnnotation = "dev.sigstore.bundle.predicateType"
     /// More bundles that may be signatures than this for one digest is not a signing pipeline: the rest are left
-    /// unread (and said so) rather than downloaded. Referrers labelled with a predicate nobody asked for do not count.
+    /// unread (and said so) rather than downloaded. Referrers labelled with a predicate nobody asked for do not count,
+    /// and those labelled with a required attestation's type count against `maxReferrerManifests` instead, per type:
+    /// a year of weekly scans must not crowd out the signature, nor be cut to the first sixteen.
     static let maxReferrers = 16
     /// Referrer manifests (each bounded by `maxManifestBytes`) read to learn a predicate type the referrers list
     /// does not give: enough for a year of weekly scans behind a registry without the referrers API.
@@ -106,12 +108,15 @@ struct SignatureFetcher {
         }
         var named: [String] = []
         var unnamed: [String] = []
+        var labels: [String: String] = [:]
         for descriptor in root["manifests"] as? [[String: Any]] ?? [] {
             guard (descriptor["artifactType"] as? String).map({ $0 == SignatureFetcher.bundleMediaType }) ?? true,
                 let referrer = descriptor["digest"] as? String, ImageReference.isSHA256Digest(referrer)
             else { continue }
             switch SignatureFetcher.predicateType(descriptor["annotations"]) {
-            case .some(let type) where predicateTypes.contains(type): named.append(referrer)
+            case .some(let type) where predicateTypes.contains(type):
+                named.append(referrer)
+                labels[referrer] = type
             case .some: continue
             case .none: unnamed.append(referrer)
             }
@@ -128,28 +133,30 @@ struct SignatureFetcher {
                     transient: false))
         }
         var result: [SignatureCandidate] = []
+        var counts: [String: Int] = [:]
         for referrer in examined {
             let source = "referrer \(referrer)"
             do {
                 let manifest = try client.manifest(
                     registry: image.domain, repository: image.path, reference: referrer, deadline: deadline)
                 let manifestRoot = try? JSONSerialization.jsonObject(with: Data(manifest.bytes)) as? [String: Any]
-                if let type = SignatureFetcher.predicateType(manifestRoot?["annotations"]),
-                    !predicateTypes.contains(type)
-                {
-                    continue
-                }
+                let label = SignatureFetcher.predicateType(manifestRoot?["annotations"]) ?? labels[referrer]
+                if let label, !predicateTypes.contains(label) { continue }
                 let layers = try layers(of: manifest.bytes, what: source)
                 guard layers.count == 1, let layer = layers.first, layer.mediaType == SignatureFetcher.bundleMediaType
                 else { continue }
-                guard result.count < SignatureFetcher.maxReferrers else {
+                let kind = label ?? DSSEEnvelope.imageSignaturePredicate
+                let limit =
+                    kind == DSSEEnvelope.imageSignaturePredicate
+                    ? SignatureFetcher.maxReferrers : SignatureFetcher.maxReferrerManifests
+                guard counts[kind, default: 0] < limit else {
+                    let what = label == nil ? "that may be signatures" : "labelled \(kind)"
                     unread.append(
                         UnreadReferrer(
-                            source: source,
-                            reason: "not read: already \(SignatureFetcher.maxReferrers) bundles that may be signatures",
-                            transient: false))
+                            source: source, reason: "not read: already \(limit) bundles \(what)", transient: false))
                     continue
                 }
+                counts[kind, default: 0] += 1
                 let bundle = try blob(image: image, layer: layer, source: source, deadline: deadline)
                 result.append(
                     SignatureCandidate(

@@ -21,10 +21,13 @@ public struct VerifiedSignature: Sendable, Hashable {
     public let signedReference: String?
     /// For a keyless authority: the certificate identity and log entry that proved the signature.
     public let signer: KeylessSigner?
+    /// Set when what was signed is an attestation the policy asked for (provenance, scan, SBOM) rather than the
+    /// image signature itself; such an entry never counts as the image's signature.
+    public let attestation: AttestationFacts?
 
     public init(
         authority: String, keyFingerprint: String, digest: String, annotations: [String: String], format: Format,
-        signedReference: String?, signer: KeylessSigner? = nil
+        signedReference: String?, signer: KeylessSigner? = nil, attestation: AttestationFacts? = nil
     ) {
         self.authority = authority
         self.keyFingerprint = keyFingerprint
@@ -33,5 +36,6 @@ public struct VerifiedSignature: Sendable, Hashable {
         self.format = format
         self.signedReference = signedReference
         self.signer = signer
+        self.attestation = attestation
     }
 }

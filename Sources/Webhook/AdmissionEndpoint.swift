@@ -150,6 +150,7 @@ public final class AdmissionEndpoint: Sendable {
                 image.expires = signer.annotations["expires"]
                 image.reviewBy = signer.annotations["review-by"]
             }
+            image.attestations = AuditRecord.attestations(found.decidingAttestations(in: dataClass, now: now))
             return image
         }
     }

@@ -35,6 +35,18 @@ extension AuditRecord {
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
+    /// The attestations a decision rested on, as the audit line records them; nil (no member) when there are none.
+    static func attestations(_ decided: [SignatureEvidence.Attestation]) -> [Attestation]? {
+        decided.isEmpty
+            ? nil
+            : decided.map {
+                Attestation(
+                    predicateType: $0.predicateType, digest: $0.bundleDigest, builderID: $0.builderID,
+                    sourceRepository: $0.sourceRepository, sourceRef: $0.sourceRef, maxSeverity: $0.maxSeverity,
+                    scanFinishedOn: $0.scanFinishedOn)
+            }
+    }
+
     /// The `sha256:…` a reference pins, if it pins one.
     static func digest(in reference: String) -> String? {
         reference.firstIndex(of: "@").map { String(reference[reference.index(after: $0)...]) }

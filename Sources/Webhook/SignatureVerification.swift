@@ -144,7 +144,8 @@ public final class SignatureVerification: Sendable {
         let requirement = dataClass.signatures
         let accepted = (requirement?.authorities ?? []).compactMap { authorities[$0] }
         return verifier.verify(
-            images: images, authorities: accepted, requireAll: requirement?.requireAll ?? false, deadline: deadline)
+            images: images, authorities: accepted, requireAll: requirement?.requireAll ?? false,
+            attestations: (requirement?.attestations ?? []).map(\.predicateTypes), deadline: deadline)
     }
 
     /// The deadline for one admission: the class's budget, cut short so the answer still leaves `margin` before
@@ -159,7 +160,8 @@ public final class SignatureVerification: Sendable {
 }
 
 extension SignatureEvidence {
-    /// The normalised form policy reads: who signed which digest with which key, or why nothing counts.
+    /// The normalised form policy reads: who signed which digest with which key, or why nothing counts, and the
+    /// verified attestations' facts.
     public init(_ verification: ImageVerification) {
         let outcome: Outcome
         switch verification.result {
@@ -179,7 +181,16 @@ extension SignatureEvidence {
                 }
             outcome = .failed(reason, message: "registry \(failure.registry): \(failure.message)")
         }
-        self.init(image: verification.image, digest: verification.digest, outcome: outcome)
+        let attestations = verification.attestations.compactMap { verified in
+            verified.attestation.map {
+                Attestation(
+                    predicateType: $0.predicateType, bundleDigest: $0.bundleDigest, authority: verified.authority,
+                    builderID: $0.builderID, sourceRepository: $0.sourceRepository, sourceRef: $0.sourceRef,
+                    maxSeverity: $0.maxSeverity, scanFinishedOn: $0.scanFinishedOn)
+            }
+        }
+        self.init(
+            image: verification.image, digest: verification.digest, outcome: outcome, attestations: attestations)
     }
 }
 

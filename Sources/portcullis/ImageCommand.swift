@@ -66,6 +66,9 @@ struct ImageVerifyCommand: ParsableCommand {
                 print("trusting   \(key) for authority \(name) (\(scope))")
             }
         }
+        for attestation in requirement.attestations {
+            print("requiring  \(attestation.name) signed by one of them")
+        }
         guard let outcome = signatures.verify(images: [image], in: dataClass, deadline: deadline)[image] else { return }
         if let digest = outcome.digest { print("digest     \(digest)") }
         if outcome.fromCache { print("cache      answered from the verification cache") }
@@ -84,8 +87,22 @@ struct ImageVerifyCommand: ParsableCommand {
                         + (annotations.isEmpty ? "" : "; annotations: \(annotations.joined(separator: ", "))"))
             }
         }
-        let violations = loaded.engine.signatureViolations(
-            image: image, evidence: SignatureEvidence(outcome), in: dataClass, now: Date())
+        let evidence = SignatureEvidence(outcome)
+        let now = Date()
+        let decided = evidence.decidingAttestations(in: dataClass, now: now)
+        for attestation in evidence.attestations {
+            let facts = [
+                attestation.builderID.map { "builder \($0)" },
+                attestation.sourceRepository.map { "source \($0)" + (attestation.sourceRef.map { " at \($0)" } ?? "") },
+                attestation.maxSeverity.map { "highest severity \($0)" },
+                attestation.scanFinishedOn.map { "scanned \($0)" },
+            ].compactMap { $0 }
+            print(
+                "attested   \(attestation.predicateType) by \(attestation.authority), bundle \(attestation.bundleDigest)"
+                    + (facts.isEmpty ? "" : "; " + facts.joined(separator: ", "))
+                    + (decided.contains(attestation) ? " (decided on)" : ""))
+        }
+        let violations = loaded.engine.signatureViolations(image: image, evidence: evidence, in: dataClass, now: now)
         for violation in violations {
             print(
                 "\(violation.mode.rawValue.uppercased().padding(toLength: 10, withPad: " ", startingAt: 0)) \(violation.text)"

@@ -52,7 +52,9 @@ struct SignatureLiveTests {
         }
 
         /// Class `release` needs a signature by a `release` key (the signer's `keys`), `ephi` also the promotion
-        /// annotations, and `ci` a keyless signature from the release workflow on main.
+        /// annotations, `ci` a keyless signature from the release workflow on main, and `attested` provenance from
+        /// that workflow, a fresh scan with nothing above medium and an SBOM, all signed by `release`; `ci-attested`
+        /// provenance from corp/trainer and an SBOM signed keyless like `ci`'s signatures.
         static func policy(host: String, keys: [String]) -> String {
             """
             apiVersion: portcullis.dev/v1
@@ -85,6 +87,28 @@ struct SignatureLiveTests {
                 registries: ["\(host)/live"]
                 requireSignatures: true
                 signatures: {authorities: [ci]}
+              attested:
+                registries: ["\(host)/live"]
+                requireSignatures: true
+                signatures:
+                  authorities: [release]
+                  attestations:
+                    - predicateType: https://slsa.dev/provenance/v1
+                      builderIDs: [https://github.com/corp/trainer/.github/workflows/release.yml@refs/heads/main]
+                      sourceRepositories: [https://github.com/corp/trainer]
+                      sourceRefs: [refs/heads/main]
+                    - predicateType: https://cosign.sigstore.dev/attestation/vuln/v1
+                      maxSeverity: medium
+                      maxAge: 168h
+                    - predicateType: sbom
+              ci-attested:
+                registries: ["\(host)/live"]
+                requireSignatures: true
+                signatures:
+                  authorities: [ci]
+                  attestations:
+                    - {predicateType: https://slsa.dev/provenance/v1, sourceRepositories: [https://github.com/corp/trainer]}
+                    - {predicateType: sbom}
 
             """
         }

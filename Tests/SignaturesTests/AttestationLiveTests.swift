@@ -38,6 +38,36 @@ import Testing
         #expect(live.requestCount(containing: blobs) - before.1 == 1)
     }
 
+    /// A class requiring the scans reads all twenty (they do not count against the signature's limit of 16), and
+    /// each carries its own bundle digest; the SBOM is still not downloaded.
+    @Test func requiredScansAreAllReadAndTheSBOMIsNot() throws {
+        let live = try LiveRegistry.shared.get()
+        let scan = "https://cosign.sigstore.dev/attestation/vuln/v1"
+        let outcome = try live.verifier().verify(
+            image: live.scenarios["attested"]!, authorities: [try live.authority()], requireAll: false,
+            attestations: [[scan]], deadline: deadline)
+        #expect(try outcome.result.get().map(\.format) == [.sigstoreBundle])
+        let facts = outcome.attestations.compactMap(\.attestation)
+        #expect(facts.count == 20)
+        #expect(Set(facts.map(\.bundleDigest)).count == 20)
+        #expect(facts.allSatisfy { $0.predicateType == scan })
+        #expect(live.requestCount(containing: "/blobs/" + live.scenarios["attested.sbom-blob"]!) == 0)
+    }
+
+    /// A required SBOM over the blob limit is not silently missing: the verdict is `unverifiable` (not transient,
+    /// so cached like a verdict) and names the limit, while the signature beside it verified.
+    @Test func aRequiredSBOMOverTheLimitIsUnverifiableAndSaysWhy() throws {
+        let live = try LiveRegistry.shared.get()
+        let outcome = try live.verifier().verify(
+            image: live.scenarios["attested"]!, authorities: [try live.authority()], requireAll: false,
+            attestations: [["https://spdx.dev/Document/v2.3", "https://cyclonedx.org/bom"]], deadline: deadline)
+        guard case .failure(let failure) = outcome.result else { Issue.record("admitted without its SBOM"); return }
+        #expect(failure.reason == .unverifiable)
+        #expect(!failure.transient)
+        #expect(failure.message.contains("no required attestation"), "\(failure.message)")
+        #expect(failure.message.contains("over the 1048576-byte limit"), "\(failure.message)")
+    }
+
     /// With no predicate annotation anywhere the bundle must be read to know what it is; one too large to read is
     /// named in the verdict and never outweighs the signature beside it.
     @Test func anUnreadableUnlabelledAttestationDoesNotDiscardTheSignature() throws {

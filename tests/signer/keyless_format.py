@@ -133,9 +133,11 @@ def dsse_body(payload: bytes, signature: bytes, cert, envelope_: dict) -> dict:
                                      "verifier": base64.b64encode(pem(cert)).decode()}]}}
 
 
-def bundle(key, cert, rekor: Rekor, image: str, digest: str, integrated_time: int, log_index: int) -> dict:
-    """A sigstore bundle v0.3: DSSE envelope, leaf certificate, and a dsse tlog entry with its inclusion promise."""
-    payload, signature, envelope_ = envelope(key, image, digest)
+def bundle(key, cert, rekor: Rekor, image: str, digest: str, integrated_time: int, log_index: int,
+           predicate_type: str = cf.SIGN_PREDICATE, predicate=None) -> dict:
+    """A sigstore bundle v0.3: DSSE envelope (an image signature, or an attestation of `predicate_type`), leaf
+    certificate, and a dsse tlog entry with its inclusion promise."""
+    payload, signature, envelope_ = envelope(key, image, digest, predicate_type, predicate)
     entry = rekor.entry(dsse_body(payload, signature, cert, envelope_), integrated_time, log_index)
     document = {"mediaType": cf.BUNDLE_MEDIA_TYPE,
                 "verificationMaterial": {

@@ -158,6 +158,66 @@ def push_attested(registry: Registry, host: str, key, scenarios: dict) -> None:
         push_referrers(registry, repo, digest, size, bundles, index_annotations=False)
 
 
+PROVENANCE_PREDICATE = "https://slsa.dev/provenance/v1"
+TRAINER = "https://github.com/corp/trainer"
+
+
+def provenance(repository: str = TRAINER, builder: str = WORKFLOW + "@refs/heads/main",
+               github_style: bool = True) -> dict:
+    """SLSA provenance v1 as GitHub's attest-build-provenance writes it (source in externalParameters.workflow), or
+    as a generator that names the source only in resolvedDependencies."""
+    external = {"workflow": {"ref": "refs/heads/main", "repository": repository,
+                             "path": ".github/workflows/release.yml"}} if github_style else {}
+    return {"buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                                "externalParameters": external,
+                                "resolvedDependencies": [{"uri": f"git+{repository}@refs/heads/main",
+                                                          "digest": {"gitCommit": "a" * 40}}]},
+            "runDetails": {"builder": {"id": builder}, "metadata": {"invocationId": "run-1"}}}
+
+
+def scan(severities, finished: float) -> dict:
+    """cosign's vuln predicate with a Trivy JSON result holding one finding per severity."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(finished))
+    findings = [{"VulnerabilityID": f"CVE-2026-{n:04d}", "PkgName": "openssl", "Severity": severity}
+                for n, severity in enumerate(severities)]
+    return {"invocation": {"uri": "https://github.com/corp/trainer/actions/runs/1"},
+            "scanner": {"uri": "pkg:github/aquasecurity/trivy@0.58.0", "version": "0.58.0",
+                        "result": {"SchemaVersion": 2, "Results": [{"Target": "trainer", "Vulnerabilities": findings}]}},
+            "metadata": {"scanStartedOn": stamp, "scanFinishedOn": stamp}}
+
+
+def push_attestation_policy_images(registry: Registry, host: str, keys: dict, scenarios: dict) -> None:
+    """Images signed by the trusted key with provenance, a scan and an SBOM, each `att-*` breaking one thing the
+    class `attested` requires: builder, source repository, a critical finding, a stale scan, no SBOM, attestations
+    by an untrusted key, statements about another digest."""
+    now = time.time()
+    cases = {"att-good": {}, "att-other-builder": {"builder": "https://github.com/mallory/ci/build.yml@refs/heads/main"},
+             "att-other-repo": {"repository": "https://github.com/mallory/trainer"},
+             "att-critical": {"severities": ["LOW", "CRITICAL"]}, "att-stale": {"finished": now - 30 * 86400},
+             "att-no-sbom": {"sbom": False}, "att-untrusted-key": {"key": "untrusted"},
+             "att-other-digest": {"digest": "sha256:" + "1" * 64}}
+    for name, change in cases.items():
+        repo = f"live/{name}"
+        digest, size = push_image(registry, repo)
+        scenarios[name] = f"{host}/{repo}@{digest}"
+        reference = f"{host}/{repo}"
+        key, subject = keys[change.get("key", "trusted")], change.get("digest", digest)
+        statements = [
+            (PROVENANCE_PREDICATE, provenance(change.get("repository", TRAINER),
+                                              change.get("builder", WORKFLOW + "@refs/heads/main"),
+                                              github_style="repository" not in change)),
+            # An older clean scan beside the current one: the newest decides.
+            (VULN_PREDICATE, scan([], now - 20 * 86400)),
+            (VULN_PREDICATE, scan(change.get("severities", ["LOW", "MEDIUM"]), change.get("finished", now - 3600))),
+        ]
+        if change.get("sbom", True):
+            statements.append((SBOM_PREDICATE, {"spdxVersion": "SPDX-2.3", "name": "trainer", "packages": []}))
+        bundles = [(kind, cf.bundle(key, reference, subject, predicate_type=kind, predicate=predicate))
+                   for kind, predicate in statements]
+        bundles.append((cf.SIGN_PREDICATE, cf.bundle(keys["trusted"], reference, digest)))
+        push_referrers(registry, repo, digest, size, bundles)
+
+
 def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> None:
     """Keyless signatures from a local Fulcio/Rekor stand-in, made half an hour ago: the leaves have expired.
 
@@ -193,6 +253,20 @@ def push_keyless(registry: Registry, host: str, out: Path, scenarios: dict) -> N
                               now - 1790, 7)
             push_sig(registry, repo, digest, [(base64.b64decode(layer["blob"]), layer["signature"])],
                      layer["annotations"])
+    # Keyless attestations, as `cosign attest` makes them in the release workflow: provenance and an SBOM beside
+    # the signature, all from one Fulcio certificate.
+    repo = "live/keyless-attested"
+    digest, size = push_image(registry, repo)
+    scenarios["keyless-attested"] = f"{host}/{repo}@{digest}"
+    key, cert = intermediate.leaf(now - 1800, uri=f"{WORKFLOW}@refs/heads/main", issuer=GITHUB,
+                                  deprecated_issuer=GITHUB)
+    statements = ((PROVENANCE_PREDICATE, provenance()), (SBOM_PREDICATE, {"spdxVersion": "SPDX-2.3"}),
+                  (cf.SIGN_PREDICATE, None))
+    bundles = []
+    for n, (kind, predicate) in enumerate(statements):
+        document = kf.bundle(key, cert, rekor, f"{host}/{repo}", digest, now - 1790, 20 + n, kind, predicate)
+        bundles.append((kind, base64.b64decode(document["blob"])))
+    push_referrers(registry, repo, digest, size, bundles)
     # Rekor v2 bundles: an inclusion proof and a checkpoint, no SET; the time from the TSA, or from nowhere.
     for name, stamped in (("keyless-rekor2", True), ("keyless-rekor2-no-timestamp", False)):
         repo = f"live/{name}"
@@ -258,6 +332,7 @@ def main() -> None:
             push_sig(registry, repo, digest, [signed(good, "untrusted"), signed(good, "rotated")])
     if not token[0]:
         push_attested(registry, host, keys["trusted"], scenarios)
+        push_attestation_policy_images(registry, host, keys, scenarios)
         push_keyless(registry, host, out, scenarios)
         for name in ("model-signed", "model-unsigned"):
             repo = f"live/{name}"
