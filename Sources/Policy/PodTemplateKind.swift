@@ -36,7 +36,7 @@ public struct PodTemplateKind: Sendable, Equatable {
     public static func judgesPatches(_ rule: RuleID) -> Bool {
         switch rule {
         case .registryOrigin, .imageDigest, .imageReference, .deniedRegistry, .deniedImage, .deniedTag, .imageSignature,
-            .signatureUnverifiable, .signatureApproval, .signatureExpired, .signatureReviewOverdue,
+            .signatureUnverifiable, .signatureApproval, .signatureExpired, .signatureReviewOverdue, .imageAttestation,
             .blanketToleration, .foreignTaint, .csiDriver, .volumeType, .storageClass, .modelSource, .nodeName,
             .schedulerName:
             true
