@@ -7,7 +7,7 @@
 #
 #   bench/signatures.sh [SECONDS]      (the same as: bench/run.sh signatures [SECONDS])
 #
-# Images and cosign signatures come from the independent Python signer (tests/signer/push_scenarios.py).
+# Images and cosign signatures come from the independent Python signer (Tests/Support/signer/push_scenarios.py).
 # "registry ms" is the time docker-registry itself logged for the requests of that verification, so
 # "cold − plain − registry" bounds what Portcullis spends around the round trips (CPU, TLS, loopback).
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then exec "$(dirname "$0")/run.sh" signatures "$@"; fi
@@ -15,9 +15,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then exec "$(dirname "$0")/run.sh" signatures
 sig=$(mktemp -d "$out/signatures.XXXX")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 host=127.0.0.1:$port
-OWNER_PID=$$ tests/registry/start-registry.sh "$sig/registry" "$port"
+OWNER_PID=$$ Tests/Support/registry/start-registry.sh "$sig/registry" "$port"
 for run in 1 2 3 4; do
-    python3 tests/signer/push_scenarios.py "$host" "$sig/registry/certs/ca.pem" "$sig/out$run" >/dev/null
+    python3 Tests/Support/signer/push_scenarios.py "$host" "$sig/registry/certs/ca.pem" "$sig/out$run" >/dev/null
 done
 registry_pid=$(cat "$sig/registry/registry.pid")
 stop_registry() { kill -KILL "$registry_pid" 2>/dev/null || true; cleanup; }

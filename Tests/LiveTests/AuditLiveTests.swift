@@ -53,7 +53,7 @@ struct AuditLiveTests {
         let client = try ChildProcess(
             "python3",
             [
-                repositoryRoot.appendingPathComponent("tests/clients/admission_load.py").path,
+                repositoryRoot.appendingPathComponent("Tests/Support/clients/admission_load.py").path,
                 server.url + "/validate/ephi", fixture.certs.path("ca.pem"),
                 AdmissionLiveTests.allowedReview, "8", "20",
             ])

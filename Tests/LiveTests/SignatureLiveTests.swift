@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Signature admission end to end: Debian's `docker-registry` over TLS filled by the independent Python signer
-/// (`tests/signer/push_scenarios.py`), a policy trusting the signer's keys, the real `portcullis serve`, curl.
+/// (`Tests/Support/signer/push_scenarios.py`), a policy trusting the signer's keys, the real `portcullis serve`, curl.
 @Suite("portcullis serve: image signatures", .serialized, .timeLimit(.minutes(2)))
 struct SignatureLiveTests {
     /// A registry with every scenario, a policy that trusts the signer's `trusted` and `rotated` keys, and a server
@@ -23,14 +23,14 @@ struct SignatureLiveTests {
                 "/usr/bin/env",
                 [
                     "OWNER_PID=\(getpid())",
-                    repositoryRoot.appendingPathComponent("tests/registry/start-registry.sh").path,
+                    repositoryRoot.appendingPathComponent("Tests/Support/registry/start-registry.sh").path,
                     work, String(port),
                 ], timeout: .seconds(30))
             guard start.status == 0 else { throw LiveTestError("docker-registry did not start: \(start.stderr)") }
             let push = try ChildProcess.run(
                 "python3",
                 [
-                    repositoryRoot.appendingPathComponent("tests/signer/push_scenarios.py").path, host,
+                    repositoryRoot.appendingPathComponent("Tests/Support/signer/push_scenarios.py").path, host,
                     work + "/certs/ca.pem", work + "/out",
                 ], timeout: .seconds(60))
             guard push.status == 0, let data = FileManager.default.contents(atPath: work + "/out/scenarios.json"),

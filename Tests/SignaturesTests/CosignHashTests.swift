@@ -6,7 +6,7 @@ import Testing
 
 /// Signatures made as cosign makes them with each key type: cosign pairs every ECDSA key with SHA-256, so a P-384
 /// or P-521 key's signature is over SHA-256; the sigstore algorithm registry adds P-384/SHA-384, P-521/SHA-512 and
-/// RSA-PSS. Made by the independent signer (`tests/signer/make_hash_fixtures.py`).
+/// RSA-PSS. Made by the independent signer (`Tests/Support/signer/make_hash_fixtures.py`).
 @Suite struct CosignHashTests {
     static let image = try! ImageReference.parse(FixtureData.hashes.image)
 

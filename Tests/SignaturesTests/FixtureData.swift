@@ -37,7 +37,7 @@ enum FixtureData {
     }
 
     static let signer = cases("signer/cases.json")
-    /// Signatures with each hash and padding cosign makes (`tests/signer/make_hash_fixtures.py`).
+    /// Signatures with each hash and padding cosign makes (`Tests/Support/signer/make_hash_fixtures.py`).
     static let hashes = cases("signer/hashes/cases.json")
 
     static func cases(_ file: String) -> (image: String, digest: String, cases: [String: Case]) {

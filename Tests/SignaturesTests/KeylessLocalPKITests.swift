@@ -5,7 +5,7 @@ import Testing
 
 @testable import Signatures
 
-/// Keyless signatures from a local Fulcio/Rekor stand-in (tests/signer/make_keyless_fixtures.py): identity rules,
+/// Keyless signatures from a local Fulcio/Rekor stand-in (Tests/Support/signer/make_keyless_fixtures.py): identity rules,
 /// issuer extensions, expiry and trust failures, through the same `SignatureCheck` the webhook uses.
 @Suite struct KeylessLocalPKITests {
     /// `cases.json` as the Python signer writes it.

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Signatures
 
-/// v0.3 bundles as signed since Rekor v2 (tests/signer/make_modern_fixtures.py): an inclusion proof against a
+/// v0.3 bundles as signed since Rekor v2 (Tests/Support/signer/make_modern_fixtures.py): an inclusion proof against a
 /// signed checkpoint and an RFC 3161 timestamp instead of a SignedEntryTimestamp, verified offline; and each way
 /// the proof of inclusion or of time can be bent, denied with the reason.
 @Suite struct KeylessRekorV2Tests {

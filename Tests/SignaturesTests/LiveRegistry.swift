@@ -9,7 +9,7 @@ import PortcullisCrypto
 #endif
 
 /// Real components for the live tests: Debian's `docker-registry` on 127.0.0.1 with TLS from certs-dev, filled by
-/// the independent Python signer (`tests/signer/push_scenarios.py`), plus helper servers.
+/// the independent Python signer (`Tests/Support/signer/push_scenarios.py`), plus helper servers.
 final class LiveRegistry: Sendable {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -50,7 +50,7 @@ final class LiveRegistry: Sendable {
             LiveRegistry.spawn(
                 "/usr/bin/timeout",
                 [
-                    "900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/token_service.py",
+                    "900", "python3", LiveRegistry.repositoryRoot + "/Tests/Support/registry/token_service.py",
                     String(tokenPort),
                     work + "/certs/client.pem", work + "/certs/client-key.pem", "puller", "s3cret",
                     work + "/certs/server.pem", work + "/certs/server-key.pem",
@@ -61,9 +61,9 @@ final class LiveRegistry: Sendable {
             startArguments.append(realm)
             pushArguments += [realm, "puller", "s3cret"]
         }
-        try LiveRegistry.run(LiveRegistry.repositoryRoot + "/tests/registry/start-registry.sh", startArguments)
+        try LiveRegistry.run(LiveRegistry.repositoryRoot + "/Tests/Support/registry/start-registry.sh", startArguments)
         try LiveRegistry.run(
-            "/usr/bin/python3", [LiveRegistry.repositoryRoot + "/tests/signer/push_scenarios.py"] + pushArguments)
+            "/usr/bin/python3", [LiveRegistry.repositoryRoot + "/Tests/Support/signer/push_scenarios.py"] + pushArguments)
         guard let data = FileManager.default.contents(atPath: work + "/out/scenarios.json"),
             let scenarios = try? JSONSerialization.jsonObject(with: data) as? [String: String]
         else { throw LiveSetupError("the signer wrote no scenarios.json in \(work)/out") }
@@ -118,7 +118,7 @@ final class LiveRegistry: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot + "/tests/signer")
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot + "/Tests/Support/signer")
         process.environment = ownerEnvironment
         // A file, not a pipe: the registry the script leaves running would inherit a pipe and keep it open.
         let errorLog = NSTemporaryDirectory() + "portcullis-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
@@ -165,7 +165,7 @@ struct LiveSetupError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A misbehaving registry (`tests/registry/fake_registry.py`) on a fresh port: plain HTTP, or TLS with the shared
+/// A misbehaving registry (`Tests/Support/registry/fake_registry.py`) on a fresh port: plain HTTP, or TLS with the shared
 /// live registry's certificates (which name both 127.0.0.1 and localhost).
 struct FakeRegistry {
     let host: String
@@ -183,7 +183,7 @@ struct FakeRegistry {
         LiveRegistry.spawn(
             "/usr/bin/timeout",
             [
-                "900", "python3", LiveRegistry.repositoryRoot + "/tests/registry/fake_registry.py", String(port), mode,
+                "900", "python3", LiveRegistry.repositoryRoot + "/Tests/Support/registry/fake_registry.py", String(port), mode,
                 target, certificates,
             ],
             log: log)

@@ -5,7 +5,7 @@ import Testing
 @testable import Signatures
 
 /// RFC 6962 inclusion proofs and C2SP checkpoints made by the independent signer
-/// (`tests/signer/make_log_proofs.py`, recursive RFC 6962 definitions), and each field an attacker could change.
+/// (`Tests/Support/signer/make_log_proofs.py`, recursive RFC 6962 definitions), and each field an attacker could change.
 @Suite struct LogProofTests {
     struct Case {
         let key: String

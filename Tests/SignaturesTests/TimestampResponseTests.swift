@@ -2,7 +2,7 @@ import Foundation
 import PortcullisCrypto
 import Testing
 
-/// RFC 3161 responses made by `openssl ts -reply` (`tests/signer/make_tsa_fixtures.py`), and each way one can fail
+/// RFC 3161 responses made by `openssl ts -reply` (`Tests/Support/signer/make_tsa_fixtures.py`), and each way one can fail
 /// to prove a time: other data, a TSA nobody trusts, a TSA certificate not valid at the token's time, junk.
 @Suite struct TimestampResponseTests {
     static let document: (made: String, tokens: [String: String]) = {

@@ -2,7 +2,7 @@
 # Starts Debian's docker-registry (distribution 2.8) on 127.0.0.1 with TLS from certs-dev, for the signature
 # live tests. With a token realm it requires Bearer tokens signed by the certs-dev client key (see token_service.py).
 #
-# Usage: [OWNER_PID=pid] tests/registry/start-registry.sh WORKDIR PORT [TOKEN_REALM]
+# Usage: [OWNER_PID=pid] Tests/Support/registry/start-registry.sh WORKDIR PORT [TOKEN_REALM]
 # With OWNER_PID the registry is stopped as soon as that process (the test run) is gone.
 # Output: WORKDIR/{config.yml,registry.log,registry.pid,certs/}; exits once the registry answers /v2/.
 set -euo pipefail
