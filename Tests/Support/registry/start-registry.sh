@@ -8,7 +8,7 @@
 set -euo pipefail
 
 work="$1"; port="$2"; realm="${3:-}"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 mkdir -p "$work/data"
 "$root/certs-dev/make-dev-certs.sh" "$work/certs" >/dev/null
 
