@@ -63,7 +63,8 @@ final class LiveRegistry: Sendable {
         }
         try LiveRegistry.run(LiveRegistry.repositoryRoot + "/Tests/Support/registry/start-registry.sh", startArguments)
         try LiveRegistry.run(
-            "/usr/bin/python3", [LiveRegistry.repositoryRoot + "/Tests/Support/signer/push_scenarios.py"] + pushArguments)
+            "/usr/bin/python3",
+            [LiveRegistry.repositoryRoot + "/Tests/Support/signer/push_scenarios.py"] + pushArguments)
         guard let data = FileManager.default.contents(atPath: work + "/out/scenarios.json"),
             let scenarios = try? JSONSerialization.jsonObject(with: data) as? [String: String]
         else { throw LiveSetupError("the signer wrote no scenarios.json in \(work)/out") }
@@ -183,7 +184,8 @@ struct FakeRegistry {
         LiveRegistry.spawn(
             "/usr/bin/timeout",
             [
-                "900", "python3", LiveRegistry.repositoryRoot + "/Tests/Support/registry/fake_registry.py", String(port), mode,
+                "900", "python3", LiveRegistry.repositoryRoot + "/Tests/Support/registry/fake_registry.py",
+                String(port), mode,
                 target, certificates,
             ],
             log: log)
