@@ -3,7 +3,7 @@
 # corpus (fuzz/corpus/<target>; new inputs found are kept in .fuzz/<target>/corpus, not committed).
 # Usage: fuzz/run.sh [SECONDS] [TARGET…]
 #   targets: http-parser admission-review image-reference http-client-response gzip-reader policy-yaml audit-log
-#            oci-json
+#            oci-json oci-manifest
 # Each target is compiled with its module's own sources only: a parser that starts needing OpenSSL, sockets
 # or the policy breaks its build, on purpose. policy-yaml and audit-log read modules that need the package build
 # (Yams; OpenSSL and swift-log): they compile Policy's or Audit's sources into the target and link the other
@@ -13,7 +13,7 @@ set -eu
 seconds="${1:-30}"
 [ $# -gt 0 ] && shift
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets="${*:-http-parser admission-review image-reference http-client-response gzip-reader policy-yaml audit-log oci-json}"
+targets="${*:-http-parser admission-review image-reference http-client-response gzip-reader policy-yaml audit-log oci-json oci-manifest}"
 flags="-O -sanitize=fuzzer,address -parse-as-library"
 
 fresh() { # output, then inputs: true when the output exists and no input file is newer
@@ -96,9 +96,14 @@ for target in $targets; do
         build oci-json "$root/fuzz/SignatureJSONFuzz.swift" "$root/Sources/Signatures/DSSEEnvelope.swift" \
             "$root/Sources/Signatures/SimpleSigningPayload.swift"
         max_len=65536 ;;
+    oci-manifest)
+        # shellcheck disable=SC2046
+        build oci-manifest -I "$debug/Modules" "$root/fuzz/OCIManifestFuzz.swift" \
+            "$root/Sources/Signatures/OCIManifestJSON.swift" $(package_objects AdmissionAPI JSONText)
+        max_len=16384 ;;
     *)
         echo "unknown fuzz target $target (http-parser, admission-review, image-reference, http-client-response," \
-            "gzip-reader, policy-yaml, audit-log, oci-json)" >&2
+            "gzip-reader, policy-yaml, audit-log, oci-json, oci-manifest)" >&2
         exit 2 ;;
     esac
     echo "fuzzing $target for ${seconds}s"

@@ -20,7 +20,6 @@ struct SignatureFetcher {
     static let simpleSigningLayer = "application/vnd.dev.cosign.simplesigning.v1+json"
     static let signatureAnnotation = "dev.cosignproject.cosign/signature"
     static let bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
-    static let predicateTypeAnnotation = "dev.sigstore.bundle.predicateType"
     /// More bundles that may be signatures than this for one digest is not a signing pipeline: the rest are left
     /// unread (and said so) rather than downloaded. Referrers labelled with a predicate nobody asked for do not count,
     /// and those labelled with a required attestation's type count against `maxReferrerManifests` instead, per type:
@@ -103,22 +102,19 @@ struct SignatureFetcher {
                 return []
             }
         }
-        guard let root = try? JSONSerialization.jsonObject(with: Data(index)) as? [String: Any] else {
+        guard let listed = OCIManifestJSON.referrers(index) else {
             throw RegistryError(.malformed, "\(image.domain) sent a referrers list for \(digest) that is not JSON")
         }
         var named: [String] = []
         var unnamed: [String] = []
         var labels: [String: String] = [:]
-        for descriptor in root["manifests"] as? [[String: Any]] ?? [] {
-            guard (descriptor["artifactType"] as? String).map({ $0 == SignatureFetcher.bundleMediaType }) ?? true,
-                let referrer = descriptor["digest"] as? String, ImageReference.isSHA256Digest(referrer)
-            else { continue }
-            switch SignatureFetcher.predicateType(descriptor["annotations"]) {
+        for referrer in listed where referrer.artifactType.map({ $0 == SignatureFetcher.bundleMediaType }) ?? true {
+            switch referrer.predicateType {
             case .some(let type) where predicateTypes.contains(type):
-                named.append(referrer)
-                labels[referrer] = type
+                named.append(referrer.digest)
+                labels[referrer.digest] = type
             case .some: continue
-            case .none: unnamed.append(referrer)
+            case .none: unnamed.append(referrer.digest)
             }
         }
         // Referrers that name a wanted predicate go first, so unlabelled ones beyond a limit cannot crowd them out.
@@ -139,8 +135,7 @@ struct SignatureFetcher {
             do {
                 let manifest = try client.manifest(
                     registry: image.domain, repository: image.path, reference: referrer, deadline: deadline)
-                let manifestRoot = try? JSONSerialization.jsonObject(with: Data(manifest.bytes)) as? [String: Any]
-                let label = SignatureFetcher.predicateType(manifestRoot?["annotations"]) ?? labels[referrer]
+                let label = OCIManifestJSON.predicateType(ofManifest: manifest.bytes) ?? labels[referrer]
                 if let label, !predicateTypes.contains(label) { continue }
                 let layers = try layers(of: manifest.bytes, what: source)
                 guard layers.count == 1, let layer = layers.first, layer.mediaType == SignatureFetcher.bundleMediaType
@@ -171,38 +166,19 @@ struct SignatureFetcher {
         return result
     }
 
-    /// `dev.sigstore.bundle.predicateType`, as cosign v3 annotates bundle referrer manifests.
-    static func predicateType(_ annotations: Any?) -> String? {
-        (annotations as? [String: Any])?[SignatureFetcher.predicateTypeAnnotation] as? String
-    }
-
-    private struct Layer {
-        let mediaType: String
-        let digest: String
-        let size: Int
-        let annotations: [String: String]
-    }
-
-    private func layers(of manifest: [UInt8], what: String) throws(RegistryError) -> [Layer] {
-        guard let root = try? JSONSerialization.jsonObject(with: Data(manifest)) as? [String: Any],
-            let layers = root["layers"] as? [[String: Any]]
-        else { throw RegistryError(.malformed, "the \(what) is not an image manifest with layers") }
-        var result: [Layer] = []
-        for layer in layers {
-            guard let mediaType = layer["mediaType"] as? String, let digest = layer["digest"] as? String,
-                ImageReference.isSHA256Digest(digest)
-            else { throw RegistryError(.malformed, "the \(what) has a layer without a media type or sha256 digest") }
-            result.append(
-                Layer(
-                    mediaType: mediaType, digest: digest, size: layer["size"] as? Int ?? 0,
-                    annotations: layer["annotations"] as? [String: String] ?? [:]))
+    private func layers(of manifest: [UInt8], what: String) throws(RegistryError) -> [OCIManifestJSON.Layer] {
+        switch OCIManifestJSON.layers(manifest) {
+        case .success(let layers): return layers
+        case .failure(.notAManifest):
+            throw RegistryError(.malformed, "the \(what) is not an image manifest with layers")
+        case .failure(.badLayer):
+            throw RegistryError(.malformed, "the \(what) has a layer without a media type or sha256 digest")
         }
-        return result
     }
 
     /// The layer's blob, checked against its digest: bytes that hash to something else are the registry's fault
     /// (broken storage, a tampering proxy), not a bad signature, so they are thrown as `digestMismatch`.
-    private mutating func blob(image: ImageReference, layer: Layer, source: String, deadline: UInt64)
+    private mutating func blob(image: ImageReference, layer: OCIManifestJSON.Layer, source: String, deadline: UInt64)
         throws(RegistryError) -> [UInt8]
     {
         if let fetched = blobs[layer.digest] { return fetched }
