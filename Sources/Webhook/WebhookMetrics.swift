@@ -28,16 +28,6 @@ public final class WebhookMetrics: @unchecked Sendable {
         case denied
         /// No decision could be made (bad request, audit log unavailable, internal error).
         case error
-
-        /// Position in `allCases`, for the per-class series.
-        var index: Int {
-            switch self {
-            case .allowed: 0
-            case .warned: 1
-            case .denied: 2
-            case .error: 3
-            }
-        }
     }
 
     /// Bucket bounds in seconds: most answers take well under a millisecond, signature
@@ -79,7 +69,7 @@ public final class WebhookMetrics: @unchecked Sendable {
         className: String, decision: Decision, ruleIDs: [String], latencySeconds: Double
     ) {
         let series = series(of: className)
-        series.admissions[decision.index].increment()
+        series.admissions[decision]?.increment()
         let perRule: String? =
             switch decision {
             case .denied: "portcullis_denials_total"
@@ -97,8 +87,7 @@ public final class WebhookMetrics: @unchecked Sendable {
     /// The series every admission of one class touches, made once per class: a registry lookup (labels joined
     /// into a key, the registry's lock) per series per request cost more than the counting.
     private struct ClassSeries {
-        /// Indexed by `Decision.index`.
-        let admissions: [Metrics.Counter]
+        let admissions: [Decision: Metrics.Counter]
         let duration: Metrics.Timer
     }
 
@@ -109,11 +98,15 @@ public final class WebhookMetrics: @unchecked Sendable {
         classSeries.withLock { cache in
             if let known = cache[className] { return known }
             let made = ClassSeries(
-                admissions: Decision.allCases.map { decision in
-                    Metrics.Counter(
-                        label: "portcullis_admissions_total",
-                        dimensions: [("class", className), ("decision", decision.rawValue)], factory: factory)
-                },
+                admissions: Dictionary(
+                    uniqueKeysWithValues: Decision.allCases.map { decision in
+                        (
+                            decision,
+                            Metrics.Counter(
+                                label: "portcullis_admissions_total",
+                                dimensions: [("class", className), ("decision", decision.rawValue)], factory: factory)
+                        )
+                    }),
                 duration: Metrics.Timer(
                     label: "portcullis_admission_duration_seconds", dimensions: [("class", className)],
                     factory: factory))
