@@ -20,8 +20,8 @@ final class EventLoop: @unchecked Sendable {
     enum Task: Sendable {
         /// A connection the accept thread handed over.
         case adopt(HTTPConnection)
-        /// A handler answered; the loop writes the response.
-        case respond(HTTPConnection, HTTPResponse, includeBody: Bool, keepAlive: Bool)
+        /// A handler answered from another thread; the loop writes the response.
+        case respond(HTTPResponder, PendingResponse)
         /// The listener closed: idle connections close now, busy ones after their response.
         case drain
         /// Close everything and end the thread.
@@ -35,6 +35,8 @@ final class EventLoop: @unchecked Sendable {
     private let inbox = Mutex<[Task]>([])
     /// True while the loop is in (or about to enter) epoll_wait: only then does a post need to write the pipe.
     private let sleeping = Atomic<Bool>(false)
+    /// The loop thread's `pthread_self()`, set when `run()` starts: lets a responder tell whether it is on it.
+    private let thread = Atomic<UInt>(0)
     private var connections: [Int32: HTTPConnection] = [:]
     private var deadlines = DeadlineHeap()
     private var dateCache = HTTPDateCache()
@@ -68,6 +70,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// The loop thread's body: returns after `.stop`.
     func run() {
+        thread.store(UInt(pthread_self()), ordering: .releasing)
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var tasks: [Task] = []
         while true {
@@ -114,12 +117,11 @@ final class EventLoop: @unchecked Sendable {
             var event = epoll_event(events: 0, data: epoll_data_t(fd: connection.fd))
             epoll_ctl(epollFD, EPOLL_CTL_ADD, connection.fd, &event)
             connection.start()
-        case .respond(let connection, let response, let includeBody, let keepAlive):
+        case .respond(let responder, let response):
             // A connection the loop already closed (at stop) has no one to answer.
+            let connection = responder.connection
             guard connections[connection.fd] === connection else { return true }
-            let open = keepAlive && !server.isDraining
-            let bytes = response.serialized(keepAlive: open, includeBody: includeBody, date: date)
-            connection.respond(bytes, keepOpen: open)
+            connection.respond(response.response, for: responder)
         case .drain:
             for connection in Array(connections.values) { connection.drain() }
         case .stop:
@@ -127,6 +129,9 @@ final class EventLoop: @unchecked Sendable {
         }
         return true
     }
+
+    /// True on this loop's own thread.
+    var isCurrentThread: Bool { thread.load(ordering: .acquiring) == UInt(pthread_self()) }
 
     /// The `Date` header value, formatted at most once a second.
     var date: String { dateCache.value(at: time(nil)) }

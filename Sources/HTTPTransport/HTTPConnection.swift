@@ -14,7 +14,8 @@ import PortcullisCrypto
 /// Each step runs until the socket would block, then arms the descriptor for what it waits for and sets the
 /// deadline of the phase: a client that stalls holds a few kilobytes and a heap entry, never a thread. A read is
 /// always tried before waiting, since OpenSSL may hold decrypted bytes the socket no longer signals. Requests go
-/// to the worker pool; the response comes back to the loop, which writes it.
+/// to an `InlineHTTPHandler` on the loop's own thread, or to the worker pool for a handler that blocks; an answer
+/// given elsewhere comes back through the loop's inbox (see `HTTPResponder`).
 ///
 /// `@unchecked Sendable`: only its loop's thread reads or writes its state; other threads only carry the
 /// reference back to that loop's inbox (`EventLoop.post`).
@@ -60,6 +61,15 @@ final class HTTPConnection: @unchecked Sendable {
     private var deadline = UInt64.max
     /// The earliest entry this connection has in its loop's deadline heap (`DeadlineHeap`).
     private var queuedDeadline = UInt64.max
+    /// The request with a handler now, while in `.handling`.
+    private var responder: HTTPResponder?
+    /// True while an inline handler runs on the loop thread; what it answered meanwhile, written when it returns.
+    private var handlingInline = false
+    private var inlineAnswer: HTTPResponse?
+    /// True while `serveRequests` runs: a write that finishes inside it asks it to go on instead of re-entering,
+    /// so pipelined requests answered inline take a loop, not a stack frame each.
+    private var serving = false
+    private var serveAgain = false
 
     /// `greeted`: its ClientHello was already waiting when it was accepted (it is then shed only after sockets
     /// that sent nothing, see `SilentConnections`).
@@ -102,11 +112,20 @@ final class HTTPConnection: @unchecked Sendable {
         }
     }
 
-    /// The handler's answer, serialized by the loop; `keepOpen` says whether another request may follow.
-    func respond(_ bytes: [UInt8], keepOpen: Bool) {
-        guard case .handling = state else { return }
-        startWrite(bytes, then: keepOpen ? .nextRequest : .close)
+    /// The handler's answer to the request `responder` stands for; ignored once that request is over.
+    func respond(_ response: HTTPResponse, for responder: HTTPResponder) {
+        guard case .handling = state, self.responder === responder else { return }
+        self.responder = nil
+        let open = responder.keepAlive && !server.isDraining
+        let bytes = response.serialized(keepAlive: open, includeBody: responder.includeBody, date: loop.date)
+        startWrite(bytes, then: open ? .nextRequest : .close)
     }
+
+    /// True while `responder`'s handler runs inline on this loop's thread (see `HTTPResponder.respond`).
+    func isHandlingInline(_ responder: HTTPResponder) -> Bool { handlingInline && self.responder === responder }
+
+    /// Keeps an inline handler's answer until it returns.
+    func answerWhenHandlerReturns(_ response: HTTPResponse) { inlineAnswer = response }
 
     /// Draining began: a connection waiting for a request closes now; one mid-request finishes it first (its
     /// response then says `Connection: close`).
@@ -138,7 +157,10 @@ final class HTTPConnection: @unchecked Sendable {
             }
         case .writing: closeGracefully()
         case .lingering: finish()
-        case .handling, .closed: break
+        case .handling:
+            // The handler said what to answer if it has not by now (`HTTPResponder.giveUpAt`).
+            if let responder, let response = responder.expire() { respond(response, for: responder) }
+        case .closed: break
         }
     }
 
@@ -183,6 +205,19 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Parses what is buffered and reads more, until a request goes to a handler or the socket would block.
     private func serveRequests() {
+        guard !serving else {
+            serveAgain = true
+            return
+        }
+        serving = true
+        repeat {
+            serveAgain = false
+            serveBuffered()
+        } while serveAgain
+        serving = false
+    }
+
+    private func serveBuffered() {
         guard let session else { return finish() }
         let config = server.configuration
         while true {
@@ -249,11 +284,21 @@ final class HTTPConnection: @unchecked Sendable {
             serverIsShuttingDown: server.isShuttingDown)
         state = .handling
         deadline = .max
-        let includeBody = request.method != "HEAD"
-        let handler = server.handler
-        loop.workers.submit { [loop, self] in
-            let response = handler.handle(request, context: context)
-            loop.post(.respond(self, response, includeBody: includeBody, keepAlive: keepAlive))
+        let responder = HTTPResponder(
+            connection: self, loop: loop, includeBody: request.method != "HEAD", keepAlive: keepAlive)
+        self.responder = responder
+        guard let inline = server.inlineHandler else {
+            let handler = server.handler
+            return responder.offload { handler.handle(request, context: context) }
+        }
+        handlingInline = true
+        inline.handle(request, context: context, responder: responder)
+        handlingInline = false
+        if let answer = inlineAnswer {
+            inlineAnswer = nil
+            respond(answer, for: responder)
+        } else if let fallback = responder.fallback {
+            setDeadline(fallback.deadline)
         }
     }
 
@@ -337,6 +382,7 @@ final class HTTPConnection: @unchecked Sendable {
         if case .closed = state { return }
         state = .closed
         deadline = .max
+        responder = nil
         session = nil
         server.claimBuffered(-claimedBytes)
         claimedBytes = 0

@@ -21,6 +21,8 @@ public final class HTTPServer: Sendable {
     let configuration: HTTPServerConfiguration
     let tls: TLSContextReloader
     let handler: any HTTPHandler
+    /// `handler`, when it can answer on the I/O threads (see `InlineHTTPHandler`).
+    let inlineHandler: (any InlineHTTPHandler)?
     let logger: Logger
     /// Told about every certificate that starts serving, so the caller can export its expiry.
     let certificateObserver: @Sendable (Certificate) -> Void
@@ -59,6 +61,7 @@ public final class HTTPServer: Sendable {
         self.configuration = configuration
         self.tls = tls
         self.handler = handler
+        self.inlineHandler = handler as? any InlineHTTPHandler
         self.logger = logger
         self.stopSignal = try ShutdownSignal()
         self.reloadSignal = try ShutdownSignal()

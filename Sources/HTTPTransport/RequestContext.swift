@@ -28,7 +28,8 @@ public struct RequestContext: Sendable {
 /// The one seam between transport and everything above it.
 ///
 /// Called on a thread of the server's handler pool, never on an I/O thread, so a handler may block (a durable
-/// audit write, a registry round trip) without holding up other connections. It must not throw:
+/// audit write, a registry round trip) without holding up other connections; a handler that can tell which of
+/// its requests would block answers the others on the I/O thread as an `InlineHTTPHandler`. It must not throw:
 /// every outcome, including bad input, is an `HTTPResponse`.
 public protocol HTTPHandler: Sendable {
     func handle(_ request: HTTPRequest, context: RequestContext) -> HTTPResponse

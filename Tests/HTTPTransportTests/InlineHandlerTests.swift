@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTransport
+import Synchronization
+import Testing
+
+/// Answers by path: `/now` on the I/O thread, `/later` from another thread, `/late` only after its fallback,
+/// `/block` on the handler pool, blocking until released; anything else names its path at once.
+private final class ByPath: InlineHTTPHandler {
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    let lateAnswered = DispatchSemaphore(value: 0)
+
+    func handle(_ request: HTTPRequest, context: RequestContext, responder: HTTPResponder) {
+        switch request.path {
+        case "/later":
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: 0.05)
+                responder.respondLater { .text(200, "later\n") }
+            }
+        case "/late":
+            responder.giveUpAt(DispatchTime.now().uptimeNanoseconds + 200_000_000) { .text(503, "gave up\n") }
+            Thread.detachNewThread { [lateAnswered] in
+                Thread.sleep(forTimeInterval: 1)
+                responder.respond(.text(200, "too late\n"))
+                lateAnswered.signal()
+            }
+        case "/block":
+            responder.offload { [self] in
+                entered.signal()
+                return release.wait(timeout: .now() + 20) == .success
+                    ? .text(200, "released\n") : .text(500, "never released\n")
+            }
+        default:
+            responder.respond(handle(request, context: context))
+        }
+    }
+
+    func handle(_ request: HTTPRequest, context: RequestContext) -> HTTPResponse {
+        .text(200, "\(request.path)\n")
+    }
+}
+
+@Suite("Handlers that answer on the I/O thread")
+struct InlineHandlerTests {
+    @Test("2,000 pipelined requests answered inline on one connection: every one, in order")
+    func pipelinedInlineAnswers() throws {
+        let certs = try makeCertificates()
+        defer { try? FileManager.default.removeItem(at: certs) }
+        let server = try RunningServer(certs: certs, handler: ByPath())
+        defer { server.stop() }
+        let count = 2_000
+        var requests = ""
+        for index in 0..<count {
+            requests += "GET /r\(index) HTTP/1.1\r\nHost: x\r\n" + (index == count - 1 ? "Connection: close\r\n" : "")
+            requests += "\r\n"
+        }
+        let output = try rawTLS(port: server.port, Array(requests.utf8))
+        let bodies = output.split(separator: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\n" } }
+        #expect(bodies.count == count, "\(output.suffix(300))")
+        #expect(bodies.enumerated().allSatisfy { $0.element == "/r\($0.offset)" })
+    }
+
+    @Test("an answer from another thread is written; past giveUpAt the fallback goes out and the late one is dropped")
+    func laterAndFallback() throws {
+        let certs = try makeCertificates()
+        defer { try? FileManager.default.removeItem(at: certs) }
+        let handler = ByPath()
+        let server = try RunningServer(certs: certs, handler: handler)
+        defer { server.stop() }
+        // One connection for all three: the dropped answer must not become the next request's.
+        let base = "https://localhost:\(server.port)"
+        let body = try curl(certs, ["\(base)/later", "\(base)/late", "\(base)/after"])
+        #expect(body == "later\ngave up\n/after\n")
+        #expect(handler.lateAnswered.wait(timeout: .now() + 10) == .success)
+        #expect(try curl(certs, ["\(base)/again"]) == "/again\n")
+    }
+
+    @Test("with every handler thread blocked, requests answered inline are still served")
+    func inlineAnswersNeedNoHandlerThread() throws {
+        let certs = try makeCertificates()
+        defer { try? FileManager.default.removeItem(at: certs) }
+        let handler = ByPath()
+        var configuration = HTTPServerConfiguration(address: ListenAddress(host: "127.0.0.1", port: 0))
+        configuration.ioThreads = 1
+        configuration.maxHandlerThreads = 1
+        let server = try RunningServer(certs: certs, handler: handler, configuration: configuration)
+        defer { server.stop() }
+        let blocked = DispatchSemaphore(value: 0)
+        let slow = Mutex("")
+        let port = server.port
+        Thread.detachNewThread {
+            let answer = (try? curl(certs, ["https://localhost:\(port)/block"])) ?? "curl failed"
+            slow.withLock { $0 = answer }
+            blocked.signal()
+        }
+        #expect(handler.entered.wait(timeout: .now() + 10) == .success, "the blocking request never arrived")
+        #expect(try curl(certs, ["https://localhost:\(port)/fast"]) == "/fast\n")
+        handler.release.signal()
+        #expect(blocked.wait(timeout: .now() + 10) == .success)
+        #expect(slow.withLock { $0 } == "released\n")
+    }
+}
