@@ -15,4 +15,8 @@ public struct AuditError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+
+    /// The caller stopped waiting for its line (its request's deadline came first).
+    static let notDurableByDeadline = AuditError(
+        "the audit line was not durable by the request's deadline; the disk is not answering")
 }

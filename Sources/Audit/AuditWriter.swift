@@ -69,6 +69,23 @@ public final class AuditWriter: Sendable {
         }
     }
 
+    /// Queues one decision line and returns at once; `completion` is told, exactly once and on the writer's
+    /// thread, what `appendAnchored(_:deadline:)` would have returned (at once, on this thread, when the writer
+    /// is closed). So a caller that has other work can wait for the group commit without a thread blocked on it.
+    /// The completion runs between batches: it should hand the outcome on, not do the caller's work.
+    ///
+    /// The returned `PendingAppend` gives up waiting, as a `deadline` does for the blocking form.
+    @discardableResult
+    public func appendAnchored(
+        _ record: AuditRecord, completion: @escaping @Sendable (Result<AuditAnchor, AuditError>) -> Void
+    ) -> PendingAppend {
+        let pending = PendingLine(
+            type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes),
+            completion: completion)
+        if !shared.enqueue([pending]) { pending.complete(.failure(AuditError("the audit writer is closed"))) }
+        return PendingAppend(line: pending, shared: shared)
+    }
+
     /// Appends one control line (server start, policy reload, trust material, certificate…) to the
     /// same chain, durably, and returns its sequence number.
     @discardableResult
@@ -104,6 +121,21 @@ public final class AuditWriter: Sendable {
     }
 }
 
+/// A line queued by `AuditWriter.appendAnchored(_:completion:)`, whose caller may stop waiting for it.
+public struct PendingAppend: Sendable {
+    let line: PendingLine
+    let shared: WriterShared
+
+    /// Stops waiting: returns the outcome if it has arrived. Otherwise the line is late (if it reaches the disk,
+    /// an `auditLateLines` control line says its decision never took effect), the writer turns unhealthy, and
+    /// the caller answers as if it could not be written.
+    public func giveUp() -> Result<AuditAnchor, AuditError> {
+        if let outcome = line.giveUp() { return outcome }
+        shared.setHealthy(false)
+        return .failure(AuditError.notDurableByDeadline)
+    }
+}
+
 /// One caller waiting for its line to become durable.
 final class PendingLine: Sendable {
     let type: AuditLineFormat.LineType
@@ -111,10 +143,16 @@ final class PendingLine: Sendable {
     private let done = DispatchSemaphore(value: 0)
     /// The outcome once the writer has one, and whether the caller stopped waiting before it did.
     private let state = Mutex<(result: Result<AuditAnchor, AuditError>?, late: Bool)>((nil, false))
+    /// Told the outcome, for a caller that does not wait (`AuditWriter.appendAnchored(_:completion:)`).
+    private let completion: (@Sendable (Result<AuditAnchor, AuditError>) -> Void)?
 
-    init(type: AuditLineFormat.LineType, members: [UInt8]) {
+    init(
+        type: AuditLineFormat.LineType, members: [UInt8],
+        completion: (@Sendable (Result<AuditAnchor, AuditError>) -> Void)? = nil
+    ) {
         self.type = type
         self.members = members
+        self.completion = completion
     }
 
     /// True when the caller gave up before the outcome: a success then needs recording as late.
@@ -128,22 +166,24 @@ final class PendingLine: Sendable {
             return state.late
         }
         done.signal()
+        completion?(outcome)
         return late
     }
 
     func wait(until deadline: DispatchTime? = nil) throws(AuditError) -> AuditAnchor {
         if done.wait(timeout: deadline ?? .distantFuture) == .timedOut {
-            // The outcome may have arrived just now; only a line still pending becomes late.
-            let outcome = state.withLock { state in
-                if state.result == nil { state.late = true }
-                return state.result
-            }
-            guard let outcome else {
-                throw AuditError("the audit line was not durable by the request's deadline; the disk is not answering")
-            }
+            guard let outcome = giveUp() else { throw AuditError.notDurableByDeadline }
             return try outcome.get()
         }
         return try state.withLock { $0.result! }.get()
+    }
+
+    /// The outcome if it has arrived (possibly just now); otherwise marks the line late and returns nil.
+    func giveUp() -> Result<AuditAnchor, AuditError>? {
+        state.withLock { state in
+            if state.result == nil { state.late = true }
+            return state.result
+        }
     }
 }
 
