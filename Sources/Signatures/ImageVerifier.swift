@@ -58,6 +58,29 @@ public final class ImageVerifier: Sendable {
         return results
     }
 
+    /// The verification of each distinct image as far as the cache alone can give it, or nil when any image would
+    /// need the registry (a tag to resolve, no fresh result cached): for a caller that must not block, and
+    /// otherwise calls `verify`. Cache hits count as uses, as in `verify`.
+    public func verifyFromCache(
+        images: [String], authorities: [Authority], requireAll: Bool, attestations: [Set<String>] = []
+    ) -> [String: ImageVerification]? {
+        var results: [String: ImageVerification] = [:]
+        for text in images where results[text] == nil {
+            switch start(text) {
+            case .answered(let verification):
+                results[text] = verification
+            case .image(_, pinned: nil):
+                return nil
+            case .image(let image, pinned: let digest?):
+                let key = Self.cacheKey(image, digest, authorities, requireAll, attestations)
+                guard let result = cache.freshResult(key, now: DispatchTime.now().uptimeNanoseconds) else { return nil }
+                results[text] = ImageVerification(
+                    image: text, digest: digest, result: result, warnings: [], checks: [], fromCache: true)
+            }
+        }
+        return results
+    }
+
     /// - Parameters:
     ///   - attestations: the attestations required, each as the predicate types any of which meets it; those
     ///     referrers are fetched and verified with the signatures (see ``SignatureEvaluation``).
@@ -68,22 +91,16 @@ public final class ImageVerifier: Sendable {
         deadline: UInt64
     ) -> ImageVerification {
         let image: ImageReference
-        do { image = try ImageReference.parse(text) } catch {
-            let failure = VerificationFailure(.invalid, image: text, registry: "-", error.description)
-            return ImageVerification(
-                image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
-        }
         var warnings: [String] = []
         let digest: String
-        if let pinned = image.digest {
-            guard ImageReference.isSHA256Digest(pinned) else {
-                let failure = VerificationFailure(
-                    .invalid, image: text, registry: image.domain, "only sha256 digests can carry a cosign signature")
-                return ImageVerification(
-                    image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false)
-            }
+        switch start(text) {
+        case .answered(let verification):
+            return verification
+        case .image(let parsed, pinned: let pinned?):
+            image = parsed
             digest = pinned
-        } else {
+        case .image(let parsed, pinned: nil):
+            image = parsed
             do {
                 digest = try client.manifest(
                     registry: image.domain, repository: image.path, reference: image.tag ?? "latest",
@@ -100,12 +117,7 @@ public final class ImageVerifier: Sendable {
                 "image \(text) is not pinned by digest; verified \(digest), but the kubelet may later pull a different digest "
                     + "for tag \(image.tag ?? "latest")")
         }
-        // What is fetched and kept depends on the attestations asked for, so they are part of the key; their
-        // conditions are not: policy judges the cached facts at each admission (a scan goes stale while cached).
-        let key =
-            ([image.repository, digest, requireAll ? "all" : "any"] + authorities.map(\.identityKey).sorted()
-            + attestations.map { $0.sorted().joined(separator: " ") }.sorted())
-            .joined(separator: "\n")
+        let key = Self.cacheKey(image, digest, authorities, requireAll, attestations)
         switch cache.lookup(key, now: DispatchTime.now().uptimeNanoseconds) {
         case .hit(let result):
             return ImageVerification(
@@ -131,6 +143,41 @@ public final class ImageVerifier: Sendable {
             return ImageVerification(
                 image: text, digest: digest, result: result, warnings: warnings, checks: checks, fromCache: false)
         }
+    }
+
+    /// Where verifying an image starts: an answer found without the registry, or the image and its digest if pinned.
+    private enum Start {
+        case answered(ImageVerification)
+        case image(ImageReference, pinned: String?)
+    }
+
+    private func start(_ text: String) -> Start {
+        let image: ImageReference
+        do { image = try ImageReference.parse(text) } catch {
+            let failure = VerificationFailure(.invalid, image: text, registry: "-", error.description)
+            return .answered(
+                ImageVerification(
+                    image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false))
+        }
+        if let pinned = image.digest, !ImageReference.isSHA256Digest(pinned) {
+            let failure = VerificationFailure(
+                .invalid, image: text, registry: image.domain, "only sha256 digests can carry a cosign signature")
+            return .answered(
+                ImageVerification(
+                    image: text, digest: nil, result: .failure(failure), warnings: [], checks: [], fromCache: false))
+        }
+        return .image(image, pinned: image.digest)
+    }
+
+    /// What is fetched and kept depends on the attestations asked for, so they are part of the key; their
+    /// conditions are not: policy judges the cached facts at each admission (a scan goes stale while cached).
+    private static func cacheKey(
+        _ image: ImageReference, _ digest: String, _ authorities: [Authority], _ requireAll: Bool,
+        _ attestations: [Set<String>]
+    ) -> String {
+        ([image.repository, digest, requireAll ? "all" : "any"] + authorities.map(\.identityKey).sorted()
+            + attestations.map { $0.sorted().joined(separator: " ") }.sorted())
+            .joined(separator: "\n")
     }
 
     private func verifyUncached(

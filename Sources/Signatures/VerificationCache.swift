@@ -106,6 +106,18 @@ public final class VerificationCache: Sendable {
         }
     }
 
+    /// The fresh result for `key`, counted as a use, or nil: a lookup that never leads nor follows a flight.
+    func freshResult(_ key: String, now: UInt64) -> Result<[VerifiedSignature], VerificationFailure>? {
+        state.withLock { state in
+            guard let index = state.entries.index(forKey: key), state.entries.values[index].expires > now else {
+                return nil
+            }
+            state.tick += 1
+            state.entries.values[index].lastUse = state.tick
+            return state.entries.values[index].result
+        }
+    }
+
     /// Stores the leader's result, wakes followers and evicts the least recently used entry when over capacity.
     func finish(_ key: String, _ result: Result<[VerifiedSignature], VerificationFailure>, now: UInt64) {
         let ttl: Duration

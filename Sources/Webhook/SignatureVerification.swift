@@ -142,10 +142,21 @@ public final class SignatureVerification: Sendable {
     /// Verifies each distinct image once against the authorities `dataClass` accepts, by `deadline` (monotonic ns).
     public func verify(images: [String], in dataClass: DataClass, deadline: UInt64) -> [String: ImageVerification] {
         let requirement = dataClass.signatures
-        let accepted = (requirement?.authorities ?? []).compactMap { authorities[$0] }
         return verifier.verify(
-            images: images, authorities: accepted, requireAll: requirement?.requireAll ?? false,
+            images: images, authorities: accepted(by: requirement), requireAll: requirement?.requireAll ?? false,
             attestations: (requirement?.attestations ?? []).map(\.predicateTypes), deadline: deadline)
+    }
+
+    /// `verify` as far as the cache alone answers it, or nil when an image would need the registry.
+    public func verifyFromCache(images: [String], in dataClass: DataClass) -> [String: ImageVerification]? {
+        let requirement = dataClass.signatures
+        return verifier.verifyFromCache(
+            images: images, authorities: accepted(by: requirement), requireAll: requirement?.requireAll ?? false,
+            attestations: (requirement?.attestations ?? []).map(\.predicateTypes))
+    }
+
+    private func accepted(by requirement: SignatureRequirement?) -> [Authority] {
+        (requirement?.authorities ?? []).compactMap { authorities[$0] }
     }
 
     /// The deadline for one admission: the class's budget, cut short so the answer still leaves `margin` before
