@@ -37,19 +37,89 @@ public final class AdmissionEndpoint: Sendable {
         self.clock = clock
     }
 
+    /// Reviews on the calling thread, blocking for the registry and the audit line as needed.
     func review(_ body: [UInt8], className: String?, context: RequestContext) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
-        if unauthenticated == .refuse && context.clientCertificate == nil {
-            // Before decoding: nothing an unauthenticated caller sends is read, decided or recorded as a decision.
-            refusals?.refused(peer: context.remoteAddress)
-            return WebhookError(
-                status: 401,
-                message:
-                    "portcullis answers admission reviews only from a caller presenting a client certificate from its "
-                    + "--client-ca; this connection presented none (configure the API server's "
-                    + "AdmissionConfiguration kubeconfig, see docs/OPERATIONS.md)"
-            ).response
+        if let refusal = refusal(context) { return refusal }
+        let decided: DecidedReview
+        switch decide(body, className: className, context: context, started: started, registry: true) {
+        case .answered(let response): return response
+        case .decided(let review): decided = review
+        case .needsRegistry: preconditionFailure("a review that may use the registry never needs it later")
         }
+        guard let audit, let record = decided.record else { return answer(decided, audit: nil) }
+        let syncStarted = DispatchTime.now().uptimeNanoseconds
+        let deadline = DispatchTime(uptimeNanoseconds: max(syncStarted, Self.auditDeadline(context)))
+        let outcome = Result { () throws(AuditError) in try audit.appendAnchored(record, deadline: deadline) }
+        return answer(decided, audit: (outcome, syncStarted))
+    }
+
+    /// Reviews on an I/O thread without blocking it: a review whose images are all in the signature cache is
+    /// decided here and answered when its audit line is durable, with no thread waiting for the group commit;
+    /// one that needs the registry (or records a refusal) goes to the handler pool and `review` above.
+    func review(_ body: [UInt8], className: String?, context: RequestContext, responder: HTTPResponder) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let blocking: @Sendable () -> HTTPResponse = { self.review(body, className: className, context: context) }
+        // Recording a refusal writes a control line and waits for it.
+        if refusal(context, record: false) != nil { return responder.offload(blocking) }
+        let decided: DecidedReview
+        switch decide(body, className: className, context: context, started: started, registry: false) {
+        case .answered(let response): return responder.respond(response)
+        case .needsRegistry: return responder.offload(blocking)
+        case .decided(let review): decided = review
+        }
+        guard let audit, let record = decided.record else { return responder.respond(answer(decided, audit: nil)) }
+        let syncStarted = DispatchTime.now().uptimeNanoseconds
+        let pending = audit.appendAnchored(record) { outcome in
+            responder.respondLater { self.answer(decided, audit: (outcome, syncStarted)) }
+        }
+        responder.giveUpAt(Self.auditDeadline(context)) {
+            self.answer(decided, audit: (pending.giveUp(), syncStarted))
+        }
+    }
+
+    /// The line must be durable before the answer leaves, but a hung disk must not hold the request past the API
+    /// server's timeout: give up 250 ms before the request's deadline and answer AuditUnavailable.
+    private static func auditDeadline(_ context: RequestContext) -> UInt64 {
+        context.deadlineNanos &- 250_000_000
+    }
+
+    /// The 401 for a caller without a client certificate when those are refused; nothing it sent is read, decided
+    /// or recorded as a decision. `record`: count the refusal (which may write a control line).
+    private func refusal(_ context: RequestContext, record: Bool = true) -> HTTPResponse? {
+        guard unauthenticated == .refuse && context.clientCertificate == nil else { return nil }
+        if record { refusals?.refused(peer: context.remoteAddress) }
+        return WebhookError(
+            status: 401,
+            message:
+                "portcullis answers admission reviews only from a caller presenting a client certificate from its "
+                + "--client-ca; this connection presented none (configure the API server's "
+                + "AdmissionConfiguration kubeconfig, see docs/OPERATIONS.md)"
+        ).response
+    }
+
+    /// A review decided and waiting for its audit line: everything its answer needs.
+    struct DecidedReview: Sendable {
+        let request: AdmissionRequest
+        let decision: Decision
+        let response: AdmissionResponse
+        /// The line to write; nil without an audit log.
+        let record: AuditRecord?
+        let started: UInt64
+    }
+
+    private enum Decided {
+        case answered(HTTPResponse)
+        /// An image's verification is not cached, and `registry` was false.
+        case needsRegistry
+        case decided(DecidedReview)
+    }
+
+    /// Decodes and decides. `registry`: verify signatures with registry round trips as needed (blocking), or only
+    /// from the cache (`.needsRegistry` on a miss).
+    private func decide(
+        _ body: [UInt8], className: String?, context: RequestContext, started: UInt64, registry: Bool
+    ) -> Decided {
         let request: AdmissionRequest
         do {
             request = try AdmissionReviewCodec.decodeRequest(body)
@@ -57,60 +127,75 @@ public final class AdmissionEndpoint: Sendable {
             logger.info(
                 "rejected a request that is not a valid AdmissionReview",
                 metadata: ["remote": "\(context.remoteAddress)", "error": "\(error.message)"])
-            return WebhookError(status: 400, message: error.message).response
+            return .answered(WebhookError(status: 400, message: error.message).response)
         }
         let policy = policies.current
         var verifications: [String: ImageVerification] = [:]
+        var missed = false
         let now = clock()
         let decision = policy.engine.evaluate(
             request, classFromPath: className, now: now,
             verifySignatures: policy.signatures.map { signatures in
                 { images, dataClass in
-                    verifications = self.verify(
-                        images, in: dataClass, with: signatures, requestDeadline: context.deadlineNanos)
+                    if registry {
+                        verifications = self.verify(
+                            images, in: dataClass, with: signatures, requestDeadline: context.deadlineNanos)
+                    } else if let cached = signatures.verifyFromCache(images: images, in: dataClass) {
+                        verifications = cached
+                        self.recordVerifications(cached)
+                    } else {
+                        missed = true
+                    }
                     return verifications.mapValues(SignatureEvidence.init)
                 }
             })
+        if missed { return .needsRegistry }
         var response = decision.response(uid: request.uid)
         let verificationWarnings = verifications.values.flatMap(\.warnings).sorted().map(Decision.warning)
         if !verificationWarnings.isEmpty {
             response.warnings = Decision.fitWarnings((response.warnings ?? []) + verificationWarnings)
         }
-        var outcome = AuditRecord.Decision(decision)
-        var forcedReason: String?
-
-        if let audit {
+        var record: AuditRecord?
+        if audit != nil {
             let latency = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-            var record = AuditRecord(request: request, decision: decision, latencyMicros: latency)
-            record.caller = AuditRecord.Caller(context)
-            record.images = Self.withSignatures(
-                record.images, decision.signatures, in: decision.className.flatMap { policy.document.classes[$0] },
+            var line = AuditRecord(request: request, decision: decision, latencyMicros: latency)
+            line.caller = AuditRecord.Caller(context)
+            line.images = Self.withSignatures(
+                line.images, decision.signatures, in: decision.className.flatMap { policy.document.classes[$0] },
                 now: now)
-            let syncStarted = DispatchTime.now().uptimeNanoseconds
-            // The line must be durable before the answer leaves, but a hung disk must not hold the request past
-            // the API server's timeout: give up 250 ms before the request's deadline and answer AuditUnavailable.
-            let margin: UInt64 = 250_000_000
-            let deadline = DispatchTime(
-                uptimeNanoseconds: max(DispatchTime.now().uptimeNanoseconds, context.deadlineNanos &- margin))
-            do {
-                response.anchor(to: try audit.appendAnchored(record, deadline: deadline))
+            record = line
+        }
+        return .decided(
+            DecidedReview(request: request, decision: decision, response: response, record: record, started: started))
+    }
+
+    /// The answer to a decided review, given what became of its audit line (nil: no audit log) and when its
+    /// write began; counts and logs it.
+    private func answer(_ decided: DecidedReview, audit: (Result<AuditAnchor, AuditError>, UInt64)?) -> HTTPResponse {
+        var response = decided.response
+        var outcome = AuditRecord.Decision(decided.decision)
+        var forcedReason: String?
+        if let (result, syncStarted) = audit {
+            switch result {
+            case .success(let anchor):
+                response.anchor(to: anchor)
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: false)
-            } catch {
+            case .failure(let error):
                 metrics.recordAuditSync(seconds: Self.seconds(since: syncStarted), failed: true)
-                let failOpen = decision.className.map(auditFailOpenClasses.contains) ?? false
+                let failOpen = decided.decision.className.map(auditFailOpenClasses.contains) ?? false
                 response = Self.auditUnavailable(response, error: error, failOpen: failOpen)
                 outcome = response.allowed ? outcome : .denied
                 forcedReason = "AuditUnavailable"
                 logger.error(
                     "audit line could not be written; \(failOpen ? "allowing (class fails open)" : "denying")",
-                    metadata: ["uid": "\(request.uid)", "error": "\(error)"])
+                    metadata: ["uid": "\(decided.request.uid)", "error": "\(error)"])
             }
         }
         metrics.recordAdmission(
-            className: decision.className ?? "", decision: WebhookMetrics.Decision(outcome),
-            ruleIDs: forcedReason.map { [$0] } ?? decision.ruleIDs.map(\.rawValue),
-            latencySeconds: Self.seconds(since: started))
-        log(request, decision, response)
+            className: decided.decision.className ?? "", decision: WebhookMetrics.Decision(outcome),
+            ruleIDs: forcedReason.map { [$0] } ?? decided.decision.ruleIDs.map(\.rawValue),
+            latencySeconds: Self.seconds(since: decided.started))
+        log(decided.request, decided.decision, response)
         return .json(200, AdmissionReviewCodec.encodeResponse(response))
     }
 
@@ -122,13 +207,17 @@ public final class AdmissionEndpoint: Sendable {
         let deadline = SignatureVerification.deadline(
             budget: dataClass.signatures?.budget ?? .seconds(4), requestDeadline: requestDeadline)
         let results = signatures.verify(images: images, in: dataClass, deadline: deadline)
+        recordVerifications(results)
+        return results
+    }
+
+    private func recordVerifications(_ results: [String: ImageVerification]) {
         for verification in results.values {
             metrics.recordSignatureCache(hit: verification.fromCache)
             if case .failure(let failure) = verification.result, failure.reason == .unverifiable {
                 metrics.recordRegistryError(registry: failure.registry)
             }
         }
-        return results
     }
 
     /// Each audited image with the digest that was verified, the authority and key (or keyless identity) that

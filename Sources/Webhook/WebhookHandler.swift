@@ -4,7 +4,7 @@ import HTTPTransport
 ///
 /// It holds no policy itself; `AdmissionEndpoint` does the decision work. Keeping routing here means
 /// the transport stays ignorant of admission, and admission stays ignorant of URLs.
-public struct WebhookHandler: HTTPHandler {
+public struct WebhookHandler: InlineHTTPHandler {
     let admission: AdmissionEndpoint
     let readiness: Readiness
     let metrics: WebhookMetrics
@@ -13,6 +13,15 @@ public struct WebhookHandler: HTTPHandler {
         self.admission = admission
         self.readiness = readiness
         self.metrics = metrics
+    }
+
+    /// On the I/O thread: admissions as `AdmissionEndpoint` can take them without blocking; the rest read only
+    /// memory (the readiness checks read flags, metrics render counters) and are answered at once.
+    public func handle(_ request: HTTPRequest, context: RequestContext, responder: HTTPResponder) {
+        guard case .success(.validate(let className)) = Route.resolve(request) else {
+            return responder.respond(handle(request, context: context))
+        }
+        admission.review(request.body, className: className, context: context, responder: responder)
     }
 
     public func handle(_ request: HTTPRequest, context: RequestContext) -> HTTPResponse {
