@@ -60,8 +60,12 @@ public final class AdmissionEndpoint: Sendable {
     func review(_ body: [UInt8], className: String?, context: RequestContext, responder: HTTPResponder) {
         let started = DispatchTime.now().uptimeNanoseconds
         let blocking: @Sendable () -> HTTPResponse = { self.review(body, className: className, context: context) }
-        // Recording a refusal writes a control line and waits for it.
-        if refusal(context, record: false) != nil { return responder.offload(blocking) }
+        // Recording a refusal writes a control line and waits for it; a large review (a pod with hundreds of
+        // containers, a bulky annotation) takes milliseconds to decode, which the loop's other connections would
+        // wait through.
+        if refusal(context, record: false) != nil || body.count > Self.inlineBodyLimit {
+            return responder.offload(blocking)
+        }
         let decided: DecidedReview
         switch decide(body, className: className, context: context, started: started, registry: false) {
         case .answered(let response): return responder.respond(response)
@@ -77,6 +81,9 @@ public final class AdmissionEndpoint: Sendable {
             self.answer(decided, audit: (pending.giveUp(), syncStarted))
         }
     }
+
+    /// The largest review decided on an I/O thread: 64 KiB, several times a typical pod's review (5 to 20 KiB).
+    static let inlineBodyLimit = 64 * 1024
 
     /// The line must be durable before the answer leaves, but a hung disk must not hold the request past the API
     /// server's timeout: give up 250 ms before the request's deadline and answer AuditUnavailable.
