@@ -77,6 +77,9 @@ public final class TLSContext: @unchecked Sendable {
         portcullis_SSL_CTX_set_mode(
             ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS))
         portcullis_SSL_CTX_select_http11_alpn(ctx)
+        // Read what the socket has, not a record header and then its body: one read(2) per request, not two.
+        // The connection always tries a read before waiting, so bytes read ahead are never left unnoticed.
+        SSL_CTX_ctrl(ctx, SSL_CTRL_SET_READ_AHEAD, 1, nil)
 
         guard SSL_CTX_use_certificate_chain_file(ctx, certificatePath) == 1 else {
             throw OpenSSLError("loading the certificate chain from \(certificatePath)")
