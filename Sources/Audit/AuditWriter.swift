@@ -141,18 +141,23 @@ final class PendingLine: Sendable {
     let type: AuditLineFormat.LineType
     let members: [UInt8]
     private let done = DispatchSemaphore(value: 0)
-    /// The outcome once the writer has one, and whether the caller stopped waiting before it did.
-    private let state = Mutex<(result: Result<AuditAnchor, AuditError>?, late: Bool)>((nil, false))
-    /// Told the outcome, for a caller that does not wait (`AuditWriter.appendAnchored(_:completion:)`).
-    private let completion: (@Sendable (Result<AuditAnchor, AuditError>) -> Void)?
+    typealias Completion = @Sendable (Result<AuditAnchor, AuditError>) -> Void
 
-    init(
-        type: AuditLineFormat.LineType, members: [UInt8],
-        completion: (@Sendable (Result<AuditAnchor, AuditError>) -> Void)? = nil
-    ) {
+    private struct State {
+        var result: Result<AuditAnchor, AuditError>?
+        /// The caller stopped waiting before the outcome arrived.
+        var late = false
+        /// Told the outcome, for a caller that does not wait (`AuditWriter.appendAnchored(_:completion:)`); let go
+        /// once called, since what it captures (the caller's whole request) often refers back to this line.
+        var completion: Completion?
+    }
+
+    private let state: Mutex<State>
+
+    init(type: AuditLineFormat.LineType, members: [UInt8], completion: Completion? = nil) {
         self.type = type
         self.members = members
-        self.completion = completion
+        self.state = Mutex(State(completion: completion))
     }
 
     /// True when the caller gave up before the outcome: a success then needs recording as late.
@@ -161,9 +166,10 @@ final class PendingLine: Sendable {
     /// Records the outcome; returns true when the caller had already given up waiting.
     @discardableResult
     func complete(_ outcome: Result<AuditAnchor, AuditError>) -> Bool {
-        let late = state.withLock { state in
+        let (late, completion) = state.withLock { state in
             state.result = outcome
-            return state.late
+            defer { state.completion = nil }
+            return (state.late, state.completion)
         }
         done.signal()
         completion?(outcome)

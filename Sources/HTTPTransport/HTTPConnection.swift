@@ -116,6 +116,7 @@ final class HTTPConnection: @unchecked Sendable {
     func respond(_ response: HTTPResponse, for responder: HTTPResponder) {
         guard case .handling = state, self.responder === responder else { return }
         self.responder = nil
+        responder.finished()
         let open = responder.keepAlive && !server.isDraining
         let bytes = response.serialized(keepAlive: open, includeBody: responder.includeBody, date: loop.date)
         startWrite(bytes, then: open ? .nextRequest : .close)
@@ -382,6 +383,7 @@ final class HTTPConnection: @unchecked Sendable {
         if case .closed = state { return }
         state = .closed
         deadline = .max
+        responder?.finished()
         responder = nil
         session = nil
         server.claimBuffered(-claimedBytes)

@@ -79,6 +79,9 @@ public final class HTTPResponder: Sendable {
         return fallback.answer()
     }
 
+    /// The loop wrote the answer: the fallback (which often captures work referring back to this responder) goes.
+    func finished() { fallback = nil }
+
     private func claim() -> Bool {
         !answered.exchange(true, ordering: .acquiringAndReleasing)
     }

@@ -73,6 +73,33 @@ struct AuditAsyncAppendTests {
         #expect(try Fixtures.lines(of: try Fixtures.segmentPaths(directory.path)[0]).count > Int(anchor.seq))
     }
 
+    @Test("a completion that refers back to its own pending line is let go once it has run")
+    func completionIsReleased() throws {
+        let directory = TemporaryDirectory()
+        let key = try Ed25519PrivateKey.generate()
+        let writer = try Fixtures.writer(directory.path, key: key) { path throws(AuditError) in
+            try ForwardingSegmentFile(path: path)
+        }
+        final class Caller: Sendable {
+            let pending = Mutex<PendingAppend?>(nil)
+        }
+        weak var weakCaller: Caller?
+        let told = DispatchSemaphore(value: 0)
+        do {
+            // As the webhook does: what the completion captures holds the pending line.
+            let caller = Caller()
+            weakCaller = caller
+            let pending = writer.appendAnchored(Fixtures.record(1)) { [caller] _ in
+                _ = caller.pending.withLock { $0 }
+                told.signal()
+            }
+            caller.pending.withLock { $0 = pending }
+        }
+        #expect(told.wait(timeout: .now() + 10) == .success)
+        #expect(Fixtures.waitUntil { weakCaller == nil }, "the line and its caller hold each other for ever")
+        writer.close()
+    }
+
     @Test("a closed writer tells the completion at once, on the caller's thread")
     func closedWriter() throws {
         let directory = TemporaryDirectory()

@@ -9,6 +9,18 @@ private final class ByPath: InlineHTTPHandler {
     let entered = DispatchSemaphore(value: 0)
     let release = DispatchSemaphore(value: 0)
     let lateAnswered = DispatchSemaphore(value: 0)
+    /// What `/cycle` requests left behind, to see it freed.
+    let released = Mutex<[Weak]>([])
+
+    final class Work: Sendable {
+        let responder: HTTPResponder
+        init(_ responder: HTTPResponder) { self.responder = responder }
+    }
+
+    struct Weak: Sendable {
+        nonisolated(unsafe) weak var work: Work?
+        init(_ work: Work) { self.work = work }
+    }
 
     func handle(_ request: HTTPRequest, context: RequestContext, responder: HTTPResponder) {
         switch request.path {
@@ -24,6 +36,14 @@ private final class ByPath: InlineHTTPHandler {
                 responder.respond(.text(200, "too late\n"))
                 lateAnswered.signal()
             }
+        case "/cycle":
+            // As the webhook does: the fallback captures work that refers back to the responder.
+            let work = Work(responder)
+            released.withLock { $0.append(Weak(work)) }
+            responder.giveUpAt(DispatchTime.now().uptimeNanoseconds + 10_000_000_000) { [work] in
+                .text(503, "\(ObjectIdentifier(work))")
+            }
+            Thread.detachNewThread { work.responder.respond(.text(200, "done\n")) }
         case "/block":
             responder.offload { [self] in
                 entered.signal()
@@ -73,6 +93,23 @@ struct InlineHandlerTests {
         #expect(body == "later\ngave up\n/after\n")
         #expect(handler.lateAnswered.wait(timeout: .now() + 10) == .success)
         #expect(try curl(certs, ["\(base)/again"]) == "/again\n")
+    }
+
+    @Test("a fallback that refers back to its responder is let go once the answer is written")
+    func fallbackIsReleased() throws {
+        let certs = try makeCertificates()
+        defer { try? FileManager.default.removeItem(at: certs) }
+        let handler = ByPath()
+        let server = try RunningServer(certs: certs, handler: handler)
+        defer { server.stop() }
+        let base = "https://localhost:\(server.port)"
+        #expect(try curl(certs, ["\(base)/cycle", "\(base)/cycle", "\(base)/cycle"]) == "done\ndone\ndone\n")
+        var leaked = 3
+        for _ in 0..<200 where leaked > 0 {
+            leaked = handler.released.withLock { $0.filter { $0.work != nil }.count }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(leaked == 0, "each request's work is held for ever by its own fallback")
     }
 
     @Test("with every handler thread blocked, requests answered inline are still served")
