@@ -43,7 +43,14 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
     /// Lower-case hex, the form used in audit lines and by `sha256sum`.
-    public var hex: String { Hex.encode(bytes) }
+    /// Written straight into the string's storage: every audit line spells several digests, and building
+    /// them a digit at a time through an array cost more than hashing the line.
+    public var hex: String {
+        String(unsafeUninitializedCapacity: 64) { buffer in
+            writeHex(into: UnsafeMutableRawBufferPointer(buffer))
+            return 64
+        }
+    }
 
     public var description: String { hex }
 
@@ -181,6 +188,7 @@ public final class SHA256 {
 public enum Hex {
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
             out.append(digit(byte >> 4))
             out.append(digit(byte & 0x0f))
