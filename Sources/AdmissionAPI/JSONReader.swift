@@ -1,3 +1,5 @@
+import JSONText
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -494,7 +496,7 @@ struct JSONReader {
             var cursor = position
             if let base = bytes.baseAddress {
                 while cursor + 8 <= bytes.count {
-                    let mask = Self.attentionMask(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+                    let mask = Self.attentionMask(ByteLanes.load(base, cursor))
                     if mask != 0 {
                         cursor += mask.trailingZeroBitCount >> 3
                         break
@@ -540,7 +542,7 @@ struct JSONReader {
     private static func skippedStringEnd(_ base: UnsafePointer<UInt8>, _ end: Int, quote: Int) -> Int? {
         var cursor = quote + 1
         while cursor + 8 <= end {
-            let mask = attentionMask(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+            let mask = attentionMask(ByteLanes.load(base, cursor))
             guard mask != 0 else {
                 cursor += 8
                 continue
@@ -566,18 +568,13 @@ struct JSONReader {
         }
     }
 
-    /// The high bit of each byte of `word` (little-endian: byte 0 is the lowest) that is a quote, a backslash,
-    /// a control character or non-ASCII, exact up to and including the lowest such byte (the classic
-    /// "has a zero byte" bit trick, applied per condition: a borrow only ever spoils bytes above a match).
+    /// The bytes of `word` that a string scan must stop at: a quote, a backslash, a control character or
+    /// non-ASCII (see ``ByteLanes`` for which bits are exact).
     @inline(__always)
     private static func attentionMask(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
-        let quote = zeroBytes(word ^ (ones &* 0x22))
-        let backslash = zeroBytes(word ^ (ones &* 0x5C))
-        let control = (word &- ones &* 0x20) & ~word & highs
-        return quote | backslash | control | word & highs
+        ByteLanes.equal(word, UInt8(ascii: "\"")) | ByteLanes.equal(word, UInt8(ascii: "\\"))
+            | ByteLanes.below(word, 0x20)
+            | word & ByteLanes.highs
     }
 
     private mutating func scanEscape() throws(AdmissionDecodingError) {
