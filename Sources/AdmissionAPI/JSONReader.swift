@@ -321,35 +321,47 @@ struct JSONReader {
                 }
             case .key, .keyOrClose:
                 if byte == UInt8(ascii: "\"") {
-                    // The key, its colon and the commonest values in one step: a string, or an empty object
-                    // (most of managedFields is `"f:name":{}`); anything else follows on the next turn.
-                    if let next = Self.skippedStringEnd(base, end, quote: at) {
-                        at = next
-                    } else {
-                        try scanString(at: &at)
-                    }
-                    skipWhitespace()
-                    guard at < end, base[at] == UInt8(ascii: ":") else {
-                        throw failure("expected ':' after object key")
-                    }
-                    at += 1
-                    skipWhitespace()
-                    expect = .value
-                    if at + 1 < end {
+                    // The members of one object in a loop of their own: each key, its colon and the commonest
+                    // values (a string, or an empty object: most of managedFields is `"f:name":{}`) in one step,
+                    // and on to the next key while a comma and a quote follow. Anything else leaves the loop in
+                    // the state the general path would be in, so it takes it from there with the same errors.
+                    while true {
+                        if let next = Self.skippedStringEnd(base, end, quote: at) {
+                            at = next
+                        } else {
+                            try scanString(at: &at)
+                        }
+                        skipWhitespace()
+                        guard at < end, base[at] == UInt8(ascii: ":") else {
+                            throw failure("expected ':' after object key")
+                        }
+                        at += 1
+                        skipWhitespace()
+                        expect = .value
+                        guard at + 1 < end else { break }
                         if base[at] == UInt8(ascii: "\"") {
                             if let next = Self.skippedStringEnd(base, end, quote: at) {
                                 at = next
                             } else {
                                 try scanString(at: &at)
                             }
-                            valueEnded = true
                         } else if base[at] == UInt8(ascii: "{"), base[at + 1] == UInt8(ascii: "}") {
                             guard depth + nesting < Self.maxDepth else {
                                 throw failure("nesting deeper than \(Self.maxDepth) levels")
                             }
                             at += 2
-                            valueEnded = true
+                        } else {
+                            break
                         }
+                        skipWhitespace()
+                        guard at < end, base[at] == UInt8(ascii: ",") else {
+                            valueEnded = true
+                            break
+                        }
+                        at += 1
+                        skipWhitespace()
+                        expect = .key
+                        guard at < end, base[at] == UInt8(ascii: "\"") else { break }
                     }
                 } else if byte == UInt8(ascii: "}") && expect == .keyOrClose {
                     at += 1
