@@ -56,10 +56,11 @@ for target in $targets; do
             "$root/Sources/HTTPTransport/HTTPRequestParser.swift" "$root/Sources/HTTPTransport/HTTPMessage.swift"
         max_len=4096 ;;
     admission-review)
-        # AdmissionAPI imports JSONText: build that module first, then the target with AdmissionAPI's sources.
+        # AdmissionAPI imports JSONText: build that module first (-wmo: its files into one object), then the target
+        # with AdmissionAPI's sources.
         mkdir -p "$root/.fuzz/modules"
         # shellcheck disable=SC2086
-        fresh "$root/.fuzz/modules/JSONText.o" "$root"/Sources/JSONText/*.swift || swiftc $flags -module-name JSONText -emit-module -emit-module-path "$root/.fuzz/modules/JSONText.swiftmodule" \
+        fresh "$root/.fuzz/modules/JSONText.o" "$root"/Sources/JSONText/*.swift || swiftc $flags -wmo -module-name JSONText -emit-module -emit-module-path "$root/.fuzz/modules/JSONText.swiftmodule" \
             -emit-object -o "$root/.fuzz/modules/JSONText.o" "$root"/Sources/JSONText/*.swift
         build admission-review -I "$root/.fuzz/modules" "$root/.fuzz/modules/JSONText.o" \
             "$root/fuzz/AdmissionReviewFuzz.swift" "$root"/Sources/AdmissionAPI/*.swift

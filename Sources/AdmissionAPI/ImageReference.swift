@@ -96,8 +96,8 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
                 first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":"))
                 || first.elementsEqual("localhost".utf8) || first.contains(where: isUpper)
             if looksLikeHost {
+                try validateDomain(bytes, 0..<slash)
                 let host = string(bytes, 0..<slash)
-                try validateDomain(Substring(host))
                 domain = host == "index.docker.io" ? "docker.io" : host
                 pathStart = slash + 1
             }
@@ -158,30 +158,43 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// `host[:port]`, the host a DNS name (labels of letters, digits and inner dashes) or a bracketed IPv6
     /// literal, all in lower case.
     private static func validateDomain(_ domain: Substring) throws(ParseError) {
-        let bytes = Array(domain.utf8)
-        var hostEnd = bytes.count
-        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")), bytes.last != UInt8(ascii: "]") {
-            let port = bytes[(colon + 1)...]
+        var text = String(domain)
+        try text.withUTF8 { bytes in Result { () throws(ParseError) in try validateDomain(bytes, 0..<bytes.count) } }
+            .get()
+    }
+
+    /// ``validateDomain(_:)`` on the bytes in `range`, without copying them: it runs for every image of every
+    /// admission request that names a registry.
+    private static func validateDomain(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(ParseError) {
+        let domain = UnsafeBufferPointer(rebasing: bytes[range])
+        func text() -> String { String(decoding: domain, as: UTF8.self) }
+        var hostEnd = domain.count
+        if let colon = domain.lastIndex(of: UInt8(ascii: ":")), domain.last != UInt8(ascii: "]") {
+            let port = domain[(colon + 1)...]
             guard !port.isEmpty, port.count <= 5, port.allSatisfy(isDigit) else {
-                throw ParseError(reason: "registry \"\(domain)\" has an invalid port")
+                throw ParseError(reason: "registry \"\(text())\" has an invalid port")
             }
             hostEnd = colon
         }
-        let host = bytes[..<hostEnd]
+        let host = domain[..<hostEnd]
         guard !host.contains(where: isUpper) else {
-            throw ParseError(reason: "registry host \"\(domain)\" contains upper case; write it in lower case")
+            throw ParseError(reason: "registry host \"\(text())\" contains upper case; write it in lower case")
         }
         if host.first == UInt8(ascii: "[") {
             let inner = host.dropFirst().dropLast()
             guard host.last == UInt8(ascii: "]"), !inner.isEmpty,
                 inner.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") })
-            else { throw ParseError(reason: "registry host \"\(domain)\" is not a valid IPv6 literal") }
+            else { throw ParseError(reason: "registry host \"\(text())\" is not a valid IPv6 literal") }
             return
         }
-        for label in host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+        // Each dot-separated label: [a-z0-9] at both ends, [a-z0-9-] between (an empty label fails the first test).
+        var labelStart = 0
+        for index in 0...hostEnd where index == hostEnd || domain[index] == UInt8(ascii: ".") {
+            let label = domain[labelStart..<index]
             guard let first = label.first, let last = label.last, isLowerAlphanumeric(first), isLowerAlphanumeric(last),
                 label.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") })
-            else { throw ParseError(reason: "registry host \"\(domain)\" is not a valid host name") }
+            else { throw ParseError(reason: "registry host \"\(text())\" is not a valid host name") }
+            labelStart = index + 1
         }
     }
 

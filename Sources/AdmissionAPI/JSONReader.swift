@@ -1,3 +1,5 @@
+import JSONText
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -270,7 +272,7 @@ struct JSONReader {
             case .value, .valueOrClose:
                 switch byte {
                 case UInt8(ascii: "\""):
-                    if let next = Self.plainStringEnd(base, end, quote: at) {
+                    if let next = Self.skippedStringEnd(base, end, quote: at) {
                         at = next
                     } else {
                         try scanString(at: &at)
@@ -319,18 +321,48 @@ struct JSONReader {
                 }
             case .key, .keyOrClose:
                 if byte == UInt8(ascii: "\"") {
-                    // The key and its colon in one step: the value follows on the next turn.
-                    if let next = Self.plainStringEnd(base, end, quote: at) {
-                        at = next
-                    } else {
-                        try scanString(at: &at)
+                    // The members of one object in a loop of their own: each key, its colon and the commonest
+                    // values (a string, or an empty object: most of managedFields is `"f:name":{}`) in one step,
+                    // and on to the next key while a comma and a quote follow. Anything else leaves the loop in
+                    // the state the general path would be in, so it takes it from there with the same errors.
+                    while true {
+                        if let next = Self.skippedStringEnd(base, end, quote: at) {
+                            at = next
+                        } else {
+                            try scanString(at: &at)
+                        }
+                        skipWhitespace()
+                        guard at < end, base[at] == UInt8(ascii: ":") else {
+                            throw failure("expected ':' after object key")
+                        }
+                        at += 1
+                        skipWhitespace()
+                        expect = .value
+                        guard at + 1 < end else { break }
+                        if base[at] == UInt8(ascii: "\"") {
+                            if let next = Self.skippedStringEnd(base, end, quote: at) {
+                                at = next
+                            } else {
+                                try scanString(at: &at)
+                            }
+                        } else if base[at] == UInt8(ascii: "{"), base[at + 1] == UInt8(ascii: "}") {
+                            guard depth + nesting < Self.maxDepth else {
+                                throw failure("nesting deeper than \(Self.maxDepth) levels")
+                            }
+                            at += 2
+                        } else {
+                            break
+                        }
+                        skipWhitespace()
+                        guard at < end, base[at] == UInt8(ascii: ",") else {
+                            valueEnded = true
+                            break
+                        }
+                        at += 1
+                        skipWhitespace()
+                        expect = .key
+                        guard at < end, base[at] == UInt8(ascii: "\"") else { break }
                     }
-                    skipWhitespace()
-                    guard at < end, base[at] == UInt8(ascii: ":") else {
-                        throw failure("expected ':' after object key")
-                    }
-                    at += 1
-                    expect = .value
                 } else if byte == UInt8(ascii: "}") && expect == .keyOrClose {
                     at += 1
                     nesting -= 1
@@ -360,8 +392,9 @@ struct JSONReader {
         }
     }
 
-    /// ``scanString()`` from a cursor held outside the reader (``skipValue()``'s slow path for strings with
-    /// escapes or non-ASCII).
+    /// ``scanString()`` from a cursor held outside the reader: ``skipValue()``'s slow path for the strings
+    /// ``skippedStringEnd(_:_:quote:)`` leaves to it, kept out of line so the skip loop stays small.
+    @inline(never)
     private mutating func scanString(at cursor: inout Int) throws(AdmissionDecodingError) {
         position = cursor
         _ = try scanString()
@@ -475,7 +508,7 @@ struct JSONReader {
             var cursor = position
             if let base = bytes.baseAddress {
                 while cursor + 8 <= bytes.count {
-                    let mask = Self.attentionMask(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
+                    let mask = Self.attentionMask(ByteLanes.load(base, cursor))
                     if mask != 0 {
                         cursor += mask.trailingZeroBitCount >> 3
                         break
@@ -513,41 +546,54 @@ struct JSONReader {
     }
 
     /// The index after the closing quote of the string whose opening quote is at `quote`, when the string is
-    /// plain printable ASCII and ends before the input's last word; nil sends the caller to ``scanString()``.
+    /// printable ASCII with at most two-byte escapes (`\"`, `\\`, `\n`…: managedFields' `k:{\"name\":…}` keys and
+    /// the last-applied annotation are full of them) and ends before the input's last word. Eight bytes a step,
+    /// landing on each quote or backslash from the word's mask; nil (a `\u` escape, a control or non-ASCII
+    /// byte, a bad escape, the last word) sends the caller to ``scanString()``, which validates it exactly.
     @inline(__always)
-    private static func plainStringEnd(_ base: UnsafePointer<UInt8>, _ end: Int, quote: Int) -> Int? {
+    private static func skippedStringEnd(_ base: UnsafePointer<UInt8>, _ end: Int, quote: Int) -> Int? {
         var cursor = quote + 1
         while cursor + 8 <= end {
-            let mask = attentionMask(UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self))
-            if mask != 0 {
-                cursor += mask.trailingZeroBitCount >> 3
-                return base[cursor] == UInt8(ascii: "\"") ? cursor + 1 : nil
+            let mask = attentionMask(ByteLanes.load(base, cursor))
+            guard mask != 0 else {
+                cursor += 8
+                continue
             }
-            cursor += 8
+            cursor += mask.trailingZeroBitCount >> 3
+            switch base[cursor] {
+            case UInt8(ascii: "\""): return cursor + 1
+            case UInt8(ascii: "\\") where cursor + 1 < end && isShortEscape(base[cursor + 1]): cursor += 2
+            default: return nil
+            }
         }
         return nil
     }
 
-    /// The high bit of each byte of `word` (little-endian: byte 0 is the lowest) that is a quote, a backslash,
-    /// a control character or non-ASCII, exact up to and including the lowest such byte (the classic
-    /// "has a zero byte" bit trick, applied per condition: a borrow only ever spoils bytes above a match).
+    /// The escapes that are two bytes long (`\u` is six, and may need a surrogate pair).
+    @inline(__always)
+    private static func isShortEscape(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            true
+        default: false
+        }
+    }
+
+    /// The bytes of `word` that a string scan must stop at: a quote, a backslash, a control character or
+    /// non-ASCII (see ``ByteLanes`` for which bits are exact).
     @inline(__always)
     private static func attentionMask(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
-        let quote = zeroBytes(word ^ (ones &* 0x22))
-        let backslash = zeroBytes(word ^ (ones &* 0x5C))
-        let control = (word &- ones &* 0x20) & ~word & highs
-        return quote | backslash | control | word & highs
+        ByteLanes.equal(word, UInt8(ascii: "\"")) | ByteLanes.equal(word, UInt8(ascii: "\\"))
+            | ByteLanes.below(word, 0x20)
+            | word & ByteLanes.highs
     }
 
     private mutating func scanEscape() throws(AdmissionDecodingError) {
         position += 1
         guard position < bytes.count else { throw error("unterminated escape") }
         switch bytes[position] {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+        case let kind where Self.isShortEscape(kind):
             position += 1
         case UInt8(ascii: "u"):
             position += 1

@@ -44,7 +44,7 @@ public struct JSONWriter: Sendable {
 
     public mutating func bool(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        append(value ? "true" : "false")
         needsComma = true
     }
 
@@ -56,7 +56,7 @@ public struct JSONWriter: Sendable {
 
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: Array("null".utf8))
+        append("null")
         needsComma = true
     }
 
@@ -73,7 +73,7 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Appends `value` as a JSON string: quote, backslash and every control byte (and DEL) escaped, so
     /// no value can end its string early or put a raw newline into a one-line-per-record format.
@@ -81,30 +81,56 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
-            // Copy runs of plain bytes in one go; only quotes, backslashes and control bytes need escaping.
+            guard let base = utf8.baseAddress else { return }
+            // Runs of plain bytes are copied in one go, found eight bytes a step (most strings need no escape).
             var runStart = 0
-            for index in 0..<utf8.count {
-                let unit = utf8[index]
-                guard unit < 0x20 || unit == 0x7f || unit == UInt8(ascii: "\"") || unit == UInt8(ascii: "\\") else {
+            var index = 0
+            while index < utf8.count {
+                if index + 8 <= utf8.count {
+                    let mask = escapeMask(ByteLanes.load(base, index))
+                    guard mask != 0 else {
+                        index += 8
+                        continue
+                    }
+                    index += mask.trailingZeroBitCount >> 3
+                } else if escapeMask(UInt64(utf8[index])) & 0x80 == 0 {  // the byte alone: only its lane counts
+                    index += 1
                     continue
                 }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
-                switch unit {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-                case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                default:
-                    bytes.append(contentsOf: Array("\\u00".utf8))
-                    bytes.append(hexDigits[Int(unit >> 4)])
-                    bytes.append(hexDigits[Int(unit & 0x0f)])
-                }
+                appendEscape(utf8[index], to: &bytes)
+                index += 1
+                runStart = index
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The bytes of `word` that a JSON string must escape: quote, backslash, control characters and DEL.
+    @inline(__always)
+    private static func escapeMask(_ word: UInt64) -> UInt64 {
+        ByteLanes.equal(word, UInt8(ascii: "\"")) | ByteLanes.equal(word, UInt8(ascii: "\\"))
+            | ByteLanes.below(word, 0x20)
+            | ByteLanes.equal(word, 0x7F)
+    }
+
+    private static func appendEscape(_ unit: UInt8, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch unit {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(unit)
+        case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
+        case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
+        default:
+            bytes.append(contentsOf: "u00".utf8)
+            bytes.append(hexDigits.utf8Start[Int(unit >> 4)])
+            bytes.append(hexDigits.utf8Start[Int(unit & 0x0f)])
+        }
+    }
+
+    private mutating func append(_ literal: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     private mutating func separate() {

@@ -224,7 +224,8 @@ public struct PolicyEngine: Sendable {
             }
             pods.append((pod, update))
         }
-        if pods.count == 1 { decision.subject = pods[0].pod.subject }
+        // A bare pod's own subject is the one already set (`Pod "x"`): built once, as it quotes the name.
+        if pods.count == 1, pods[0].pod.isTemplate || name.isEmpty { decision.subject = pods[0].pod.subject }
         for (pod, _) in pods {
             for entry in pod.images {
                 if let volume = entry.volume {

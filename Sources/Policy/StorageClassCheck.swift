@@ -21,7 +21,10 @@ enum StorageClassCheck {
         name ?? policy.defaultStorageClass
     }
 
-    static func check(_ claims: [Claim], subject: String, in dataClass: DataClass, policy: PolicyDocument)
+    /// `subject` is built only for a finding: most pods have no claim, and building it quotes the object's name.
+    static func check(
+        _ claims: [Claim], subject: @autoclosure () -> String, in dataClass: DataClass, policy: PolicyDocument
+    )
         -> [Finding]
     {
         guard let allowed = dataClass.storageClasses else { return [] }
@@ -42,7 +45,7 @@ enum StorageClassCheck {
             return Finding(
                 rule: .storageClass, path: claim.path,
                 message:
-                    "\(subject): \(claim.holder) (\(claim.path)) \(what); class \(className) allows \(listed);"
+                    "\(subject()): \(claim.holder) (\(claim.path)) \(what); class \(className) allows \(listed);"
                     + " set storageClassName to one of them")
         }
     }

@@ -14,9 +14,9 @@ import Synchronization
 /// Label values are bounded by configuration (class names, rule IDs, registry hosts), never by
 /// request content, so the number of series stays small.
 public final class WebhookMetrics: @unchecked Sendable {
-    // @unchecked Sendable: the registry and the swift-metrics handles are thread-safe; the one
-    // pieces of mutable state, the active policy-info gauge and the certificate's expiry, are guarded by
-    // `stateLock`, and the per-class series by their own mutex.
+    // @unchecked Sendable: the registry, the swift-metrics handles, the histograms and the read-mostly tables are
+    // thread-safe; the other pieces of mutable state, the active policy-info gauge and the certificate's expiry,
+    // are guarded by `stateLock`.
 
     /// How an admission request ended, as counted in `portcullis_admissions_total`.
     public enum Decision: String, Sendable, CaseIterable {
@@ -49,12 +49,7 @@ public final class WebhookMetrics: @unchecked Sendable {
     private var certificateNotAfter: Date?
 
     public init() {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets = [
-            "portcullis_admission_duration_seconds": Self.admissionDurationBuckets.map(Duration.seconds),
-            "portcullis_audit_sync_duration_seconds": Self.auditSyncDurationBuckets.map(Duration.seconds),
-        ]
-        self.factory = factory
+        factory = PrometheusMetricsFactory(registry: registry)
     }
 
     /// Records one answered admission request.
@@ -68,51 +63,58 @@ public final class WebhookMetrics: @unchecked Sendable {
     public func recordAdmission(
         className: String, decision: Decision, ruleIDs: [String], latencySeconds: Double
     ) {
-        let series = series(of: className)
+        let series = classSeries.value(for: className, make: makeSeries)
         series.admissions[decision]?.increment()
-        let perRule: String? =
+        let perRule: ReadMostlyTable<String, Metrics.Counter>? =
             switch decision {
-            case .denied: "portcullis_denials_total"
-            case .warned: "portcullis_warnings_total"
+            case .denied: series.denials
+            case .warned: series.warnings
             case .allowed, .error: nil
             }
         if let perRule {
+            let label = decision == .denied ? "portcullis_denials_total" : "portcullis_warnings_total"
             for ruleID in Set(ruleIDs) {
-                increment(perRule, [("class", className), ("rule", ruleID)])
+                perRule.value(for: ruleID) { rule in
+                    Metrics.Counter(label: label, dimensions: [("class", className), ("rule", rule)], factory: factory)
+                }
+                .increment()
             }
         }
-        series.duration.recordNanoseconds(Self.nanoseconds(latencySeconds))
+        series.duration.record(nanoseconds: Self.nanoseconds(latencySeconds))
     }
 
-    /// The series every admission of one class touches, made once per class: a registry lookup (labels joined
-    /// into a key, the registry's lock) per series per request cost more than the counting.
-    private struct ClassSeries {
+    /// The series every admission of one class touches, made once per class and then only read: a registry
+    /// lookup (labels joined into a key, the registry's lock) per series per request cost more than the counting,
+    /// and a lock around a cache of them was still one lock every admission on every thread took.
+    private final class ClassSeries: Sendable {
         let admissions: [Decision: Metrics.Counter]
-        let duration: Metrics.Timer
+        let duration: AtomicHistogram
+        /// Made on a rule's first denial (or warning) in the class, so only rules that fired are exported
+        /// unless ``prepare(classes:rules:registries:)`` created them at zero.
+        let denials = ReadMostlyTable<String, Metrics.Counter>()
+        let warnings = ReadMostlyTable<String, Metrics.Counter>()
+
+        init(admissions: [Decision: Metrics.Counter], duration: AtomicHistogram) {
+            self.admissions = admissions
+            self.duration = duration
+        }
     }
 
     /// Class names come from the policy (and "" for requests no class matched), so this stays small.
-    private let classSeries = Mutex<[String: ClassSeries]>([:])
+    private let classSeries = ReadMostlyTable<String, ClassSeries>()
 
-    private func series(of className: String) -> ClassSeries {
-        classSeries.withLock { cache in
-            if let known = cache[className] { return known }
-            let made = ClassSeries(
-                admissions: Dictionary(
-                    uniqueKeysWithValues: Decision.allCases.map { decision in
-                        (
-                            decision,
-                            Metrics.Counter(
-                                label: "portcullis_admissions_total",
-                                dimensions: [("class", className), ("decision", decision.rawValue)], factory: factory)
-                        )
-                    }),
-                duration: Metrics.Timer(
-                    label: "portcullis_admission_duration_seconds", dimensions: [("class", className)],
-                    factory: factory))
-            cache[className] = made
-            return made
-        }
+    private func makeSeries(_ className: String) -> ClassSeries {
+        ClassSeries(
+            admissions: Dictionary(
+                uniqueKeysWithValues: Decision.allCases.map { decision in
+                    (
+                        decision,
+                        Metrics.Counter(
+                            label: "portcullis_admissions_total",
+                            dimensions: [("class", className), ("decision", decision.rawValue)], factory: factory)
+                    )
+                }),
+            duration: histogram(Self.admissionDuration, [("class", className)]))
     }
 
     /// Records a policy load or reload (the first load counts too). On success the
@@ -142,7 +144,7 @@ public final class WebhookMetrics: @unchecked Sendable {
     /// Records one audit-log sync (`fdatasync` of a group commit): its duration, and whether it
     /// failed — a failed sync means decisions are being denied with `AuditUnavailable`.
     public func recordAuditSync(seconds: Double, failed: Bool) {
-        record("portcullis_audit_sync_duration_seconds", [], seconds: seconds)
+        histogram(Self.auditSyncDuration, []).record(nanoseconds: Self.nanoseconds(seconds))
         if failed {
             increment("portcullis_audit_sync_failures_total", [])
         }
@@ -175,14 +177,13 @@ public final class WebhookMetrics: @unchecked Sendable {
                 zero("portcullis_denials_total", [("class", className), ("rule", rule)])
                 zero("portcullis_warnings_total", [("class", className), ("rule", rule)])
             }
-            _ = Metrics.Timer(
-                label: "portcullis_admission_duration_seconds", dimensions: [("class", className)], factory: factory)
+            _ = classSeries.value(for: className, make: makeSeries)
         }
         for result in ["success", "failure"] { zero("portcullis_policy_reloads_total", [("result", result)]) }
         for result in ["hit", "miss"] { zero("portcullis_signature_cache_requests_total", [("result", result)]) }
         for registry in registries { zero("portcullis_registry_errors_total", [("registry", registry)]) }
         zero("portcullis_audit_sync_failures_total", [])
-        _ = Metrics.Timer(label: "portcullis_audit_sync_duration_seconds", dimensions: [], factory: factory)
+        _ = histogram(Self.auditSyncDuration, [])
         zero("portcullis_accept_errors_total", [])
     }
 
@@ -197,7 +198,15 @@ public final class WebhookMetrics: @unchecked Sendable {
             Metrics.Gauge(label: "portcullis_tls_certificate_expiry_seconds", factory: factory)
                 .record(notAfter.timeIntervalSince(now))
         }
-        return registry.emitToBuffer()
+        var exposition = registry.emitToBuffer()
+        let series = histograms.entries.sorted { $0.key.labels < $1.key.labels }
+        for family in [Self.admissionDuration, Self.auditSyncDuration] {
+            let members = series.filter { $0.key.name == family }
+            guard !members.isEmpty else { continue }
+            exposition.append(contentsOf: "# TYPE \(family) histogram\n".utf8)
+            for (key, histogram) in members { histogram.emit(name: family, labels: key.labels, into: &exposition) }
+        }
+        return exposition
     }
 
     /// The media type to send with `render()`'s bytes.
@@ -209,12 +218,54 @@ public final class WebhookMetrics: @unchecked Sendable {
     }
 
     private func increment(_ label: String, _ dimensions: [(String, String)]) {
-        Metrics.Counter(label: label, dimensions: dimensions, factory: factory).increment()
+        let series = CounterSeries(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
+        counters.value(for: series) { _ in Metrics.Counter(label: label, dimensions: dimensions, factory: factory) }
+            .increment()
     }
 
-    private func record(_ label: String, _ dimensions: [(String, String)], seconds: Double) {
-        Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
-            .recordNanoseconds(Self.nanoseconds(seconds))
+    /// A counter series by its name and its labels, flattened (name, value, name, value…).
+    private struct CounterSeries: Hashable, Sendable {
+        let label: String
+        let dimensions: [String]
+    }
+
+    /// Counters outside the per-class series (signature cache, registry errors, reloads), made on first use.
+    private let counters = ReadMostlyTable<CounterSeries, Metrics.Counter>()
+
+    private static let admissionDuration = "portcullis_admission_duration_seconds"
+    private static let auditSyncDuration = "portcullis_audit_sync_duration_seconds"
+
+    /// A histogram series by its family and its labels as the exposition writes them (`class="ephi"`).
+    private struct HistogramSeries: Hashable, Sendable {
+        let name: String
+        let labels: String
+    }
+
+    /// The histograms are kept here rather than in the registry (whose histogram locks per observation) and
+    /// rendered after its families by ``render(now:)``.
+    private let histograms = ReadMostlyTable<HistogramSeries, AtomicHistogram>()
+
+    private func histogram(_ name: String, _ labels: [(String, String)]) -> AtomicHistogram {
+        let rendered = labels.map { "\($0.0)=\"\(Self.escapedLabelValue($0.1))\"" }.joined(separator: ",")
+        return histograms.value(for: HistogramSeries(name: name, labels: rendered)) { _ in
+            let bounds = name == Self.admissionDuration ? Self.admissionDurationBuckets : Self.auditSyncDurationBuckets
+            return AtomicHistogram(bounds: bounds.map(Duration.seconds))
+        }
+    }
+
+    /// A label value as the text exposition format escapes it (backslash, double quote, line feed).
+    private static func escapedLabelValue(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else { return value }
+        var escaped = ""
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
     }
 
     /// Negative or non-finite durations (a clock step) count as zero, so the count stays exact.

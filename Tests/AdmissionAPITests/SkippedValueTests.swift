@@ -27,6 +27,9 @@ import Testing
         String(repeating: "[", count: 125) + "{}" + String(repeating: "]", count: 125),
         String(repeating: "[", count: 125) + "[]" + String(repeating: "]", count: 125),
         #"[{},[],{ },[ ],{"a":{}},[[],[{}]]]"#,
+        #"{"a":{},"b":"c","d":{ },"e" : {} ,"f":"","g":{"h":{}}}"#, #"{"a":"\"{}\"","b":"{}"}"#,
+        // The innermost member's empty object is the 128th level.
+        String(repeating: "[", count: 124) + #"{"a":{}}"# + String(repeating: "]", count: 124),
     ]
 
     @Test(arguments: valid)
@@ -50,6 +53,10 @@ import Testing
         (String(repeating: "[", count: 129) + String(repeating: "]", count: 129), "nesting deeper than 128"),
         (String(repeating: "[", count: 126) + "{}" + String(repeating: "]", count: 126), "nesting deeper than 128"),
         ("{]", "quoted object key"), ("[}", "expected a value"),
+        (#"{"a":{}"#, "unexpected end of input"), (#"{"a":{]}"#, "quoted object key"),
+        (#"{"a":"b" "c"}"#, "expected ','"),
+        (#"{"a":{},}"#, "quoted object key"), (#"{"a":"b"]"#, "expected ',' or '}'"), (#"{"a":}"#, "expected a value"),
+        (String(repeating: "[", count: 125) + #"{"a":{}}"# + String(repeating: "]", count: 125), "nesting deeper"),
     ]
 
     @Test(arguments: invalid)
@@ -73,6 +80,34 @@ import Testing
                     try AdmissionReviewCodec.decodeRequest(bytes)
                 }
                 #expect(error?.message.contains("UTF-8") == true, "offset \(offset): \(error?.message ?? "")")
+            }
+        }
+    }
+
+    static let escapes: [(escape: String, valid: String?)] = [
+        (#"\""#, nil), (#"\\"#, nil), (#"\/"#, nil), (#"\b\f\n\r\t"#, nil), (#"\u00e9"#, nil),
+        (#"\ud83d\ude80"#, nil), (#"\\\""#, nil), (#"\x"#, "invalid escape"), (#"\u12g4"#, "hex digit"),
+        (#"\ud800"#, "surrogate"), (#"\'"#, "invalid escape"), ("\\\u{1}", "invalid escape"),
+        ("\\n\u{1}", "control character"),
+    ]
+
+    /// Escapes are skipped a word at a time too: each one at every offset from the string's start (so the
+    /// backslash and what it escapes fall on either side of a word boundary), in a skipped value and in a
+    /// skipped key, must skip to the string's end or be refused as a read string would be.
+    @Test(arguments: escapes)
+    func escapesAreSkippedExactlyAtEveryAlignment(escape: String, valid mentions: String?) throws {
+        for offset in 0..<17 {
+            let string = "\"" + String(repeating: "a", count: offset) + escape + "tail\""
+            for value in [string, "[" + string + "]", "{" + string + ":{}}", "{" + string + ":" + string + "}"] {
+                let input = Self.review(skipped: value)
+                if let mentions {
+                    let error = #expect(throws: AdmissionDecodingError.self, "\(value)") {
+                        try AdmissionReviewCodec.decodeRequest(input)
+                    }
+                    #expect(error?.message.contains(mentions) == true, "\(value): \(error?.message ?? "")")
+                } else {
+                    #expect(try AdmissionReviewCodec.decodeRequest(input).uid == "after", "\(value)")
+                }
             }
         }
     }

@@ -24,6 +24,27 @@ import Testing
         #expect(object["k"] == value)
     }
 
+    /// Plain runs are skipped a word at a time: a byte to escape at every offset of a long string (and a
+    /// non-ASCII one, which must pass through) comes out exactly as escaped, whatever its alignment.
+    @Test func everyEscapeIsFoundAtEveryAlignment() throws {
+        let escaped: [(raw: String, written: String)] = [
+            ("\"", #"\""#), ("\\", #"\\"#), ("\n", #"\n"#), ("\r", #"\r"#), ("\t", #"\t"#), ("\u{0}", #"\u0000"#),
+            ("\u{1f}", #"\u001f"#), ("\u{7f}", #"\u007f"#), ("é", "é"), (" ", " "), ("~", "~"),
+        ]
+        for (raw, written) in escaped {
+            for offset in 0..<20 {
+                for after in [0, 1, 7, 8, 9] {
+                    let head = String(repeating: "a", count: offset)
+                    let tail = String(repeating: "b", count: after)
+                    var bytes: [UInt8] = []
+                    JSONWriter.appendQuoted(head + raw + tail + raw, to: &bytes)
+                    let expected = "\"" + head + written + tail + written + "\""
+                    #expect(String(decoding: bytes, as: UTF8.self) == expected, "offset \(offset), after \(after)")
+                }
+            }
+        }
+    }
+
     @Test func containersNumbersAndLiteralsAreWellFormed() throws {
         var writer = JSONWriter()
         writer.beginObject()

@@ -95,6 +95,24 @@ import Testing
         #expect(decision.subject == #"Pod "trainer-*""#)
     }
 
+    /// The subject every message of a decision starts with, for the pod's name as it arrives: quoted (a hostile
+    /// name cannot forge a message), and the kind alone when nothing names the pod at all.
+    @Test(arguments: [
+        ("p", #"Pod "p""#), (#"a"b"#, #"Pod "a\"b""#), ("", "Pod"),
+    ])
+    func aBarePodIsNamedByItsQuotedName(name: String, subject: String) throws {
+        var pod = Fixture.pod()
+        pod.set("metadata.name", name.isEmpty ? nil : name)
+        var review = Fixture.review(pod)
+        if name.isEmpty {  // nor does the request
+            review = Array(
+                String(decoding: review, as: UTF8.self).replacingOccurrences(of: #""name":"p","#, with: "").utf8)
+        }
+        let request = try AdmissionReviewCodec.decodeRequest(review)
+        let decision = Fixture.engine.evaluate(request, classFromPath: "ephi", now: Fixture.now)
+        #expect(decision.subject == subject)
+    }
+
     @Test func createWithoutAnObjectIsDenied() throws {
         let request = try AdmissionReviewCodec.decodeRequest(Fixture.review(nil))
         let decision = Fixture.engine.evaluate(request, classFromPath: "ephi", now: Fixture.now)
