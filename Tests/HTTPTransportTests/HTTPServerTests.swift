@@ -33,26 +33,16 @@ struct HTTPServerTests {
 
     @Test("a handler that blocks holds up no other connection, even with one I/O thread")
     func blockingHandler() throws {
-        let certs = try makeCertificates()
-        defer { try? FileManager.default.removeItem(at: certs) }
         let handler = BlockUntilReleased()
         var configuration = HTTPServerConfiguration(address: ListenAddress(host: "127.0.0.1", port: 0))
         configuration.ioThreads = 1
-        let server = try RunningServer(certs: certs, handler: handler, configuration: configuration)
-        defer { server.stop() }
-        let blocked = DispatchSemaphore(value: 0)
-        let slow = Mutex("")
-        let port = server.port
-        Thread.detachNewThread {
-            let answer = (try? curl(certs, ["https://localhost:\(port)/block"])) ?? "curl failed"
-            slow.withLock { $0 = answer }
-            blocked.signal()
+        try withServer(handler, configuration: configuration) { server, certs in
+            let slow = try whileBlocked(server, certs: certs, entered: handler.entered, release: handler.release) {
+                let fast = try curl(certs, ["https://localhost:\(server.port)/fast"])
+                #expect(fast == "fast")
+            }
+            #expect(slow == "released")
         }
-        #expect(handler.entered.wait(timeout: .now() + 10) == .success, "the blocking request never arrived")
-        #expect(try curl(certs, ["https://localhost:\(server.port)/fast"]) == "fast")
-        handler.release.signal()
-        #expect(blocked.wait(timeout: .now() + 10) == .success)
-        #expect(slow.withLock { $0 } == "released")
     }
 }
 

@@ -64,46 +64,42 @@ private final class ByPath: InlineHTTPHandler {
 struct InlineHandlerTests {
     @Test("2,000 pipelined requests answered inline on one connection: every one, in order")
     func pipelinedInlineAnswers() throws {
-        let certs = try makeCertificates()
-        defer { try? FileManager.default.removeItem(at: certs) }
-        let server = try RunningServer(certs: certs, handler: ByPath())
-        defer { server.stop() }
-        let count = 2_000
-        var requests = ""
-        for index in 0..<count {
-            requests += "GET /r\(index) HTTP/1.1\r\nHost: x\r\n" + (index == count - 1 ? "Connection: close\r\n" : "")
-            requests += "\r\n"
+        try withServer(ByPath()) { server, _ in
+            let count = 2_000
+            var requests = ""
+            for index in 0..<count {
+                requests +=
+                    "GET /r\(index) HTTP/1.1\r\nHost: x\r\n" + (index == count - 1 ? "Connection: close\r\n" : "")
+                requests += "\r\n"
+            }
+            let output = try rawTLS(port: server.port, Array(requests.utf8))
+            let bodies = output.split(separator: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\n" } }
+            #expect(bodies.count == count, "\(output.suffix(300))")
+            #expect(bodies.enumerated().allSatisfy { $0.element == "/r\($0.offset)" })
         }
-        let output = try rawTLS(port: server.port, Array(requests.utf8))
-        let bodies = output.split(separator: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\n" } }
-        #expect(bodies.count == count, "\(output.suffix(300))")
-        #expect(bodies.enumerated().allSatisfy { $0.element == "/r\($0.offset)" })
     }
 
     @Test("an answer from another thread is written; past giveUpAt the fallback goes out and the late one is dropped")
     func laterAndFallback() throws {
-        let certs = try makeCertificates()
-        defer { try? FileManager.default.removeItem(at: certs) }
         let handler = ByPath()
-        let server = try RunningServer(certs: certs, handler: handler)
-        defer { server.stop() }
-        // One connection for all three: the dropped answer must not become the next request's.
-        let base = "https://localhost:\(server.port)"
-        let body = try curl(certs, ["\(base)/later", "\(base)/late", "\(base)/after"])
-        #expect(body == "later\ngave up\n/after\n")
-        #expect(handler.lateAnswered.wait(timeout: .now() + 10) == .success)
-        #expect(try curl(certs, ["\(base)/again"]) == "/again\n")
+        try withServer(handler) { server, certs in
+            // One connection for all three: the dropped answer must not become the next request's.
+            let base = "https://localhost:\(server.port)"
+            let body = try curl(certs, ["\(base)/later", "\(base)/late", "\(base)/after"])
+            #expect(body == "later\ngave up\n/after\n")
+            #expect(handler.lateAnswered.wait(timeout: .now() + 10) == .success)
+            #expect(try curl(certs, ["\(base)/again"]) == "/again\n")
+        }
     }
 
     @Test("a fallback that refers back to its responder is let go once the answer is written")
     func fallbackIsReleased() throws {
-        let certs = try makeCertificates()
-        defer { try? FileManager.default.removeItem(at: certs) }
         let handler = ByPath()
-        let server = try RunningServer(certs: certs, handler: handler)
-        defer { server.stop() }
-        let base = "https://localhost:\(server.port)"
-        #expect(try curl(certs, ["\(base)/cycle", "\(base)/cycle", "\(base)/cycle"]) == "done\ndone\ndone\n")
+        try withServer(handler) { server, certs in
+            let base = "https://localhost:\(server.port)"
+            let bodies = try curl(certs, ["\(base)/cycle", "\(base)/cycle", "\(base)/cycle"])
+            #expect(bodies == "done\ndone\ndone\n")
+        }
         var leaked = 3
         for _ in 0..<200 where leaked > 0 {
             leaked = handler.released.withLock { $0.filter { $0.work != nil }.count }
@@ -114,26 +110,16 @@ struct InlineHandlerTests {
 
     @Test("with every handler thread blocked, requests answered inline are still served")
     func inlineAnswersNeedNoHandlerThread() throws {
-        let certs = try makeCertificates()
-        defer { try? FileManager.default.removeItem(at: certs) }
         let handler = ByPath()
         var configuration = HTTPServerConfiguration(address: ListenAddress(host: "127.0.0.1", port: 0))
         configuration.ioThreads = 1
         configuration.maxHandlerThreads = 1
-        let server = try RunningServer(certs: certs, handler: handler, configuration: configuration)
-        defer { server.stop() }
-        let blocked = DispatchSemaphore(value: 0)
-        let slow = Mutex("")
-        let port = server.port
-        Thread.detachNewThread {
-            let answer = (try? curl(certs, ["https://localhost:\(port)/block"])) ?? "curl failed"
-            slow.withLock { $0 = answer }
-            blocked.signal()
+        try withServer(handler, configuration: configuration) { server, certs in
+            let slow = try whileBlocked(server, certs: certs, entered: handler.entered, release: handler.release) {
+                let fast = try curl(certs, ["https://localhost:\(server.port)/fast"])
+                #expect(fast == "/fast\n")
+            }
+            #expect(slow == "released\n")
         }
-        #expect(handler.entered.wait(timeout: .now() + 10) == .success, "the blocking request never arrived")
-        #expect(try curl(certs, ["https://localhost:\(port)/fast"]) == "/fast\n")
-        handler.release.signal()
-        #expect(blocked.wait(timeout: .now() + 10) == .success)
-        #expect(slow.withLock { $0 } == "released\n")
     }
 }

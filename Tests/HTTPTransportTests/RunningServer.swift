@@ -1,7 +1,43 @@
 import Foundation
 import HTTPTransport
 import Logging
+import Synchronization
 import Testing
+
+/// Runs `body` against an in-process server for `handler` with fresh certificates, and stops it after.
+func withServer(
+    _ handler: any HTTPHandler,
+    configuration: HTTPServerConfiguration = HTTPServerConfiguration(
+        address: ListenAddress(host: "127.0.0.1", port: 0)),
+    _ body: (RunningServer, URL) throws -> Void
+) throws {
+    let certs = try makeCertificates()
+    defer { try? FileManager.default.removeItem(at: certs) }
+    let server = try RunningServer(certs: certs, handler: handler, configuration: configuration)
+    defer { server.stop() }
+    try body(server, certs)
+}
+
+/// Sends `/block` on a connection of its own, runs `meanwhile` once the handler signals `entered`, then signals
+/// `release` and returns what the blocked request was answered.
+func whileBlocked(
+    _ server: RunningServer, certs: URL, entered: DispatchSemaphore, release: DispatchSemaphore,
+    _ meanwhile: () throws -> Void
+) throws -> String {
+    let answered = DispatchSemaphore(value: 0)
+    let slow = Mutex("")
+    let port = server.port
+    Thread.detachNewThread {
+        let answer = (try? curl(certs, ["https://localhost:\(port)/block"])) ?? "curl failed"
+        slow.withLock { $0 = answer }
+        answered.signal()
+    }
+    #expect(entered.wait(timeout: .now() + 10) == .success, "the blocking request never arrived")
+    try meanwhile()
+    release.signal()
+    #expect(answered.wait(timeout: .now() + 10) == .success)
+    return slow.withLock { $0 }
+}
 
 /// An in-process server on a free loopback port, with its `run()` on a thread of its own.
 struct RunningServer {
