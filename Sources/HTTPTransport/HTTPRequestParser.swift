@@ -240,6 +240,12 @@ public struct HTTPRequestParser: Sendable {
         var minorVersion = 1
         var headers = HTTPHeaders()
         var sawRequestLine = false
+        /// The framing fields' values, gathered as the fields arrive so the head is not searched once per name.
+        var hosts = 0
+        var transferEncoding: [String] = []
+        var contentLength: [String] = []
+        var expect: String?
+        var connection: [String] = []
     }
 
     private mutating func headLine(_ range: Range<Int>) -> HTTPParserEvent? {
@@ -262,6 +268,7 @@ public struct HTTPRequestParser: Sendable {
         case .failure(let error): return fail(error)
         case .success(let field):
             head.headers.add(name: field.name, value: field.value)
+            noteFramingField(field.name, field.value)
             return nil
         }
     }
@@ -324,14 +331,23 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// Decides the body framing from the complete head (RFC 9112 §6.3), refusing anything ambiguous.
+    private mutating func noteFramingField(_ name: String, _ value: String) {
+        switch name.utf8.count {
+        case 4 where name.caseInsensitiveEquals("Host"): head.hosts += 1
+        case 6 where name.caseInsensitiveEquals("Expect"): head.expect = head.expect ?? value
+        case 10 where name.caseInsensitiveEquals("Connection"): head.connection.append(value)
+        case 14 where name.caseInsensitiveEquals("Content-Length"): head.contentLength.append(value)
+        case 17 where name.caseInsensitiveEquals("Transfer-Encoding"): head.transferEncoding.append(value)
+        default: break
+        }
+    }
+
     private mutating func headComplete() -> HTTPParserEvent? {
-        let headers = head.headers
-        let hosts = headers.values(for: "Host")
-        if head.minorVersion == 1 && hosts.count != 1 {
+        if head.minorVersion == 1 && head.hosts != 1 {
             return fail(HTTPParseError(status: 400, reason: "HTTP/1.1 request must have exactly one Host header"))
         }
-        let transferCodings = Self.tokens(headers.values(for: "Transfer-Encoding"))
-        let lengths = Self.tokens(headers.values(for: "Content-Length"))
+        let transferCodings = Self.tokens(head.transferEncoding)
+        let lengths = Self.tokens(head.contentLength)
         var chunked = false
         var length = 0
         if !transferCodings.isEmpty {
@@ -362,7 +378,7 @@ public struct HTTPRequestParser: Sendable {
             }
         }
         var expectsContinue = false
-        if let expect = headers["Expect"], head.minorVersion == 1 {
+        if let expect = head.expect, head.minorVersion == 1 {
             guard expect.lowercased() == "100-continue" else {
                 return fail(HTTPParseError(status: 417, reason: "only Expect: 100-continue is supported"))
             }
@@ -420,10 +436,9 @@ public struct HTTPRequestParser: Sendable {
     // MARK: - Completion
 
     private mutating func finishRequest() -> HTTPParserEvent {
-        let headers = head.headers
-        let connection = Self.tokens(headers.values(for: "Connection"))
+        let connection = Self.tokens(head.connection)
         let keepAlive = head.minorVersion == 1 ? !connection.contains("close") : connection.contains("keep-alive")
-        let request = HTTPRequest(method: head.method, target: head.target, headers: headers, body: body)
+        let request = HTTPRequest(method: head.method, target: head.target, headers: head.headers, body: body)
         head = PartialHead()
         body = []
         sectionBytes = 0
@@ -452,7 +467,8 @@ public struct HTTPRequestParser: Sendable {
 
     /// Comma-separated list members of all the given field values, trimmed and lowercased.
     private static func tokens(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        if values.isEmpty { return [] }
+        return values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
             .map { $0.trimmingASCIIWhitespace().lowercased() }
     }
 

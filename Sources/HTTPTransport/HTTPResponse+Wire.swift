@@ -15,21 +15,34 @@ extension HTTPResponse {
     ///   - includeBody: false for `HEAD`, which gets the length of the body it would have had.
     ///   - date: the `Date` value, passed in so tests can pin it.
     func serialized(keepAlive: Bool, includeBody: Bool, date: String) -> [UInt8] {
+        // Appended piece by piece (small strings need no allocation), not interpolated: this runs for every response.
         var out: [UInt8] = []
         out.reserveCapacity(256 + body.count)
-        out.append(contentsOf: "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n".utf8)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        out.append(contentsOf: String(status).utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: Self.reasonPhrase(status).utf8)
+        out.append(contentsOf: "\r\n".utf8)
         for field in headers where !Self.transportFields.contains(where: field.name.caseInsensitiveEquals) {
             // A handler cannot inject a header or split the response with CR/LF in a value.
             guard !field.name.utf8.contains(where: { $0 <= 0x20 || $0 == UInt8(ascii: ":") }),
                 !field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A })
             else { continue }
-            out.append(contentsOf: "\(field.name): \(field.value)\r\n".utf8)
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: field.value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
         let bodyless = status == 204 || status == 304 || (100..<200).contains(status)
         if !bodyless {
-            out.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
+            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: String(body.count).utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
-        out.append(contentsOf: "Date: \(date)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n".utf8)
+        out.append(contentsOf: "Date: ".utf8)
+        out.append(contentsOf: date.utf8)
+        out.append(
+            contentsOf: keepAlive ? "\r\nConnection: keep-alive\r\n\r\n".utf8 : "\r\nConnection: close\r\n\r\n".utf8)
         if includeBody && !bodyless { out.append(contentsOf: body) }
         return out
     }
