@@ -7,7 +7,8 @@
 #   server  (default) concurrency 1, 16, 64, 256 (CONCURRENCY="16 64" for fewer), no audit log: throughput,
 #           server CPU per request (from /proc/PID/stat), p50/p99, peak RSS.
 #   audit   concurrency 16 and 64: Portcullis with and without its durable audit log, and the peer
-#           with -audit -fsync (one fdatasync per line).
+#           with -audit -fsync (one fdatasync per line); then per group commit of the durable runs: decisions per
+#           batch (from the log's checkpoints) and the CPU of the writer thread.
 #   signatures  image signature verification against a loopback docker-registry (bench/signatures.sh).
 #   idle    RSS and threads of each server holding 1,000 idle keep-alive TLS connections (IDLE="1000 10000"
 #           for more), and whether a new client is still served while they are held.
@@ -80,6 +81,29 @@ text = open(sys.argv[2]).read()
 m = re.search(r"finished in [^,]+, ([0-9.]+) req/s", text)
 rps = float(m.group(1)) if m else len(lat)/float(sys.argv[3])
 print(f"{rps:.0f} {pct(0.50):.3f} {pct(0.99):.3f} {bad}")
+PY
+}
+
+# utime + stime, in clock ticks, of pid's threads named NAME (the audit writer names itself audit-writer).
+thread_ticks() { # pid name
+    local total=0 task
+    for task in /proc/"$1"/task/*; do
+        [ "$(cat "$task/comm" 2>/dev/null)" = "$2" ] || continue
+        total=$((total + $(sed 's/^.*) //' "$task/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$total"
+}
+
+# Decisions per checkpoint (each group commit ends with one) in the log directory, and the checkpoint count.
+batch_figures() { # log-directory
+    python3 - "$1" <<'PY'
+import glob, gzip, sys
+decisions = checkpoints = 0
+for path in glob.glob(sys.argv[1] + "/*.jsonl*"):
+    for line in (gzip.open if path.endswith(".gz") else open)(path, "rb"):
+        decisions += b'"type":"decision"' in line
+        checkpoints += b'"type":"checkpoint"' in line
+print(f"{decisions / max(checkpoints, 1):.1f} {checkpoints}")
 PY
 }
 
@@ -205,18 +229,30 @@ server)
 audit)
     tmp=$(mktemp -d "$out/audit.XXXX")
     "$binary" audit keygen --private-key "$tmp/key.pem" --public-key "$tmp/key.pub" >/dev/null
+    batches=""
     for c in 16 64; do
         start_portcullis; r=$(measure "https://127.0.0.1:$port/validate/ephi" "$c" portcullis-noaudit); stop
         row "portcullis, no audit" "$c" "$r"
         rm -rf "$tmp/log"; mkdir -p "$tmp/log"
         start_portcullis --audit-dir "$tmp/log" --audit-key "$tmp/key.pem"
-        r=$(measure "https://127.0.0.1:$port/validate/ephi" "$c" portcullis-audit); stop
+        w0=$(thread_ticks "$pid" audit-writer)
+        r=$(measure "https://127.0.0.1:$port/validate/ephi" "$c" portcullis-audit)
+        w1=$(thread_ticks "$pid" audit-writer)
+        stop
         row "portcullis, durable audit" "$c" "$r"
+        read -r per_batch checkpoints <<<"$(batch_figures "$tmp/log")"
+        batches+=$(awk -v c="$c" -v d="$per_batch" -v n="$checkpoints" -v w=$((w1 - w0)) -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "| %s | %s | %s | %.0f |\n", c, d, n, w / hz * 1e6 / n }')$'\n'
+
         rm -f "$tmp/peer-audit.log"
         start_peer -audit "$tmp/peer-audit.log" -fsync
         r=$(measure "https://127.0.0.1:$peer_port/validate" "$c" peer-audit); stop
         row "go peer, -audit -fsync" "$c" "$r"
     done
+    echo
+    echo "| durable audit, c | decisions per checkpoint (batch) | checkpoints | writer thread CPU µs per batch (fdatasync included) |"
+    echo "|---|---|---|---|"
+    printf "%s" "$batches"
     ;;
 idle)
     for n in ${IDLE:-1000}; do

@@ -67,6 +67,7 @@ final class WriterCore: @unchecked Sendable {
     }
 
     func run() {
+        WriterCore.nameThread("audit-writer")
         while true {
             _ = shared.wake.wait(timeout: nextDeadline())
             let (lines, closing) = shared.take()
@@ -86,6 +87,17 @@ final class WriterCore: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Names the calling thread for the kernel (`/proc/PID/task/*/comm`, `top -H`), so the writer's CPU can be
+    /// told apart from the server's (bench/run.sh audit reads it). Foundation's `Thread.name` does not reach
+    /// the kernel on Linux, and `pthread_setname_np` is not imported; a thread may write its own `comm`. Best
+    /// effort: without /proc the thread keeps the process's name.
+    private static func nameThread(_ name: String) {
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = Array(name.utf8.prefix(15)).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
     }
 
     private func nextDeadline() -> DispatchTime {
