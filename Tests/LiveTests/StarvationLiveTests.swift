@@ -29,11 +29,47 @@ struct StarvationLiveTests {
         #expect(served >= 99, "a real client got \(served) of 100 answers while silent clients held the slots")
     }
 
-    /// Starts the attackers, waits until each connected once, then counts curl's answers in 100 new connections.
-    private func servedWhileHeld(_ server: LiveServer, _ certs: DevCertificates, _ attackers: [String]) throws -> Int {
+    @Test("one address's 2,000 idle TCP and 600 silent TLS connections, reconnecting, leave room for another's")
+    func oneSourceCannotTakeTheSilentRoom() throws {
+        let certs = try DevCertificates()
+        // 16 slots: room for 64 silent connections, of which one source may hold 16. The attacker comes from
+        // 127.0.0.2 and tries to hold 2,600; curl comes from 127.0.0.1. Without the per-source share the attacker
+        // held the whole room and curl was answered 61 times of 100.
+        let server = try LiveServer(certs, extraArguments: ["--max-connections", "16", "--handshake-timeout", "2s"])
+        let served = try servedWhileHeld(
+            server, certs, ["idle-tcp=2000", "silent-tls=600", "--ready=2000"], from: "127.0.0.2")
+        #expect(served >= 99, "a real client got \(served) of 100 answers while one other address flooded")
+        #expect(
+            server.log.contains(#""perSourceLimit":"16""#) && server.log.contains("refused connections"),
+            "the attacker never went over its share:\n\(server.log)")
+    }
+
+    @Test("a real client's own 200 keep-alive connections, opened at once from one address, are all served")
+    func manyConnectionsFromOneRealClientAreNotThrottled() throws {
+        let certs = try DevCertificates()
+        // As an API server opens them after the webhook restarted: a burst from one address, each silent until its
+        // handshake is done. The per-source share of the silent room is --max-connections, so any burst the slots
+        // could serve fits in it; none is shed or refused.
+        let server = try LiveServer(certs, extraArguments: ["--max-connections", "256"])
+        let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
+        let client = try ChildProcess(
+            "python3", [script, "\(server.port)", "30", "keepalive=200", "--ca=\(certs.path("ca.pem"))"])
+        defer { client.kill() }
+        #expect(client.stdout.waitFor("holding", timeout: .seconds(30)))
+        #expect(client.stdout.waitFor("opened", timeout: .seconds(5)))
+        #expect(client.stdout.text.contains("opened 200 failed 0\n"), "refused or dropped: \(client.stdout.text)")
+    }
+
+    /// Starts the attackers (bound to `source` when given), waits until each connected once, then counts curl's
+    /// answers in 100 new connections from 127.0.0.1.
+    private func servedWhileHeld(
+        _ server: LiveServer, _ certs: DevCertificates, _ attackers: [String], from source: String? = nil
+    ) throws -> Int {
         let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
         let attacker = try ChildProcess(
-            "python3", [script, "\(server.port)", "60"] + attackers + ["--ca=\(certs.path("ca.pem"))"])
+            "python3",
+            [script, "\(server.port)", "60"] + attackers + ["--ca=\(certs.path("ca.pem"))"]
+                + (source.map { ["--source=\($0)"] } ?? []))
         defer { attacker.kill() }
         #expect(attacker.stdout.waitFor("holding", timeout: .seconds(30)))
         #expect(attacker.stdout.waitFor("opened", timeout: .seconds(5)), "the attackers stopped")
