@@ -29,9 +29,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Apart from `maxConnections` so that no number of silent clients can take a slot a real client needs.
     public var maxSilentConnections: Int
     /// Of `maxSilentConnections`, how many one source address may hold; past it a newcomer from that address sheds
-    /// its own oldest (or is refused when it sent nothing). Defaults to `maxConnections`, a quarter of the room:
-    /// one attacking host cannot fill it, and a burst of new connections from one real client (an API server
-    /// after a restart), which the slots bound anyway, always fits.
+    /// its own oldest (or is refused when it sent nothing), never another address's. Defaults to half the room
+    /// (2 × `maxConnections`): one attacking host cannot fill it, and a burst of new connections from one real
+    /// client (an API server after a restart), which the slots bound anyway, fits twice over.
     public var maxSilentConnectionsPerSource: Int
     /// Of `maxConnections`, how many one source address may hold; nil (the default) for no such cap. The API
     /// server reaches the webhook from one or a few addresses with many connections, so this suits only a
@@ -88,7 +88,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxConnections = maxConnections
         let silentBound = maxSilentConnections ?? 4 * maxConnections
         self.maxSilentConnections = silentBound
-        self.maxSilentConnectionsPerSource = maxSilentConnectionsPerSource ?? min(maxConnections, silentBound)
+        self.maxSilentConnectionsPerSource = maxSilentConnectionsPerSource ?? max(1, silentBound / 2)
         self.maxConnectionsPerSource = maxConnectionsPerSource
         self.maxBufferedBytes = maxBufferedBytes
         self.shutdownDelay = shutdownDelay

@@ -68,7 +68,7 @@ struct TransportOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Connections that have sent no request yet, from one source address, held at most.",
-            discussion: "Default: --max-connections, a quarter of the room for such connections, so one address "
+            discussion: "Default: twice --max-connections, half the room for such connections, so one address "
                 + "cannot fill it. Past it, a newcomer from that address whose ClientHello is waiting sheds that "
                 + "address's oldest such connection, and one that sent nothing is refused; other addresses are "
                 + "never shed for it. Keep it at least the API server's burst of new connections."))

@@ -32,7 +32,7 @@ struct StarvationLiveTests {
     @Test("one address's 2,000 idle TCP and 600 silent TLS connections, reconnecting, leave room for another's")
     func oneSourceCannotTakeTheSilentRoom() throws {
         let certs = try DevCertificates()
-        // 16 slots: room for 64 silent connections, of which one source may hold 16. The attacker comes from
+        // 16 slots: room for 64 silent connections, of which one source may hold 32. The attacker comes from
         // 127.0.0.2 and tries to hold 2,600; curl comes from 127.0.0.1. Without the per-source share the attacker
         // held the whole room and curl was answered 61 times of 100.
         let server = try LiveServer(certs, extraArguments: ["--max-connections", "16", "--handshake-timeout", "2s"])
@@ -40,7 +40,7 @@ struct StarvationLiveTests {
             server, certs, ["idle-tcp=2000", "silent-tls=600", "--ready=2000"], from: "127.0.0.2")
         #expect(served >= 99, "a real client got \(served) of 100 answers while one other address flooded")
         #expect(
-            server.log.contains(#""perSourceLimit":"16""#) && server.log.contains("refused connections"),
+            server.log.contains(#""perSourceLimit":"32""#) && server.log.contains("refused connections"),
             "the attacker never went over its share:\n\(server.log)")
     }
 
@@ -48,8 +48,8 @@ struct StarvationLiveTests {
     func manyConnectionsFromOneRealClientAreNotThrottled() throws {
         let certs = try DevCertificates()
         // As an API server opens them after the webhook restarted: a burst from one address, each silent until its
-        // handshake is done. The per-source share of the silent room is --max-connections, so any burst the slots
-        // could serve fits in it; none is shed or refused.
+        // handshake is done. One source may hold twice --max-connections of them, so any burst the slots could
+        // serve fits; none is shed or refused.
         let server = try LiveServer(certs, extraArguments: ["--max-connections", "256"])
         let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
         let client = try ChildProcess(
@@ -58,6 +58,47 @@ struct StarvationLiveTests {
         #expect(client.stdout.waitFor("holding", timeout: .seconds(30)))
         #expect(client.stdout.waitFor("opened", timeout: .seconds(5)))
         #expect(client.stdout.text.contains("opened 200 failed 0\n"), "refused or dropped: \(client.stdout.text)")
+    }
+
+    @Test("--max-connections-per-source: a third speaking connection from one address is closed, another's served")
+    func slotsPerSource() throws {
+        let certs = try DevCertificates()
+        let server = try LiveServer(certs, extraArguments: ["--max-connections-per-source", "2"])
+        let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
+        let holder = try ChildProcess(
+            "python3", [script, "\(server.port)", "30", "keepalive=2", "--ca=\(certs.path("ca.pem"))"])
+        defer { holder.kill() }
+        try #require(holder.stdout.waitFor("holding", timeout: .seconds(20)))
+        let third = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"])
+        #expect(third.stdout == "000" && third.status != 0, "a third connection from 127.0.0.1 was answered: \(third)")
+        let other = try server.curl(
+            certs, ["--interface", "127.0.0.2", "-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"])
+        #expect(other.stdout == "200", "a connection from 127.0.0.2 was not served: \(other)")
+        holder.kill()
+        // Its slots come back when its connections end.
+        var again = ""
+        for _ in 0..<50 where again != "200" {
+            again = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"]).stdout
+            if again != "200" { usleep(100_000) }
+        }
+        #expect(again == "200", "127.0.0.1 got no slot back after its connections closed")
+    }
+
+    @Test("per-source caps out of range stop startup with an error naming the flag and the range")
+    func perSourceFlagsAreValidated() throws {
+        let certs = try DevCertificates()
+        let base = [
+            "serve", "--listen", "127.0.0.1:0", "--cert", certs.path("server.pem"), "--key",
+            certs.path("server-key.pem"), "--policy", LiveServer.policy, "--max-connections", "16",
+        ]
+        let silent = try ChildProcess.run(try portcullisBinary(), base + ["--max-silent-connections-per-source", "65"])
+        #expect(silent.status != 0 && silent.status != nil)
+        #expect(silent.stderr.contains("--max-silent-connections-per-source must be from 1 to 64"), "\(silent.stderr)")
+        let slots = try ChildProcess.run(try portcullisBinary(), base + ["--max-connections-per-source", "0"])
+        #expect(slots.status != 0 && slots.status != nil)
+        #expect(
+            slots.stderr.contains("--max-connections-per-source must be from 1 to --max-connections (16)"),
+            "\(slots.stderr)")
     }
 
     /// Starts the attackers (bound to `source` when given), waits until each connected once, then counts curl's
