@@ -51,9 +51,7 @@ struct StarvationLiveTests {
         // handshake is done. One source may hold twice --max-connections of them, so any burst the slots could
         // serve fits; none is shed or refused.
         let server = try LiveServer(certs, extraArguments: ["--max-connections", "256"])
-        let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
-        let client = try ChildProcess(
-            "python3", [script, "\(server.port)", "30", "keepalive=200", "--ca=\(certs.path("ca.pem"))"])
+        let client = try hold(server, certs, seconds: 30, ["keepalive=200"])
         defer { client.kill() }
         #expect(client.stdout.waitFor("holding", timeout: .seconds(30)))
         #expect(client.stdout.waitFor("opened", timeout: .seconds(5)))
@@ -64,9 +62,7 @@ struct StarvationLiveTests {
     func slotsPerSource() throws {
         let certs = try DevCertificates()
         let server = try LiveServer(certs, extraArguments: ["--max-connections-per-source", "2"])
-        let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
-        let holder = try ChildProcess(
-            "python3", [script, "\(server.port)", "30", "keepalive=2", "--ca=\(certs.path("ca.pem"))"])
+        let holder = try hold(server, certs, seconds: 30, ["keepalive=2"])
         defer { holder.kill() }
         try #require(holder.stdout.waitFor("holding", timeout: .seconds(20)))
         let third = try server.curl(certs, ["-o", "/dev/null", "-w", "%{http_code}", "\(server.url)/healthz"])
@@ -106,11 +102,7 @@ struct StarvationLiveTests {
     private func servedWhileHeld(
         _ server: LiveServer, _ certs: DevCertificates, _ attackers: [String], from source: String? = nil
     ) throws -> Int {
-        let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
-        let attacker = try ChildProcess(
-            "python3",
-            [script, "\(server.port)", "60"] + attackers + ["--ca=\(certs.path("ca.pem"))"]
-                + (source.map { ["--source=\($0)"] } ?? []))
+        let attacker = try hold(server, certs, seconds: 60, attackers, from: source)
         defer { attacker.kill() }
         #expect(attacker.stdout.waitFor("holding", timeout: .seconds(30)))
         #expect(attacker.stdout.waitFor("opened", timeout: .seconds(5)), "the attackers stopped")
@@ -125,5 +117,16 @@ struct StarvationLiveTests {
             timeout: .seconds(100))
         #expect(attacker.process.isRunning, "the attackers ended before the real client was done")
         return result.stdout.split(separator: "\n").filter { $0 == "200 1" }.count
+    }
+
+    /// bench/hold-connections.py holding `specs` against `server` for `seconds`, its sockets bound to `source`.
+    private func hold(
+        _ server: LiveServer, _ certs: DevCertificates, seconds: Int, _ specs: [String], from source: String? = nil
+    ) throws -> ChildProcess {
+        let script = repositoryRoot.appendingPathComponent("bench/hold-connections.py").path
+        return try ChildProcess(
+            "python3",
+            [script, "\(server.port)", "\(seconds)"] + specs + ["--ca=\(certs.path("ca.pem"))"]
+                + (source.map { ["--source=\($0)"] } ?? []))
     }
 }
