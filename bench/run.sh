@@ -2,7 +2,7 @@
 # Side-by-side benchmark: Portcullis against the Go peer webhook (../shared/peer) on this machine,
 # same body, same client (h2load over TLS, HTTP/1.1 keep-alive), one server at a time.
 #
-#   bench/run.sh [server|audit|idle|starvation|instructions|signatures] [SECONDS]
+#   bench/run.sh [server|audit|idle|starvation|instructions|handshakes|signatures] [SECONDS]
 #
 #   server  (default) concurrency 1, 16, 64, 256 (CONCURRENCY="16 64" for fewer), no audit log: throughput,
 #           server CPU per request (from /proc/PID/stat), p50/p99, peak RSS.
@@ -16,6 +16,8 @@
 #           1,000 silent TLS connections, each reopened when dropped, are held (bench/hold-connections.py).
 #   instructions  callgrind's user-space instructions per keep-alive request: (I(N2) - I(N1)) / (N2 - N1) over
 #           one connection, so start-up, handshake and drain cancel out; BASELINE_BIN measures another build too.
+#   handshakes  callgrind's user-space instructions per full TLS handshake, Portcullis and the peer: N1=20 and N2=120
+#           new connections (curl, no session reuse, one GET /healthz each), (I(N2) - I(N1)) / (N2 - N1).
 #
 # PORT and PEER_PORT (default 18443 and 19443) move the two servers when those ports are taken.
 #
@@ -107,6 +109,14 @@ print(f"{decisions / max(checkpoints, 1):.1f} {checkpoints}")
 PY
 }
 
+# valgrind cannot read the static release binary's debug info, so a stripped copy is measured; prints its path.
+stripped_copy() { # binary
+    local copy
+    copy=$(mktemp)
+    strip --strip-debug -o "$copy" "$1"
+    echo "$copy"
+}
+
 peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 # utime + stime of the server in clock ticks, from /proc/PID/stat (fields after the command's closing paren).
@@ -185,22 +195,46 @@ idle_figures() { # port
         "/proc/$pid/status") $(find "/proc/$pid/fd" -mindepth 1 | wc -l) $(served_of_100 "$1")"
 }
 
-# Instructions callgrind counts in a server that answers N keep-alive requests on one connection and exits.
-callgrind_instructions() { # binary requests
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" serve --listen "127.0.0.1:$port" \
-        --cert "$certs/server.pem" --key "$certs/server-key.pem" --policy "$policy" --shutdown-delay 0s \
-        >"$out/callgrind.log" 2>&1 &
+# Starts a server command under callgrind (pid) and waits until URL answers; its count is read by callgrind_total.
+under_callgrind() { # url command...
+    local url=$1
+    shift
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >"$out/callgrind.log" 2>&1 &
     pid=$!
     for _ in $(seq 600); do
-        curl -s -o /dev/null --cacert "$certs/ca.pem" "https://127.0.0.1:$port/healthz" && break
+        curl -s -o /dev/null --cacert "$certs/ca.pem" "$url" && break
         sleep 0.2
     done
-    h2load --h1 -n "$2" -c 1 -t 1 -d "$body" -H 'Content-Type: application/json' \
-        "https://127.0.0.1:$port/validate/ephi" >"$out/callgrind-h2load.txt" 2>&1
+}
+
+# Stops the server under callgrind and prints the instructions it executed in all.
+callgrind_total() {
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null || true
     pid=""
     awk '/Collected/ {print $4}' "$out/callgrind.log"
+}
+
+# Instructions callgrind counts in a server that answers N keep-alive requests on one connection and exits.
+callgrind_instructions() { # binary requests
+    under_callgrind "https://127.0.0.1:$port/healthz" "$1" serve --listen "127.0.0.1:$port" \
+        --cert "$certs/server.pem" --key "$certs/server-key.pem" --policy "$policy" --shutdown-delay 0s
+    h2load --h1 -n "$2" -c 1 -t 1 -d "$body" -H 'Content-Type: application/json' \
+        "https://127.0.0.1:$port/validate/ephi" >"$out/callgrind-h2load.txt" 2>&1
+    callgrind_total
+}
+
+# Instructions callgrind counts in a server (the command) that completes N full TLS handshakes, one GET /healthz on
+# each new connection, and exits. curl keeps no TLS session between them (--no-sessionid) and speaks HTTP/1.1
+# with Connection: close, so every request is a new connection and a full handshake, never a resumption.
+handshake_instructions() { # url handshakes command...
+    local url=$1 n=$2
+    shift 2
+    under_callgrind "$url" "$@"
+    curl -s --http1.1 --no-sessionid -H 'Connection: close' --cacert "$certs/ca.pem" -w '%{http_code} %{num_connects}\n' \
+        $(printf -- '-o /dev/null %.0s' $(seq "$n")) "$url?n=[1-$n]" >"$out/handshakes-curl.txt"
+    [ "$(grep -c '^200 1$' "$out/handshakes-curl.txt")" = "$n" ] || echo "not every request was a new connection" >&2
+    callgrind_total
 }
 
 case $mode in
@@ -284,18 +318,40 @@ instructions)
     echo "| build | user-space instructions per keep-alive request |"
     echo "|---|---|"
     for build in "$binary" ${BASELINE_BIN:-}; do
-        # valgrind cannot read the static release binary's debug info, so a stripped copy is measured.
-        stripped=$(mktemp)
-        strip --strip-debug -o "$stripped" "$build"
+        stripped=$(stripped_copy "$build")
         a=$(callgrind_instructions "$stripped" "$low")
         b=$(callgrind_instructions "$stripped" "$high")
         rm -f "$stripped"
         echo "| $build | $(( (${b//,/} - ${a//,/}) / (high - low) )) |"
     done
     ;;
+handshakes)
+    command -v valgrind >/dev/null || { echo "valgrind is missing (apt-get install -y valgrind)" >&2; exit 1; }
+    low=${N1:-20}
+    high=${N2:-120}
+    echo "| server | user-space instructions per full TLS handshake (one GET /healthz each) |"
+    echo "|---|---|"
+    for build in "$binary" ${BASELINE_BIN:-}; do
+        stripped=$(stripped_copy "$build")
+        url="https://127.0.0.1:$port/healthz"
+        serve=("$stripped" serve --listen "127.0.0.1:$port" --cert "$certs/server.pem" --key "$certs/server-key.pem"
+            --policy "$policy" --shutdown-delay 0s)
+        a=$(handshake_instructions "$url" "$low" "${serve[@]}")
+        b=$(handshake_instructions "$url" "$high" "${serve[@]}")
+        rm -f "$stripped"
+        echo "| portcullis ($build) | $(( (${b//,/} - ${a//,/}) / (high - low) )) |"
+    done
+    # Go's asynchronous preemption signals trip callgrind; the scheduler then preempts at function calls only.
+    url="https://127.0.0.1:$peer_port/healthz"
+    peer=(.build/peerwebhook -addr "127.0.0.1:$peer_port" -cert "$certs/server.pem" -key "$certs/server-key.pem"
+        -config bench/peer-config.json)
+    a=$(GODEBUG=asyncpreemptoff=1 handshake_instructions "$url" "$low" "${peer[@]}")
+    b=$(GODEBUG=asyncpreemptoff=1 handshake_instructions "$url" "$high" "${peer[@]}")
+    echo "| go peer | $(( (${b//,/} - ${a//,/}) / (high - low) )) |"
+    ;;
 signatures)
     # shellcheck source=bench/signatures.sh
     source bench/signatures.sh
     ;;
-*) echo "usage: bench/run.sh [server|audit|idle|starvation|instructions|signatures] [SECONDS]" >&2; exit 2 ;;
+*) echo "usage: bench/run.sh [server|audit|idle|starvation|instructions|handshakes|signatures] [SECONDS]" >&2; exit 2 ;;
 esac

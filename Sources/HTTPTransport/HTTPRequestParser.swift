@@ -443,6 +443,12 @@ public struct HTTPRequestParser: Sendable {
         body = []
         sectionBytes = 0
         continueSent = false
+        // Nothing pipelined after it: an idle keep-alive connection then holds no byte of its last request (the
+        // next append would allocate afresh anyway, so this costs nothing).
+        if position == buffer.count {
+            buffer = []
+            position = 0
+        }
         lineStart = position
         scan = position
         state = .head

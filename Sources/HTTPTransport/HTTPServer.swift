@@ -46,8 +46,12 @@ public final class HTTPServer: Sendable {
     /// Silent connections shed since the last warning, logged at most once a second with the refusals.
     private let shedSinceWarning = Atomic<Int>(0)
     private let listener = Mutex<Int32>(-1)
-    /// Connections that have not yet sent a complete request, oldest first: shed to make room (see `shed`).
+    /// Connections that have not yet sent a complete request, oldest first: shed to make room (see `admit`).
     private let silent = Mutex(SilentConnections())
+    /// Slots held per source address, used only when `maxConnectionsPerSource` is set: otherwise no request takes
+    /// its lock.
+    private let sourceSlots: Mutex<SourceSlots>
+    private let capsSources: Bool
 
     public init(
         configuration: HTTPServerConfiguration, tls: TLSContextReloader, handler: any HTTPHandler, logger: Logger,
@@ -65,6 +69,8 @@ public final class HTTPServer: Sendable {
         self.logger = logger
         self.stopSignal = try ShutdownSignal()
         self.reloadSignal = try ShutdownSignal()
+        self.sourceSlots = Mutex(SourceSlots(limit: configuration.maxConnectionsPerSource ?? .max))
+        self.capsSources = configuration.maxConnectionsPerSource != nil
     }
 
     /// True once the listener closed: responses then say `Connection: close`.
@@ -315,24 +321,28 @@ public final class HTTPServer: Sendable {
     /// A connection counts against `maxConnections` only once it sends a request (`markSpoken`); until then it
     /// is one of at most `maxSilentConnections`, each a descriptor and a few kilobytes. So idle sockets and
     /// stalled handshakes, however many, never take a slot a real client needs, and past their own bound a real
-    /// TLS client (which sends its ClientHello right after connecting) displaces the oldest of them. The count
-    /// briefly exceeds the bound by the connections being shed, until their loops close them.
+    /// TLS client (which sends its ClientHello right after connecting) displaces the oldest of them. One source
+    /// address holds at most `maxSilentConnectionsPerSource` of them: past that its newcomer displaces its own
+    /// oldest, never another address's, so one attacking host cannot fill the room. The count briefly exceeds
+    /// the bounds by the connections being shed, until their loops close them.
     private func admit(_ client: Int32, address: sockaddr_storage, to loop: EventLoop) -> Bool {
         let open = activeConnections.add(1, ordering: .relaxed).newValue
-        let bound = configuration.maxSilentConnections
+        let remote = Self.describe(address)
         // Known now, not only once its loop starts it: a burst of newcomers must not shed a real client that
         // is still waiting for its loop as if it had sent nothing.
         let greeted = Self.hasWaitingBytes(client)
-        if silent.withLock({ $0.count }) >= bound {
-            guard open <= 2 * (configuration.maxConnections + bound), greeted, shedOldestSilent() else {
-                activeConnections.subtract(1, ordering: .relaxed)
-                return false
-            }
+        let (total, fromSource) = silent.withLock { ($0.count, $0.count(from: remote.host)) }
+        let room =
+            fromSource >= configuration.maxSilentConnectionsPerSource
+            ? greeted && shedOldestSilent(from: remote.host)
+            : total < configuration.maxSilentConnections || greeted && shedOldestSilent(from: nil)
+        guard room, open <= 2 * (configuration.maxConnections + configuration.maxSilentConnections) else {
+            activeConnections.subtract(1, ordering: .relaxed)
+            return false
         }
         var on: Int32 = 1
         setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        let remote = Self.describe(address)
-        let id = silent.withLock { $0.add(fd: client, stage: greeted ? .handshaking : .mute) }
+        let id = silent.withLock { $0.add(fd: client, source: remote.host, stage: greeted ? .handshaking : .mute) }
         loop.post(.adopt(HTTPConnection(fd: client, id: id, greeted: greeted, remoteAddress: "\(remote)", loop: loop)))
         return true
     }
@@ -346,20 +356,23 @@ public final class HTTPServer: Sendable {
         logger.warning(
             "refused connections over the limit of connections that have sent no request",
             metadata: [
-                "limit": "\(configuration.maxSilentConnections)", "refused": "\(state.refusedSinceWarning)",
+                "limit": "\(configuration.maxSilentConnections)",
+                "perSourceLimit": "\(configuration.maxSilentConnectionsPerSource)",
+                "refused": "\(state.refusedSinceWarning)",
                 "shed": "\(shedSinceWarning.exchange(0, ordering: .relaxed))",
             ])
         state.lastRefusalWarning = now
         state.refusedSinceWarning = 0
     }
 
-    /// Shuts the oldest connection that has sent no complete request, so its loop closes it and frees its slot.
-    /// `shutdown(2)`, not `close(2)`: the descriptor stays its loop's until that loop unregisters and closes it,
-    /// so it is never reused under another connection while shed.
-    private func shedOldestSilent() -> Bool {
+    /// Shuts the oldest connection (of all, or from `source`) that has sent no complete request, so its loop closes
+    /// it and frees its place. `shutdown(2)`, not `close(2)`: the descriptor stays its loop's until that loop
+    /// unregisters and closes it, so it is never reused under another connection while shed.
+    private func shedOldestSilent(from source: String?) -> Bool {
         // Under the lock its loop takes in `forget` before closing: the number cannot be closed and reused between.
         let shed = silent.withLock { silent in
-            silent.removeOldest().map { Glibc.shutdown($0, Int32(SHUT_RDWR)) } != nil
+            (source.map { silent.removeOldest(from: $0) } ?? silent.removeOldest())
+                .map { Glibc.shutdown($0, Int32(SHUT_RDWR)) } != nil
         }
         guard shed else { return false }
         shedSinceWarning.add(1, ordering: .relaxed)
@@ -376,18 +389,24 @@ public final class HTTPServer: Sendable {
     func mark(_ id: Int, _ stage: SilentConnections.Stage) { silent.withLock { $0.move(id, to: stage) } }
 
     /// The connection `id` sent a complete request: it is no longer shed, and takes one of `maxConnections`
-    /// slots if one is free. False when none is: the connection is closed without an answer.
+    /// slots if one is free (and its source holds fewer than `maxConnectionsPerSource`). False when none is: the
+    /// connection is closed without an answer.
     func markSpoken(_ id: Int) -> Bool {
-        silent.withLock { $0.remove(id) }
+        let source = silent.withLock { $0.remove(id) }
+        if capsSources, let source, !sourceSlots.withLock({ $0.claim(id, from: source) }) { return false }
         guard speaking.add(1, ordering: .relaxed).newValue <= configuration.maxConnections else {
             speaking.subtract(1, ordering: .relaxed)
+            if capsSources { sourceSlots.withLock { $0.release(id) } }
             return false
         }
         return true
     }
 
     /// The connection `id` ends; called before its descriptor is closed (see `shedOldestSilent`).
-    func forget(_ id: Int) { silent.withLock { $0.remove(id) } }
+    func forget(_ id: Int) {
+        silent.withLock { _ = $0.remove(id) }
+        if capsSources { sourceSlots.withLock { $0.release(id) } }
+    }
 
     /// A connection closed its descriptor: its slot (if it had spoken) and its place are free.
     func connectionClosed(spoken: Bool) {
@@ -492,94 +511,3 @@ public final class HTTPServer: Sendable {
 nonisolated(unsafe) private var signalStopFD: Int32 = -1
 /// The reload pipe's write end, for the SIGHUP handler (same reasoning as `signalStopFD`).
 nonisolated(unsafe) private var signalReloadFD: Int32 = -1
-
-/// Connections that have not sent a complete request, shed in this order: first those that sent nothing at all (an
-/// idle socket, kept past TCP_DEFER_ACCEPT), oldest first; then those that did (a ClientHello), least recently
-/// progressed first, where progress is the ClientHello arriving or the handshake finishing. A real client
-/// handshakes at once and sends its request right after, so it is shed only if every other silent connection
-/// moved on more recently than it did; a flood of clients stalled in or after their handshakes goes first.
-/// Each list is in order of the connections' last step; an entry is live while its ticket is the connection's
-/// latest, and stale entries are skipped lazily.
-struct SilentConnections {
-    enum Stage {
-        case mute, handshaking, handshaken
-    }
-
-    private struct Entry {
-        let fd: Int32
-        var stage: Stage
-        var ticket: Int
-    }
-
-    private var nextID = 0
-    private var nextTicket = 0
-    private var entries: [Int: Entry] = [:]
-    /// Mute connections, then the rest: (id, ticket) in the order of their last step.
-    private var orders: [[(id: Int, ticket: Int)]] = [[], []]
-    private var heads = [0, 0]
-
-    private static func tier(_ stage: Stage) -> Int { stage == .mute ? 0 : 1 }
-
-    mutating func add(fd: Int32, stage: Stage = .mute) -> Int {
-        nextID += 1
-        nextTicket += 1
-        entries[nextID] = Entry(fd: fd, stage: stage, ticket: nextTicket)
-        orders[Self.tier(stage)].append((nextID, nextTicket))
-        return nextID
-    }
-
-    /// The connection moved on (its ClientHello arrived, or its handshake finished).
-    mutating func move(_ id: Int, to stage: Stage) {
-        guard var entry = entries[id], entry.stage != stage else { return }
-        nextTicket += 1
-        entry.stage = stage
-        entry.ticket = nextTicket
-        entries[id] = entry
-        orders[Self.tier(stage)].append((id, nextTicket))
-        pruneIfStale()
-    }
-
-    /// Connections tracked now.
-    var count: Int { entries.count }
-
-    mutating func remove(_ id: Int) {
-        entries[id] = nil
-        pruneIfStale()
-    }
-
-    /// Ids still in the lists, live or stale: what the lists cost (bounded by `pruneIfStale`).
-    var trackedIDs: Int { zip(orders, heads).reduce(0) { $0 + $1.0.count - $1.1 } }
-
-    /// Connections that speak are removed without ever being shed, so without shedding the lists would keep
-    /// every id ever accepted: once stale ids outnumber live ones (plus slack), each list keeps only its live ids.
-    private mutating func pruneIfStale() {
-        guard trackedIDs > 2 * entries.count + 1024 else { return }
-        for tier in orders.indices {
-            orders[tier] = orders[tier][heads[tier]...].filter { entries[$0.id]?.ticket == $0.ticket }
-            heads[tier] = 0
-        }
-    }
-
-    mutating func removeOldest() -> Int32? {
-        for tier in orders.indices {
-            while heads[tier] < orders[tier].count {
-                let (id, ticket) = orders[tier][heads[tier]]
-                heads[tier] += 1
-                if let entry = entries[id], entry.ticket == ticket {
-                    entries[id] = nil
-                    compact(tier)
-                    return entry.fd
-                }
-            }
-            compact(tier)
-        }
-        return nil
-    }
-
-    /// Drops a tier's skipped prefix once it is large, so the lists stay bounded by the open connections.
-    private mutating func compact(_ tier: Int) {
-        guard heads[tier] > 1024, heads[tier] * 2 > orders[tier].count else { return }
-        orders[tier].removeFirst(heads[tier])
-        heads[tier] = 0
-    }
-}

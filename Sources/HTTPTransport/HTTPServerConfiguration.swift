@@ -28,6 +28,15 @@ public struct HTTPServerConfiguration: Sendable {
     /// most, at a few kilobytes each; past it the oldest is shed for a newcomer whose ClientHello is waiting.
     /// Apart from `maxConnections` so that no number of silent clients can take a slot a real client needs.
     public var maxSilentConnections: Int
+    /// Of `maxSilentConnections`, how many one source address may hold; past it a newcomer from that address sheds
+    /// its own oldest (or is refused when it sent nothing), never another address's. Defaults to half the room
+    /// (2 × `maxConnections`): one attacking host cannot fill it, and a burst of new connections from one real
+    /// client (an API server after a restart), which the slots bound anyway, fits twice over.
+    public var maxSilentConnectionsPerSource: Int
+    /// Of `maxConnections`, how many one source address may hold; nil (the default) for no such cap. The API
+    /// server reaches the webhook from one or a few addresses with many connections, so this suits only a
+    /// webhook whose clients each have their own address.
+    public var maxConnectionsPerSource: Int?
     /// Request bytes (unparsed input and bodies) all connections together may hold in memory. Without it,
     /// `maxConnections` clients each sending `maxBodyBytes` could exhaust memory; a request that would pass
     /// it is answered 503 and its connection closed.
@@ -59,6 +68,8 @@ public struct HTTPServerConfiguration: Sendable {
         requestTimeout: Duration = .seconds(30),
         maxConnections: Int = 1024,
         maxSilentConnections: Int? = nil,
+        maxSilentConnectionsPerSource: Int? = nil,
+        maxConnectionsPerSource: Int? = nil,
         maxBufferedBytes: Int = 256 * 1024 * 1024,
         shutdownDelay: Duration = .zero,
         drainTimeout: Duration = .seconds(20),
@@ -75,7 +86,10 @@ public struct HTTPServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
-        self.maxSilentConnections = maxSilentConnections ?? 4 * maxConnections
+        let silentBound = maxSilentConnections ?? 4 * maxConnections
+        self.maxSilentConnections = silentBound
+        self.maxSilentConnectionsPerSource = maxSilentConnectionsPerSource ?? max(1, silentBound / 2)
+        self.maxConnectionsPerSource = maxConnectionsPerSource
         self.maxBufferedBytes = maxBufferedBytes
         self.shutdownDelay = shutdownDelay
         self.drainTimeout = drainTimeout

@@ -67,6 +67,23 @@ struct TransportOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
+            "Connections that have sent no request yet, from one source address, held at most.",
+            discussion: "Default: twice --max-connections, half the room for such connections, so one address "
+                + "cannot fill it. Past it, a newcomer from that address whose ClientHello is waiting sheds that "
+                + "address's oldest such connection, and one that sent nothing is refused; other addresses are "
+                + "never shed for it. Keep it at least the API server's burst of new connections."))
+    var maxSilentConnectionsPerSource: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Connections serving requests from one source address at most; one more is closed when it sends its "
+                + "first request.",
+            discussion: "Off by default: the API server reaches the webhook from one or a few addresses with many "
+                + "connections. Set it only where every client has an address of its own."))
+    var maxConnectionsPerSource: Int?
+
+    @Option(
+        help: ArgumentHelp(
             "Request bytes all connections together may hold in memory (over → 503).",
             discussion: "Default: derived from --memory-limit, (limit − 64 MiB) / 3, at most 256 MiB."))
     var maxBufferedBytes: Int?
@@ -90,6 +107,16 @@ struct TransportOptions: ParsableArguments {
         guard maxHeaderBytes >= 256 else { throw ValidationError("--max-header-bytes must be at least 256") }
         guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes cannot be negative") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        if let perSource = maxSilentConnectionsPerSource, !(1...4 * maxConnections).contains(perSource) {
+            throw ValidationError(
+                "--max-silent-connections-per-source must be from 1 to \(4 * maxConnections) (four times "
+                    + "--max-connections, the room for connections that have sent no request); got \(perSource)")
+        }
+        if let perSource = maxConnectionsPerSource, !(1...maxConnections).contains(perSource) {
+            throw ValidationError(
+                "--max-connections-per-source must be from 1 to --max-connections (\(maxConnections)); got "
+                    + "\(perSource), or leave it out for no per-source cap")
+        }
         if let maxBufferedBytes, maxBufferedBytes < maxBodyBytes + maxHeaderBytes {
             throw ValidationError("--max-buffered-bytes must be at least --max-body-bytes plus --max-header-bytes")
         }
@@ -110,7 +137,9 @@ struct TransportOptions: ParsableArguments {
             limits: HTTPParserLimits(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes),
             handshakeTimeout: handshakeTimeout, headerTimeout: headerTimeout, bodyTimeout: bodyTimeout,
             idleTimeout: idleTimeout, requestTimeout: requestTimeout, maxConnections: maxConnections,
-            maxBufferedBytes: bufferedBytesBudget, shutdownDelay: shutdownDelay, drainTimeout: drainTimeout,
+            maxSilentConnectionsPerSource: maxSilentConnectionsPerSource,
+            maxConnectionsPerSource: maxConnectionsPerSource, maxBufferedBytes: bufferedBytesBudget,
+            shutdownDelay: shutdownDelay, drainTimeout: drainTimeout,
             certificateReloadInterval: certReloadInterval)
     }
 

@@ -259,6 +259,28 @@ struct HTTPRequestParserTests {
         #expect(error.status == 413)
     }
 
+    @Test("an idle keep-alive connection holds no byte of the request it was last sent; pipelined bytes stay")
+    func idleParserHoldsNothing() {
+        var parser = HTTPRequestParser()
+        let review =
+            "POST /validate HTTP/1.1\r\n\(host)Content-Length: 4096\r\n\r\n" + String(repeating: "x", count: 4096)
+        parser.append(Array(review.utf8))
+        guard case .request = parser.next() else {
+            Issue.record("no request")
+            return
+        }
+        #expect(parser.heldByteCount == 0, "an idle connection keeps \(parser.heldByteCount) bytes of its last request")
+        #expect(parser.phase == .idle)
+
+        parser.append(Array("GET /a HTTP/1.1\r\n\(host)\r\nGET /b HTTP/1.1\r\n\(host)\r\n".utf8))
+        guard case .request(let first, _) = parser.next(), case .request(let second, _) = parser.next() else {
+            Issue.record("pipelined requests lost")
+            return
+        }
+        #expect(first.target == "/a" && second.target == "/b")
+        #expect(parser.heldByteCount == 0)
+    }
+
     @Test("phase follows the request so the connection can pick its deadline")
     func phases() {
         var parser = HTTPRequestParser()
