@@ -70,6 +70,15 @@ public final class VerificationCache: Sendable {
         var entries: [String: Entry] = [:]
         var flights: [String: Flight] = [:]
         var tick: UInt64 = 0
+
+        /// The fresh result for `key`, marked as just used. One hash and an in-place update: this runs under the
+        /// lock for every admission.
+        mutating func useFresh(_ key: String, now: UInt64) -> Result<[VerifiedSignature], VerificationFailure>? {
+            guard let index = entries.index(forKey: key), entries.values[index].expires > now else { return nil }
+            tick += 1
+            entries.values[index].lastUse = tick
+            return entries.values[index].result
+        }
     }
 
     public let settings: Settings
@@ -84,21 +93,12 @@ public final class VerificationCache: Sendable {
 
     func lookup(_ key: String, now: UInt64) -> Lookup {
         state.withLock { state in
-            state.tick += 1
-            let tick = state.tick
+            if let result = state.useFresh(key, now: now) { return .hit(result) }
             var stale: [VerifiedSignature]?
-            if let index = state.entries.index(forKey: key) {
-                // One hash and an in-place update: this runs under the lock for every admission.
-                let entry = state.entries.values[index]
-                if entry.expires > now {
-                    state.entries.values[index].lastUse = tick
-                    return .hit(entry.result)
-                }
-                if case .success(let signatures) = entry.result,
-                    entry.expires + settings.staleGrace.nanoseconds > now
-                {
-                    stale = signatures
-                }
+            if let entry = state.entries[key], case .success(let signatures) = entry.result,
+                entry.expires + settings.staleGrace.nanoseconds > now
+            {
+                stale = signatures
             }
             if let flight = state.flights[key] { return .follow(flight) }
             state.flights[key] = Flight()
@@ -108,14 +108,7 @@ public final class VerificationCache: Sendable {
 
     /// The fresh result for `key`, counted as a use, or nil: a lookup that never leads nor follows a flight.
     func freshResult(_ key: String, now: UInt64) -> Result<[VerifiedSignature], VerificationFailure>? {
-        state.withLock { state in
-            guard let index = state.entries.index(forKey: key), state.entries.values[index].expires > now else {
-                return nil
-            }
-            state.tick += 1
-            state.entries.values[index].lastUse = state.tick
-            return state.entries.values[index].result
-        }
+        state.withLock { $0.useFresh(key, now: now) }
     }
 
     /// Stores the leader's result, wakes followers and evicts the least recently used entry when over capacity.

@@ -78,6 +78,33 @@ import Testing
         #expect(live.requestCount(containing: "/v2/live/counted/") == afterFirst)
     }
 
+    @Test("the cache alone answers only what it holds fresh; a tag or a cold digest needs the registry")
+    func verificationFromTheCacheAlone() throws {
+        let live = try registry()
+        let verifier = try live.verifier()
+        let image = live.scenarios["signed"]!
+        let authorities = [try live.authority()]
+        #expect(verifier.verifyFromCache(images: [image], authorities: authorities, requireAll: false) == nil)
+        let cold = verifier.verify(image: image, authorities: authorities, requireAll: false, deadline: deadline)
+        #expect(throws: Never.self) { try cold.result.get() }
+        let before = live.requestCount(containing: "/v2/live/")
+        let cached = try #require(
+            verifier.verifyFromCache(images: [image, image], authorities: authorities, requireAll: false))
+        #expect(cached.count == 1 && cached[image]?.fromCache == true && cached[image]?.digest == cold.digest)
+        #expect(throws: Never.self) { try cached[image]!.result.get() }
+        // Another authority set is another key; a tag must be resolved; neither may touch the registry here.
+        #expect(verifier.verifyFromCache(images: [image], authorities: [], requireAll: false) == nil)
+        let tagged = String(image.split(separator: "@")[0]) + ":v1"
+        #expect(verifier.verifyFromCache(images: [image, tagged], authorities: authorities, requireAll: false) == nil)
+        #expect(live.requestCount(containing: "/v2/live/") == before)
+        // What is wrong without the registry is answered at once, as `verify` answers it.
+        let junk = "registry.example/app@md5:abc"
+        let answered = try #require(
+            verifier.verifyFromCache(images: [junk], authorities: authorities, requireAll: false))
+        guard case .failure(let failure) = answered[junk]?.result else { Issue.record("\(answered)"); return }
+        #expect(failure.reason == .invalid)
+    }
+
     @Test func concurrentAdmissionsOfOneImageShareOneRegistryRound() throws {
         let live = try registry()
         let verifier = try live.verifier()
