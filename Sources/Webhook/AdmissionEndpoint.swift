@@ -59,17 +59,15 @@ public final class AdmissionEndpoint: Sendable {
     /// one that needs the registry (or records a refusal) goes to the handler pool and `review` above.
     func review(_ body: [UInt8], className: String?, context: RequestContext, responder: HTTPResponder) {
         let started = DispatchTime.now().uptimeNanoseconds
-        let blocking: @Sendable () -> HTTPResponse = { self.review(body, className: className, context: context) }
+        func offload() { responder.offload { self.review(body, className: className, context: context) } }
         // Recording a refusal writes a control line and waits for it; a large review (a pod with hundreds of
         // containers, a bulky annotation) takes milliseconds to decode, which the loop's other connections would
         // wait through.
-        if refusal(context, record: false) != nil || body.count > Self.inlineBodyLimit {
-            return responder.offload(blocking)
-        }
+        if refuses(context) || body.count > Self.inlineBodyLimit { return offload() }
         let decided: DecidedReview
         switch decide(body, className: className, context: context, started: started, registry: false) {
         case .answered(let response): return responder.respond(response)
-        case .needsRegistry: return responder.offload(blocking)
+        case .needsRegistry: return offload()
         case .decided(let review): decided = review
         }
         guard let audit, let record = decided.record else { return responder.respond(answer(decided, audit: nil)) }
@@ -88,14 +86,20 @@ public final class AdmissionEndpoint: Sendable {
     /// The line must be durable before the answer leaves, but a hung disk must not hold the request past the API
     /// server's timeout: give up 250 ms before the request's deadline and answer AuditUnavailable.
     private static func auditDeadline(_ context: RequestContext) -> UInt64 {
-        context.deadlineNanos &- 250_000_000
+        let margin: UInt64 = 250_000_000
+        return context.deadlineNanos > margin ? context.deadlineNanos - margin : 0
     }
 
-    /// The 401 for a caller without a client certificate when those are refused; nothing it sent is read, decided
-    /// or recorded as a decision. `record`: count the refusal (which may write a control line).
-    private func refusal(_ context: RequestContext, record: Bool = true) -> HTTPResponse? {
-        guard unauthenticated == .refuse && context.clientCertificate == nil else { return nil }
-        if record { refusals?.refused(peer: context.remoteAddress) }
+    /// True for a caller without a client certificate when those are refused.
+    private func refuses(_ context: RequestContext) -> Bool {
+        unauthenticated == .refuse && context.clientCertificate == nil
+    }
+
+    /// The 401 for a refused caller (see `refuses`), counted (which may write a control line); nothing it sent is
+    /// read, decided or recorded as a decision.
+    private func refusal(_ context: RequestContext) -> HTTPResponse? {
+        guard refuses(context) else { return nil }
+        refusals?.refused(peer: context.remoteAddress)
         return WebhookError(
             status: 401,
             message:
