@@ -36,9 +36,6 @@ public final class HTTPResponder: Sendable {
         self.keepAlive = keepAlive
     }
 
-    /// True once an answer was given (and will be written); safe from any thread.
-    public var hasAnswered: Bool { answered.load(ordering: .acquiring) }
-
     /// Answers with `response`, unless an answer was already given.
     public func respond(_ response: HTTPResponse) {
         guard claim() else { return }
