@@ -6,7 +6,8 @@ import Synchronization
 
 /// Appends admission decisions to a hash-chained, checkpointed log, durably, with group commit.
 ///
-/// Callers block in `append` until their line is on stable storage. One writer thread takes every
+/// Callers block in `append` until their line is on stable storage, or are told through a completion
+/// (`appendAnchored(_:completion:)`) without a thread waiting. One writer thread takes every
 /// line pending at that moment, writes them with one `write(2)` to the `O_APPEND` segment and makes
 /// them durable with one `fdatasync`, then wakes all their callers: concurrent requests share a sync
 /// instead of queueing for one each. The same thread signs checkpoints, rotates segments and, while
@@ -58,8 +59,7 @@ public final class AuditWriter: Sendable {
     /// timeout): the call throws, the writer turns unhealthy, and if the line reaches the disk later, an
     /// `auditLateLines` control line says its decision never took effect.
     public func appendAnchored(_ record: AuditRecord, deadline: DispatchTime? = nil) throws(AuditError) -> AuditAnchor {
-        let pending = PendingLine(
-            type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes))
+        let pending = PendingLine(decision: record)
         guard shared.enqueue([pending]) else { throw AuditError("the audit writer is closed") }
         do {
             return try pending.wait(until: deadline)
@@ -79,9 +79,7 @@ public final class AuditWriter: Sendable {
     public func appendAnchored(
         _ record: AuditRecord, completion: @escaping @Sendable (Result<AuditAnchor, AuditError>) -> Void
     ) -> PendingAppend {
-        let pending = PendingLine(
-            type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes),
-            completion: completion)
+        let pending = PendingLine(decision: record, completion: completion)
         if !shared.enqueue([pending]) { pending.complete(.failure(AuditError("the audit writer is closed"))) }
         return PendingAppend(line: pending, shared: shared)
     }
@@ -158,6 +156,13 @@ final class PendingLine: Sendable {
         self.type = type
         self.members = members
         self.state = Mutex(State(completion: completion))
+    }
+
+    /// A decision line, its members bounded as every decision line's are.
+    convenience init(decision record: AuditRecord, completion: Completion? = nil) {
+        self.init(
+            type: .decision, members: record.boundedMembers(limit: AuditLineFormat.maximumMemberBytes),
+            completion: completion)
     }
 
     /// True when the caller gave up before the outcome: a success then needs recording as late.
